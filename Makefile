@@ -1,0 +1,41 @@
+# keyport: `make run` serves the local stack, `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+KEYPORT_HOME ?= .local
+export PORT KEYPORT_HOME
+
+.PHONY: run test test-fast package install install-dev clean
+
+$(VENV)/.runtime: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.runtime node_modules/.installed
+
+## run: the local service on 127.0.0.1:$(PORT) (DynamoDB Local, key file, outbox under $(KEYPORT_HOME))
+run: install
+	$(PY) -m chalicelib.local run
+
+## test: the whole suite (unit, API, DynamoDB Local contract, e2e)
+test: install
+	$(PY) -m pytest -q
+
+## package: the SAM template and zip for AWS, offline, into out/
+package: install
+	rm -rf out vendor/templates
+	mkdir -p vendor
+	cp -r templates vendor/templates
+	$(VENV)/bin/chalice package --stage dev --merge-template infra/resources.json out
+	rm -rf vendor/templates
+
+clean:
+	rm -rf out vendor/templates .pytest_cache

@@ -1,0 +1,17 @@
+"""keyport's Chalice app: registers blueprints, middleware and scheduled functions. No logic."""
+import logging
+
+from chalice import Chalice
+
+from chalicelib.api import account, system
+from chalicelib.api.edge import http_edge
+from chalicelib.config import get_settings
+
+app = Chalice(app_name="keyport")
+# With debug on, a 500 body is the traceback: only ever on a local run that asks for it.
+app.debug = get_settings().debug
+logging.getLogger("keyport").setLevel(logging.INFO)
+
+app.register_middleware(http_edge, "http")
+app.register_blueprint(system.bp)
+app.register_blueprint(account.bp)

@@ -1,0 +1,1 @@
+"""keyport: device onboarding and key custody."""

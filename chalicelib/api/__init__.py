@@ -1,0 +1,1 @@
+"""HTTP edge: one Blueprint per resource; parse, call one service, render."""

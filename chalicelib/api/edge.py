@@ -1,0 +1,62 @@
+"""HTTP middleware around every request: size limit, one error shape, security headers, access log."""
+import json
+import logging
+import time
+import uuid
+
+from chalice import Response
+
+from chalicelib.api.http import current_actor, error_response
+from chalicelib.config import get_settings
+from chalicelib.errors import BodyTooLarge, DomainError, InternalError, MethodNotAllowed, UnsupportedMediaType
+
+access_log = logging.getLogger("keyport.access")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    # JSON needs no sources at all; HTML pages set their own policy.
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+
+# Chalice answers some errors itself, in its own {"Code", "Message"} shape.
+_CHALICE_ERRORS = {405: MethodNotAllowed, 415: UnsupportedMediaType, 500: InternalError}
+
+
+def http_edge(request, get_response) -> Response:
+    """Chalice 'http' middleware: wraps every API request."""
+    started = time.perf_counter()
+    request_id = (request.context or {}).get("requestId") or uuid.uuid4().hex
+    current_actor.set(None)
+    if len(request.raw_body or b"") > get_settings().max_body_bytes:
+        response = error_response(BodyTooLarge(f"The body may be at most {get_settings().max_body_bytes} bytes."))
+    else:
+        response = _in_one_shape(get_response(request))
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers["X-Request-Id"] = request_id
+    access_log.info(json.dumps({
+        "request_id": request_id,
+        "method": request.method,
+        "route": (request.context or {}).get("resourcePath"),
+        "status": response.status_code,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        "actor_id": current_actor.get(),
+    }))
+    return response
+
+
+def _in_one_shape(response: Response) -> Response:
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
+        error_class = _CHALICE_ERRORS.get(response.status_code, DomainError)
+        error = error_class()
+        if error_class is DomainError:
+            error.status = response.status_code
+        shaped = error_response(error)
+        shaped.headers.update({k: v for k, v in response.headers.items() if k.lower() == "allow"})
+        return shaped
+    return response

@@ -1,0 +1,179 @@
+"""The route decorator every Blueprint uses: auth, body parsing and validation, rendering, errors."""
+import contextvars
+import functools
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from chalice import Blueprint, Response
+
+from chalicelib.errors import (
+    DomainError,
+    InternalError,
+    InvalidJson,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from chalicelib.permissions import Principal
+
+log = logging.getLogger("keyport.api")
+
+# Chalice answers 415 in its own shape for content types a route does not list; listing the
+# common ones lets our parser answer in the one error shape instead.
+ACCEPTED_CONTENT_TYPES = [
+    "application/json", "text/plain", "text/csv", "text/html", "application/x-www-form-urlencoded",
+    "multipart/form-data", "application/octet-stream", "application/xml", "text/xml",
+]
+
+# The actor of the request in flight, for the access log written by the edge middleware.
+current_actor: contextvars.ContextVar = contextvars.ContextVar("current_actor", default=None)
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """Everything the edge and the OpenAPI document know of one route."""
+
+    path: str
+    method: str
+    summary: str
+    status: int = 200
+    body: Optional[Dict[str, Any]] = None
+    response: Optional[Dict[str, Any]] = None
+    public: bool = False
+    pending_password_ok: bool = False
+    errors: Tuple[int, ...] = ()
+    tag: str = ""
+    media_type: str = "application/json"
+
+
+@dataclass
+class Call:
+    """A parsed request handed to a view: who acts, the validated body, query and client address."""
+
+    principal: Optional[Principal]
+    body: Dict[str, Any] = field(default_factory=dict)
+    query: Dict[str, str] = field(default_factory=dict)
+    source_ip: Optional[str] = None
+
+
+ROUTES: List[RouteSpec] = []
+
+
+def endpoint(blueprint: Blueprint, path: str, method: str, *, summary: str, **options) -> Callable:
+    """Register a view on the blueprint under one RouteSpec; the view takes (call, **path_params)."""
+    spec = RouteSpec(path=path, method=method, summary=summary, tag=path.strip("/").split("/")[0], **options)
+    ROUTES.append(spec)
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def handler(**path_params):
+            try:
+                call = _parse(blueprint.current_request, spec)
+                return render(spec, view(call, **path_params))
+            except DomainError as error:
+                return error_response(error)
+            except Exception:  # the one place an unexpected failure becomes a clean 500
+                log.exception("unhandled error in %s %s", method, path)
+                return error_response(InternalError())
+
+        blueprint.route(path, methods=[method], content_types=ACCEPTED_CONTENT_TYPES)(handler)
+        return view
+
+    return decorator
+
+
+def _parse(request, spec: RouteSpec) -> Call:
+    principal = None
+    if not spec.public:
+        from chalicelib.services.sessions import authenticate
+
+        principal = authenticate(_bearer_token(request.headers.get("authorization")),
+                                 allow_pending_password_change=spec.pending_password_ok)
+        current_actor.set(principal.user_id)
+    body: Dict[str, Any] = {}
+    if spec.body is not None:
+        body = _json_body(request)
+        validate(spec.body, body)
+    identity = (request.context or {}).get("identity") or {}
+    return Call(principal=principal, body=body, query=dict(request.query_params or {}),
+                source_ip=identity.get("sourceIp"))
+
+
+def _bearer_token(header: Optional[str]) -> Optional[str]:
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _json_body(request) -> Any:
+    raw = request.raw_body or b""
+    content_type = (request.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+    if content_type != "application/json" and raw.strip():
+        raise UnsupportedMediaType(f"Send the body as application/json, not {content_type[:100]}.")
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidJson() from None
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(schema_json: str):
+    # jsonschema loads on the first validated body, not at `import app`.
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(json.loads(schema_json))
+
+
+def validate(schema: Dict[str, Any], instance: Any) -> None:
+    """Raise ValidationFailed listing every problem of the instance against the JSON schema."""
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    problems = [_describe(error) for error in validator.iter_errors(instance)]
+    if problems:
+        problems.sort(key=lambda p: p["field"])
+        summary = "; ".join(f"{p['field'] or 'body'}: {p['problem']}" for p in problems[:5])
+        raise ValidationFailed(f"Invalid request: {summary}.", details=problems)
+
+
+def _describe(error) -> Dict[str, str]:
+    """A short message that never echoes the submitted value (it may be a password or 1 MB long)."""
+    where = ".".join(str(part) for part in error.absolute_path)
+    keyword, expected = error.validator, error.validator_value
+    if keyword == "required":
+        missing = [name for name in expected if name not in (error.instance or {})]
+        return {"field": ".".join(filter(None, [where, missing[0] if missing else ""])), "problem": "is required"}
+    if keyword == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return {"field": ".".join(filter(None, [where, extra[0] if extra else ""])), "problem": "is not a known field"}
+    messages = {
+        "type": lambda: f"must be of type {expected if isinstance(expected, str) else ' or '.join(expected)}",
+        "maxLength": lambda: f"must be at most {expected} characters long",
+        "minLength": lambda: f"must be at least {expected} characters long",
+        "enum": lambda: "must be one of " + ", ".join(repr(v) for v in expected),
+        "pattern": lambda: "has the wrong format",
+        "format": lambda: f"must be a valid {expected}",
+        "maxItems": lambda: f"must have at most {expected} items",
+        "minItems": lambda: f"must have at least {expected} items",
+        "uniqueItems": lambda: "must not repeat items",
+        "minimum": lambda: f"must be at least {expected}",
+        "maximum": lambda: f"must be at most {expected}",
+        "minProperties": lambda: f"must name at least {expected} field(s)",
+    }
+    return {"field": where, "problem": messages.get(keyword, lambda: "is not valid")()}
+
+
+def render(spec: RouteSpec, result: Any) -> Response:
+    """Turn a view's result into the route's success response."""
+    if isinstance(result, Response):
+        return result
+    if result is None or spec.status == 204:
+        return Response(body="", status_code=spec.status)
+    return Response(body=result, status_code=spec.status, headers={"Content-Type": "application/json"})
+
+
+def error_response(error: DomainError) -> Response:
+    """The one error shape with the error's status."""
+    return Response(body=error.to_body(), status_code=error.status, headers={"Content-Type": "application/json"})

@@ -1,0 +1,74 @@
+"""The OpenAPI 3.1 document of every registered route, built from the RouteSpecs."""
+import re
+from typing import Any, Dict, Iterable
+
+from chalicelib.api import schemas
+from chalicelib.api.http import RouteSpec
+
+_DESCRIPTIONS = {
+    200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 400: "Malformed request",
+    401: "Not authenticated", 403: "Not allowed", 404: "Not found or not yours", 409: "Conflict",
+    410: "Expired or used", 413: "Body too large", 415: "Unsupported media type", 422: "Invalid fields",
+    429: "Locked or rate limited", 500: "Internal error",
+}
+
+
+def build_document(routes: Iterable[RouteSpec], version: str = "1") -> Dict[str, Any]:
+    """An OpenAPI 3.1 document describing the routes."""
+    paths: Dict[str, Dict[str, Any]] = {}
+    for spec in routes:
+        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "keyport", "version": version,
+                 "description": "Device onboarding and key custody. Errors share one shape: "
+                                "{\"error\": {\"code\", \"message\"}}."},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "The token answered by POST /auth/login."}},
+            "schemas": {"Error": schemas.ERROR},
+        },
+    }
+
+
+def _operation(spec: RouteSpec) -> Dict[str, Any]:
+    operation: Dict[str, Any] = {
+        "operationId": _operation_id(spec),
+        "summary": spec.summary,
+        "tags": [spec.tag],
+        "security": [] if spec.public else [{"bearer": []}],
+        "responses": _responses(spec),
+    }
+    parameters = [{"name": name, "in": "path", "required": True,
+                   "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
+                  for name in re.findall(r"{(\w+)}", spec.path)]
+    if parameters:
+        operation["parameters"] = parameters
+    if spec.body is not None:
+        operation["requestBody"] = {"required": True,
+                                    "content": {"application/json": {"schema": spec.body}}}
+    return operation
+
+
+def _responses(spec: RouteSpec) -> Dict[str, Any]:
+    success: Dict[str, Any] = {"description": _DESCRIPTIONS.get(spec.status, "OK")}
+    if spec.status != 204:
+        success["content"] = {spec.media_type: {"schema": spec.response or {}}}
+    error_statuses = set(spec.errors) | {413, 500}
+    if spec.body is not None:
+        error_statuses |= {400, 415, 422}
+    if not spec.public:
+        error_statuses |= {401, 403}
+    responses = {str(spec.status): success}
+    for status in sorted(error_statuses):
+        responses[str(status)] = {
+            "description": _DESCRIPTIONS[status],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    return responses
+
+
+def _operation_id(spec: RouteSpec) -> str:
+    words = re.sub(r"[{}]", "", spec.path).strip("/").replace("-", "_").replace("/", "_")
+    return f"{spec.method.lower()}_{words or 'root'}"

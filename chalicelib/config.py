@@ -1,0 +1,66 @@
+"""Settings read from the environment once, as one frozen object."""
+import functools
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything keyport reads from its environment."""
+
+    stage: str
+    region: str
+    table_prefix: str
+    dynamodb_endpoint: Optional[str]
+    keyport_home: str
+    public_base_url: str
+    session_idle_minutes: int
+    session_absolute_hours: int
+    lockout_threshold: int
+    lockout_minutes: int
+    argon2_time_cost: int
+    argon2_memory_kib: int
+    argon2_parallelism: int
+    max_body_bytes: int
+    debug: bool
+
+    @property
+    def is_local(self) -> bool:
+        """True for the laptop stack (DynamoDB Local, key file, file outbox)."""
+        return self.stage == "local"
+
+
+def _int(environ, name: str, default: int) -> int:
+    raw = environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+def read_settings(environ=None) -> Settings:
+    """Build Settings from an environment mapping (os.environ by default)."""
+    env = os.environ if environ is None else environ
+    stage = env.get("KEYPORT_STAGE", "local")
+    return Settings(
+        stage=stage,
+        region=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "eu-central-1",
+        table_prefix=env.get("KEYPORT_TABLE_PREFIX", f"keyport-{stage}-"),
+        dynamodb_endpoint=env.get("KEYPORT_DYNAMODB_ENDPOINT") or None,
+        keyport_home=os.path.abspath(env.get("KEYPORT_HOME", ".local")),
+        public_base_url=env.get("KEYPORT_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        session_idle_minutes=_int(env, "KEYPORT_SESSION_IDLE_MINUTES", 30),
+        session_absolute_hours=_int(env, "KEYPORT_SESSION_ABSOLUTE_HOURS", 12),
+        lockout_threshold=_int(env, "KEYPORT_LOCKOUT_THRESHOLD", 10),
+        lockout_minutes=_int(env, "KEYPORT_LOCKOUT_MINUTES", 15),
+        # RFC 9106 "second recommended option" (argon2-cffi's default profile): 64 MiB, t=3, p=4.
+        argon2_time_cost=_int(env, "KEYPORT_ARGON2_TIME_COST", 3),
+        argon2_memory_kib=_int(env, "KEYPORT_ARGON2_MEMORY_KIB", 65536),
+        argon2_parallelism=_int(env, "KEYPORT_ARGON2_PARALLELISM", 4),
+        max_body_bytes=_int(env, "KEYPORT_MAX_BODY_BYTES", 1024 * 1024),
+        debug=env.get("KEYPORT_DEBUG", "") == "1" and stage == "local",
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return read_settings()

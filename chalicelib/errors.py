@@ -1,0 +1,92 @@
+"""Domain errors and their one mapping to an HTTP status and JSON body."""
+from typing import Any, Dict, Optional
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    status = 400
+    code = "bad_request"
+    message = "The request could not be handled."
+
+    def __init__(self, message: Optional[str] = None, *, details: Optional[Any] = None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.details = details
+
+    def to_body(self) -> Dict[str, Any]:
+        """The one JSON error shape: {"error": {"code", "message"[, "details"]}}."""
+        error: Dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            error["details"] = self.details
+        return {"error": error}
+
+
+class InvalidJson(DomainError):
+    status, code, message = 400, "invalid_json", "The request body is not valid JSON."
+
+
+class ValidationFailed(DomainError):
+    status, code, message = 422, "validation_failed", "The request does not match the expected fields."
+
+
+class UnsupportedMediaType(DomainError):
+    status, code, message = 415, "unsupported_media_type", "Send the body as application/json."
+
+
+class BodyTooLarge(DomainError):
+    status, code, message = 413, "body_too_large", "The request body is larger than allowed."
+
+
+class NotAuthenticated(DomainError):
+    status, code, message = 401, "not_authenticated", "Log in first: send Authorization: Bearer <token>."
+
+
+class InvalidCredentials(DomainError):
+    status, code, message = 401, "invalid_credentials", "E-mail or password is wrong."
+
+
+class AccountLocked(DomainError):
+    status, code = 429, "account_locked"
+    message = "Too many failed logins: the account is locked for a while. Try again later."
+
+
+class PasswordChangeRequired(DomainError):
+    status, code = 403, "password_change_required"
+    message = "Change your temporary password first (POST /me/password)."
+
+
+class Forbidden(DomainError):
+    status, code, message = 403, "forbidden", "You are not allowed to do this."
+
+
+class NotFound(DomainError):
+    status, code, message = 404, "not_found", "Not found."
+
+
+class RouteNotFound(NotFound):
+    code, message = "route_not_found", "No such route."
+
+
+class MethodNotAllowed(DomainError):
+    status, code, message = 405, "method_not_allowed", "This route does not answer that method."
+
+
+class Conflict(DomainError):
+    status, code, message = 409, "conflict", "The request conflicts with the current state."
+
+
+class EmailTaken(Conflict):
+    code, message = "email_taken", "An account with this e-mail address already exists."
+
+
+class WeakPassword(DomainError):
+    status, code, message = 422, "weak_password", "The password does not meet the password policy."
+
+
+class WrongPassword(DomainError):
+    status, code, message = 422, "wrong_password", "The current password is wrong."
+
+
+class InternalError(DomainError):
+    status, code, message = 500, "internal_error", "Something went wrong on our side; it has been logged."

@@ -1,0 +1,27 @@
+"""Shared vocabularies and JSON schemas of fields: one definition for validation and OpenAPI."""
+import re
+
+LANGUAGES = ("de", "en", "es", "fr", "it", "sv", "nl")
+CSV_DELIMITERS = (";", ",", "\t", "|")
+CSV_THOUSANDS_SEPARATORS = ("", ".", ",", " ", "'")
+USER_STATUSES = ("ACTIVE", "DISABLED")
+
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+_EMAIL_RE = re.compile(EMAIL_PATTERN)
+
+EMAIL = {"type": "string", "format": "email", "pattern": EMAIL_PATTERN, "minLength": 3, "maxLength": 254}
+PASSWORD = {"type": "string", "minLength": 1, "maxLength": 128}
+NAME = {"type": "string", "minLength": 1, "maxLength": 200}
+LANGUAGE = {"type": "string", "enum": list(LANGUAGES)}
+TIMESTAMP = {"type": "string", "format": "date-time"}
+ID = {"type": "string", "minLength": 1, "maxLength": 100}
+
+
+def normalize_email(email: str) -> str:
+    """The canonical form under which an e-mail address is stored and looked up."""
+    return email.strip().lower()
+
+
+def is_email(value: str) -> bool:
+    """True for something shaped like an e-mail address."""
+    return bool(_EMAIL_RE.match(value)) and len(value) <= 254

@@ -1,0 +1,225 @@
+"""pynamodb models: the only code that knows table and index names."""
+from typing import List, Type
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.config import get_settings
+
+
+def _meta(table: str, index: str = "") -> type:
+    """A pynamodb Meta class fed from the settings (prefix, region, endpoint)."""
+    if index:  # indexes query through their model's connection
+        return type("Meta", (), {"index_name": index, "projection": AllProjection()})
+    settings = get_settings()
+    return type("Meta", (), {
+        "base_name": table,
+        "table_name": settings.table_prefix + table,
+        "billing_mode": "PAY_PER_REQUEST",
+        "region": settings.region,
+        "host": settings.dynamodb_endpoint,
+    })
+
+
+class OrgParentIndex(GlobalSecondaryIndex):
+    """Children of an organization."""
+
+    Meta = _meta("", "parent_index")
+    parent_id = UnicodeAttribute(hash_key=True)
+
+
+class OrganizationModel(Model):
+    """An organization: a node of the tenant tree."""
+
+    Meta = _meta("organizations")
+    org_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    reference = UnicodeAttribute(null=True)
+    parent_id = UnicodeAttribute(null=True)
+    can_create_orgs = BooleanAttribute(default=False)
+    prefix = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    parent_index = OrgParentIndex()
+
+
+class UserOrgIndex(GlobalSecondaryIndex):
+    """Users of an organization, ordered by e-mail."""
+
+    Meta = _meta("", "org_index")
+    org_id = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute(range_key=True)
+
+
+class UserModel(Model):
+    """A person who logs in."""
+
+    Meta = _meta("users")
+    user_id = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    roles = ListAttribute(of=UnicodeAttribute, default=list)
+    permissions = ListAttribute(of=UnicodeAttribute, default=list)
+    site_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    language = UnicodeAttribute(default="en")
+    csv_delimiter = UnicodeAttribute(default=";")
+    csv_thousands_separator = UnicodeAttribute(default="")
+    status = UnicodeAttribute(default="ACTIVE")
+    must_change_password = BooleanAttribute(default=False)
+    password_hash = UnicodeAttribute()
+    password_changed_at = UTCDateTimeAttribute()
+    created_at = UTCDateTimeAttribute()
+    org_index = UserOrgIndex()
+
+
+class UserEmailModel(Model):
+    """Claims an e-mail address for one user: makes e-mails unique by a conditional put."""
+
+    Meta = _meta("user_emails")
+    email = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+
+
+class SessionUserIndex(GlobalSecondaryIndex):
+    """Sessions of a user, to end them all at once."""
+
+    Meta = _meta("", "user_index")
+    user_id = UnicodeAttribute(hash_key=True)
+
+
+class SessionModel(Model):
+    """A login session; only the SHA-256 of its token is stored."""
+
+    Meta = _meta("sessions")
+    token_hash = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    last_seen_at = UTCDateTimeAttribute()
+    absolute_expires_at = UTCDateTimeAttribute()
+    idle_expires_at = UTCDateTimeAttribute()
+    # DynamoDB deletes late (up to days): the code checks the two expiries above itself.
+    ttl = TTLAttribute()
+    user_index = SessionUserIndex()
+
+
+class LoginAttemptModel(Model):
+    """Failed-login counter per e-mail (known or not), so lockout cannot reveal accounts."""
+
+    Meta = _meta("login_attempts")
+    email_hash = UnicodeAttribute(hash_key=True)
+    failures = NumberAttribute(default=0)
+    locked_until = UTCDateTimeAttribute(null=True)
+    ttl = TTLAttribute()
+
+
+class AuditActorIndex(GlobalSecondaryIndex):
+    """Audit events by actor, newest last."""
+
+    Meta = _meta("", "actor_index")
+    actor_id = UnicodeAttribute(hash_key=True)
+    event_key = UnicodeAttribute(range_key=True)
+
+
+class AuditEventModel(Model):
+    """One security-relevant act: who, what, when, on what."""
+
+    Meta = _meta("audit_events")
+    org_id = UnicodeAttribute(hash_key=True)
+    event_key = UnicodeAttribute(range_key=True)  # "<ISO time>#<random>": time-ordered, unique
+    at = UTCDateTimeAttribute()
+    actor_id = UnicodeAttribute()
+    action = UnicodeAttribute()
+    target = UnicodeAttribute(null=True)
+    detail = JSONAttribute(null=True)
+    actor_index = AuditActorIndex()
+
+
+class InvitationStateIndex(GlobalSecondaryIndex):
+    """Invitations by state, ordered by expiry: what the hourly job reads."""
+
+    Meta = _meta("", "state_expiry_index")
+    state = UnicodeAttribute(hash_key=True)
+    expires_at = UTCDateTimeAttribute(range_key=True)
+
+
+class InvitationModel(Model):
+    """An invitation into an organization (CREATED, SENT, ACCEPTED, EXPIRED, REVOKED)."""
+
+    Meta = _meta("invitations")
+    invitation_id = UnicodeAttribute(hash_key=True)
+    org_id = UnicodeAttribute()
+    state = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    roles = ListAttribute(of=UnicodeAttribute, default=list)
+    language = UnicodeAttribute(default="en")
+    token_hash = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    ttl = TTLAttribute(null=True)
+    state_expiry_index = InvitationStateIndex()
+
+
+ALL_MODELS: List[Type[Model]] = [
+    OrganizationModel,
+    UserModel,
+    UserEmailModel,
+    SessionModel,
+    LoginAttemptModel,
+    AuditEventModel,
+    InvitationModel,
+]
+
+
+def bind(host=None, region=None, prefix=None) -> None:
+    """Point every model at another endpoint or table prefix (DynamoDB Local, isolated test tables)."""
+    for model in ALL_MODELS:
+        if prefix is not None:
+            model.Meta.table_name = prefix + model.Meta.base_name
+        if host is not None:
+            model.Meta.host = host
+        if region is not None:
+            model.Meta.region = region
+    reset_connections()
+
+
+def reset_connections() -> None:
+    """Forget cached clients so the next call builds them afresh (per test, after bind)."""
+    global _transaction_connection
+    _transaction_connection = None
+    for model in ALL_MODELS:
+        model._connection = None
+
+
+def create_tables() -> List[str]:
+    """Create every missing table (with its indexes and TTL); answer the names created."""
+    created = []
+    for model in ALL_MODELS:
+        if not model.exists():
+            model.create_table(wait=True)
+            created.append(model.Meta.table_name)
+    return created
+
+
+_transaction_connection = None
+
+
+def connection() -> Connection:
+    """The cached low-level connection for transactions spanning several tables."""
+    global _transaction_connection
+    if _transaction_connection is None:
+        _transaction_connection = Connection(region=OrganizationModel.Meta.region,
+                                             host=OrganizationModel.Meta.host)
+    return _transaction_connection

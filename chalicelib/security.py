@@ -1,0 +1,121 @@
+"""Passwords (argon2id), random tokens and their hashes, the password policy."""
+import functools
+import hashlib
+import hmac
+import secrets
+import string
+from typing import List
+
+from chalicelib.config import get_settings
+from chalicelib.errors import WeakPassword
+
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 128
+_SPECIALS = set(string.punctuation + " ")
+
+
+@functools.lru_cache(maxsize=1)
+def _hasher():
+    # Imported here so `import app` stays light (argon2 loads on the first password route).
+    from argon2 import PasswordHasher, Type
+
+    settings = get_settings()
+    return PasswordHasher(
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+        type=Type.ID,
+    )
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash of a password (salted, parameters encoded in the string)."""
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True when the password matches the hash; never raises for a mismatch."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@functools.lru_cache(maxsize=1)
+def dummy_password_hash() -> str:
+    """A hash to verify against for unknown e-mails, so both cases cost the same time."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+@functools.lru_cache(maxsize=1)
+def _common_passwords() -> frozenset:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problems(password: str) -> List[str]:
+    """Every rule of the password policy the password breaks, in words (empty: it is fine)."""
+    problems = []
+    if len(password) < PASSWORD_MIN_LENGTH:
+        problems.append(f"at least {PASSWORD_MIN_LENGTH} characters")
+    if len(password) > PASSWORD_MAX_LENGTH:
+        problems.append(f"at most {PASSWORD_MAX_LENGTH} characters")
+    if not any(c.isupper() for c in password):
+        problems.append("an upper-case letter")
+    if not any(c.islower() for c in password):
+        problems.append("a lower-case letter")
+    if not any(c.isdigit() for c in password):
+        problems.append("a digit")
+    if not any(c in _SPECIALS or not c.isalnum() for c in password):
+        problems.append("a special character")
+    if _is_common(password):
+        problems.append("not a common password")
+    return problems
+
+
+def _is_common(password: str) -> bool:
+    # "Summer2024!!" is "summer" dressed up: also check the word with its digit/symbol
+    # decorations at either end stripped off.
+    lowered = password.lower()
+    core = lowered.strip(string.digits + string.punctuation + " ")
+    common = _common_passwords()
+    return lowered in common or (len(core) >= 4 and core in common)
+
+
+def check_password_policy(password: str) -> None:
+    """Raise WeakPassword naming every broken rule."""
+    problems = password_problems(password)
+    if problems:
+        raise WeakPassword("The password needs " + ", ".join(problems) + ".", details={"rules": problems})
+
+
+def new_token() -> str:
+    """A fresh URL-safe secret of 256 random bits."""
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 (hex) under which a handed-out secret is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def same_secret(a: str, b: str) -> bool:
+    """Constant-time comparison of two secrets or their hashes."""
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+
+
+def new_temporary_password() -> str:
+    """A random temporary password that passes the policy (20 characters, every class)."""
+    alphabet = string.ascii_letters + string.digits + "-_.!@#%"
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(20))
+        if not password_problems(candidate):
+            return candidate
+
+
+def new_id(prefix: str) -> str:
+    """An opaque id such as usr_3f9c...: a prefix naming the kind, then 128 random bits."""
+    return f"{prefix}_{secrets.token_hex(16)}"

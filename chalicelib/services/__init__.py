@@ -1,0 +1,1 @@
+"""Business rules: one module per capability; every function takes the acting principal first."""

@@ -1,0 +1,129 @@
+"""The account of the person logged in: login with lockout, logout, profile, own password."""
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, Optional
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.config import get_settings
+from chalicelib.errors import AccountLocked, InvalidCredentials, NotAuthenticated, WeakPassword, WrongPassword
+from chalicelib.fields import normalize_email
+from chalicelib.models import LoginAttemptModel, UserModel
+from chalicelib.permissions import Principal
+from chalicelib.security import (
+    check_password_policy,
+    dummy_password_hash,
+    hash_password,
+    token_hash,
+    verify_password,
+)
+from chalicelib.services import sessions
+from chalicelib.services.audit import record_event
+from chalicelib.services.users import find_user_by_email, get_user, user_view
+
+PROFILE_FIELDS = ("name", "language", "csv_delimiter", "csv_thousands_separator")
+
+
+def log_in(email: str, password: str, source_ip: Optional[str] = None) -> Dict[str, Any]:
+    """Check e-mail and password; answer a new session. Same answer for unknown e-mail and wrong password."""
+    settings = get_settings()
+    email = normalize_email(email)
+    attempts_key = token_hash("login:" + email)
+    now = datetime.now(timezone.utc)
+    attempts = _get_attempts(attempts_key)
+    user = find_user_by_email(email)
+    # Verify even when the answer is already known, so timing tells nothing about the account.
+    password_ok = verify_password(user.password_hash if user else dummy_password_hash(), password)
+    org_id = user.org_id if user else None
+    actor = user.user_id if user else "anonymous"
+    if attempts and attempts.locked_until and attempts.locked_until > now:
+        record_event(actor, "login_refused_locked", org_id, target=email, detail={"source_ip": source_ip})
+        raise AccountLocked()
+    if not password_ok or user is None or user.status != "ACTIVE":
+        locked = _count_failure(attempts_key, now, settings)
+        record_event(actor, "login_failed", org_id, target=email, detail={"source_ip": source_ip})
+        if locked:
+            record_event(actor, "account_locked", org_id, target=email,
+                         detail={"minutes": settings.lockout_minutes})
+            raise AccountLocked()
+        raise InvalidCredentials()
+    if attempts:
+        attempts.delete()
+    token, session = sessions.open_session(user)
+    record_event(user.user_id, "login", user.org_id, target=user.user_id, detail={"source_ip": source_ip})
+    return {
+        **sessions.session_view(token, session),
+        "user": user_view(user),
+        "must_change_password": user.must_change_password,
+    }
+
+
+def _get_attempts(key: str) -> Optional[LoginAttemptModel]:
+    try:
+        return LoginAttemptModel.get(key, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _count_failure(key: str, now: datetime, settings) -> bool:
+    """Count one failed login atomically; lock when the run reaches the threshold. True if now locked."""
+    record = LoginAttemptModel(key)
+    record.update(actions=[
+        LoginAttemptModel.failures.add(1),
+        LoginAttemptModel.ttl.set(now + timedelta(days=1)),
+    ])
+    if record.failures < settings.lockout_threshold:
+        return False
+    record.update(actions=[
+        LoginAttemptModel.failures.set(0),
+        LoginAttemptModel.locked_until.set(now + timedelta(minutes=settings.lockout_minutes)),
+    ])
+    return True
+
+
+def log_out(principal: Principal) -> None:
+    """End the session the principal acts through."""
+    sessions.end_session(principal.session_hash)
+    record_event(principal.user_id, "logout", principal.org_id, target=principal.user_id)
+
+
+def get_me(principal: Principal) -> Dict[str, Any]:
+    """The principal's own user."""
+    return user_view(_own_user(principal))
+
+
+def update_me(principal: Principal, changes: Dict[str, Any]) -> Dict[str, Any]:
+    """Change the principal's own profile fields (name, language, CSV preferences)."""
+    user = _own_user(principal)
+    actions = [getattr(UserModel, name).set(value) for name, value in changes.items() if name in PROFILE_FIELDS]
+    if actions:
+        user.update(actions=actions, condition=UserModel.user_id.exists())
+        record_event(principal.user_id, "profile_changed", principal.org_id, target=principal.user_id,
+                     detail={"fields": sorted(name for name in changes if name in PROFILE_FIELDS)})
+    return user_view(user)
+
+
+def change_password(principal: Principal, current_password: str, new_password: str) -> None:
+    """Replace the own password after checking the current one; ends the user's other sessions."""
+    user = _own_user(principal)
+    if not verify_password(user.password_hash, current_password):
+        record_event(principal.user_id, "password_change_failed", principal.org_id, target=principal.user_id)
+        raise WrongPassword()
+    check_password_policy(new_password)
+    if verify_password(user.password_hash, new_password):
+        raise WeakPassword("The new password must differ from the current one.",
+                           details={"rules": ["different from the current password"]})
+    user.update(actions=[
+        UserModel.password_hash.set(hash_password(new_password)),
+        UserModel.must_change_password.set(False),
+        UserModel.password_changed_at.set(datetime.now(timezone.utc)),
+    ])
+    ended = sessions.end_sessions_of_user(user.user_id, keep=principal.session_hash)
+    record_event(principal.user_id, "password_changed", principal.org_id, target=principal.user_id,
+                 detail={"other_sessions_ended": ended})
+
+
+def _own_user(principal: Principal) -> UserModel:
+    user = get_user(principal.user_id)
+    if user is None:  # deleted between authentication and now
+        raise NotAuthenticated()
+    return user

@@ -1,0 +1,86 @@
+"""Users: storage with unique e-mails, and how a user is shown."""
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterable, Optional
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import models
+from chalicelib.errors import EmailTaken
+from chalicelib.fields import normalize_email
+from chalicelib.models import UserEmailModel, UserModel
+from chalicelib.security import hash_password, new_id
+
+
+def insert_user(*, email: str, name: str, org_id: str, password: str, roles: Iterable[str],
+                must_change_password: bool, permissions: Iterable[str] = (), site_ids: Iterable[str] = (),
+                language: str = "en", phone: Optional[str] = None) -> UserModel:
+    """Store a new user and claim its e-mail in one transaction; EmailTaken if the e-mail is in use."""
+    now = datetime.now(timezone.utc)
+    user = UserModel(
+        new_id("usr"),
+        email=normalize_email(email),
+        name=name,
+        org_id=org_id,
+        phone=phone,
+        roles=sorted(set(roles)),
+        permissions=sorted(set(permissions)),
+        site_ids=sorted(set(site_ids)),
+        language=language,
+        must_change_password=must_change_password,
+        password_hash=hash_password(password),
+        password_changed_at=now,
+        created_at=now,
+    )
+    claim = UserEmailModel(user.email, user_id=user.user_id)
+    try:
+        with TransactWrite(connection=models.connection()) as transaction:
+            transaction.save(claim, condition=UserEmailModel.email.does_not_exist())
+            transaction.save(user, condition=UserModel.user_id.does_not_exist())
+    except TransactWriteError as error:
+        if _condition_failed(error):
+            raise EmailTaken() from None
+        raise
+    return user
+
+
+def _condition_failed(error: TransactWriteError) -> bool:
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    return any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in reasons)
+
+
+def find_user_by_email(email: str) -> Optional[UserModel]:
+    """The user holding this e-mail, or None (consistent reads: no index lag)."""
+    try:
+        claim = UserEmailModel.get(normalize_email(email), consistent_read=True)
+        return UserModel.get(claim.user_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def get_user(user_id: str) -> Optional[UserModel]:
+    """The user with this id, or None."""
+    try:
+        return UserModel.get(user_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def user_view(user: UserModel) -> Dict[str, Any]:
+    """A user as the API shows it: never the password hash."""
+    return {
+        "id": user.user_id,
+        "name": user.name,
+        "email": user.email,
+        "phone": user.phone,
+        "org_id": user.org_id,
+        "roles": list(user.roles),
+        "permissions": list(user.permissions),
+        "site_ids": list(user.site_ids),
+        "language": user.language,
+        "csv_delimiter": user.csv_delimiter,
+        "csv_thousands_separator": user.csv_thousands_separator,
+        "status": user.status,
+        "must_change_password": user.must_change_password,
+        "created_at": user.created_at.isoformat(),
+    }
