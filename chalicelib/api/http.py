@@ -131,23 +131,24 @@ def _validator(schema_json: str):
 def validate(schema: Dict[str, Any], instance: Any) -> None:
     """Raise ValidationFailed listing every problem of the instance against the JSON schema."""
     validator = _validator(json.dumps(schema, sort_keys=True))
-    problems = [_describe(error) for error in validator.iter_errors(instance)]
+    found = {tuple(problem.items()) for error in validator.iter_errors(instance) for problem in _describe(error)}
+    problems = [dict(problem) for problem in sorted(found)]
     if problems:
-        problems.sort(key=lambda p: p["field"])
         summary = "; ".join(f"{p['field'] or 'body'}: {p['problem']}" for p in problems[:5])
         raise ValidationFailed(f"Invalid request: {summary}.", details=problems)
 
 
-def _describe(error) -> Dict[str, str]:
-    """A short message that never echoes the submitted value (it may be a password or 1 MB long)."""
+def _describe(error) -> List[Dict[str, str]]:
+    """Short messages that never echo the submitted value (it may be a password or 1 MB long)."""
     where = ".".join(str(part) for part in error.absolute_path)
     keyword, expected = error.validator, error.validator_value
     if keyword == "required":
-        missing = [name for name in expected if name not in (error.instance or {})]
-        return {"field": ".".join(filter(None, [where, missing[0] if missing else ""])), "problem": "is required"}
+        missing = [name for name in expected if name not in error.instance]
+        return [{"field": ".".join(filter(None, [where, name])), "problem": "is required"} for name in missing]
     if keyword == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        return {"field": ".".join(filter(None, [where, extra[0] if extra else ""])), "problem": "is not a known field"}
+        return [{"field": ".".join(filter(None, [where, name])), "problem": "is not a known field"}
+                for name in extra]
     messages = {
         "type": lambda: f"must be of type {expected if isinstance(expected, str) else ' or '.join(expected)}",
         "maxLength": lambda: f"must be at most {expected} characters long",
@@ -162,7 +163,7 @@ def _describe(error) -> Dict[str, str]:
         "maximum": lambda: f"must be at most {expected}",
         "minProperties": lambda: f"must name at least {expected} field(s)",
     }
-    return {"field": where, "problem": messages.get(keyword, lambda: "is not valid")()}
+    return [{"field": where, "problem": messages.get(keyword, lambda: "is not valid")()}]
 
 
 def render(spec: RouteSpec, result: Any) -> Response:

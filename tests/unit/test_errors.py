@@ -1,0 +1,22 @@
+"""The one error shape."""
+from chalicelib.errors import AccountLocked, DomainError, ValidationFailed
+
+
+def test_errors_render_the_one_json_shape():
+    assert AccountLocked().to_body() == {"error": {"code": "account_locked", "message": AccountLocked.message}}
+    assert AccountLocked.status == 429
+
+
+def test_details_are_included_only_when_given():
+    body = ValidationFailed(details=[{"field": "name", "problem": "is required"}]).to_body()
+    assert body["error"]["details"] == [{"field": "name", "problem": "is required"}]
+
+
+def test_every_domain_error_has_a_code_and_a_status_of_an_error():
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    for error_class in subclasses(DomainError):
+        assert 400 <= error_class.status <= 599 and error_class.code.islower(), error_class

@@ -1,0 +1,62 @@
+"""Passwords, the password policy, tokens and their hashes."""
+import hashlib
+
+import pytest
+
+from chalicelib import security
+from chalicelib.config import read_settings
+
+
+def test_production_settings_hash_with_argon2id_at_64_mib_three_passes_four_lanes():
+    settings = read_settings({})
+    assert (settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism) == (65536, 3, 4)
+
+
+def test_password_hashes_are_argon2id_and_salted():
+    first, second = security.hash_password("Correct-Horse-9-Battery"), security.hash_password("Correct-Horse-9-Battery")
+    assert first.startswith("$argon2id$") and first != second
+    assert security.verify_password(first, "Correct-Horse-9-Battery")
+    assert not security.verify_password(first, "Correct-Horse-9-Batterz")
+
+
+def test_verify_password_answers_false_for_a_broken_hash():
+    assert security.verify_password("not-a-hash", "whatever") is False
+
+
+@pytest.mark.parametrize("password", ["Correct-Horse-9-Battery", "Zähler#Wasser2026", "x" * 10 + "A1!"])
+def test_strong_passwords_pass_the_policy(password):
+    assert security.password_problems(password) == []
+
+
+@pytest.mark.parametrize("password, rule", [
+    ("Sh0rt!", "at least 12 characters"),
+    ("A1!" + "a" * 126, "at most 128 characters"),
+    ("Monkey12345!", "not a common password"),
+    ("Summer2024!!", "not a common password"),
+    ("Iloveyou123$", "not a common password"),
+])
+def test_weak_passwords_name_the_broken_rule(password, rule):
+    assert rule in security.password_problems(password)
+
+
+def test_a_long_password_is_not_truncated():
+    base = "Correct-Horse-9-Battery" * 5  # 115 characters, more than bcrypt's 72 bytes
+    hashed = security.hash_password(base + "A")
+    assert not security.verify_password(hashed, base + "B")
+
+
+def test_temporary_passwords_pass_the_policy_and_differ():
+    passwords = {security.new_temporary_password() for _ in range(20)}
+    assert len(passwords) == 20
+    assert all(security.password_problems(password) == [] for password in passwords)
+
+
+def test_tokens_carry_256_random_bits_and_are_stored_as_sha256():
+    token = security.new_token()
+    assert len(token) >= 43 and token != security.new_token()
+    assert security.token_hash(token) == hashlib.sha256(token.encode()).hexdigest()
+
+
+def test_same_secret_compares_in_constant_time_and_correctly():
+    assert security.same_secret("abc", "abc")
+    assert not security.same_secret("abc", "abd")
