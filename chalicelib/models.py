@@ -183,14 +183,17 @@ ALL_MODELS: List[Type[Model]] = [
 ]
 
 
-def bind(host=None, region=None, prefix=None) -> None:
+_KEEP = object()
+
+
+def bind(host=_KEEP, region=_KEEP, prefix=_KEEP) -> None:
     """Point every model at another endpoint or table prefix (DynamoDB Local, isolated test tables)."""
     for model in ALL_MODELS:
-        if prefix is not None:
+        if prefix is not _KEEP:
             model.Meta.table_name = prefix + model.Meta.base_name
-        if host is not None:
+        if host is not _KEEP:
             model.Meta.host = host
-        if region is not None:
+        if region is not _KEEP:
             model.Meta.region = region
     reset_connections()
 

@@ -1,6 +1,7 @@
 """Users: storage with unique e-mails, and how a user is shown."""
+import functools
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -9,6 +10,7 @@ from chalicelib import models
 from chalicelib.errors import EmailTaken
 from chalicelib.fields import normalize_email
 from chalicelib.models import UserEmailModel, UserModel
+from chalicelib.paging import page
 from chalicelib.security import hash_password, new_id
 
 
@@ -64,6 +66,11 @@ def get_user(user_id: str) -> Optional[UserModel]:
         return UserModel.get(user_id, consistent_read=True)
     except DoesNotExist:
         return None
+
+
+def page_users_of_org(org_id: str, limit: int, cursor: Optional[str] = None) -> Tuple[List[UserModel], Optional[str]]:
+    """One page of an organization's users, ordered by e-mail (an index query)."""
+    return page(functools.partial(UserModel.org_index.query, org_id), limit, cursor)
 
 
 def user_view(user: UserModel) -> Dict[str, Any]:

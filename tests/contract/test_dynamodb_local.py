@@ -1,0 +1,72 @@
+"""What moto cannot show: races, expiry of live items, paging boundaries — on real DynamoDB Local."""
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chalicelib.errors import EmailTaken, NotAuthenticated
+from chalicelib.models import SessionModel, UserEmailModel, UserModel
+from chalicelib.services import sessions
+from chalicelib.services.users import page_users_of_org
+from tests.helpers import make_user
+
+
+def test_twenty_concurrent_creates_of_one_email_have_exactly_one_winner(ddb):
+    make_user(email="seed@example.com")  # the root organization exists before the race
+    barrier = threading.Barrier(20)
+
+    def create(index):
+        barrier.wait()
+        try:
+            make_user(email="Race@Example.com", name=f"racer {index}")
+            return "created"
+        except EmailTaken:
+            return "taken"
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(create, range(20)))
+    assert outcomes.count("created") == 1 and outcomes.count("taken") == 19
+    assert UserEmailModel.count("race@example.com") == 1
+    assert [user.email for user in UserModel.org_index.query("root")].count("race@example.com") == 1
+
+
+def test_an_expired_session_is_refused_while_its_item_still_exists(ddb):
+    user = make_user(email="ada@example.com")
+    token, session = sessions.open_session(user)
+    session.update(actions=[SessionModel.idle_expires_at.set(datetime.now(timezone.utc) - timedelta(seconds=1))])
+    assert SessionModel.count(session.token_hash) == 1  # TTL has not removed it (and would not for hours)
+    with pytest.raises(NotAuthenticated, match="expired"):
+        sessions.authenticate(token)
+
+
+def test_a_live_session_authenticates(ddb):
+    user = make_user(email="ada@example.com", roles=("KEY_MANAGER",))
+    token, _ = sessions.open_session(user)
+    principal = sessions.authenticate(token)
+    assert principal.user_id == user.user_id and principal.roles == {"KEY_MANAGER"}
+
+
+@pytest.mark.parametrize("count, limit, pages", [(10, 5, 2), (9, 3, 3), (7, 3, 3), (1, 50, 1)])
+def test_paging_ending_exactly_on_a_page_boundary_answers_no_cursor_and_no_empty_page(ddb, count, limit, pages):
+    emails = sorted(f"user{i:02d}@example.com" for i in range(count))
+    for email in emails:
+        make_user(email=email)
+    seen, cursor, visited = [], None, 0
+    while True:
+        items, cursor = page_users_of_org("root", limit, cursor)
+        assert items, "no page may be empty"
+        seen += [user.email for user in items]
+        visited += 1
+        if cursor is None:
+            break
+    assert seen == emails and visited == pages
+
+
+def test_a_cursor_from_another_partition_is_refused_as_invalid(ddb):
+    from chalicelib.paging import InvalidCursor, encode_cursor
+
+    make_user(email="a@example.com")
+    forged = encode_cursor({"org_id": {"S": "other"}, "email": {"S": "a@example.com"}, "user_id": {"S": "usr_x"}})
+    with pytest.raises(InvalidCursor):
+        page_users_of_org("root", 5, forged)
