@@ -1,0 +1,97 @@
+"""E2E tier: the real `make run` stack as a process, spoken to over HTTP."""
+import os
+import queue
+import re
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+
+from chalicelib.local import PROJECT_DIR, free_port
+
+
+class LocalStack:
+    """`make run` on free ports with its own KEYPORT_HOME; output collected line by line."""
+
+    def __init__(self, home, port=None, env=None):
+        self.home, self.port = str(home), port or free_port()
+        self.extra_env = env or {}
+        self.lines, self._queue, self.process = [], queue.Queue(), None
+
+    @property
+    def url(self):
+        """The API's base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout=120):
+        """Start `make run` and wait until /health answers."""
+        env = {**os.environ, "PORT": str(self.port), "KEYPORT_HOME": self.home, **self.extra_env}
+        for name in ("KEYPORT_STAGE", "KEYPORT_TABLE_PREFIX", "KEYPORT_PUBLIC_BASE_URL", "KEYPORT_DYNAMODB_ENDPOINT"):
+            env.pop(name, None)  # the test tier's settings must not leak into the stack
+        self.process = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=PROJECT_DIR, env=env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                        start_new_session=True)
+        threading.Thread(target=self._read, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError("make run stopped:\n" + self.output())
+            try:
+                if requests.get(self.url + "/health", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise AssertionError("make run did not serve in time:\n" + self.output())
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def output(self):
+        """Everything the stack printed so far."""
+        return "\n".join(self.lines)
+
+    def printed(self, pattern):
+        """The first group of the first printed line matching the pattern, or None."""
+        for line in self.lines:
+            match = re.search(pattern, line)
+            if match:
+                return match.group(1)
+        return None
+
+    def stop(self, timeout=30):
+        """Ctrl-C, as a person would: SIGINT to the whole process group; answer the exit code."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            raise
+
+    def processes_left(self):
+        """Processes still alive in the stack's process group, or mentioning its KEYPORT_HOME."""
+        listing = subprocess.run(["ps", "-eo", "pid,pgid,args"], capture_output=True, text=True).stdout
+        return [line for line in listing.splitlines()[1:]
+                if line.split()[1] == str(self.process.pid) or self.home in line]
+
+
+@pytest.fixture
+def local_stack(tmp_path):
+    """A started stack, stopped (and checked for leftovers) after the test."""
+    stacks = []
+
+    def _start(**env):
+        stack = LocalStack(tmp_path / "home", env=env).start()
+        stacks.append(stack)
+        return stack
+
+    yield _start
+    for stack in stacks:
+        if stack.process.poll() is None:
+            stack.stop()

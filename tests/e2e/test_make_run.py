@@ -1,0 +1,49 @@
+"""`make run` as a new user meets it: printed operator, login over HTTP, clean stop, data kept."""
+import time
+
+import requests
+
+NEW_PASSWORD = "Fresh-Operat0r-Passphrase"
+
+
+def wait_until_gone(stack, seconds=15):
+    deadline = time.monotonic() + seconds
+    while stack.processes_left() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return stack.processes_left()
+
+
+def test_make_run_serves_logs_in_the_printed_operator_and_stops_cleanly_keeping_its_data(local_stack):
+    stack = local_stack()
+    email = stack.printed(r"Operator created: (\S+)")
+    password = stack.printed(r"One-time password: (\S+)")
+    assert email == "operator@keyport.local" and password, stack.output()
+
+    login = requests.post(stack.url + "/auth/login", json={"email": email, "password": password}, timeout=10)
+    assert login.status_code == 200 and login.json()["must_change_password"] is True
+    auth = {"Authorization": "Bearer " + login.json()["token"]}
+    change = requests.post(stack.url + "/me/password", headers=auth, timeout=10,
+                           json={"current_password": password, "new_password": NEW_PASSWORD})
+    assert change.status_code == 204, change.text
+    assert requests.get(stack.url + "/me", headers=auth, timeout=10).json()["must_change_password"] is False
+    assert requests.post(stack.url + "/auth/logout", headers=auth, timeout=10).status_code == 204
+    assert requests.get(stack.url + "/me", headers=auth, timeout=10).status_code == 401
+
+    stack.stop()
+    assert wait_until_gone(stack) == [], "processes left behind"
+
+    again = local_stack()
+    assert again.printed(r"One-time password: (\S+)") is None
+    assert again.printed(r"Operator: (\S+)") == email
+    relogin = requests.post(again.url + "/auth/login", json={"email": email, "password": NEW_PASSWORD}, timeout=10)
+    assert relogin.status_code == 200 and relogin.json()["must_change_password"] is False
+    again.stop()
+    assert wait_until_gone(again) == []
+
+
+def test_operator_from_the_environment_needs_no_password_change(local_stack):
+    stack = local_stack(KEYPORT_OPERATOR_EMAIL="ops@example.com", KEYPORT_OPERATOR_PASSWORD=NEW_PASSWORD)
+    assert stack.printed(r"One-time password: (\S+)") is None
+    login = requests.post(stack.url + "/auth/login", json={"email": "ops@example.com", "password": NEW_PASSWORD},
+                          timeout=10)
+    assert login.status_code == 200 and login.json()["must_change_password"] is False
