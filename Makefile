@@ -5,7 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 KEYPORT_HOME ?= .local
-export PORT KEYPORT_HOME
+STAGE ?= dev
+OUT ?= out
+AWS_DEFAULT_REGION ?= eu-central-1
+export PORT KEYPORT_HOME AWS_DEFAULT_REGION
 
 .PHONY: run test test-fast package install install-dev clean
 
@@ -29,13 +32,13 @@ run: install
 test: install
 	$(PY) -m pytest -q
 
-## package: the SAM template and zip for AWS, offline, into out/
+## package: the SAM template and zip of STAGE (dev) for AWS into OUT (out/); needs no AWS credentials
 package: install
-	rm -rf out vendor/templates
+	rm -rf $(OUT) vendor/templates
 	mkdir -p vendor
 	cp -r templates vendor/templates
-	$(VENV)/bin/chalice package --stage dev --merge-template infra/resources.json out
-	rm -rf vendor/templates
+	$(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/resources.json $(OUT); \
+	  status=$$?; rm -rf vendor/templates; exit $$status
 
 clean:
 	rm -rf out vendor/templates .pytest_cache

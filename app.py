@@ -1,11 +1,12 @@
 """keyport's Chalice app: registers blueprints, middleware and scheduled functions. No logic."""
 import logging
 
-from chalice import Chalice
+from chalice import Chalice, Rate
 
 from chalicelib.api import account, system
 from chalicelib.api.edge import http_edge
 from chalicelib.config import get_settings
+from chalicelib.services import invitations
 
 app = Chalice(app_name="keyport")
 # With debug on, a 500 body is the traceback: only ever on a local run that asks for it.
@@ -15,3 +16,9 @@ logging.getLogger("keyport").setLevel(logging.INFO)
 app.register_middleware(http_edge, "http")
 app.register_blueprint(system.bp)
 app.register_blueprint(account.bp)
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="expire-invitations")
+def expire_invitations(event):
+    """Hourly: invitations past their expiry become EXPIRED."""
+    return invitations.expire_invitations()

@@ -1,0 +1,51 @@
+"""`make package`: a SAM template and a zip for AWS, built offline, carrying templates/."""
+import json
+import os
+import subprocess
+import zipfile
+
+import pytest
+
+from chalicelib import models
+from chalicelib.local import PROJECT_DIR
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory):
+    out = tmp_path_factory.mktemp("package") / "out"
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "KEYPORT_"))}
+    result = subprocess.run(["make", "--no-print-directory", "package", f"OUT={out}"], cwd=PROJECT_DIR, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    template = json.loads((out / "sam.json").read_text())
+    with zipfile.ZipFile(out / "deployment.zip") as archive:
+        names = set(archive.namelist())
+    return template, names
+
+
+def test_the_zip_carries_every_template_file_next_to_app_py(package):
+    _, names = package
+    templates = {os.path.relpath(os.path.join(folder, name), PROJECT_DIR)
+                 for folder, _, files in os.walk(os.path.join(PROJECT_DIR, "templates")) for name in files}
+    assert templates and templates <= names
+    assert "app.py" in names and "chalicelib/models.py" in names
+
+
+def test_the_zip_leaves_out_tests_and_test_libraries(package):
+    _, names = package
+    assert not [name for name in names if name.startswith(("tests/", "moto/", "_pytest/", "pytest/", "node_modules/"))]
+
+
+def test_the_template_declares_the_tables_the_kms_key_and_the_hourly_schedule(package):
+    template, _ = package
+    resources = template["Resources"]
+    tables = {resource["Properties"]["TableName"]["Fn::Sub"] for resource in resources.values()
+              if resource["Type"] == "AWS::DynamoDB::Table"}
+    assert tables == {"keyport-${Stage}-" + model.Meta.base_name for model in models.ALL_MODELS}
+    assert any(resource["Type"] == "AWS::KMS::Key" for resource in resources.values())
+    functions = [resource for resource in resources.values() if resource["Type"] == "AWS::Serverless::Function"]
+    schedules = [event["Properties"]["Schedule"] for function in functions
+                 for event in function["Properties"].get("Events", {}).values() if event["Type"] == "Schedule"]
+    assert schedules == ["rate(1 hour)"]
+    assert template["Globals"]["Function"]["Environment"]["Variables"]["KEYPORT_KMS_KEY_ARN"]
+    assert all(function["Properties"]["Environment"]["Variables"]["KEYPORT_STAGE"] == "dev" for function in functions)
