@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 from typing import Dict, Optional, Tuple
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.config import get_settings
 from chalicelib.errors import NotAuthenticated, PasswordChangeRequired
@@ -81,8 +81,11 @@ def authenticate(token: Optional[str], *, allow_pending_password_change: bool = 
 def _touch(session: SessionModel, now: datetime) -> None:
     settings = get_settings()
     idle = min(now + timedelta(minutes=settings.session_idle_minutes), session.absolute_expires_at)
-    session.update(actions=[SessionModel.last_seen_at.set(now), SessionModel.idle_expires_at.set(idle)],
-                   condition=SessionModel.token_hash.exists())
+    try:
+        session.update(actions=[SessionModel.last_seen_at.set(now), SessionModel.idle_expires_at.set(idle)],
+                       condition=SessionModel.token_hash.exists())
+    except UpdateError:  # ended (logout, password change) while this request was in flight
+        raise NotAuthenticated("The session has ended; log in again.") from None
 
 
 def end_session(session_hash: str) -> None:
