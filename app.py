@@ -3,7 +3,7 @@ import logging
 
 from chalice import Chalice, Rate
 
-from chalicelib.api import account, system
+from chalicelib.api import account, system, templates
 from chalicelib.api.edge import http_edge
 from chalicelib.config import get_settings
 from chalicelib.services import invitations
@@ -16,6 +16,7 @@ logging.getLogger("keyport").setLevel(logging.INFO)
 app.register_middleware(http_edge, "http")
 app.register_blueprint(system.bp)
 app.register_blueprint(account.bp)
+app.register_blueprint(templates.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="expire-invitations")

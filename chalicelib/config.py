@@ -23,6 +23,8 @@ class Settings:
     argon2_memory_kib: int
     argon2_parallelism: int
     max_body_bytes: int
+    mail_backend: str
+    mail_sender: str
     debug: bool
 
     @property
@@ -56,6 +58,9 @@ def read_settings(environ=None) -> Settings:
         argon2_memory_kib=_int(env, "KEYPORT_ARGON2_MEMORY_KIB", 65536),
         argon2_parallelism=_int(env, "KEYPORT_ARGON2_PARALLELISM", 4),
         max_body_bytes=_int(env, "KEYPORT_MAX_BODY_BYTES", 1024 * 1024),
+        # "outbox" writes .eml files under KEYPORT_HOME/outbox; "ses" sends through Amazon SES.
+        mail_backend=env.get("KEYPORT_MAIL_BACKEND") or ("outbox" if stage == "local" else "ses"),
+        mail_sender=env.get("KEYPORT_MAIL_FROM", "keyport <no-reply@keyport.local>"),
         debug=env.get("KEYPORT_DEBUG", "") == "1" and stage == "local",
     )
 

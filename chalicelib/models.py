@@ -172,6 +172,43 @@ class InvitationModel(Model):
     state_expiry_index = InvitationStateIndex()
 
 
+class TemplateOwnerIndex(GlobalSecondaryIndex):
+    """Templates of one owner (an organization or "system"), ordered by type, language, id."""
+
+    Meta = _meta("", "owner_index")
+    owner = UnicodeAttribute(hash_key=True)
+    sort_key = UnicodeAttribute(range_key=True)
+
+
+class MailTemplateModel(Model):
+    """An e-mail template: a read-only system default, or an editable copy owned by an organization."""
+
+    Meta = _meta("mail_templates")
+    template_id = UnicodeAttribute(hash_key=True)
+    owner = UnicodeAttribute()  # "system" or an org_id
+    sort_key = UnicodeAttribute()  # "<type>#<language>#<template_id>"
+    mail_type = UnicodeAttribute()
+    language = UnicodeAttribute()
+    name = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    html = UnicodeAttribute()
+    text = UnicodeAttribute()
+    state = UnicodeAttribute(default="INACTIVE")  # mirrors the slot pointer, written in the same transaction
+    is_default = BooleanAttribute(default=False)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    updated_by = UnicodeAttribute(null=True)
+    owner_index = TemplateOwnerIndex()
+
+
+class TemplateSlotModel(Model):
+    """Which template is ACTIVE for one owner x type x language: one item, so one winner."""
+
+    Meta = _meta("template_slots")
+    slot = UnicodeAttribute(hash_key=True)  # "<owner>#<type>#<language>"
+    template_id = UnicodeAttribute()
+
+
 ALL_MODELS: List[Type[Model]] = [
     OrganizationModel,
     UserModel,
@@ -180,6 +217,8 @@ ALL_MODELS: List[Type[Model]] = [
     LoginAttemptModel,
     AuditEventModel,
     InvitationModel,
+    MailTemplateModel,
+    TemplateSlotModel,
 ]
 
 

@@ -11,3 +11,16 @@ def make_user(email="user@example.com", password=STRONG_PASSWORD, roles=("VIEWER
     ensure_root_org()
     return insert_user(email=email, name=fields.pop("name", "Test User"), org_id=org_id, password=password,
                        roles=roles, must_change_password=must_change_password, **fields)
+
+
+def make_org(org_id, parent_id=ROOT_ORG_ID, name=None):
+    """A stored organization under a parent (the root by default)."""
+    from datetime import datetime, timezone
+
+    from chalicelib.models import OrganizationModel
+
+    ensure_root_org()
+    org = OrganizationModel(org_id, name=name or f"Org {org_id}", parent_id=parent_id,
+                            created_at=datetime.now(timezone.utc))
+    org.save()
+    return org

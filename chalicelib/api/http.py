@@ -43,6 +43,7 @@ class RouteSpec:
     public: bool = False
     pending_password_ok: bool = False
     errors: Tuple[int, ...] = ()
+    query: Optional[Dict[str, Dict[str, Any]]] = None  # name -> schema of a string query parameter
     tag: str = ""
     media_type: str = "application/json"
 
@@ -95,9 +96,11 @@ def _parse(request, spec: RouteSpec) -> Call:
     if spec.body is not None:
         body = _json_body(request)
         validate(spec.body, body)
+    query = {name: value for name, value in (request.query_params or {}).items() if name in (spec.query or {})}
+    if spec.query:
+        validate({"type": "object", "properties": spec.query}, query)
     identity = (request.context or {}).get("identity") or {}
-    return Call(principal=principal, body=body, query=dict(request.query_params or {}),
-                source_ip=identity.get("sourceIp"))
+    return Call(principal=principal, body=body, query=query, source_ip=identity.get("sourceIp"))
 
 
 def _bearer_token(header: Optional[str]) -> Optional[str]:

@@ -9,7 +9,7 @@ _DESCRIPTIONS = {
     200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 400: "Malformed request",
     401: "Not authenticated", 403: "Not allowed", 404: "Not found or not yours", 409: "Conflict",
     410: "Expired or used", 413: "Body too large", 415: "Unsupported media type", 422: "Invalid fields",
-    429: "Locked or rate limited", 500: "Internal error",
+    429: "Locked or rate limited", 500: "Internal error", 502: "A mail could not be sent",
 }
 
 
@@ -43,6 +43,8 @@ def _operation(spec: RouteSpec) -> Dict[str, Any]:
     parameters = [{"name": name, "in": "path", "required": True,
                    "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
                   for name in re.findall(r"{(\w+)}", spec.path)]
+    parameters += [{"name": name, "in": "query", "required": False, "schema": schema}
+                   for name, schema in (spec.query or {}).items()]
     if parameters:
         operation["parameters"] = parameters
     if spec.body is not None:
@@ -58,6 +60,8 @@ def _responses(spec: RouteSpec) -> Dict[str, Any]:
     error_statuses = set(spec.errors) | {413, 500}
     if spec.body is not None:
         error_statuses |= {400, 415, 422}
+    if spec.query:
+        error_statuses |= {422}
     if not spec.public:
         error_statuses |= {401, 403}
     responses = {str(spec.status): success}

@@ -1,5 +1,6 @@
 """JSON schemas of request bodies and answers: validated at the edge, published in /openapi.json."""
 from chalicelib import fields
+from chalicelib.mail_types import LANGUAGES, MAIL_TYPES
 from chalicelib.permissions import GRANTABLE_PERMISSIONS, ROLES
 
 
@@ -72,3 +73,60 @@ PASSWORD_CHANGE = obj({
 
 HEALTH = obj({"status": {"type": "string", "enum": ["ok"]}, "stage": {"type": "string"}},
              required=("status", "stage"))
+
+
+def paged(item_schema):
+    """The answer of a list route: a page of items and the cursor of the next page."""
+    return obj({"items": {"type": "array", "items": item_schema}, "next_cursor": nullable({"type": "string"})},
+               required=("items", "next_cursor"))
+
+
+PAGING_QUERY = {
+    "cursor": {"type": "string", "minLength": 1, "maxLength": 2000},
+    "limit": {"type": "string", "pattern": "^[0-9]{1,3}$"},
+}
+
+MAIL_TYPE = {"type": "string", "enum": sorted(MAIL_TYPES)}
+
+TEMPLATE = obj({
+    "id": fields.ID,
+    "owner": {"type": "string"},
+    "org_id": nullable({"type": "string"}),
+    "type": MAIL_TYPE,
+    "language": {"type": "string", "enum": list(LANGUAGES)},
+    "name": {"type": "string"},
+    "subject": {"type": "string"},
+    "html": {"type": "string"},
+    "text": {"type": "string"},
+    "state": {"type": "string", "enum": ["ACTIVE", "INACTIVE"]},
+    "active": {"type": "boolean"},
+    "is_default": {"type": "boolean"},
+    "read_only": {"type": "boolean"},
+    "created_at": fields.TIMESTAMP,
+    "updated_at": fields.TIMESTAMP,
+}, required=("id", "owner", "org_id", "type", "language", "name", "subject", "html", "text", "state", "active",
+             "is_default", "read_only", "created_at", "updated_at"))
+
+TEMPLATE_QUERY = {
+    "type": MAIL_TYPE,
+    "language": {"type": "string", "enum": list(LANGUAGES)},
+    "active": {"type": "string", "enum": ["true", "false"]},
+    "owner": {"type": "string", "minLength": 1, "maxLength": 100},
+    **PAGING_QUERY,
+}
+
+TEMPLATE_PATCH = obj({
+    "name": fields.NAME,
+    "subject": {"type": "string", "minLength": 1, "maxLength": 300},
+    "html": {"type": "string", "minLength": 1, "maxLength": 100_000},
+    "text": {"type": "string", "minLength": 1, "maxLength": 50_000},
+})
+
+TEMPLATE_COPY = obj({"org_id": fields.ID})
+
+TEMPLATE_TEST = obj({"email": fields.EMAIL}, required=("email",))
+
+RENDERED = obj({"subject": {"type": "string"}, "html": {"type": "string"}, "text": {"type": "string"}},
+               required=("subject", "html", "text"))
+
+MESSAGE = obj({"message_id": {"type": "string"}}, required=("message_id",))

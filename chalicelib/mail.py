@@ -1,0 +1,194 @@
+"""Mail: template lookup, sandboxed jinja2 rendering, and sending through SES or the local outbox."""
+import functools
+import logging
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any, Dict, List, Optional
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.config import get_settings
+from chalicelib.errors import DomainError
+from chalicelib.mail_types import FALLBACK_LANGUAGE, MAIL_TYPES
+from chalicelib.models import MailTemplateModel, OrganizationModel, TemplateSlotModel
+
+log = logging.getLogger("keyport.mail")
+SYSTEM = "system"
+_MAX_ORG_DEPTH = 50  # a guard: the tree has no cycles, but a lookup must end regardless
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+class TemplateInvalid(DomainError):
+    status, code, message = 422, "template_invalid", "The template cannot be used."
+
+
+class MailNotSent(DomainError):
+    status, code, message = 502, "mail_not_sent", "The e-mail could not be sent; nothing was changed. Try again later."
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    """A mail ready to send."""
+
+    subject: str
+    html: str
+    text: str
+
+
+@functools.lru_cache(maxsize=2)
+def _environment(html: bool):
+    # Imported on first use so `import app` stays light.
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+    class MailSandbox(SandboxedEnvironment):
+        """The sandbox, also refusing ** and string repetition (a template must not eat the memory)."""
+
+        intercepted_binops = frozenset(["*", "**"])
+
+        def call_binop(self, context, operator, left, right):
+            if operator == "**" or isinstance(left, str) or isinstance(right, str):
+                raise SecurityError(f"the operator {operator} is not allowed in mail templates")
+            return super().call_binop(context, operator, left, right)
+
+    return MailSandbox(autoescape=html, undefined=StrictUndefined, keep_trailing_newline=True)
+
+
+def check_template(mail_type: str, subject: str, html: str, text: str) -> None:
+    """Refuse (TemplateInvalid) a template that would not render safely for its type: syntax, unknown
+    or missing variables, sandbox escapes, and a trial render with the type's sample data."""
+    from jinja2 import TemplateSyntaxError, meta, nodes
+
+    kind = MAIL_TYPES[mail_type]
+    for part, source in (("subject", subject), ("html", html), ("text", text)):
+        environment = _environment(part == "html")
+        try:
+            tree = environment.parse(source)
+        except TemplateSyntaxError as error:
+            raise TemplateInvalid(f"{part}: syntax error on line {error.lineno}: {error.message}") from None
+        unknown = sorted(meta.find_undeclared_variables(tree) - kind.variables)
+        if unknown:
+            raise TemplateInvalid(f"{part}: unknown variable(s) {', '.join(unknown)}; a {mail_type} mail may use "
+                                  f"{', '.join(sorted(kind.variables))}.")
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+            name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", "")
+            if isinstance(name, str) and name.startswith("_"):
+                raise TemplateInvalid(f"{part}: access to {name!r} is not allowed.")
+        if part != "subject":
+            used = {node.name for node in tree.find_all(nodes.Name)}
+            missing = sorted(kind.required - used)
+            if missing:
+                raise TemplateInvalid(f"{part}: must show {', '.join('{{ ' + m + ' }}' for m in missing)}.")
+    render(subject, html, text, kind.sample)
+
+
+def render(subject: str, html: str, text: str, variables: Dict[str, Any]) -> RenderedMail:
+    """Render the three parts in the sandbox (HTML autoescaped); TemplateInvalid if any part fails."""
+    try:
+        rendered_subject = _environment(False).from_string(subject).render(variables)
+        rendered_html = _environment(True).from_string(html).render(variables)
+        rendered_text = _environment(False).from_string(text).render(variables)
+    except Exception as error:  # SecurityError, UndefinedError, TypeError ...: all mean "unusable"
+        raise TemplateInvalid(f"The template fails to render: {type(error).__name__}: {error}"[:500]) from None
+    # A subject is one header line: no line breaks may reach the MIME headers.
+    return RenderedMail(" ".join(rendered_subject.split())[:300], rendered_html, rendered_text)
+
+
+def slot_key(owner: str, mail_type: str, language: str) -> str:
+    """The key of the slot naming the ACTIVE template of an owner x type x language."""
+    return f"{owner}#{mail_type}#{language}"
+
+
+def owner_chain(org_id: Optional[str]) -> List[str]:
+    """The organization, its parents up to the root, then "system": where templates are looked up."""
+    chain, current = [], org_id
+    while current and len(chain) < _MAX_ORG_DEPTH:
+        chain.append(current)
+        try:
+            current = OrganizationModel.get(current).parent_id
+        except DoesNotExist:
+            break
+    return chain + [SYSTEM]
+
+
+def find_template(mail_type: str, language: str, org_id: Optional[str]) -> MailTemplateModel:
+    """The most specific ACTIVE template: the organization, its parents, then system; English only as
+    the fallback when no level has the language."""
+    chain = owner_chain(org_id)
+    for wanted in dict.fromkeys([language, FALLBACK_LANGUAGE]):
+        keys = [slot_key(owner, mail_type, wanted) for owner in chain]
+        slots = {slot.slot: slot.template_id for slot in TemplateSlotModel.batch_get(keys)}
+        for key in keys:
+            if key in slots:
+                try:
+                    return MailTemplateModel.get(slots[key])
+                except DoesNotExist:
+                    continue
+    raise MailNotSent(f"No {mail_type} template exists; run `python -m chalicelib.cli sync-templates`.")
+
+
+def public_link(path: str) -> str:
+    """An absolute link for mail, built from the configured base URL (never from a request's Host)."""
+    return get_settings().public_base_url + "/" + path.lstrip("/")
+
+
+def send_mail(mail_type: str, to: str, language: str, org_id: Optional[str], variables: Dict[str, Any]) -> str:
+    """Render the most specific template of the type and send it; answer the message id.
+
+    Raises MailNotSent (the caller then leaves its own state unchanged) when it cannot be sent.
+    """
+    template = find_template(mail_type, language, org_id)
+    values = {"product_name": "keyport", **variables}
+    try:
+        mail = render(template.subject, template.html, template.text, values)
+    except TemplateInvalid as error:  # cannot happen for checked templates; never leak the variables
+        log.error("mail %s: template %s does not render: %s", mail_type, template.template_id, error.message)
+        raise MailNotSent() from None
+    return deliver(to, mail, mail_type)
+
+
+def deliver(to: str, mail: RenderedMail, mail_type: str) -> str:
+    """Send a rendered mail through the configured backend; MailNotSent on failure."""
+    settings = get_settings()
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = settings.mail_sender, to, mail.subject
+    message["Message-ID"] = make_msgid(domain="keyport.local")
+    message["X-Keyport-Mail-Type"] = mail_type
+    message.set_content(mail.text)
+    message.add_alternative(mail.html, subtype="html")
+    try:
+        if settings.mail_backend == "outbox":
+            return _write_to_outbox(message, mail, to, mail_type)
+        response = _ses().send_raw_email(Source=settings.mail_sender, Destinations=[to],
+                                         RawMessage={"Data": message.as_bytes()})
+        return response["MessageId"]
+    except Exception as error:  # SES refusals, throttling, network, a full disk: the caller must know
+        # The type of failure only: the message holds links with tokens and maybe a password.
+        log.error("mail %s to a recipient failed: %s", mail_type, type(error).__name__)
+        raise MailNotSent() from None
+
+
+@functools.lru_cache(maxsize=1)
+def _ses():
+    import boto3
+
+    return boto3.client("ses", region_name=get_settings().region)
+
+
+def _write_to_outbox(message: EmailMessage, mail: RenderedMail, to: str, mail_type: str) -> str:
+    outbox = os.path.join(get_settings().keyport_home, "outbox")
+    os.makedirs(outbox, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    path = os.path.join(outbox, f"{stamp}-{mail_type}-{secrets.token_hex(3)}.eml")
+    with open(path, "wb") as handle:
+        handle.write(message.as_bytes())
+    # Local only: a person follows the links by hand (they hold tokens; SES never prints them).
+    print(f"[mail] {mail_type} to {to}: {mail.subject}  ({path})", flush=True)
+    for link in dict.fromkeys(_LINK.findall(mail.text)):
+        print(f"[mail]   {link}", flush=True)
+    return message["Message-ID"]
