@@ -1,4 +1,4 @@
-"""Operator CLI: `python -m chalicelib.cli bootstrap-operator --email E [--password P]`, `create-tables`."""
+"""Operator CLI: bootstrap-operator, create-tables, sync-templates (`python -m chalicelib.cli --help`)."""
 import argparse
 import sys
 
@@ -28,6 +28,14 @@ def _create_tables(args) -> int:
     return 0
 
 
+def _sync_templates(args) -> int:
+    from chalicelib.services.templates import sync_default_templates
+
+    result = sync_default_templates()
+    print(f"System templates: {result['written']} written, {result['activated']} newly active.")
+    return 0
+
+
 def main(argv=None) -> int:
     """Parse the command line and run one command; domain errors print their message and exit 2."""
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli",
@@ -40,6 +48,8 @@ def main(argv=None) -> int:
     bootstrap.set_defaults(run=_bootstrap_operator)
     tables = commands.add_parser("create-tables", help="create the stage's missing DynamoDB tables")
     tables.set_defaults(run=_create_tables)
+    sync = commands.add_parser("sync-templates", help="load the system default mail templates from templates/mail")
+    sync.set_defaults(run=_sync_templates)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -127,11 +127,14 @@ def prepare_data(operator_email: str, operator_password: Optional[str]) -> List[
     """Create missing tables and the operator; answer the lines to print."""
     from chalicelib import models
     from chalicelib.services.bootstrap import bootstrap_operator, find_operators
+    from chalicelib.services.templates import sync_default_templates
 
     lines = []
     created = models.create_tables()
     if created:
         lines.append(f"Created tables: {', '.join(created)}")
+    synced = sync_default_templates()
+    lines.append(f"Mail templates: {synced['written']} system defaults loaded")
     existing = find_operators()
     wanted = operator_password is not None and os.environ.get("KEYPORT_OPERATOR_EMAIL")
     if existing and not wanted:

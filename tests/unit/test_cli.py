@@ -32,3 +32,11 @@ def test_bootstrap_twice_leaves_the_first_account_alone(aws, capsys):
     assert cli.main(["bootstrap-operator", "--email", "op@example.com"]) == 0
     assert "exists already" in capsys.readouterr().out
     assert verify_password(find_user_by_email("op@example.com").password_hash, "Correct-Horse-9-Battery")
+
+
+def test_sync_templates_loads_the_63_defaults(aws, capsys):
+    from chalicelib.models import MailTemplateModel
+
+    assert cli.main(["sync-templates"]) == 0
+    assert "63 written" in capsys.readouterr().out
+    assert MailTemplateModel.owner_index.count("system") == 63
