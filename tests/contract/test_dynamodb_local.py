@@ -70,3 +70,32 @@ def test_a_cursor_from_another_partition_is_refused_as_invalid(ddb):
     forged = encode_cursor({"org_id": {"S": "other"}, "email": {"S": "a@example.com"}, "user_id": {"S": "usr_x"}})
     with pytest.raises(InvalidCursor):
         page_users_of_org("root", 5, forged)
+
+
+def test_concurrent_activations_leave_exactly_one_active_template(ddb):
+    from chalicelib.errors import Conflict
+    from chalicelib.mail import slot_key
+    from chalicelib.models import MailTemplateModel, TemplateSlotModel
+    from chalicelib.permissions import Principal
+    from chalicelib.services.templates import activate_template, copy_template, sync_default_templates
+
+    sync_default_templates()
+    operator = Principal(user_id="usr_op", org_id="root", roles=frozenset({"OPERATOR"}))
+    copies = [copy_template(operator, "tpl_system_invite_es", org_id=None)["id"] for _ in range(10)]
+    barrier = threading.Barrier(len(copies))
+
+    def activate(template_id):
+        barrier.wait()
+        try:
+            activate_template(operator, template_id)
+            return "activated"
+        except Conflict:
+            return "raced"
+
+    with ThreadPoolExecutor(max_workers=len(copies)) as pool:
+        outcomes = list(pool.map(activate, copies))
+    assert "activated" in outcomes
+    candidates = copies + ["tpl_system_invite_es"]
+    active = [tid for tid in candidates if MailTemplateModel.get(tid, consistent_read=True).state == "ACTIVE"]
+    assert len(active) == 1
+    assert TemplateSlotModel.get(slot_key("system", "invite", "es"), consistent_read=True).template_id == active[0]

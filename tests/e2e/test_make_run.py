@@ -1,5 +1,6 @@
 """`make run` as a new user meets it: printed operator, login over HTTP, clean stop, data kept."""
 import time
+from pathlib import Path
 
 import requests
 
@@ -41,9 +42,20 @@ def test_make_run_serves_logs_in_the_printed_operator_and_stops_cleanly_keeping_
     assert wait_until_gone(again) == []
 
 
-def test_operator_from_the_environment_needs_no_password_change(local_stack):
+def test_operator_from_the_environment_needs_no_password_change_and_mail_lands_in_the_outbox(local_stack):
     stack = local_stack(KEYPORT_OPERATOR_EMAIL="ops@example.com", KEYPORT_OPERATOR_PASSWORD=NEW_PASSWORD)
     assert stack.printed(r"One-time password: (\S+)") is None
+    assert stack.printed(r"Mail templates: (\d+) system defaults loaded") == "63"
     login = requests.post(stack.url + "/auth/login", json={"email": "ops@example.com", "password": NEW_PASSWORD},
                           timeout=10)
     assert login.status_code == 200 and login.json()["must_change_password"] is False
+    auth = {"Authorization": "Bearer " + login.json()["token"]}
+    sent = requests.post(stack.url + "/templates/tpl_system_invite_de/test", headers=auth, timeout=10,
+                         json={"email": "qa@example.com"})
+    assert sent.status_code == 202, sent.text
+    [eml] = list((Path(stack.home) / "outbox").glob("*-invite-*.eml"))
+    assert b"Subject: Einladung zu Stadtwerke Musterstadt bei keyport" in eml.read_bytes()
+    deadline = time.monotonic() + 5
+    while "[mail]   https://keyport.example/invite/SAMPLE-TOKEN" not in stack.output() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "[mail]   https://keyport.example/invite/SAMPLE-TOKEN" in stack.output()
