@@ -1,6 +1,6 @@
 """Roles, grantable permissions, the acting principal and the scope rules every service asks."""
 from dataclasses import dataclass, field
-from typing import FrozenSet, Tuple
+from typing import Dict, FrozenSet, Iterable, Tuple
 
 from chalicelib.errors import Forbidden
 
@@ -14,13 +14,42 @@ CUSTOMER = "CUSTOMER"
 ROLES: Tuple[str, ...] = (OPERATOR, ORG_ADMIN, KEY_MANAGER, INSTALLER, SITE_ADMIN, VIEWER, CUSTOMER)
 
 # "Advanced functions" an ORG_ADMIN or OPERATOR grants on top of roles (API.md).
-GRANTABLE_PERMISSIONS: Tuple[str, ...] = (
-    "templates.manage",
-    "orgs.create",
-    "devices.take_ownership",
-    "batches.manage",
-    "devices.import",
-)
+TEMPLATES_MANAGE = "templates.manage"
+ORGS_CREATE = "orgs.create"
+TAKE_OWNERSHIP = "devices.take_ownership"
+BATCHES_MANAGE = "batches.manage"
+DEVICES_IMPORT = "devices.import"
+GRANTABLE_PERMISSIONS: Tuple[str, ...] = (TEMPLATES_MANAGE, ORGS_CREATE, TAKE_OWNERSHIP, BATCHES_MANAGE, DEVICES_IMPORT)
+
+# What each role may do (API.md "Roles and permissions"); the scope a role acts in is checked separately.
+USERS_MANAGE = "users.manage"
+ORGS_MANAGE = "orgs.manage"
+PARTNERS_MANAGE = "partners.manage"
+SITES_MANAGE = "sites.manage"
+SITES_READ = "sites.read"
+PORTAL_MANAGE = "portal.manage"
+INVITATIONS_MANAGE = "invitations.manage"
+CATALOG_READ = "catalog.read"
+DEVICES_CLAIM = "devices.claim"
+KEYS_DOWNLOAD = "keys.download"
+BATCHES_CONFIRM = "batches.confirm"
+DEVICES_REGISTER = "devices.register"
+AUDIT_READ = "audit.read"
+ORGS_READ = "orgs.read"
+
+_ADMIN = frozenset({USERS_MANAGE, ORGS_MANAGE, ORGS_READ, PARTNERS_MANAGE, SITES_MANAGE, SITES_READ, PORTAL_MANAGE,
+                    INVITATIONS_MANAGE, CATALOG_READ, DEVICES_CLAIM, KEYS_DOWNLOAD, BATCHES_CONFIRM, AUDIT_READ})
+ROLE_ACTIONS: Dict[str, FrozenSet[str]] = {
+    ORG_ADMIN: _ADMIN,
+    SITE_ADMIN: frozenset({USERS_MANAGE, ORGS_READ, SITES_MANAGE, SITES_READ, PORTAL_MANAGE, INVITATIONS_MANAGE,
+                           CATALOG_READ, DEVICES_CLAIM, KEYS_DOWNLOAD}),
+    KEY_MANAGER: frozenset({ORGS_READ, CATALOG_READ, DEVICES_CLAIM, BATCHES_CONFIRM, KEYS_DOWNLOAD, SITES_READ}),
+    INSTALLER: frozenset({ORGS_READ, DEVICES_REGISTER, SITES_MANAGE, SITES_READ, PORTAL_MANAGE}),
+    VIEWER: frozenset({ORGS_READ, CATALOG_READ, SITES_READ}),
+    CUSTOMER: frozenset(),
+}
+ALL_ACTIONS: FrozenSet[str] = frozenset().union(*ROLE_ACTIONS.values(), GRANTABLE_PERMISSIONS)
+ROLE_ACTIONS[OPERATOR] = ALL_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -40,12 +69,48 @@ class Principal:
         """Operators may do everything, in every organization."""
         return OPERATOR in self.roles
 
+    @property
+    def actions(self) -> FrozenSet[str]:
+        """Everything the principal's roles and granted permissions allow."""
+        return actions_of(self.roles, self.permissions)
+
+    @property
+    def site_limited(self) -> bool:
+        """True when the principal acts only for its sites (a SITE_ADMIN without a wider role)."""
+        wider = {OPERATOR, ORG_ADMIN}
+        return SITE_ADMIN in self.roles and not (self.roles & wider)
+
+    def may(self, action: str) -> bool:
+        """True when the principal's roles or permissions include the action."""
+        return action in self.actions
+
     def has_role(self, *roles: str) -> bool:
         """True when the principal holds any of the roles (operators hold them all)."""
         return self.is_operator or bool(self.roles.intersection(roles))
+
+
+def actions_of(roles: Iterable[str], permissions: Iterable[str] = ()) -> FrozenSet[str]:
+    """The actions a set of roles and granted permissions allows."""
+    granted = set(permissions)
+    for role in roles:
+        granted |= ROLE_ACTIONS.get(role, frozenset())
+    return frozenset(granted)
+
+
+def require(principal: Principal, action: str) -> None:
+    """Raise Forbidden unless the principal may do the action."""
+    if not principal.may(action):
+        raise Forbidden(f"Your roles do not allow this ({action}).")
 
 
 def require_role(principal: Principal, *roles: str) -> None:
     """Raise Forbidden unless the principal holds one of the roles."""
     if not principal.has_role(*roles):
         raise Forbidden()
+
+
+def may_grant(principal: Principal, roles: Iterable[str], permissions: Iterable[str]) -> bool:
+    """Nobody grants a role or permission it lacks itself: the grant must fit inside the granter's actions."""
+    if principal.is_operator:
+        return True
+    return actions_of(roles, permissions) <= principal.actions and set(permissions) <= set(principal.permissions)

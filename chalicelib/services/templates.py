@@ -40,7 +40,7 @@ class ActivationRaced(Conflict):
 
 
 def _require_manage(principal: Principal) -> None:
-    if not (principal.is_operator or MANAGE in principal.permissions):
+    if not principal.may(MANAGE):
         raise Forbidden("Managing e-mail templates needs the permission templates.manage.")
 
 

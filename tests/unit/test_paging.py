@@ -6,13 +6,15 @@ from chalicelib.services.users import page_users_of_org
 from tests.helpers import make_user
 
 
-def test_a_cursor_round_trips_a_start_key():
+def test_a_cursor_round_trips_a_query_index_and_start_key():
     key = {"org_id": {"S": "root"}, "email": {"S": "a@example.com"}, "user_id": {"S": "usr_1"}}
-    assert decode_cursor(encode_cursor(key)) == key
-    assert encode_cursor(None) is None and decode_cursor(None) is None
+    assert decode_cursor(encode_cursor(key, 2)) == (2, key)
+    assert decode_cursor(encode_cursor(None, 1)) == (1, None)
+    assert decode_cursor(None) == (0, None)
 
 
-@pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", encode_cursor({"a": "plain"}), "e30" * 1000])
+@pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", encode_cursor({"a": "plain"}), "e30" * 1000,
+                                    encode_cursor(None, -1)])
 def test_a_cursor_that_is_not_ours_is_refused(cursor):
     with pytest.raises(InvalidCursor):
         decode_cursor(cursor)
@@ -41,3 +43,29 @@ def test_pages_visit_every_item_once_in_order(aws):
         if cursor is None:
             break
     assert seen == emails and pages == 3
+
+
+def test_a_chain_of_queries_pages_through_all_of_them_without_empty_pages(aws):
+    import functools
+
+    from chalicelib.models import UserModel
+    from chalicelib.paging import page_chain
+    from tests.helpers import make_org
+
+    make_org("org_b")
+    make_org("org_c")
+    emails = {"root": ["r1@example.com", "r2@example.com"], "org_b": [], "org_c": ["c1@example.com"]}
+    for org_id, addresses in emails.items():
+        for email in addresses:
+            make_user(email=email, org_id=org_id)
+    queries = [functools.partial(UserModel.org_index.query, org_id) for org_id in ("root", "org_b", "org_c")]
+    for limit, expected_pages in [(1, 3), (2, 2), (3, 1), (50, 1)]:
+        seen, cursor, pages = [], None, 0
+        while True:
+            items, cursor = page_chain(queries, limit, cursor)
+            assert items
+            seen += [user.email for user in items]
+            pages += 1
+            if cursor is None:
+                break
+        assert seen == ["r1@example.com", "r2@example.com", "c1@example.com"] and pages == expected_pages, limit
