@@ -3,7 +3,7 @@ import logging
 
 from chalice import Chalice, Rate
 
-from chalicelib.api import account, system, templates
+from chalicelib.api import account, orgs, sites, system, templates, users
 from chalicelib.api.edge import http_edge
 from chalicelib.config import get_settings
 from chalicelib.services import invitations
@@ -17,6 +17,9 @@ app.register_middleware(http_edge, "http")
 app.register_blueprint(system.bp)
 app.register_blueprint(account.bp)
 app.register_blueprint(templates.bp)
+app.register_blueprint(orgs.bp)
+app.register_blueprint(users.bp)
+app.register_blueprint(sites.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="expire-invitations")

@@ -173,6 +173,33 @@ def deliver(to: str, mail: RenderedMail, mail_type: str) -> str:
         raise MailNotSent() from None
 
 
+def send_sms(phone: str, text: str) -> str:
+    """Send a text message through Amazon SNS (locally: into the outbox); MailNotSent on failure."""
+    try:
+        if get_settings().mail_backend == "outbox":
+            outbox = os.path.join(get_settings().keyport_home, "outbox")
+            os.makedirs(outbox, exist_ok=True)
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+            path = os.path.join(outbox, f"{stamp}-sms-{secrets.token_hex(3)}.sms")
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(f"To: {phone}\n\n{text}\n")
+            print(f"[sms] to {phone}: {text}", flush=True)
+            return path
+        return _sns().publish(PhoneNumber=phone, Message=text,
+                              MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String",
+                                                                         "StringValue": "Transactional"}})["MessageId"]
+    except Exception as error:  # the text holds a password: log the failure's type only
+        log.error("sms failed: %s", type(error).__name__)
+        raise MailNotSent("The text message could not be sent; nothing was changed. Try again later.") from None
+
+
+@functools.lru_cache(maxsize=1)
+def _sns():
+    import boto3
+
+    return boto3.client("sns", region_name=get_settings().region)
+
+
 @functools.lru_cache(maxsize=1)
 def _ses():
     import boto3

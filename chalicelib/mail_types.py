@@ -34,7 +34,7 @@ MAIL_TYPES: Dict[str, MailType] = {mail_type.name: mail_type for mail_type in (
                             "link": "https://keyport.example/batches/bat_sample"}),
     _type("credentials", ("email", "temporary_password"), {
         "org_name": "Stadtwerke Musterstadt", "email": "ada@example.com", "temporary_password": "Xq7-sample-Pw!",
-        "link": "https://keyport.example/login"}),
+        "password_by_sms": False, "link": "https://keyport.example/login"}),
     _type("activation", (), {"installer_name": "Installateur Schmidt", "device_serial": "WM-00012345",
                              "link": "https://keyport.example/activate/SAMPLE-TOKEN", "valid_days": 14}),
     _type("registration_received", (), {"company_name": "Schmidt Haustechnik", "account_exists": False,

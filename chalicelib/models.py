@@ -38,18 +38,78 @@ class OrgParentIndex(GlobalSecondaryIndex):
     parent_id = UnicodeAttribute(hash_key=True)
 
 
+class OrgTreeIndex(GlobalSecondaryIndex):
+    """Every organization by its path: a subtree is one begins_with query."""
+
+    Meta = _meta("", "tree_index")
+    tree = UnicodeAttribute(hash_key=True)
+    path = UnicodeAttribute(range_key=True)
+
+
 class OrganizationModel(Model):
     """An organization: a node of the tenant tree."""
 
     Meta = _meta("organizations")
     org_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
+    name_lower = UnicodeAttribute(null=True)  # for case-insensitive name filters
     reference = UnicodeAttribute(null=True)
     parent_id = UnicodeAttribute(null=True)
+    # "/root/<id>/.../<own id>/": the ancestors, so scope checks need one read and subtrees one query.
+    path = UnicodeAttribute(null=True)
+    tree = UnicodeAttribute(default="orgs")
     can_create_orgs = BooleanAttribute(default=False)
     prefix = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
     parent_index = OrgParentIndex()
+    tree_index = OrgTreeIndex()
+
+
+class PartnerModel(Model):
+    """A partner link from one organization to another (written in both directions)."""
+
+    Meta = _meta("org_partners")
+    org_id = UnicodeAttribute(hash_key=True)
+    partner_org_id = UnicodeAttribute(range_key=True)
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+
+
+class SiteOrgIndex(GlobalSecondaryIndex):
+    """Sites of an organization."""
+
+    Meta = _meta("", "org_index")
+    org_id = UnicodeAttribute(hash_key=True)
+    site_id = UnicodeAttribute(range_key=True)
+
+
+class SiteModel(Model):
+    """A location of a customer organization."""
+
+    Meta = _meta("sites")
+    site_id = UnicodeAttribute(hash_key=True)
+    org_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    address = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+    org_index = SiteOrgIndex()
+
+
+class OneTimeTokenModel(Model):
+    """A one-time token sent by mail (password reset, e-mail confirmation); only its SHA-256 is stored."""
+
+    Meta = _meta("one_time_tokens")
+    token_hash = UnicodeAttribute(hash_key=True)
+    purpose = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    new_email = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    used_at = UTCDateTimeAttribute(null=True)
+    ttl = TTLAttribute()
 
 
 class UserOrgIndex(GlobalSecondaryIndex):
@@ -77,9 +137,13 @@ class UserModel(Model):
     csv_thousands_separator = UnicodeAttribute(default="")
     status = UnicodeAttribute(default="ACTIVE")
     must_change_password = BooleanAttribute(default=False)
+    # Split delivery: until the temporary password is changed, login also needs the organization's reference.
+    login_needs_reference = BooleanAttribute(default=False)
+    name_lower = UnicodeAttribute(null=True)
     password_hash = UnicodeAttribute()
     password_changed_at = UTCDateTimeAttribute()
     created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute(null=True)
     org_index = UserOrgIndex()
 
 
@@ -211,6 +275,9 @@ class TemplateSlotModel(Model):
 
 ALL_MODELS: List[Type[Model]] = [
     OrganizationModel,
+    PartnerModel,
+    SiteModel,
+    OneTimeTokenModel,
     UserModel,
     UserEmailModel,
     SessionModel,

@@ -13,14 +13,16 @@ def make_user(email="user@example.com", password=STRONG_PASSWORD, roles=("VIEWER
                        roles=roles, must_change_password=must_change_password, **fields)
 
 
-def make_org(org_id, parent_id=ROOT_ORG_ID, name=None):
+def make_org(org_id, parent_id=ROOT_ORG_ID, name=None, **fields):
     """A stored organization under a parent (the root by default)."""
     from datetime import datetime, timezone
 
     from chalicelib.models import OrganizationModel
 
     ensure_root_org()
-    org = OrganizationModel(org_id, name=name or f"Org {org_id}", parent_id=parent_id,
-                            created_at=datetime.now(timezone.utc))
+    parent = OrganizationModel.get(parent_id)
+    name = name or f"Org {org_id}"
+    org = OrganizationModel(org_id, name=name, name_lower=name.lower(), parent_id=parent_id,
+                            path=f"{parent.path}{org_id}/", created_at=datetime.now(timezone.utc), **fields)
     org.save()
     return org

@@ -130,3 +130,58 @@ RENDERED = obj({"subject": {"type": "string"}, "html": {"type": "string"}, "text
                required=("subject", "html", "text"))
 
 MESSAGE = obj({"message_id": {"type": "string"}}, required=("message_id",))
+
+PHONE = {"type": "string", "pattern": r"^\+[1-9][0-9]{7,14}$", "maxLength": 16,
+         "description": "E.164, e.g. +4915123456789"}
+REFERENCE = {"type": "string", "minLength": 1, "maxLength": 100}
+PREFIX = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,20}$", "maxLength": 20}
+ROLE = {"type": "string", "enum": list(ROLES)}
+ROLE_LIST = {"type": "array", "items": ROLE, "minItems": 1, "maxItems": len(ROLES), "uniqueItems": True}
+PERMISSION_LIST = {"type": "array", "items": {"type": "string", "enum": list(GRANTABLE_PERMISSIONS)},
+                   "maxItems": len(GRANTABLE_PERMISSIONS), "uniqueItems": True}
+SITE_LIST = {"type": "array", "items": fields.ID, "maxItems": 200, "uniqueItems": True}
+DELIMITER = {"type": "string", "enum": list(fields.CSV_DELIMITERS)}
+THOUSANDS = {"type": "string", "enum": list(fields.CSV_THOUSANDS_SEPARATORS)}
+
+ORG = obj({
+    "id": fields.ID, "name": {"type": "string"}, "relation": {"type": "string", "enum": ["tree", "partner"]},
+    "reference": nullable({"type": "string"}), "parent_id": nullable({"type": "string"}),
+    "can_create_orgs": {"type": "boolean"}, "prefix": nullable({"type": "string"}),
+    "path": {"type": "array", "items": {"type": "string"}}, "created_at": fields.TIMESTAMP,
+}, required=("id", "name", "relation"))
+ORG_CREATE = obj({"name": fields.NAME, "reference": REFERENCE, "can_create_orgs": {"type": "boolean"},
+                  "prefix": PREFIX, "parent_id": fields.ID}, required=("name",))
+ORG_PATCH = obj({"name": fields.NAME, "reference": REFERENCE, "can_create_orgs": {"type": "boolean"},
+                 "prefix": PREFIX, "parent_id": fields.ID})
+ORG_QUERY = {"name": {"type": "string", "minLength": 1, "maxLength": 200}, "parent_id": fields.ID, **PAGING_QUERY}
+PARTNER = obj({"org_id": fields.ID, "partner_org_id": fields.ID, "partner_name": nullable({"type": "string"}),
+               "created_at": fields.TIMESTAMP}, required=("org_id", "partner_org_id", "created_at"))
+PARTNER_ADD = obj({"partner_org_id": fields.ID}, required=("partner_org_id",))
+
+USER_CREATED = {**USER, "properties": {**USER["properties"],
+                                       "sent": {"type": "array", "items": {"type": "string"}}}}
+USER_CREATE = obj({
+    "name": fields.NAME, "email": fields.EMAIL, "phone": PHONE, "org_id": fields.ID, "roles": ROLE_LIST,
+    "permissions": PERMISSION_LIST, "site_ids": SITE_LIST, "language": fields.LANGUAGE, "csv_delimiter": DELIMITER,
+    "csv_thousands_separator": THOUSANDS, "password": fields.PASSWORD,
+    "delivery": {"type": "string", "enum": ["email", "split"]},
+}, required=("name", "email", "roles"))
+USER_PATCH = obj({
+    "name": fields.NAME, "phone": PHONE, "org_id": fields.ID, "roles": ROLE_LIST, "permissions": PERMISSION_LIST,
+    "site_ids": SITE_LIST, "language": fields.LANGUAGE, "csv_delimiter": DELIMITER,
+    "csv_thousands_separator": THOUSANDS, "status": {"type": "string", "enum": list(fields.USER_STATUSES)},
+})
+USER_QUERY = {"name": {"type": "string", "minLength": 1, "maxLength": 200},
+              "email": {"type": "string", "minLength": 1, "maxLength": 254}, "org_id": fields.ID, "role": ROLE,
+              **PAGING_QUERY}
+NEW_PASSWORD = obj({"new_password": fields.PASSWORD}, required=("new_password",))
+
+SITE = obj({"id": fields.ID, "org_id": fields.ID, "name": {"type": "string"}, "address": nullable({"type": "string"}),
+            "created_at": fields.TIMESTAMP}, required=("id", "org_id", "name", "address", "created_at"))
+SITE_CREATE = obj({"org_id": fields.ID, "name": fields.NAME, "address": {"type": "string", "minLength": 1,
+                                                                         "maxLength": 500}}, required=("name",))
+SITE_PATCH = obj({"name": fields.NAME, "address": {"type": "string", "minLength": 1, "maxLength": 500}})
+SITE_QUERY = {"org_id": fields.ID, **PAGING_QUERY}
+
+EMAIL_CHANGE = obj({"new_email": fields.EMAIL}, required=("new_email",))
+RESET_REQUEST = obj({"email": {"type": "string", "minLength": 1, "maxLength": 254}}, required=("email",))

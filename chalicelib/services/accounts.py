@@ -7,12 +7,13 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.config import get_settings
 from chalicelib.errors import AccountLocked, InvalidCredentials, NotAuthenticated, WeakPassword, WrongPassword
 from chalicelib.fields import normalize_email
-from chalicelib.models import LoginAttemptModel, UserModel
+from chalicelib.models import LoginAttemptModel, OrganizationModel, UserModel
 from chalicelib.permissions import Principal
 from chalicelib.security import (
     check_password_policy,
     dummy_password_hash,
     hash_password,
+    same_secret,
     token_hash,
     verify_password,
 )
@@ -23,16 +24,29 @@ from chalicelib.services.users import find_user_by_email, get_user, user_view
 PROFILE_FIELDS = ("name", "language", "csv_delimiter", "csv_thousands_separator")
 
 
-def log_in(email: str, password: str, source_ip: Optional[str] = None) -> Dict[str, Any]:
-    """Check e-mail and password; answer a new session. Same answer for unknown e-mail and wrong password."""
+def _attempts_key(email: str) -> str:
+    return token_hash("login:" + normalize_email(email))
+
+
+def clear_login_failures(email: str) -> None:
+    """Forget failed logins and any lock of an e-mail (after a successful login or a new password)."""
+    LoginAttemptModel(_attempts_key(email)).delete()
+
+
+def log_in(email: str, password: str, org_reference: Optional[str] = None,
+           source_ip: Optional[str] = None) -> Dict[str, Any]:
+    """Check e-mail and password (and, for split-delivery accounts, the organization's reference); answer a
+    new session. Unknown e-mail, wrong password and wrong reference get the same answer."""
     settings = get_settings()
     email = normalize_email(email)
-    attempts_key = token_hash("login:" + email)
+    attempts_key = _attempts_key(email)
     now = datetime.now(timezone.utc)
     attempts = _get_attempts(attempts_key)
     user = find_user_by_email(email)
     # Verify even when the answer is already known, so timing tells nothing about the account.
     password_ok = verify_password(user.password_hash if user else dummy_password_hash(), password)
+    if password_ok and user is not None and user.login_needs_reference:
+        password_ok = _reference_matches(user.org_id, org_reference)
     org_id = user.org_id if user else None
     actor = user.user_id if user else "anonymous"
     if attempts and attempts.locked_until and attempts.locked_until > now:
@@ -55,6 +69,14 @@ def log_in(email: str, password: str, source_ip: Optional[str] = None) -> Dict[s
         "user": user_view(user),
         "must_change_password": user.must_change_password,
     }
+
+
+def _reference_matches(org_id: str, given: Optional[str]) -> bool:
+    try:
+        expected = OrganizationModel.get(org_id).reference or ""
+    except DoesNotExist:
+        return False
+    return bool(expected) and same_secret((given or "").strip().casefold(), expected.strip().casefold())
 
 
 def _get_attempts(key: str) -> Optional[LoginAttemptModel]:
@@ -115,6 +137,7 @@ def change_password(principal: Principal, current_password: str, new_password: s
     user.update(actions=[
         UserModel.password_hash.set(hash_password(new_password)),
         UserModel.must_change_password.set(False),
+        UserModel.login_needs_reference.set(False),
         UserModel.password_changed_at.set(datetime.now(timezone.utc)),
     ])
     ended = sessions.end_sessions_of_user(user.user_id, keep=principal.session_hash)

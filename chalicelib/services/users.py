@@ -16,13 +16,16 @@ from chalicelib.security import hash_password, new_id
 
 def insert_user(*, email: str, name: str, org_id: str, password: str, roles: Iterable[str],
                 must_change_password: bool, permissions: Iterable[str] = (), site_ids: Iterable[str] = (),
-                language: str = "en", phone: Optional[str] = None) -> UserModel:
+                language: str = "en", phone: Optional[str] = None, created_by: Optional[str] = None,
+                login_needs_reference: bool = False, csv_delimiter: str = ";",
+                csv_thousands_separator: str = "") -> UserModel:
     """Store a new user and claim its e-mail in one transaction; EmailTaken if the e-mail is in use."""
     now = datetime.now(timezone.utc)
     user = UserModel(
         new_id("usr"),
         email=normalize_email(email),
         name=name,
+        name_lower=name.lower(),
         org_id=org_id,
         phone=phone,
         roles=sorted(set(roles)),
@@ -30,9 +33,13 @@ def insert_user(*, email: str, name: str, org_id: str, password: str, roles: Ite
         site_ids=sorted(set(site_ids)),
         language=language,
         must_change_password=must_change_password,
+        login_needs_reference=login_needs_reference,
+        csv_delimiter=csv_delimiter,
+        csv_thousands_separator=csv_thousands_separator,
         password_hash=hash_password(password),
         password_changed_at=now,
         created_at=now,
+        created_by=created_by,
     )
     claim = UserEmailModel(user.email, user_id=user.user_id)
     try:
@@ -47,8 +54,21 @@ def insert_user(*, email: str, name: str, org_id: str, password: str, roles: Ite
 
 
 def _condition_failed(error: TransactWriteError) -> bool:
+    return bool(failed_conditions(error))
+
+
+def failed_conditions(error: TransactWriteError) -> list:
+    """Indexes of the transaction items whose condition failed (in the order they were added per kind)."""
     reasons = getattr(error, "cancellation_reasons", None) or []
-    return any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in reasons)
+    return [index for index, reason in enumerate(reasons)
+            if reason is not None and reason.code == "ConditionalCheckFailed"]
+
+
+def delete_user_record(user: UserModel) -> None:
+    """Remove a user and its e-mail claim (undoing a creation whose credentials could not be delivered)."""
+    with TransactWrite(connection=models.connection()) as transaction:
+        transaction.delete(user)
+        transaction.delete(UserEmailModel(user.email), condition=UserEmailModel.user_id == user.user_id)
 
 
 def find_user_by_email(email: str) -> Optional[UserModel]:

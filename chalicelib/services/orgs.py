@@ -1,0 +1,224 @@
+"""Organizations: the tenant tree, partner links, and the scope rule every service asks."""
+import functools
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import models
+from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.models import OrganizationModel, PartnerModel
+from chalicelib.paging import page, page_chain
+from chalicelib.permissions import ORGS_CREATE, ORGS_MANAGE, ORGS_READ, PARTNERS_MANAGE, Principal, require
+from chalicelib.security import new_id
+from chalicelib.services.audit import record_event
+
+MAX_MOVE = 99  # a move rewrites the subtree's paths in one transaction (100 items at most)
+
+
+class OrgNotFound(NotFound):
+    code, message = "org_not_found", "No such organization."
+
+
+class OrgCycle(Conflict):
+    code, message = "org_cycle", "An organization cannot be moved below itself or one of its descendants."
+
+
+class OrgChanged(Conflict):
+    code, message = "org_changed", "The organization tree changed meanwhile; reload and try again."
+
+
+def get_org(org_id: str) -> Optional[OrganizationModel]:
+    """The organization with this id, or None."""
+    try:
+        return OrganizationModel.get(org_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def in_scope(principal: Principal, org: Optional[OrganizationModel]) -> bool:
+    """True when the organization is the principal's own or one of its descendants (operators: every one)."""
+    if org is None:
+        return False
+    return principal.is_operator or f"/{principal.org_id}/" in (org.path or "")
+
+
+def org_in_scope(principal: Principal, org_id: Optional[str]) -> OrganizationModel:
+    """The organization if it is within the principal's scope; OrgNotFound otherwise (unknown or foreign alike)."""
+    org = get_org(org_id) if org_id else None
+    if not in_scope(principal, org):
+        raise OrgNotFound()
+    return org
+
+
+def is_partner(org_id: str, partner_org_id: str) -> bool:
+    """True when the two organizations are linked as partners."""
+    try:
+        PartnerModel.get(org_id, partner_org_id)
+        return True
+    except DoesNotExist:
+        return False
+
+
+def org_view(org: OrganizationModel, relation: str = "tree") -> Dict[str, Any]:
+    """An organization as the API shows it; partners show only who they are."""
+    view = {"id": org.org_id, "name": org.name, "relation": relation}
+    if relation == "partner":
+        return view
+    return {**view, "reference": org.reference, "parent_id": org.parent_id, "can_create_orgs": org.can_create_orgs,
+            "prefix": org.prefix, "path": [part for part in (org.path or "").split("/") if part],
+            "created_at": org.created_at.isoformat()}
+
+
+def read_org(principal: Principal, org_id: str) -> Dict[str, Any]:
+    """One organization of the principal's tree, or a partner of its own organization."""
+    require(principal, ORGS_READ)
+    org = get_org(org_id)
+    if in_scope(principal, org):
+        return org_view(org)
+    if org is not None and is_partner(principal.org_id, org_id):
+        return org_view(org, "partner")
+    raise OrgNotFound()
+
+
+def list_orgs(principal: Principal, name: Optional[str] = None, parent_id: Optional[str] = None,
+              limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
+    """The principal's organization, its descendants, then the partners of its organization (filtered, paged)."""
+    require(principal, ORGS_READ)
+    own = org_in_scope(principal, principal.org_id)
+    name_filter = OrganizationModel.name_lower.contains(name.lower()) if name else None
+    if parent_id:
+        org_in_scope(principal, parent_id)
+        queries = [functools.partial(OrganizationModel.parent_index.query, parent_id, None, name_filter)]
+    else:
+        queries = [functools.partial(OrganizationModel.tree_index.query, "orgs",
+                                     OrganizationModel.path.startswith(own.path), name_filter),
+                   functools.partial(PartnerModel.query, principal.org_id)]
+    items, next_cursor = page_chain(queries, limit, cursor)
+    views = []
+    partners = [item.partner_org_id for item in items if isinstance(item, PartnerModel)]
+    found = {org.org_id: org for org in OrganizationModel.batch_get(partners)} if partners else {}
+    for item in items:
+        if isinstance(item, OrganizationModel):
+            views.append(org_view(item))
+        elif item.partner_org_id in found and (not name or name.lower() in found[item.partner_org_id].name.lower()):
+            views.append(org_view(found[item.partner_org_id], "partner"))
+    return {"items": views, "next_cursor": next_cursor}
+
+
+def create_org(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
+    """A sub-organization below the given parent (default: the principal's own organization)."""
+    if not (principal.may(ORGS_MANAGE) or principal.may(ORGS_CREATE)):
+        raise Forbidden("Creating organizations needs ORG_ADMIN or the permission orgs.create.")
+    parent = org_in_scope(principal, fields.get("parent_id") or principal.org_id)
+    own = org_in_scope(principal, principal.org_id)
+    if not principal.is_operator and not own.can_create_orgs:
+        raise Forbidden("Your organization may not create sub-organizations (can_create_orgs is off).")
+    if fields.get("can_create_orgs") and not own.can_create_orgs:
+        raise Forbidden("You cannot grant can_create_orgs.")
+    now = datetime.now(timezone.utc)
+    org_id = new_id("org")
+    org = OrganizationModel(org_id, name=fields["name"], name_lower=fields["name"].lower(),
+                            reference=fields.get("reference"), parent_id=parent.org_id, path=f"{parent.path}{org_id}/",
+                            can_create_orgs=bool(fields.get("can_create_orgs")), prefix=fields.get("prefix"),
+                            created_at=now, created_by=principal.user_id, updated_at=now)
+    org.save(condition=OrganizationModel.org_id.does_not_exist())
+    record_event(principal.user_id, "org_created", org_id, target=org_id, detail={"parent_id": parent.org_id})
+    return org_view(org)
+
+
+def update_org(principal: Principal, org_id: str, changes: Dict[str, Any]) -> Dict[str, Any]:
+    """Change name, reference, prefix, can_create_orgs, or move the organization to another parent."""
+    org = org_in_scope(principal, org_id)
+    require(principal, ORGS_MANAGE)
+    if org.org_id == principal.org_id and not principal.is_operator and (
+            "parent_id" in changes or changes.get("can_create_orgs") is not None):
+        raise Forbidden("Your own organization's place and rights are set from above.")
+    if changes.get("can_create_orgs") and not (principal.is_operator or org_in_scope(
+            principal, principal.org_id).can_create_orgs):
+        raise Forbidden("You cannot grant can_create_orgs.")
+    if "parent_id" in changes and changes["parent_id"] != org.parent_id:
+        _move(principal, org, changes["parent_id"])
+    simple = {key: value for key, value in changes.items()
+              if key in ("name", "reference", "prefix", "can_create_orgs")}
+    if simple:
+        actions = [getattr(OrganizationModel, key).set(value) for key, value in simple.items()]
+        if "name" in simple:
+            actions.append(OrganizationModel.name_lower.set(simple["name"].lower()))
+        org.update(actions=actions + [OrganizationModel.updated_at.set(datetime.now(timezone.utc))])
+    record_event(principal.user_id, "org_changed", org.org_id, target=org.org_id, detail={"fields": sorted(changes)})
+    return org_view(get_org(org.org_id))
+
+
+def _move(principal: Principal, org: OrganizationModel, new_parent_id: Optional[str]) -> None:
+    if not new_parent_id:
+        raise ValidationFailed("parent_id: an organization needs a parent.")
+    new_parent = org_in_scope(principal, new_parent_id)
+    if new_parent.path.startswith(org.path):
+        raise OrgCycle()
+    subtree = list(OrganizationModel.tree_index.query("orgs", OrganizationModel.path.startswith(org.path),
+                                                      limit=MAX_MOVE + 1))
+    if len(subtree) > MAX_MOVE:
+        raise Conflict(f"Moving more than {MAX_MOVE} organizations at once is not supported.")
+    new_path = f"{new_parent.path}{org.org_id}/"
+    try:
+        with TransactWrite(connection=models.connection()) as transaction:
+            # The new parent must still sit where we saw it: a concurrent move could otherwise make a cycle.
+            transaction.condition_check(OrganizationModel, new_parent.org_id,
+                                        condition=OrganizationModel.path == new_parent.path)
+            for member in subtree:
+                actions = [OrganizationModel.path.set(new_path + member.path[len(org.path):])]
+                if member.org_id == org.org_id:
+                    actions.append(OrganizationModel.parent_id.set(new_parent.org_id))
+                transaction.update(member, actions=actions, condition=OrganizationModel.path == member.path)
+    except TransactWriteError:
+        raise OrgChanged() from None
+    record_event(principal.user_id, "org_moved", org.org_id, target=org.org_id,
+                 detail={"from": org.parent_id, "to": new_parent.org_id, "subtree": len(subtree)})
+
+
+def list_partners(principal: Principal, org_id: str, limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
+    """The partner links of an organization in scope."""
+    require(principal, ORGS_READ)
+    org_in_scope(principal, org_id)
+    items, next_cursor = page(functools.partial(PartnerModel.query, org_id), limit, cursor)
+    found = {org.org_id: org for org in OrganizationModel.batch_get([i.partner_org_id for i in items])} if items else {}
+    return {"items": [{"org_id": org_id, "partner_org_id": item.partner_org_id,
+                       "partner_name": found[item.partner_org_id].name if item.partner_org_id in found else None,
+                       "created_at": item.created_at.isoformat()} for item in items],
+            "next_cursor": next_cursor}
+
+
+def add_partner(principal: Principal, org_id: str, partner_org_id: str) -> Dict[str, Any]:
+    """Link two organizations as partners (both see each other); the partner is named by its id."""
+    org_in_scope(principal, org_id)
+    require(principal, PARTNERS_MANAGE)
+    partner = get_org(partner_org_id)
+    if partner is None or partner_org_id == org_id:
+        raise OrgNotFound("No organization with that id to link as a partner.")
+    now = datetime.now(timezone.utc)
+    with TransactWrite(connection=models.connection()) as transaction:
+        for source, target in ((org_id, partner_org_id), (partner_org_id, org_id)):
+            transaction.save(PartnerModel(source, target, created_at=now, created_by=principal.user_id))
+    record_event(principal.user_id, "partner_added", org_id, target=partner_org_id)
+    return {"org_id": org_id, "partner_org_id": partner_org_id, "partner_name": partner.name,
+            "created_at": now.isoformat()}
+
+
+def remove_partner(principal: Principal, org_id: str, partner_org_id: str) -> None:
+    """Remove a partner link in both directions."""
+    org_in_scope(principal, org_id)
+    require(principal, PARTNERS_MANAGE)
+    if not is_partner(org_id, partner_org_id):
+        raise NotFound("No such partner link.")
+    with TransactWrite(connection=models.connection()) as transaction:
+        transaction.delete(PartnerModel(org_id, partner_org_id))
+        transaction.delete(PartnerModel(partner_org_id, org_id))
+    record_event(principal.user_id, "partner_removed", org_id, target=partner_org_id)
+
+
+def descendant_org_ids(principal: Principal) -> List[str]:
+    """Ids of the principal's organization and its descendants (for lists spanning the scope)."""
+    own = org_in_scope(principal, principal.org_id)
+    return [org.org_id for org in OrganizationModel.tree_index.query("orgs", OrganizationModel.path.startswith(own.path))]

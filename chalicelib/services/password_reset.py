@@ -1,0 +1,60 @@
+"""Password reset by e-mail: the same answer for every address, a one-hour single-use link."""
+import logging
+from datetime import datetime, timedelta, timezone
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import models
+from chalicelib.mail import MailNotSent, public_link, send_mail
+from chalicelib.models import UserModel
+from chalicelib.security import check_password_policy, hash_password
+from chalicelib.services import sessions
+from chalicelib.services.accounts import clear_login_failures
+from chalicelib.services.audit import record_event
+from chalicelib.services.tokens import TokenInvalid, issue_token, live_token, spend_in
+from chalicelib.services.users import find_user_by_email, get_user
+
+PURPOSE = "password_reset"
+LIFETIME = timedelta(hours=1)
+log = logging.getLogger("keyport.password_reset")
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link to a known, active user; do nothing visible otherwise (the caller answers 202 either way)."""
+    user = find_user_by_email(email)
+    if user is None or user.status != "ACTIVE":
+        return
+    token = issue_token(PURPOSE, user.user_id, LIFETIME)
+    try:
+        send_mail(PURPOSE, user.email, user.language, user.org_id, {
+            "recipient_name": user.name, "link": public_link(f"/reset-password/{token}"),
+            "valid_minutes": int(LIFETIME.total_seconds() // 60)})
+    except MailNotSent:
+        # Telling the caller would tell who has an account; the failure is logged and audited instead.
+        record_event(user.user_id, "password_reset_mail_failed", user.org_id, target=user.user_id)
+        return
+    record_event(user.user_id, "password_reset_requested", user.org_id, target=user.user_id)
+
+
+def reset_password(token: str, new_password: str) -> None:
+    """Set a new password with a reset token: spent in the same transaction; every session of the user ends."""
+    item = live_token(PURPOSE, token)
+    check_password_policy(new_password)
+    user = get_user(item.user_id)
+    if user is None or user.status != "ACTIVE":
+        raise TokenInvalid()
+    try:
+        with TransactWrite(connection=models.connection()) as transaction:
+            spend_in(transaction, item)
+            transaction.update(user, actions=[
+                UserModel.password_hash.set(hash_password(new_password)),
+                UserModel.must_change_password.set(False),
+                UserModel.login_needs_reference.set(False),
+                UserModel.password_changed_at.set(datetime.now(timezone.utc)),
+            ], condition=UserModel.user_id.exists())
+    except TransactWriteError:
+        raise TokenInvalid() from None
+    sessions.end_sessions_of_user(user.user_id)
+    clear_login_failures(user.email)
+    record_event(user.user_id, "password_reset", user.org_id, target=user.user_id)
