@@ -29,3 +29,47 @@ def aws():
     with mock_aws():
         models.create_tables()
         yield
+
+
+class Mailbox:
+    """What was sent through moto's SES and SNS during a test."""
+
+    def messages(self, to=None):
+        """Sent e-mails (parsed), optionally only those to one address."""
+        import email
+        import email.policy
+
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ses.models import ses_backends
+
+        found = []
+        for sent in ses_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"].sent_messages:
+            raw = sent.raw_data.encode() if isinstance(sent.raw_data, str) else sent.raw_data
+            message = email.message_from_bytes(raw, policy=email.policy.default)
+            if to is None or message["To"] == to:
+                found.append(message)
+        return found
+
+    def text(self, message):
+        """The plain-text part of a message."""
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+    def sms(self, to=None):
+        """Sent text messages as (phone, text)."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.sns.models import sns_backends
+
+        sent = sns_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"].sms_messages.values()
+        return [(phone, text) for phone, text, *_ in sent if to is None or phone == to]
+
+
+@pytest.fixture
+def mailbox(aws):
+    """System templates loaded and SES ready to send (the sender verified): mail really goes out, into moto."""
+    import boto3
+
+    from chalicelib.services.templates import sync_default_templates
+
+    sync_default_templates()
+    boto3.client("ses", region_name="eu-central-1").verify_email_identity(EmailAddress="no-reply@keyport.local")
+    return Mailbox()
