@@ -30,7 +30,7 @@ run: install
 
 ## test: the whole suite (unit, API, DynamoDB Local contract, e2e)
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 ## package: the SAM template and zip of STAGE (dev) for AWS into OUT (out/); needs no AWS credentials
 package: install

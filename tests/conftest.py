@@ -23,11 +23,30 @@ from moto import mock_aws  # noqa: E402
 from chalicelib import models  # noqa: E402
 
 
+_empty_tables = {}
+
+
+def _fresh_tables():
+    """Create the tables once per process; later tests get a deep copy of moto's empty tables (~1 ms
+    instead of ~200 ms for twelve CreateTable calls)."""
+    import copy
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]]
+    if not _empty_tables:
+        models.create_tables()
+        _empty_tables.update(copy.deepcopy(backend.tables))
+    else:
+        backend.tables.update(copy.deepcopy(_empty_tables))
+
+
 @pytest.fixture
 def aws():
     """moto for every AWS call of the test, with fresh (empty) tables."""
     with mock_aws():
-        models.create_tables()
+        _fresh_tables()
         yield
 
 

@@ -73,11 +73,12 @@ def org_view(org: OrganizationModel, relation: str = "tree") -> Dict[str, Any]:
 
 def read_org(principal: Principal, org_id: str) -> Dict[str, Any]:
     """One organization of the principal's tree, or a partner of its own organization."""
-    require(principal, ORGS_READ)
     org = get_org(org_id)
     if in_scope(principal, org):
+        require(principal, ORGS_READ)
         return org_view(org)
     if org is not None and is_partner(principal.org_id, org_id):
+        require(principal, ORGS_READ)
         return org_view(org, "partner")
     raise OrgNotFound()
 
@@ -85,11 +86,12 @@ def read_org(principal: Principal, org_id: str) -> Dict[str, Any]:
 def list_orgs(principal: Principal, name: Optional[str] = None, parent_id: Optional[str] = None,
               limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
     """The principal's organization, its descendants, then the partners of its organization (filtered, paged)."""
-    require(principal, ORGS_READ)
     own = org_in_scope(principal, principal.org_id)
-    name_filter = OrganizationModel.name_lower.contains(name.lower()) if name else None
     if parent_id:
         org_in_scope(principal, parent_id)
+    require(principal, ORGS_READ)
+    name_filter = OrganizationModel.name_lower.contains(name.lower()) if name else None
+    if parent_id:
         queries = [functools.partial(OrganizationModel.parent_index.query, parent_id, None, name_filter)]
     else:
         queries = [functools.partial(OrganizationModel.tree_index.query, "orgs",
@@ -109,10 +111,10 @@ def list_orgs(principal: Principal, name: Optional[str] = None, parent_id: Optio
 
 def create_org(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
     """A sub-organization below the given parent (default: the principal's own organization)."""
-    if not (principal.may(ORGS_MANAGE) or principal.may(ORGS_CREATE)):
-        raise Forbidden("Creating organizations needs ORG_ADMIN or the permission orgs.create.")
     parent = org_in_scope(principal, fields.get("parent_id") or principal.org_id)
     own = org_in_scope(principal, principal.org_id)
+    if not (principal.may(ORGS_MANAGE) or principal.may(ORGS_CREATE)):
+        raise Forbidden("Creating organizations needs ORG_ADMIN or the permission orgs.create.")
     if not principal.is_operator and not own.can_create_orgs:
         raise Forbidden("Your organization may not create sub-organizations (can_create_orgs is off).")
     if fields.get("can_create_orgs") and not own.can_create_orgs:
@@ -180,8 +182,8 @@ def _move(principal: Principal, org: OrganizationModel, new_parent_id: Optional[
 
 def list_partners(principal: Principal, org_id: str, limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
     """The partner links of an organization in scope."""
-    require(principal, ORGS_READ)
     org_in_scope(principal, org_id)
+    require(principal, ORGS_READ)
     items, next_cursor = page(functools.partial(PartnerModel.query, org_id), limit, cursor)
     found = {org.org_id: org for org in OrganizationModel.batch_get([i.partner_org_id for i in items])} if items else {}
     return {"items": [{"org_id": org_id, "partner_org_id": item.partner_org_id,

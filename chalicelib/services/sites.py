@@ -38,8 +38,8 @@ def _visible(principal: Principal, site_id: str) -> SiteModel:
 def list_sites(principal: Principal, org_id: Optional[str] = None, limit: int = 50,
                cursor: Optional[str] = None) -> Dict[str, Any]:
     """Sites of one organization in scope, or of the whole scope; a SITE_ADMIN sees its own sites."""
-    require(principal, SITES_READ)
     org_ids = [org_in_scope(principal, org_id).org_id] if org_id else descendant_org_ids(principal)
+    require(principal, SITES_READ)
     queries = [functools.partial(SiteModel.org_index.query, each) for each in org_ids]
     items, next_cursor = page_chain(queries, limit, cursor)
     if principal.site_limited:

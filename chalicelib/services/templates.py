@@ -53,13 +53,13 @@ def _may_write(principal: Principal, owner: str) -> bool:
 
 
 def _load(principal: Principal, template_id: str) -> MailTemplateModel:
-    _require_manage(principal)
     try:
         template = MailTemplateModel.get(template_id, consistent_read=True)
     except DoesNotExist:
         raise TemplateNotFound() from None
     if not _may_read(principal, template.owner):
         raise TemplateNotFound()  # outside the scope: the same answer as unknown
+    _require_manage(principal)
     return template
 
 
@@ -97,10 +97,10 @@ def list_templates(principal: Principal, owner: Optional[str] = None, mail_type:
                    language: Optional[str] = None, active: Optional[bool] = None, limit: int = 50,
                    cursor: Optional[str] = None) -> Dict[str, Any]:
     """One page of the templates of an owner (default: the actor's organization, "system" for operators)."""
-    _require_manage(principal)
     owner = owner or (SYSTEM if principal.is_operator else principal.org_id)
     if not _may_read(principal, owner):
-        return {"items": [], "next_cursor": None}  # nothing outside the scope exists, as far as the actor sees
+        raise NotFound("No such owner.")
+    _require_manage(principal)
     condition, wanted = None, []
     if mail_type:  # the sort key is "<type>#<language>#<id>": type and language narrow the key range
         prefix = f"{mail_type}#{language}#" if language else f"{mail_type}#"

@@ -83,8 +83,8 @@ def list_users(principal: Principal, name: Optional[str] = None, email: Optional
                org_id: Optional[str] = None, role: Optional[str] = None, limit: int = 50,
                cursor: Optional[str] = None) -> Dict[str, Any]:
     """Users of one organization in scope, or of the whole scope (filters name, e-mail prefix, role)."""
-    require(principal, USERS_MANAGE)
     org_ids = [org_in_scope(principal, org_id).org_id] if org_id else descendant_org_ids(principal)
+    require(principal, USERS_MANAGE)
     email_condition = UserModel.email.startswith(email.strip().lower()) if email else None
     wanted = []
     if name:
@@ -107,8 +107,8 @@ def read_user(principal: Principal, user_id: str) -> Dict[str, Any]:
 
 def create_user(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
     """Create a user; without a password its temporary one goes out by e-mail, or by SMS for split delivery."""
-    require(principal, USERS_MANAGE)
     org = org_in_scope(principal, fields.get("org_id") or principal.org_id)
+    require(principal, USERS_MANAGE)
     roles, permissions = fields["roles"], fields.get("permissions", [])
     site_ids = fields.get("site_ids", [])
     _check_grant(principal, org.org_id, roles, permissions, site_ids)

@@ -99,3 +99,29 @@ def test_concurrent_activations_leave_exactly_one_active_template(ddb):
     active = [tid for tid in candidates if MailTemplateModel.get(tid, consistent_read=True).state == "ACTIVE"]
     assert len(active) == 1
     assert TemplateSlotModel.get(slot_key("system", "invite", "es"), consistent_read=True).template_id == active[0]
+
+
+@pytest.mark.parametrize("purpose", ["password_reset", "confirm_email"])
+def test_twenty_concurrent_redemptions_of_one_token_have_exactly_one_winner(ddb, purpose):
+    from datetime import timedelta
+
+    from chalicelib.services import email_change, password_reset
+    from chalicelib.services.tokens import TokenInvalid, issue_token
+
+    user = make_user(email="ada@example.com")
+    token = issue_token(purpose, user.user_id, timedelta(hours=1), new_email="ada.new@example.com")
+    redeem = {"password_reset": lambda: password_reset.reset_password(token, "Reset-Passw0rd-2026"),
+              "confirm_email": lambda: email_change.confirm_email_change(token)}[purpose]
+    barrier = threading.Barrier(20)
+
+    def attempt(_):
+        barrier.wait()
+        try:
+            redeem()
+            return "redeemed"
+        except (TokenInvalid, EmailTaken):
+            return "refused"
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(attempt, range(20)))
+    assert outcomes.count("redeemed") == 1 and outcomes.count("refused") == 19

@@ -1,0 +1,170 @@
+"""Every route x every role x own and foreign objects: the expected status, and no foreign data in any body.
+
+The table below must name every route of the app: a new route without an entry fails the first test.
+"""
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Dict, FrozenSet, Optional
+
+import boto3
+import pytest
+
+import app  # noqa: F401  (registers the routes)
+from chalicelib.api.http import ROUTES
+from chalicelib.mail import slot_key
+from chalicelib.models import MailTemplateModel, PartnerModel, SiteModel, TemplateSlotModel
+from chalicelib.permissions import ROLES
+from chalicelib.services.sessions import open_session
+from tests.helpers import STRONG_PASSWORD, make_org, make_user
+
+ALL = frozenset(ROLES)
+READERS = ALL - {"CUSTOMER"}  # everyone who may read organizations and sites
+ADMINS = frozenset({"OPERATOR", "ORG_ADMIN"})
+USER_MANAGERS = ADMINS | {"SITE_ADMIN"}
+SITE_MANAGERS = ADMINS | {"INSTALLER"}
+OPERATOR_ONLY = frozenset({"OPERATOR"})
+SECRETS = ("Foreign Secret GmbH", "secret@foreign.example", "Secret Depot", "Foreign Template Text")
+NEW_PASSWORD = "Matrix-Passw0rd-42"
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to call a route on an own object, which roles may, and how to aim it at a foreign object."""
+
+    path: str
+    allowed: FrozenSet[str] = frozenset()
+    success: int = 200
+    body: Optional[dict] = None
+    foreign_path: Optional[str] = None
+    foreign_body: Optional[dict] = None
+    public: bool = False
+
+
+MATRIX: Dict[tuple, Case] = {
+    ("GET", "/health"): Case("/health", public=True),
+    ("GET", "/openapi.json"): Case("/openapi.json", public=True),
+    ("POST", "/auth/login"): Case("/auth/login", public=True),
+    ("POST", "/public/email-confirmations/{token}"): Case("", public=True),
+    ("POST", "/public/password-resets"): Case("", public=True),
+    ("POST", "/public/password-resets/{token}"): Case("", public=True),
+    ("POST", "/auth/logout"): Case("/auth/logout", ALL, 204),
+    ("GET", "/me"): Case("/me", ALL),
+    ("PATCH", "/me"): Case("/me", ALL, body={"language": "nl"}),
+    ("POST", "/me/password"): Case("/me/password", ALL, 204,
+                                   body={"current_password": STRONG_PASSWORD, "new_password": NEW_PASSWORD}),
+    ("POST", "/me/email"): Case("/me/email", ALL, 202, body={"new_email": "moved@example.com"}),
+    ("GET", "/orgs"): Case("/orgs", READERS, foreign_path="/orgs?parent_id=foreign"),
+    ("POST", "/orgs"): Case("/orgs", ADMINS, 201, body={"name": "New", "parent_id": "home"},
+                            foreign_body={"name": "New", "parent_id": "foreign"}),
+    ("GET", "/orgs/{org_id}"): Case("/orgs/home_child", READERS, foreign_path="/orgs/foreign"),
+    ("PATCH", "/orgs/{org_id}"): Case("/orgs/home_child", ADMINS, body={"name": "Renamed"},
+                                      foreign_path="/orgs/foreign"),
+    ("GET", "/orgs/{org_id}/partners"): Case("/orgs/home/partners", READERS, foreign_path="/orgs/foreign/partners"),
+    ("POST", "/orgs/{org_id}/partners"): Case("/orgs/home_child/partners", ADMINS, 201,
+                                              body={"partner_org_id": "ally"},
+                                              foreign_path="/orgs/foreign/partners"),
+    ("DELETE", "/orgs/{org_id}/partners/{partner_id}"): Case("/orgs/home/partners/ally", ADMINS, 204,
+                                                             foreign_path="/orgs/foreign/partners/ally"),
+    ("GET", "/users"): Case("/users", USER_MANAGERS, foreign_path="/users?org_id=foreign"),
+    ("POST", "/users"): Case("/users", USER_MANAGERS, 201,
+                             body={"name": "N", "email": "n@example.com", "roles": ["VIEWER"], "org_id": "home",
+                                   "site_ids": ["site_home"], "password": STRONG_PASSWORD},
+                             foreign_body={"name": "N", "email": "n@example.com", "roles": ["VIEWER"],
+                                           "org_id": "foreign", "password": STRONG_PASSWORD}),
+    ("GET", "/users/{user_id}"): Case("/users/{home_user}", USER_MANAGERS, foreign_path="/users/{foreign_user}"),
+    ("PATCH", "/users/{user_id}"): Case("/users/{home_user}", USER_MANAGERS, body={"name": "Renamed"},
+                                        foreign_path="/users/{foreign_user}"),
+    ("DELETE", "/users/{user_id}"): Case("/users/{home_user}", USER_MANAGERS, 204,
+                                         foreign_path="/users/{foreign_user}"),
+    ("POST", "/users/{user_id}/password"): Case("/users/{home_user}/password", USER_MANAGERS, 204,
+                                                body={"new_password": NEW_PASSWORD},
+                                                foreign_path="/users/{foreign_user}/password"),
+    ("GET", "/sites"): Case("/sites", READERS, foreign_path="/sites?org_id=foreign"),
+    ("POST", "/sites"): Case("/sites", SITE_MANAGERS, 201, body={"org_id": "home", "name": "New"},
+                             foreign_body={"org_id": "foreign", "name": "New"}),
+    ("GET", "/sites/{site_id}"): Case("/sites/site_home", READERS, foreign_path="/sites/site_foreign"),
+    ("PATCH", "/sites/{site_id}"): Case("/sites/site_home", SITE_MANAGERS | {"SITE_ADMIN"}, body={"name": "N"},
+                                        foreign_path="/sites/site_foreign"),
+    ("DELETE", "/sites/{site_id}"): Case("/sites/site_home", SITE_MANAGERS, 204, foreign_path="/sites/site_foreign"),
+    ("GET", "/templates"): Case("/templates?owner=home", OPERATOR_ONLY, foreign_path="/templates?owner=foreign"),
+    ("GET", "/templates/{template_id}"): Case("/templates/tpl_home", OPERATOR_ONLY,
+                                              foreign_path="/templates/tpl_foreign"),
+    ("PATCH", "/templates/{template_id}"): Case("/templates/tpl_home", OPERATOR_ONLY, body={"name": "N"},
+                                                foreign_path="/templates/tpl_foreign"),
+    ("DELETE", "/templates/{template_id}"): Case("/templates/tpl_home", OPERATOR_ONLY, 204,
+                                                 foreign_path="/templates/tpl_foreign"),
+    ("POST", "/templates/{template_id}/copy"): Case("/templates/tpl_home/copy", OPERATOR_ONLY, 201,
+                                                    foreign_path="/templates/tpl_foreign/copy"),
+    ("POST", "/templates/{template_id}/activate"): Case("/templates/tpl_home/activate", OPERATOR_ONLY,
+                                                        foreign_path="/templates/tpl_foreign/activate"),
+    ("GET", "/templates/{template_id}/preview"): Case("/templates/tpl_home/preview", OPERATOR_ONLY,
+                                                      foreign_path="/templates/tpl_foreign/preview"),
+    ("POST", "/templates/{template_id}/test"): Case("/templates/tpl_home/test", OPERATOR_ONLY, 202,
+                                                    body={"email": "qa@example.com"},
+                                                    foreign_path="/templates/tpl_foreign/test"),
+}
+PROTECTED = sorted(key for key, case in MATRIX.items() if not case.public)
+FOREIGN = sorted(key for key, case in MATRIX.items() if case.foreign_path or case.foreign_body)
+
+
+def test_the_matrix_names_every_route_of_the_app():
+    assert set(MATRIX) == {(spec.method, spec.path) for spec in ROUTES}
+    assert {key for key, case in MATRIX.items() if case.public} == {
+        (spec.method, spec.path) for spec in ROUTES if spec.public}
+
+
+def template(template_id, owner, text, mail_type="invite"):
+    now = datetime.now(timezone.utc)
+    MailTemplateModel(template_id, owner=owner, sort_key=f"{mail_type}#en#{template_id}", mail_type=mail_type,
+                      language="en", name=text, subject="Hi", html="{{ link }}", text=f"{text} {{{{ link }}}}",
+                      created_at=now, updated_at=now).save()
+
+
+@pytest.fixture
+def world(aws):
+    """home (may create orgs) > home_child; foreign and ally beside it; a site, a user and a template in each."""
+    make_org("home", can_create_orgs=True, reference="HOME-1")
+    make_org("home_child", parent_id="home")
+    make_org("foreign", name="Foreign Secret GmbH")
+    make_org("ally")
+    now = datetime.now(timezone.utc)
+    SiteModel("site_home", org_id="home", name="Home Depot", created_at=now, created_by="usr_x").save()
+    SiteModel("site_foreign", org_id="foreign", name="Secret Depot", created_at=now, created_by="usr_x").save()
+    for source, target in (("home", "ally"), ("ally", "home")):
+        PartnerModel(source, target, created_at=now, created_by="usr_x").save()
+    template("tpl_home", "home", "Home Template Text")
+    template("tpl_foreign", "foreign", "Foreign Template Text")
+    template("tpl_confirm", "system", "Confirm", mail_type="confirm_email")
+    TemplateSlotModel(slot_key("system", "confirm_email", "en"), template_id="tpl_confirm").save()
+    boto3.client("ses", region_name="eu-central-1").verify_email_identity(EmailAddress="no-reply@keyport.local")
+    ids = {
+        "home_user": make_user(email="target@home.example", org_id="home", site_ids=("site_home",)).user_id,
+        "foreign_user": make_user(email="secret@foreign.example", org_id="foreign").user_id,
+    }
+    return ids
+
+
+def token_for(role):
+    org_id = "root" if role == "OPERATOR" else "home"
+    sites = ("site_home",) if role == "SITE_ADMIN" else ()
+    user = make_user(email=f"{role.lower()}@home.example", org_id=org_id, roles=(role,), site_ids=sites)
+    return open_session(user)[0]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", PROTECTED, ids=" ".join)
+def test_own_objects_answer_by_role(api, world, route, role):
+    case = MATRIX[route]
+    response = api.call(route[0], case.path.format(**world), case.body, token=token_for(role))
+    expected = case.success if role in case.allowed else 403
+    assert response.status_code == expected, response.body[:300]
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - {"OPERATOR"}))
+@pytest.mark.parametrize("route", FOREIGN, ids=" ".join)
+def test_foreign_objects_answer_404_without_their_data(api, world, route, role):
+    case = MATRIX[route]
+    body = case.foreign_body if case.foreign_body is not None else case.body
+    response = api.call(route[0], (case.foreign_path or case.path).format(**world), body, token=token_for(role))
+    assert response.status_code == 404, response.body[:300]
+    assert not any(secret.encode() in response.body for secret in SECRETS)
