@@ -3,10 +3,10 @@ import logging
 
 from chalice import Chalice, Rate
 
-from chalicelib.api import account, orgs, sites, system, templates, users
+from chalicelib.api import account, invitations, orgs, sites, system, templates, users
 from chalicelib.api.edge import http_edge
 from chalicelib.config import get_settings
-from chalicelib.services import invitations
+from chalicelib.services import invitations as invitation_service
 
 app = Chalice(app_name="keyport")
 # With debug on, a 500 body is the traceback: only ever on a local run that asks for it.
@@ -20,9 +20,10 @@ app.register_blueprint(templates.bp)
 app.register_blueprint(orgs.bp)
 app.register_blueprint(users.bp)
 app.register_blueprint(sites.bp)
+app.register_blueprint(invitations.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="expire-invitations")
 def expire_invitations(event):
     """Hourly: invitations past their expiry become EXPIRED."""
-    return invitations.expire_invitations()
+    return invitation_service.expire_invitations()

@@ -25,6 +25,8 @@ class Settings:
     max_body_bytes: int
     mail_backend: str
     mail_sender: str
+    server_secret: bytes
+    invitation_days: int
     debug: bool
 
     @property
@@ -61,6 +63,9 @@ def read_settings(environ=None) -> Settings:
         # "outbox" writes .eml files under KEYPORT_HOME/outbox; "ses" sends through Amazon SES.
         mail_backend=env.get("KEYPORT_MAIL_BACKEND") or ("outbox" if stage == "local" else "ses"),
         mail_sender=env.get("KEYPORT_MAIL_FROM", "keyport <no-reply@keyport.local>"),
+        # Keys the HMACs that derive e-mailed links (and, later, the lookup hashes of device codes).
+        server_secret=bytes.fromhex(env.get("KEYPORT_SERVER_SECRET", "")),
+        invitation_days=_int(env, "KEYPORT_INVITATION_DAYS", 7),
         debug=env.get("KEYPORT_DEBUG", "") == "1" and stage == "local",
     )
 

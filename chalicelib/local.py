@@ -105,10 +105,22 @@ def ensure_wrapping_key(home: str) -> str:
     return path
 
 
+def ensure_server_secret(home: str) -> str:
+    """The local server secret (hex, in a 0600 file), created once so links survive restarts."""
+    path = os.path.join(home, "server-secret.hex")
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    with open(path) as handle:
+        return handle.read().strip()
+
+
 def local_environment(home: str, dynamodb_endpoint: str, port: int) -> Dict[str, str]:
     """The environment the local service and its jobs run with."""
     env = dict(os.environ)
     env.update({
+        "KEYPORT_SERVER_SECRET": ensure_server_secret(home),
         "KEYPORT_STAGE": "local",
         "KEYPORT_HOME": home,
         "KEYPORT_DYNAMODB_ENDPOINT": dynamodb_endpoint,

@@ -217,6 +217,14 @@ class InvitationStateIndex(GlobalSecondaryIndex):
     expires_at = UTCDateTimeAttribute(range_key=True)
 
 
+class InvitationOrgIndex(GlobalSecondaryIndex):
+    """Invitations of an organization by state, newest last."""
+
+    Meta = _meta("", "org_state_index")
+    org_id = UnicodeAttribute(hash_key=True)
+    state_key = UnicodeAttribute(range_key=True)  # "<state>#<created_at>"
+
+
 class InvitationModel(Model):
     """An invitation into an organization (CREATED, SENT, ACCEPTED, EXPIRED, REVOKED)."""
 
@@ -224,16 +232,26 @@ class InvitationModel(Model):
     invitation_id = UnicodeAttribute(hash_key=True)
     org_id = UnicodeAttribute()
     state = UnicodeAttribute()
+    state_key = UnicodeAttribute(null=True)
     name = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)
     roles = ListAttribute(of=UnicodeAttribute, default=list)
+    permissions = ListAttribute(of=UnicodeAttribute, default=list)
+    site_ids = ListAttribute(of=UnicodeAttribute, default=list)
     language = UnicodeAttribute(default="en")
-    token_hash = UnicodeAttribute(null=True)
+    # The link is an HMAC of id and nonce under the server secret: resendable, never stored.
+    nonce = UnicodeAttribute(null=True)
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()
+    lifetime_days = NumberAttribute(default=7)
+    sent_at = UTCDateTimeAttribute(null=True)
+    send_window_start = UTCDateTimeAttribute(null=True)
+    sends_in_window = NumberAttribute(default=0)
+    accepted_user_id = UnicodeAttribute(null=True)
     ttl = TTLAttribute(null=True)
     state_expiry_index = InvitationStateIndex()
+    org_state_index = InvitationOrgIndex()
 
 
 class TemplateOwnerIndex(GlobalSecondaryIndex):

@@ -1,4 +1,5 @@
 """Passwords (argon2id), random tokens and their hashes, the password policy."""
+import base64
 import functools
 import hashlib
 import hmac
@@ -100,6 +101,16 @@ def new_token() -> str:
 def token_hash(token: str) -> str:
     """The SHA-256 (hex) under which a handed-out secret is stored."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def keyed_digest(purpose: str, *parts: str) -> str:
+    """HMAC-SHA256 under the server secret, URL-safe (256 bits): derives links and lookup hashes that a copy
+    of the database alone cannot forge or reverse."""
+    secret = get_settings().server_secret
+    if len(secret) < 32:
+        raise RuntimeError("KEYPORT_SERVER_SECRET is missing or shorter than 32 bytes")
+    message = "\x1f".join((purpose,) + parts).encode("utf-8")
+    return base64.urlsafe_b64encode(hmac.new(secret, message, hashlib.sha256).digest()).decode().rstrip("=")
 
 
 def same_secret(a: str, b: str) -> bool:

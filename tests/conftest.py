@@ -8,6 +8,7 @@ os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "KEYPORT_PUBLIC_BASE_URL": "https://keyport.test",
+    "KEYPORT_SERVER_SECRET": "5e" * 32,
     # Cheaper argon2id in tests; the production parameters are asserted in tests/unit/test_security.py.
     "KEYPORT_ARGON2_TIME_COST": "1",
     "KEYPORT_ARGON2_MEMORY_KIB": "8192",

@@ -44,6 +44,7 @@ class RouteSpec:
     pending_password_ok: bool = False
     errors: Tuple[int, ...] = ()
     query: Optional[Dict[str, Dict[str, Any]]] = None  # name -> schema of a string query parameter
+    form: Optional[Dict[str, Any]] = None  # schema of an application/x-www-form-urlencoded body (HTML pages)
     tag: str = ""
     media_type: str = "application/json"
 
@@ -56,6 +57,7 @@ class Call:
     body: Dict[str, Any] = field(default_factory=dict)
     query: Dict[str, str] = field(default_factory=dict)
     source_ip: Optional[str] = None
+    accept_language: str = ""
 
 
 ROUTES: List[RouteSpec] = []
@@ -96,11 +98,15 @@ def _parse(request, spec: RouteSpec) -> Call:
     if spec.body is not None:
         body = _json_body(request)
         validate(spec.body, body)
+    elif spec.form is not None:
+        body = _form_body(request)
+        validate(spec.form, body)
     query = {name: value for name, value in (request.query_params or {}).items() if name in (spec.query or {})}
     if spec.query:
         validate({"type": "object", "properties": spec.query}, query)
     identity = (request.context or {}).get("identity") or {}
-    return Call(principal=principal, body=body, query=query, source_ip=identity.get("sourceIp"))
+    return Call(principal=principal, body=body, query=query, source_ip=identity.get("sourceIp"),
+                accept_language=(request.headers.get("accept-language") or "")[:200])
 
 
 def _bearer_token(header: Optional[str]) -> Optional[str]:
@@ -121,6 +127,19 @@ def _json_body(request) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise InvalidJson() from None
+
+
+def _form_body(request) -> Dict[str, str]:
+    from urllib.parse import parse_qsl
+
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise UnsupportedMediaType("Send the form as application/x-www-form-urlencoded.")
+    try:
+        pairs = parse_qsl((request.raw_body or b"").decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        raise InvalidJson("The form is not valid UTF-8.") from None
+    return dict(pairs)
 
 
 @functools.lru_cache(maxsize=None)

@@ -50,15 +50,19 @@ def _operation(spec: RouteSpec) -> Dict[str, Any]:
     if spec.body is not None:
         operation["requestBody"] = {"required": True,
                                     "content": {"application/json": {"schema": spec.body}}}
+    elif spec.form is not None:
+        operation["requestBody"] = {"required": True,
+                                    "content": {"application/x-www-form-urlencoded": {"schema": spec.form}}}
     return operation
 
 
 def _responses(spec: RouteSpec) -> Dict[str, Any]:
     success: Dict[str, Any] = {"description": _DESCRIPTIONS.get(spec.status, "OK")}
     if spec.status != 204:
-        success["content"] = {spec.media_type: {"schema": spec.response or {}}}
+        schema = spec.response or ({"type": "string"} if spec.media_type == "text/html" else {})
+        success["content"] = {spec.media_type: {"schema": schema}}
     error_statuses = set(spec.errors) | {413, 500}
-    if spec.body is not None:
+    if spec.body is not None or spec.form is not None:
         error_statuses |= {400, 415, 422}
     if spec.query:
         error_statuses |= {422}

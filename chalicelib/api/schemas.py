@@ -185,3 +185,36 @@ SITE_QUERY = {"org_id": fields.ID, **PAGING_QUERY}
 
 EMAIL_CHANGE = obj({"new_email": fields.EMAIL}, required=("new_email",))
 RESET_REQUEST = obj({"email": {"type": "string", "minLength": 1, "maxLength": 254}}, required=("email",))
+
+INVITATION = obj({
+    "id": fields.ID, "org_id": fields.ID,
+    "state": {"type": "string", "enum": ["CREATED", "SENT", "ACCEPTED", "EXPIRED", "REVOKED"]},
+    "name": nullable({"type": "string"}), "email": nullable({"type": "string"}),
+    "roles": {"type": "array", "items": ROLE}, "site_ids": {"type": "array", "items": {"type": "string"}},
+    "language": fields.LANGUAGE, "link": nullable({"type": "string"}), "created_at": fields.TIMESTAMP,
+    "expires_at": fields.TIMESTAMP, "sent_at": nullable(fields.TIMESTAMP),
+    "accepted_user_id": nullable({"type": "string"}),
+}, required=("id", "org_id", "state", "roles", "language", "link", "created_at", "expires_at"))
+INVITATION_CREATE = obj({
+    "name": fields.NAME, "email": fields.EMAIL, "org_id": fields.ID, "roles": ROLE_LIST, "site_ids": SITE_LIST,
+    "language": fields.LANGUAGE, "valid_days": {"type": "integer", "minimum": 1, "maximum": 30},
+}, required=("roles",))
+INVITATION_PATCH = obj({"name": fields.NAME, "email": fields.EMAIL, "roles": ROLE_LIST, "site_ids": SITE_LIST,
+                        "language": fields.LANGUAGE})
+INVITATION_SEND = obj({"email": fields.EMAIL})
+INVITATION_QUERY = {"org_id": fields.ID,
+                    "state": {"type": "string", "enum": ["CREATED", "SENT", "ACCEPTED", "EXPIRED", "REVOKED"]},
+                    **PAGING_QUERY}
+INVITATION_TARGETS = obj({"orgs": {"type": "array", "items": obj({"id": fields.ID, "name": {"type": "string"}},
+                                                                 required=("id", "name"))},
+                          "roles": {"type": "array", "items": ROLE}}, required=("orgs", "roles"))
+PUBLIC_INVITATION = obj({"name": nullable({"type": "string"}), "email": nullable({"type": "string"}),
+                         "org_name": {"type": "string"}, "roles": {"type": "array", "items": ROLE},
+                         "language": fields.LANGUAGE, "expires_at": fields.TIMESTAMP},
+                        required=("org_name", "roles", "expires_at"))
+INVITATION_ACCEPT = obj({"name": fields.NAME, "email": fields.EMAIL, "password": fields.PASSWORD,
+                         "language": fields.LANGUAGE}, required=("password",))
+INVITE_FORM = {"type": "object", "properties": {
+    "name": {"type": "string", "maxLength": 200}, "email": {"type": "string", "maxLength": 254},
+    "password": {"type": "string", "maxLength": 128}, "password_repeat": {"type": "string", "maxLength": 128}},
+    "additionalProperties": False}

@@ -1,14 +1,285 @@
-"""Invitations into an organization. So far: the hourly expiry of the ones past their lifetime."""
-from datetime import datetime, timezone
-from typing import Dict, Optional
+"""Invitations into an organization: prepared, sent and resent by mail, accepted once, revoked or expired."""
+import functools
+import secrets
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, Optional, Tuple
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
-from chalicelib.models import InvitationModel
+from chalicelib.errors import Conflict, DomainError, NotFound, ValidationFailed
+from chalicelib.fields import normalize_email
+from chalicelib.mail import public_link, send_mail
+from chalicelib.models import InvitationModel, OrganizationModel
+from chalicelib.paging import page_chain
+from chalicelib.permissions import INVITATIONS_MANAGE, ROLE_ACTIONS, ROLES, Principal, require
+from chalicelib.security import check_password_policy, keyed_digest, new_id, same_secret
 from chalicelib.services.audit import record_event
+from chalicelib.services.orgs import descendant_org_ids, get_org, org_in_scope
+from chalicelib.services.tokens import TokenInvalid
+from chalicelib.services.user_admin import check_grant
+from chalicelib.services.users import insert_user, user_view
 
 OPEN_STATES = ("CREATED", "SENT")
 EXPIRED = "EXPIRED"
+MAX_DAYS = 30
+RESENDS_PER_HOUR = 5
+EDITABLE = ("name", "email", "roles", "site_ids", "language")
+
+
+class InvitationNotFound(NotFound):
+    code, message = "invitation_not_found", "No such invitation."
+
+
+class InvitationClosed(Conflict):
+    code, message = "invitation_closed", "The invitation is no longer open (accepted, expired or revoked)."
+
+
+class TooManyResends(DomainError):
+    status, code = 429, "too_many_resends"
+    message = f"An invitation can be resent {RESENDS_PER_HOUR} times an hour; try again later."
+
+
+class EmailNeeded(ValidationFailed):
+    message = "email: the invitation has no e-mail address to send it to."
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _token(invitation: InvitationModel) -> str:
+    return f"{invitation.invitation_id}.{keyed_digest('invitation', invitation.invitation_id, invitation.nonce)}"
+
+
+def _state_key(state: str, invitation: InvitationModel) -> str:
+    return f"{state}#{invitation.created_at.isoformat()}"
+
+
+def invitation_view(invitation: InvitationModel, with_link: bool = True) -> Dict[str, Any]:
+    """An invitation as staff see it; the link while it can still be used."""
+    open_ = invitation.state in OPEN_STATES
+    return {
+        "id": invitation.invitation_id, "org_id": invitation.org_id, "state": invitation.state,
+        "name": invitation.name, "email": invitation.email, "roles": list(invitation.roles),
+        "site_ids": list(invitation.site_ids), "language": invitation.language,
+        "link": public_link(f"/invite/{_token(invitation)}") if with_link and open_ else None,
+        "created_at": invitation.created_at.isoformat(), "expires_at": invitation.expires_at.isoformat(),
+        "sent_at": invitation.sent_at.isoformat() if invitation.sent_at else None,
+        "accepted_user_id": invitation.accepted_user_id,
+    }
+
+
+def _load(principal: Principal, invitation_id: str) -> InvitationModel:
+    try:
+        invitation = InvitationModel.get(invitation_id, consistent_read=True)
+    except DoesNotExist:
+        raise InvitationNotFound() from None
+    org_in_scope_or(principal, invitation.org_id, InvitationNotFound)
+    if principal.site_limited and not (invitation.site_ids and set(invitation.site_ids) <= principal.site_ids):
+        raise InvitationNotFound()
+    require(principal, INVITATIONS_MANAGE)
+    return invitation
+
+
+def org_in_scope_or(principal: Principal, org_id: str, error) -> OrganizationModel:
+    """The organization in scope, or the given not-found error (objects answer as their own kind)."""
+    try:
+        return org_in_scope(principal, org_id)
+    except NotFound:
+        raise error() from None
+
+
+def invitation_targets(principal: Principal) -> Dict[str, Any]:
+    """The organizations the principal may invite into and the roles it may give."""
+    org_ids = descendant_org_ids(principal)
+    require(principal, INVITATIONS_MANAGE)
+    orgs = {org.org_id: org for org in OrganizationModel.batch_get(org_ids)}
+    roles = [role for role in ROLES if principal.is_operator or ROLE_ACTIONS[role] <= principal.actions]
+    return {"orgs": [{"id": org_id, "name": orgs[org_id].name} for org_id in org_ids if org_id in orgs],
+            "roles": roles}
+
+
+def create_invitation(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
+    """Prepare an invitation (CREATED): its link exists, nothing is sent yet."""
+    org = org_in_scope(principal, fields.get("org_id") or principal.org_id)
+    require(principal, INVITATIONS_MANAGE)
+    check_grant(principal, org.org_id, fields["roles"], [], fields.get("site_ids", []))
+    now, days = _now(), fields.get("valid_days") or _default_days()
+    invitation = InvitationModel(
+        new_id("inv"), org_id=org.org_id, state="CREATED", name=fields.get("name"),
+        email=normalize_email(fields["email"]) if fields.get("email") else None, roles=sorted(set(fields["roles"])),
+        site_ids=sorted(set(fields.get("site_ids", []))), language=fields.get("language", "en"),
+        nonce=secrets.token_urlsafe(16), created_by=principal.user_id, created_at=now,
+        expires_at=now + timedelta(days=days), lifetime_days=days, ttl=now + timedelta(days=days + 90))
+    invitation.state_key = _state_key("CREATED", invitation)
+    invitation.save(condition=InvitationModel.invitation_id.does_not_exist())
+    record_event(principal.user_id, "invitation_created", org.org_id, target=invitation.invitation_id,
+                 detail={"roles": invitation.roles, "valid_days": days})
+    return invitation_view(invitation)
+
+
+def _default_days() -> int:
+    from chalicelib.config import get_settings
+
+    return min(get_settings().invitation_days, MAX_DAYS)
+
+
+def list_invitations(principal: Principal, org_id: Optional[str] = None, state: Optional[str] = None,
+                     limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
+    """Invitations of one organization in scope, or of the whole scope, optionally of one state."""
+    org_ids = [org_in_scope(principal, org_id).org_id] if org_id else descendant_org_ids(principal)
+    require(principal, INVITATIONS_MANAGE)
+    condition = InvitationModel.state_key.startswith(f"{state}#") if state else None
+    queries = [functools.partial(InvitationModel.org_state_index.query, each, condition) for each in org_ids]
+    items, next_cursor = page_chain(queries, limit, cursor)
+    return {"items": [invitation_view(item) for item in items], "next_cursor": next_cursor}
+
+
+def read_invitation(principal: Principal, invitation_id: str) -> Dict[str, Any]:
+    """One invitation in scope."""
+    return invitation_view(_load(principal, invitation_id))
+
+
+def update_invitation(principal: Principal, invitation_id: str, changes: Dict[str, Any]) -> Dict[str, Any]:
+    """Edit name, e-mail, roles, sites or language while the invitation is CREATED or SENT."""
+    invitation = _load(principal, invitation_id)
+    if invitation.state not in OPEN_STATES:
+        raise InvitationClosed()
+    if "roles" in changes or "site_ids" in changes:
+        check_grant(principal, invitation.org_id, changes.get("roles", invitation.roles), [],
+                    changes.get("site_ids", invitation.site_ids))
+    values = {key: value for key, value in changes.items() if key in EDITABLE}
+    if values.get("email"):
+        values["email"] = normalize_email(values["email"])
+    try:
+        invitation.update(actions=[getattr(InvitationModel, key).set(value) for key, value in values.items()],
+                          condition=InvitationModel.state == invitation.state)
+    except UpdateError:
+        raise InvitationClosed() from None
+    record_event(principal.user_id, "invitation_changed", invitation.org_id, target=invitation_id,
+                 detail={"fields": sorted(values)})
+    return invitation_view(invitation)
+
+
+def send_invitation(principal: Principal, invitation_id: str, email: Optional[str] = None) -> Dict[str, Any]:
+    """Send the invite mail (CREATED -> SENT); on SENT it is a resend: same link, expiry renewed, 5 an hour."""
+    invitation = _load(principal, invitation_id)
+    if invitation.state not in OPEN_STATES:
+        raise InvitationClosed()
+    address = normalize_email(email) if email else invitation.email
+    if not address:
+        raise EmailNeeded(details=[{"field": "email", "problem": "is required"}])
+    now, resend = _now(), invitation.state == "SENT"
+    window_start, count = _resend_window(invitation, now)
+    if resend and count >= RESENDS_PER_HOUR:
+        raise TooManyResends()
+    expires_at = now + timedelta(days=int(invitation.lifetime_days))
+    org = get_org(invitation.org_id)
+    send_mail("invite", address, invitation.language, invitation.org_id, {
+        "recipient_name": invitation.name or address, "org_name": org.name if org else "",
+        "inviter_name": _inviter_name(principal), "link": public_link(f"/invite/{_token(invitation)}"),
+        "valid_days": int(invitation.lifetime_days)})
+    # Only after the mail went out: an invitation is never SENT without its mail.
+    try:
+        invitation.update(actions=[
+            InvitationModel.state.set("SENT"), InvitationModel.state_key.set(_state_key("SENT", invitation)),
+            InvitationModel.email.set(address), InvitationModel.sent_at.set(now),
+            InvitationModel.expires_at.set(expires_at), InvitationModel.send_window_start.set(window_start),
+            InvitationModel.sends_in_window.set(count + 1 if resend else count),
+        ], condition=(InvitationModel.state == invitation.state)
+            & (InvitationModel.sends_in_window == invitation.sends_in_window))
+    except UpdateError:
+        raise InvitationClosed("The invitation changed while it was being sent; reload it.") from None
+    record_event(principal.user_id, "invitation_resent" if resend else "invitation_sent", invitation.org_id,
+                 target=invitation_id)
+    return invitation_view(invitation)
+
+
+def _resend_window(invitation: InvitationModel, now: datetime) -> Tuple[datetime, int]:
+    start = invitation.send_window_start
+    if start is None or now - start >= timedelta(hours=1):
+        return now, 0
+    return start, int(invitation.sends_in_window)
+
+
+def _inviter_name(principal: Principal) -> str:
+    from chalicelib.services.users import get_user
+
+    user = get_user(principal.user_id)
+    return user.name if user else ""
+
+
+def revoke_invitation(principal: Principal, invitation_id: str) -> Dict[str, Any]:
+    """Revoke an open invitation: its link stops working at once."""
+    invitation = _load(principal, invitation_id)
+    if invitation.state not in OPEN_STATES:
+        raise InvitationClosed()
+    try:
+        invitation.update(actions=[InvitationModel.state.set("REVOKED"),
+                                   InvitationModel.state_key.set(_state_key("REVOKED", invitation))],
+                          condition=InvitationModel.state == invitation.state)
+    except UpdateError:
+        raise InvitationClosed() from None
+    record_event(principal.user_id, "invitation_revoked", invitation.org_id, target=invitation_id)
+    return invitation_view(invitation)
+
+
+def _by_token(token: str) -> InvitationModel:
+    """The open, unexpired invitation behind a link; TokenInvalid for every other case alike."""
+    invitation_id, _, digest = (token or "").partition(".")
+    if not digest or len(token) > 200:
+        raise TokenInvalid()
+    try:
+        invitation = InvitationModel.get(invitation_id, consistent_read=True)
+    except DoesNotExist:
+        raise TokenInvalid() from None
+    if not invitation.nonce or not same_secret(digest, keyed_digest("invitation", invitation_id, invitation.nonce)):
+        raise TokenInvalid()
+    # The hourly job may not have run yet: expiry is decided here too.
+    if invitation.state not in OPEN_STATES or _now() >= invitation.expires_at:
+        raise TokenInvalid()
+    return invitation
+
+
+def view_invitation(token: str) -> Dict[str, Any]:
+    """What the invitee sees before accepting."""
+    invitation = _by_token(token)
+    org = get_org(invitation.org_id)
+    return {"name": invitation.name, "email": invitation.email, "org_name": org.name if org else "",
+            "roles": list(invitation.roles), "language": invitation.language,
+            "expires_at": invitation.expires_at.isoformat()}
+
+
+def accept_invitation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
+    """Create the invitee's user in one transaction with spending the invitation; EmailTaken leaves it usable."""
+    invitation = _by_token(token)
+    email = invitation.email or (normalize_email(fields["email"]) if fields.get("email") else None)
+    if not email:
+        raise ValidationFailed("email: this invitation names no address; give yours.",
+                               details=[{"field": "email", "problem": "is required"}])
+    if invitation.email and fields.get("email") and normalize_email(fields["email"]) != invitation.email:
+        raise ValidationFailed("email: the invitation is for another address.",
+                               details=[{"field": "email", "problem": "differs from the invited address"}])
+    check_password_policy(fields["password"])
+    name = fields.get("name") or invitation.name or email
+    now = _now()
+
+    def spend(transaction):
+        transaction.update(invitation, actions=[
+            InvitationModel.state.set("ACCEPTED"), InvitationModel.state_key.set(_state_key("ACCEPTED", invitation)),
+        ], condition=InvitationModel.state.is_in(*OPEN_STATES) & (InvitationModel.expires_at > now))
+
+    try:
+        user = insert_user(email=email, name=name, org_id=invitation.org_id, password=fields["password"],
+                           roles=invitation.roles, site_ids=invitation.site_ids, must_change_password=False,
+                           language=fields.get("language") or invitation.language,
+                           created_by=invitation.created_by, also=spend)
+    except TransactWriteError:
+        raise TokenInvalid() from None
+    invitation.update(actions=[InvitationModel.accepted_user_id.set(user.user_id)])
+    record_event(user.user_id, "invitation_accepted", invitation.org_id, target=invitation.invitation_id,
+                 detail={"user_id": user.user_id})
+    return user_view(user)
 
 
 def expire_invitations(now: Optional[datetime] = None, page_size: int = 100) -> Dict[str, int]:
@@ -16,16 +287,17 @@ def expire_invitations(now: Optional[datetime] = None, page_size: int = 100) -> 
 
     Answers how many items were read and how many changed state.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or _now()
     read = expired = 0
     for state in OPEN_STATES:
         due = InvitationModel.state_expiry_index.query(state, InvitationModel.expires_at < now, page_size=page_size)
         for invitation in due:
             read += 1
             try:
-                # The index lags the table: only an invitation still in `state` may expire.
-                invitation.update(actions=[InvitationModel.state.set(EXPIRED)],
-                                  condition=InvitationModel.state == state)
+                # The index lags the table: only an invitation still in `state` and still due may expire.
+                invitation.update(actions=[InvitationModel.state.set(EXPIRED),
+                                           InvitationModel.state_key.set(_state_key(EXPIRED, invitation))],
+                                  condition=(InvitationModel.state == state) & (InvitationModel.expires_at < now))
             except UpdateError:
                 continue
             expired += 1

@@ -63,8 +63,9 @@ def org_in_scope_quiet(principal: Principal, org_id: str) -> bool:
         return False
 
 
-def _check_grant(principal: Principal, org_id: str, roles: List[str], permissions: List[str],
-                 site_ids: List[str]) -> None:
+def check_grant(principal: Principal, org_id: str, roles: List[str], permissions: List[str],
+                site_ids: List[str]) -> None:
+    """Refuse roles, permissions or sites the principal cannot give in that organization."""
     if not may_grant(principal, roles, permissions):
         raise GrantRefused()
     if principal.site_limited and not (site_ids and set(site_ids) <= principal.site_ids):
@@ -111,7 +112,7 @@ def create_user(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
     require(principal, USERS_MANAGE)
     roles, permissions = fields["roles"], fields.get("permissions", [])
     site_ids = fields.get("site_ids", [])
-    _check_grant(principal, org.org_id, roles, permissions, site_ids)
+    check_grant(principal, org.org_id, roles, permissions, site_ids)
     split = fields.get("delivery") == "split"
     if split and not fields.get("phone"):
         raise ValidationFailed("phone: split delivery sends the password by SMS and needs a phone number.",
@@ -162,7 +163,7 @@ def update_user(principal: Principal, user_id: str, changes: Dict[str, Any]) -> 
     permissions = changes.get("permissions", list(user.permissions))
     site_ids = changes.get("site_ids", list(user.site_ids) if target_org == user.org_id else [])
     if {"roles", "permissions", "site_ids", "org_id"} & set(changes):
-        _check_grant(principal, target_org, roles, permissions, site_ids)
+        check_grant(principal, target_org, roles, permissions, site_ids)
     if user.user_id == principal.user_id and changes.get("status") == "DISABLED":
         raise Forbidden("You cannot disable yourself.")
     values = {**{key: value for key, value in changes.items() if key in UPDATABLE}, "site_ids": site_ids}

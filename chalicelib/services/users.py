@@ -18,8 +18,12 @@ def insert_user(*, email: str, name: str, org_id: str, password: str, roles: Ite
                 must_change_password: bool, permissions: Iterable[str] = (), site_ids: Iterable[str] = (),
                 language: str = "en", phone: Optional[str] = None, created_by: Optional[str] = None,
                 login_needs_reference: bool = False, csv_delimiter: str = ";",
-                csv_thousands_separator: str = "") -> UserModel:
-    """Store a new user and claim its e-mail in one transaction; EmailTaken if the e-mail is in use."""
+                csv_thousands_separator: str = "", also=None) -> UserModel:
+    """Store a new user and claim its e-mail in one transaction; EmailTaken if the e-mail is in use.
+
+    `also(transaction)` may add updates to the same transaction (e.g. spending an invitation); when one of
+    those fails its condition, the TransactWriteError is raised as it is.
+    """
     now = datetime.now(timezone.utc)
     user = UserModel(
         new_id("usr"),
@@ -46,15 +50,13 @@ def insert_user(*, email: str, name: str, org_id: str, password: str, roles: Ite
         with TransactWrite(connection=models.connection()) as transaction:
             transaction.save(claim, condition=UserEmailModel.email.does_not_exist())
             transaction.save(user, condition=UserModel.user_id.does_not_exist())
+            if also:
+                also(transaction)
     except TransactWriteError as error:
-        if _condition_failed(error):
+        if 0 in failed_conditions(error):  # the e-mail claim: the first item (puts come before updates)
             raise EmailTaken() from None
         raise
     return user
-
-
-def _condition_failed(error: TransactWriteError) -> bool:
-    return bool(failed_conditions(error))
 
 
 def failed_conditions(error: TransactWriteError) -> list:

@@ -3,7 +3,7 @@
 The table below must name every route of the app: a new route without an entry fails the first test.
 """
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Dict, FrozenSet, Optional
 
 import boto3
@@ -12,7 +12,7 @@ import pytest
 import app  # noqa: F401  (registers the routes)
 from chalicelib.api.http import ROUTES
 from chalicelib.mail import slot_key
-from chalicelib.models import MailTemplateModel, PartnerModel, SiteModel, TemplateSlotModel
+from chalicelib.models import InvitationModel, MailTemplateModel, PartnerModel, SiteModel, TemplateSlotModel
 from chalicelib.permissions import ROLES
 from chalicelib.services.sessions import open_session
 from tests.helpers import STRONG_PASSWORD, make_org, make_user
@@ -86,6 +86,23 @@ MATRIX: Dict[tuple, Case] = {
     ("PATCH", "/sites/{site_id}"): Case("/sites/site_home", SITE_MANAGERS | {"SITE_ADMIN"}, body={"name": "N"},
                                         foreign_path="/sites/site_foreign"),
     ("DELETE", "/sites/{site_id}"): Case("/sites/site_home", SITE_MANAGERS, 204, foreign_path="/sites/site_foreign"),
+    ("GET", "/public/invitations/{token}"): Case("", public=True),
+    ("POST", "/public/invitations/{token}/accept"): Case("", public=True),
+    ("GET", "/invite/{token}"): Case("", public=True),
+    ("POST", "/invite/{token}"): Case("", public=True),
+    ("GET", "/invitations"): Case("/invitations", USER_MANAGERS, foreign_path="/invitations?org_id=foreign"),
+    ("GET", "/invitations/targets"): Case("/invitations/targets", USER_MANAGERS),
+    ("POST", "/invitations"): Case("/invitations", USER_MANAGERS, 201,
+                                   body={"org_id": "home", "roles": ["VIEWER"], "site_ids": ["site_home"]},
+                                   foreign_body={"org_id": "foreign", "roles": ["VIEWER"]}),
+    ("GET", "/invitations/{invitation_id}"): Case("/invitations/inv_home", USER_MANAGERS,
+                                                  foreign_path="/invitations/inv_foreign"),
+    ("PATCH", "/invitations/{invitation_id}"): Case("/invitations/inv_home", USER_MANAGERS, body={"name": "N"},
+                                                    foreign_path="/invitations/inv_foreign"),
+    ("POST", "/invitations/{invitation_id}/send"): Case("/invitations/inv_home/send", USER_MANAGERS,
+                                                        foreign_path="/invitations/inv_foreign/send"),
+    ("POST", "/invitations/{invitation_id}/revoke"): Case("/invitations/inv_home/revoke", USER_MANAGERS,
+                                                          foreign_path="/invitations/inv_foreign/revoke"),
     ("GET", "/templates"): Case("/templates?owner=home", OPERATOR_ONLY, foreign_path="/templates?owner=foreign"),
     ("GET", "/templates/{template_id}"): Case("/templates/tpl_home", OPERATOR_ONLY,
                                               foreign_path="/templates/tpl_foreign"),
@@ -134,8 +151,14 @@ def world(aws):
         PartnerModel(source, target, created_at=now, created_by="usr_x").save()
     template("tpl_home", "home", "Home Template Text")
     template("tpl_foreign", "foreign", "Foreign Template Text")
-    template("tpl_confirm", "system", "Confirm", mail_type="confirm_email")
-    TemplateSlotModel(slot_key("system", "confirm_email", "en"), template_id="tpl_confirm").save()
+    for mail_type in ("confirm_email", "invite"):
+        template(f"tpl_{mail_type}", "system", "Mail", mail_type=mail_type)
+        TemplateSlotModel(slot_key("system", mail_type, "en"), template_id=f"tpl_{mail_type}").save()
+    for invitation_id, org_id, sites in (("inv_home", "home", ["site_home"]), ("inv_foreign", "foreign", [])):
+        InvitationModel(invitation_id, org_id=org_id, state="CREATED", email="invitee@example.com",
+                        name="Foreign Secret GmbH" if org_id == "foreign" else "Invitee", roles=["VIEWER"],
+                        site_ids=sites, nonce="n", created_by="usr_x", created_at=now,
+                        expires_at=now + timedelta(days=7)).save()
     boto3.client("ses", region_name="eu-central-1").verify_email_identity(EmailAddress="no-reply@keyport.local")
     ids = {
         "home_user": make_user(email="target@home.example", org_id="home", site_ids=("site_home",)).user_id,

@@ -1,0 +1,58 @@
+"""What the invitation page (the e-mailed link) shows: the invitation, a form, and the outcome of sending it."""
+from datetime import datetime
+from typing import Any, Dict, Optional
+
+from chalicelib.errors import EmailTaken, ValidationFailed, WeakPassword
+from chalicelib.page_texts import pick_language, role_names, rules, texts
+from chalicelib.services import invitations
+from chalicelib.services.tokens import TokenInvalid
+
+
+def show(token: str, accept_language: str = "") -> Dict[str, Any]:
+    """The page for a link: the invitation and its form, or the dead-link message."""
+    try:
+        invitation = invitations.view_invitation(token)
+    except TokenInvalid:
+        return _dead(accept_language)
+    return _form(invitation, token)
+
+
+def submit(token: str, form: Dict[str, str], accept_language: str = "") -> Dict[str, Any]:
+    """Accept the invitation with the form's fields; the page shows success or what to correct."""
+    try:
+        invitation = invitations.view_invitation(token)
+    except TokenInvalid:
+        return _dead(accept_language)
+    page = _form(invitation, token, form)
+    t = page["t"]
+    if form.get("password") != form.get("password_repeat"):
+        return {**page, "error": t["mismatch"]}
+    try:
+        user = invitations.accept_invitation(token, {"name": form.get("name"), "email": form.get("email"),
+                                                      "password": form.get("password") or ""})
+    except TokenInvalid:
+        return _dead(invitation["language"])
+    except WeakPassword as error:
+        problems = (error.details or {}).get("rules", [])
+        return {**page, "error": t["weak"], "broken_rules": rules(problems, invitation["language"])}
+    except EmailTaken:
+        return {**page, "error": t["taken"]}
+    except ValidationFailed:
+        return {**page, "error": t["invalid"]}
+    return {**page, "outcome": "accepted", "email": user["email"]}
+
+
+def _form(invitation: Dict[str, Any], token: str, form: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    language = invitation["language"]
+    t = texts(language)
+    return {"outcome": "form", "lang": language, "t": t, "title": t["title"].format(org=invitation["org_name"]),
+            "invitation": invitation, "roles": role_names(invitation["roles"], language),
+            "valid_until": datetime.fromisoformat(invitation["expires_at"]).strftime("%Y-%m-%d %H:%M"),
+            "form": {key: value for key, value in (form or {}).items() if key in ("name", "email")},
+            "action": f"/invite/{token}", "error": None, "broken_rules": []}
+
+
+def _dead(accept_language: str) -> Dict[str, Any]:
+    language = pick_language(accept_language)
+    t = texts(language)
+    return {"outcome": "dead", "lang": language, "t": t, "title": t["dead_title"]}
