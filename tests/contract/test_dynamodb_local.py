@@ -125,3 +125,64 @@ def test_twenty_concurrent_redemptions_of_one_token_have_exactly_one_winner(ddb,
     with ThreadPoolExecutor(max_workers=20) as pool:
         outcomes = list(pool.map(attempt, range(20)))
     assert outcomes.count("redeemed") == 1 and outcomes.count("refused") == 19
+
+
+def seed_invitations(count, now):
+    """`count` invitations in mixed states, every third one open and past its expiry."""
+    from chalicelib.models import InvitationModel
+
+    states = ["SENT", "CREATED", "ACCEPTED", "REVOKED", "EXPIRED", "SENT"]
+    due = 0
+    with InvitationModel.batch_write() as batch:
+        for number in range(count):
+            state = states[number % len(states)]
+            past = number % 3 == 0
+            due += past and state in ("SENT", "CREATED")
+            batch.save(InvitationModel(f"inv_{number:05d}", org_id="org_a", state=state, created_by="usr_x",
+                                       created_at=now, expires_at=now + timedelta(hours=-1 if past else 1)))
+    return due
+
+
+def test_the_expiry_job_reads_no_more_than_it_changes_plus_one_page(ddb):
+    from chalicelib.models import InvitationModel
+    from chalicelib.services.invitations import expire_invitations
+
+    now = datetime.now(timezone.utc)
+    due = seed_invitations(1000, now)
+    returned = []
+    client = InvitationModel._get_connection().connection.client
+    client.meta.events.register("after-call.dynamodb.Query",
+                                lambda parsed, **kwargs: returned.append(parsed.get("Count", 0)))
+    result = expire_invitations(now=now, page_size=100)
+    assert result["expired"] == due and result["read"] == due
+    assert sum(returned) <= result["expired"] + 100
+    states = [item.state for item in InvitationModel.scan()]
+    assert states.count("EXPIRED") == 1000 // 6 + (1000 % 6 > 4) + due
+    assert expire_invitations(now=now) == {"read": 0, "expired": 0}
+
+
+def test_twenty_concurrent_accepts_of_one_invitation_create_exactly_one_user(ddb):
+    from chalicelib.models import InvitationModel
+    from chalicelib.services.invitations import accept_invitation, _token
+    from chalicelib.services.tokens import TokenInvalid
+
+    make_user(email="seed@example.com")
+    now = datetime.now(timezone.utc)
+    invitation = InvitationModel("inv_race", org_id="root", state="SENT", email="ivy@example.com", roles=["VIEWER"],
+                                 nonce="nonce", created_by="usr_x", created_at=now, expires_at=now + timedelta(days=1))
+    invitation.save()
+    token, barrier = _token(invitation), threading.Barrier(20)
+
+    def accept(index):
+        barrier.wait()
+        try:
+            accept_invitation(token, {"password": "Invited-Passw0rd-77", "name": f"racer {index}"})
+            return "accepted"
+        except (TokenInvalid, EmailTaken):
+            return "refused"
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(accept, range(20)))
+    assert outcomes.count("accepted") == 1
+    assert [user.email for user in UserModel.org_index.query("root")].count("ivy@example.com") == 1
+    assert InvitationModel.get("inv_race").state == "ACCEPTED"
