@@ -10,7 +10,7 @@ OUT ?= out
 AWS_DEFAULT_REGION ?= eu-central-1
 export PORT KEYPORT_HOME AWS_DEFAULT_REGION
 
-.PHONY: run test test-fast package install install-dev clean
+.PHONY: run test package install browser clean
 
 $(VENV)/.runtime: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,12 +24,18 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(VENV)/.runtime node_modules/.installed
 
+# Browser tests drive Debian's Chromium through Playwright (its own browser download fails here).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 ## run: the local service on 127.0.0.1:$(PORT) (DynamoDB Local, key file, outbox under $(KEYPORT_HOME))
 run: install
 	$(PY) -m chalicelib.local run
 
 ## test: the whole suite (unit, API, DynamoDB Local contract, e2e)
-test: install
+test: install browser
 	$(PY) -m pytest -q -n auto
 
 ## package: the SAM template and zip of STAGE (dev) for AWS into OUT (out/); needs no AWS credentials
