@@ -3,7 +3,7 @@ import logging
 
 from chalice import Chalice, Rate
 
-from chalicelib.api import account, invitations, orgs, sites, system, templates, users
+from chalicelib.api import account, account_pages, invitations, orgs, sites, system, templates, users
 from chalicelib.api.edge import http_edge
 from chalicelib.config import get_settings
 from chalicelib.services import invitations as invitation_service
@@ -16,6 +16,7 @@ logging.getLogger("keyport").setLevel(logging.INFO)
 app.register_middleware(http_edge, "http")
 app.register_blueprint(system.bp)
 app.register_blueprint(account.bp)
+app.register_blueprint(account_pages.bp)
 app.register_blueprint(templates.bp)
 app.register_blueprint(orgs.bp)
 app.register_blueprint(users.bp)

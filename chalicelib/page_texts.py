@@ -109,6 +109,81 @@ TEXTS: Dict[str, Dict[str, str]] = {
     },
 }
 
+# Pages of the account links (password reset, e-mail confirmation).
+_ACCOUNT_LINK_TEXTS: Dict[str, Dict[str, str]] = {'en': {'link_dead': 'This link is invalid, has expired or was already used. Ask for a new one.',
+        'reset_title': 'Choose a new password',
+        'reset_submit': 'Save the new password',
+        'reset_done': 'Your password has been changed. All your sessions have ended: log in with the new password.',
+        'confirm_title': 'Confirm your new e-mail address',
+        'confirm_intro': 'Confirm {email} as the new address of your keyport account.',
+        'confirm_submit': 'Confirm the address',
+        'confirm_done': 'Done: your account now uses {email}.',
+        'confirm_taken': 'This address belongs to another account by now; your address was not changed.'},
+ 'de': {'link_dead': 'Dieser Link ist ungültig, abgelaufen oder wurde bereits verwendet. Fordern Sie einen neuen an.',
+        'reset_title': 'Neues Passwort wählen',
+        'reset_submit': 'Neues Passwort speichern',
+        'reset_done': 'Ihr Passwort wurde geändert. Alle Sitzungen wurden beendet: Melden Sie sich mit dem neuen '
+                      'Passwort an.',
+        'confirm_title': 'Neue E-Mail-Adresse bestätigen',
+        'confirm_intro': 'Bestätigen Sie {email} als neue Adresse Ihres keyport-Kontos.',
+        'confirm_submit': 'Adresse bestätigen',
+        'confirm_done': 'Erledigt: Ihr Konto verwendet jetzt {email}.',
+        'confirm_taken': 'Diese Adresse gehört inzwischen zu einem anderen Konto; Ihre Adresse wurde nicht '
+                         'geändert.'},
+ 'es': {'link_dead': 'Este enlace no es válido, ha caducado o ya se utilizó. Solicite uno nuevo.',
+        'reset_title': 'Elija una nueva contraseña',
+        'reset_submit': 'Guardar la nueva contraseña',
+        'reset_done': 'Su contraseña ha cambiado. Todas sus sesiones se han cerrado: inicie sesión con la nueva '
+                      'contraseña.',
+        'confirm_title': 'Confirme su nueva dirección de correo electrónico',
+        'confirm_intro': 'Confirme {email} como la nueva dirección de su cuenta de keyport.',
+        'confirm_submit': 'Confirmar la dirección',
+        'confirm_done': 'Hecho: su cuenta utiliza ahora {email}.',
+        'confirm_taken': 'Esta dirección pertenece ya a otra cuenta; su dirección no ha cambiado.'},
+ 'fr': {'link_dead': "Ce lien n'est pas valide, a expiré ou a déjà été utilisé. Demandez-en un nouveau.",
+        'reset_title': 'Choisissez un nouveau mot de passe',
+        'reset_submit': 'Enregistrer le nouveau mot de passe',
+        'reset_done': 'Votre mot de passe a été modifié. Toutes vos sessions ont pris fin : connectez-vous avec le '
+                      'nouveau mot de passe.',
+        'confirm_title': 'Confirmez votre nouvelle adresse e-mail',
+        'confirm_intro': 'Confirmez {email} comme nouvelle adresse de votre compte keyport.',
+        'confirm_submit': "Confirmer l'adresse",
+        'confirm_done': "C'est fait : votre compte utilise désormais {email}.",
+        'confirm_taken': "Cette adresse appartient désormais à un autre compte ; votre adresse n'a pas été "
+                         'modifiée.'},
+ 'it': {'link_dead': 'Questo link non è valido, è scaduto o è già stato usato. Ne richieda uno nuovo.',
+        'reset_title': 'Scelga una nuova password',
+        'reset_submit': 'Salva la nuova password',
+        'reset_done': 'La sua password è stata cambiata. Tutte le sessioni sono terminate: acceda con la nuova '
+                      'password.',
+        'confirm_title': 'Confermi il suo nuovo indirizzo e-mail',
+        'confirm_intro': 'Confermi {email} come nuovo indirizzo del suo account keyport.',
+        'confirm_submit': "Conferma l'indirizzo",
+        'confirm_done': 'Fatto: il suo account ora usa {email}.',
+        'confirm_taken': 'Questo indirizzo appartiene ormai a un altro account; il suo indirizzo non è cambiato.'},
+ 'sv': {'link_dead': 'Länken är ogiltig, har gått ut eller har redan använts. Be om en ny.',
+        'reset_title': 'Välj ett nytt lösenord',
+        'reset_submit': 'Spara det nya lösenordet',
+        'reset_done': 'Ditt lösenord har ändrats. Alla dina sessioner har avslutats: logga in med det nya '
+                      'lösenordet.',
+        'confirm_title': 'Bekräfta din nya e-postadress',
+        'confirm_intro': 'Bekräfta {email} som ny adress för ditt keyport-konto.',
+        'confirm_submit': 'Bekräfta adressen',
+        'confirm_done': 'Klart: ditt konto använder nu {email}.',
+        'confirm_taken': 'Adressen tillhör nu ett annat konto; din adress har inte ändrats.'},
+ 'nl': {'link_dead': 'Deze link is ongeldig, verlopen of al gebruikt. Vraag een nieuwe aan.',
+        'reset_title': 'Kies een nieuw wachtwoord',
+        'reset_submit': 'Nieuw wachtwoord opslaan',
+        'reset_done': 'Uw wachtwoord is gewijzigd. Al uw sessies zijn beëindigd: meld u aan met het nieuwe '
+                      'wachtwoord.',
+        'confirm_title': 'Bevestig uw nieuwe e-mailadres',
+        'confirm_intro': 'Bevestig {email} als het nieuwe adres van uw keyport-account.',
+        'confirm_submit': 'Adres bevestigen',
+        'confirm_done': 'Klaar: uw account gebruikt nu {email}.',
+        'confirm_taken': 'Dit adres hoort inmiddels bij een ander account; uw adres is niet gewijzigd.'}}
+for _language, _words in _ACCOUNT_LINK_TEXTS.items():
+    TEXTS[_language].update(_words)
+
 # The password policy's rules (security.password_problems) in every language.
 RULES: Dict[str, Dict[str, str]] = {
     "at least 12 characters": {"de": "mindestens 12 Zeichen", "es": "al menos 12 caracteres",

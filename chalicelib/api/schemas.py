@@ -218,3 +218,7 @@ INVITE_FORM = {"type": "object", "properties": {
     "name": {"type": "string", "maxLength": 200}, "email": {"type": "string", "maxLength": 254},
     "password": {"type": "string", "maxLength": 128}, "password_repeat": {"type": "string", "maxLength": 128}},
     "additionalProperties": False}
+PASSWORD_FORM = {"type": "object", "properties": {
+    "password": {"type": "string", "maxLength": 128}, "password_repeat": {"type": "string", "maxLength": 128}},
+    "additionalProperties": False}
+EMPTY_FORM = {"type": "object", "properties": {}, "additionalProperties": False}

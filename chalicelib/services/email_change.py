@@ -57,3 +57,12 @@ def confirm_email_change(token: str) -> None:
             raise EmailTaken() from None
         raise TokenInvalid() from None
     record_event(user.user_id, "email_changed", user.org_id, target=user.user_id)
+
+
+def pending_email_change(token: str) -> dict:
+    """The address a live confirmation link would switch to, and its user's language (TokenInvalid if dead)."""
+    item = live_token(PURPOSE, token)
+    user = get_user(item.user_id)
+    if user is None:
+        raise TokenInvalid()
+    return {"new_email": item.new_email, "language": user.language}

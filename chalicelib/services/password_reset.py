@@ -58,3 +58,11 @@ def reset_password(token: str, new_password: str) -> None:
     sessions.end_sessions_of_user(user.user_id)
     clear_login_failures(user.email)
     record_event(user.user_id, "password_reset", user.org_id, target=user.user_id)
+
+
+def reset_link_language(token: str) -> str:
+    """The language of the user a live reset link belongs to (TokenInvalid for a dead link)."""
+    user = get_user(live_token(PURPOSE, token).user_id)
+    if user is None:
+        raise TokenInvalid()
+    return user.language

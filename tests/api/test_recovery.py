@@ -110,3 +110,34 @@ def test_an_address_taken_between_request_and_confirmation_answers_409_and_keeps
 def test_the_own_address_is_refused_as_a_new_one(api, mailbox, login_as):
     token = login_as("VIEWER", email="ada@example.com")
     assert api.call("POST", "/me/email", {"new_email": "ADA@example.com"}, token=token).status_code == 422
+
+
+def post_form(api, path, **fields):
+    from urllib.parse import urlencode
+
+    return api.call("POST", path, raw=urlencode(fields), headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+
+def test_the_reset_page_sets_the_password_in_the_users_language(api, mailbox):
+    make_user(email="ada@example.com", language="sv")
+    api.call("POST", "/public/password-resets", {"email": "ada@example.com"})
+    token = link_token(mailbox, "ada@example.com", "reset-password")
+    page = api.call("GET", f"/reset-password/{token}").body.decode()
+    assert '<html lang="sv">' in page and "Välj ett nytt lösenord" in page
+    weak = post_form(api, f"/reset-password/{token}", password="kort", password_repeat="kort").body.decode()
+    assert "för svagt" in weak and "minst 12 tecken" in weak
+    done = post_form(api, f"/reset-password/{token}", password=NEW_PASSWORD, password_repeat=NEW_PASSWORD)
+    assert 'id="success"' in done.body.decode()
+    api.login("ada@example.com", NEW_PASSWORD)
+    assert 'id="dead"' in api.call("GET", f"/reset-password/{token}").body.decode()
+
+
+def test_the_confirmation_page_confirms_only_when_its_button_is_pressed(api, mailbox, login_as):
+    token = login_as("VIEWER", email="ada@example.com")
+    api.call("POST", "/me/email", {"new_email": "ada.new@example.com"}, token=token)
+    confirm = link_token(mailbox, "ada.new@example.com", "confirm-email")
+    page = api.call("GET", f"/confirm-email/{confirm}").body.decode()
+    assert "ada.new@example.com" in page and api.call("GET", "/me", token=token).data["email"] == "ada@example.com"
+    done = post_form(api, f"/confirm-email/{confirm}").body.decode()
+    assert 'id="success"' in done and api.call("GET", "/me", token=token).data["email"] == "ada.new@example.com"
+    assert 'id="dead"' in post_form(api, f"/confirm-email/{confirm}").body.decode()
