@@ -177,10 +177,7 @@ def send_sms(phone: str, text: str) -> str:
     """Send a text message through Amazon SNS (locally: into the outbox); MailNotSent on failure."""
     try:
         if get_settings().mail_backend == "outbox":
-            outbox = os.path.join(get_settings().keyport_home, "outbox")
-            os.makedirs(outbox, exist_ok=True)
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-            path = os.path.join(outbox, f"{stamp}-sms-{secrets.token_hex(3)}.sms")
+            path = _outbox_path("sms", "sms")
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(f"To: {phone}\n\n{text}\n")
             print(f"[sms] to {phone}: {text}", flush=True)
@@ -207,11 +204,16 @@ def _ses():
     return boto3.client("ses", region_name=get_settings().region)
 
 
-def _write_to_outbox(message: EmailMessage, mail: RenderedMail, to: str, mail_type: str) -> str:
+def _outbox_path(kind: str, extension: str) -> str:
+    """A new file in $KEYPORT_HOME/outbox, named so that a listing sorts by time."""
     outbox = os.path.join(get_settings().keyport_home, "outbox")
     os.makedirs(outbox, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-    path = os.path.join(outbox, f"{stamp}-{mail_type}-{secrets.token_hex(3)}.eml")
+    return os.path.join(outbox, f"{stamp}-{kind}-{secrets.token_hex(3)}.{extension}")
+
+
+def _write_to_outbox(message: EmailMessage, mail: RenderedMail, to: str, mail_type: str) -> str:
+    path = _outbox_path(mail_type, "eml")
     with open(path, "wb") as handle:
         handle.write(message.as_bytes())
     # Local only: a person follows the links by hand (they hold tokens; SES never prints them).

@@ -14,7 +14,7 @@ from chalicelib.paging import page_chain
 from chalicelib.permissions import INVITATIONS_MANAGE, ROLE_ACTIONS, ROLES, Principal, require
 from chalicelib.security import check_password_policy, keyed_digest, new_id, same_secret
 from chalicelib.services.audit import record_event
-from chalicelib.services.orgs import descendant_org_ids, get_org, org_in_scope
+from chalicelib.services.orgs import descendant_org_ids, get_org, listed_org_ids, org_in_scope
 from chalicelib.services.tokens import TokenInvalid
 from chalicelib.services.user_admin import check_grant
 from chalicelib.services.users import insert_user, user_view
@@ -127,7 +127,7 @@ def _default_days() -> int:
 def list_invitations(principal: Principal, org_id: Optional[str] = None, state: Optional[str] = None,
                      limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
     """Invitations of one organization in scope, or of the whole scope, optionally of one state."""
-    org_ids = [org_in_scope(principal, org_id).org_id] if org_id else descendant_org_ids(principal)
+    org_ids = listed_org_ids(principal, org_id)
     require(principal, INVITATIONS_MANAGE)
     condition = InvitationModel.state_key.startswith(f"{state}#") if state else None
     queries = [functools.partial(InvitationModel.org_state_index.query, each, condition) for each in org_ids]

@@ -52,6 +52,11 @@ def org_in_scope(principal: Principal, org_id: Optional[str]) -> OrganizationMod
     return org
 
 
+def org_id_in_scope(principal: Principal, org_id: Optional[str]) -> bool:
+    """True when the organization with this id is within the principal's scope (operators: every one)."""
+    return in_scope(principal, get_org(org_id) if org_id else None)
+
+
 def is_partner(org_id: str, partner_org_id: str) -> bool:
     """True when the two organizations are linked as partners."""
     try:
@@ -224,3 +229,8 @@ def descendant_org_ids(principal: Principal) -> List[str]:
     """Ids of the principal's organization and its descendants (for lists spanning the scope)."""
     own = org_in_scope(principal, principal.org_id)
     return [org.org_id for org in OrganizationModel.tree_index.query("orgs", OrganizationModel.path.startswith(own.path))]
+
+
+def listed_org_ids(principal: Principal, org_id: Optional[str]) -> List[str]:
+    """The organizations a list covers: the one asked for (if in scope, else OrgNotFound), or the whole scope."""
+    return [org_in_scope(principal, org_id).org_id] if org_id else descendant_org_ids(principal)

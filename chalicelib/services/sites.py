@@ -11,8 +11,7 @@ from chalicelib.paging import page_chain
 from chalicelib.permissions import SITES_MANAGE, SITES_READ, Principal, require
 from chalicelib.security import new_id
 from chalicelib.services.audit import record_event
-from chalicelib.services.orgs import descendant_org_ids, org_in_scope
-from chalicelib.services.user_admin import org_in_scope_quiet
+from chalicelib.services.orgs import listed_org_ids, org_id_in_scope, org_in_scope
 
 
 class SiteNotFound(NotFound):
@@ -30,7 +29,7 @@ def _visible(principal: Principal, site_id: str) -> SiteModel:
         site = SiteModel.get(site_id, consistent_read=True)
     except DoesNotExist:
         raise SiteNotFound() from None
-    if not org_in_scope_quiet(principal, site.org_id) or (principal.site_limited and site_id not in principal.site_ids):
+    if not org_id_in_scope(principal, site.org_id) or (principal.site_limited and site_id not in principal.site_ids):
         raise SiteNotFound()
     return site
 
@@ -38,7 +37,7 @@ def _visible(principal: Principal, site_id: str) -> SiteModel:
 def list_sites(principal: Principal, org_id: Optional[str] = None, limit: int = 50,
                cursor: Optional[str] = None) -> Dict[str, Any]:
     """Sites of one organization in scope, or of the whole scope; a SITE_ADMIN sees its own sites."""
-    org_ids = [org_in_scope(principal, org_id).org_id] if org_id else descendant_org_ids(principal)
+    org_ids = listed_org_ids(principal, org_id)
     require(principal, SITES_READ)
     queries = [functools.partial(SiteModel.org_index.query, each) for each in org_ids]
     items, next_cursor = page_chain(queries, limit, cursor)

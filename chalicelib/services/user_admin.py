@@ -12,7 +12,7 @@ from chalicelib.security import check_password_policy, hash_password, new_tempor
 from chalicelib.services import sessions
 from chalicelib.services.accounts import clear_login_failures
 from chalicelib.services.audit import record_event
-from chalicelib.services.orgs import descendant_org_ids, org_in_scope
+from chalicelib.services.orgs import listed_org_ids, org_id_in_scope, org_in_scope
 from chalicelib.services.users import delete_user_record, get_user, insert_user, user_view
 
 UPDATABLE = ("name", "phone", "roles", "permissions", "site_ids", "language", "csv_delimiter",
@@ -44,7 +44,7 @@ class NoReference(DomainError):
 
 def _manageable(principal: Principal, user: Optional[UserModel]) -> UserModel:
     """The user if the principal may manage it: in scope, within its sites, and no more powerful than the principal."""
-    if user is None or not org_in_scope_quiet(principal, user.org_id):
+    if user is None or not org_id_in_scope(principal, user.org_id):
         raise UserNotFound()
     if principal.site_limited and not (user.site_ids and set(user.site_ids) <= principal.site_ids):
         raise UserNotFound()
@@ -52,15 +52,6 @@ def _manageable(principal: Principal, user: Optional[UserModel]) -> UserModel:
     if not principal.is_operator and not actions_of(user.roles, user.permissions) <= principal.actions:
         raise Forbidden("This user has rights you do not have; ask someone above you.")
     return user
-
-
-def org_in_scope_quiet(principal: Principal, org_id: str) -> bool:
-    """True when the organization is within the principal's scope."""
-    try:
-        org_in_scope(principal, org_id)
-        return True
-    except NotFound:
-        return False
 
 
 def check_grant(principal: Principal, org_id: str, roles: List[str], permissions: List[str],
@@ -84,7 +75,7 @@ def list_users(principal: Principal, name: Optional[str] = None, email: Optional
                org_id: Optional[str] = None, role: Optional[str] = None, limit: int = 50,
                cursor: Optional[str] = None) -> Dict[str, Any]:
     """Users of one organization in scope, or of the whole scope (filters name, e-mail prefix, role)."""
-    org_ids = [org_in_scope(principal, org_id).org_id] if org_id else descendant_org_ids(principal)
+    org_ids = listed_org_ids(principal, org_id)
     require(principal, USERS_MANAGE)
     email_condition = UserModel.email.startswith(email.strip().lower()) if email else None
     wanted = []
