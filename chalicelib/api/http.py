@@ -12,6 +12,7 @@ from chalicelib.errors import (
     DomainError,
     InternalError,
     InvalidJson,
+    NotFound,
     UnsupportedMediaType,
     ValidationFailed,
 )
@@ -72,6 +73,7 @@ def endpoint(blueprint: Blueprint, path: str, method: str, *, summary: str, **op
         @functools.wraps(view)
         def handler(**path_params):
             try:
+                _check_path(path_params)
                 call = _parse(blueprint.current_request, spec)
                 return render(spec, view(call, **path_params))
             except DomainError as error:
@@ -84,6 +86,16 @@ def endpoint(blueprint: Blueprint, path: str, method: str, *, summary: str, **op
         return view
 
     return decorator
+
+
+MAX_PATH_PARAM = 200
+
+
+def _check_path(path_params: Dict[str, str]) -> None:
+    # No id or token of ours is empty or longer than this: such a path names nothing (and DynamoDB would
+    # refuse a key over 2 KB with an error, not an answer).
+    if any(not value or len(value) > MAX_PATH_PARAM for value in path_params.values()):
+        raise NotFound()
 
 
 def _parse(request, spec: RouteSpec) -> Call:
@@ -192,7 +204,7 @@ def render(spec: RouteSpec, result: Any) -> Response:
     """Turn a view's result into the route's success response."""
     if isinstance(result, Response):
         return result
-    if result is None or spec.status == 204:
+    if result is None or spec.status == 204:  # 204, or 202 "accepted" with nothing to show
         return Response(body="", status_code=spec.status)
     return Response(body=result, status_code=spec.status, headers={"Content-Type": "application/json"})
 

@@ -3,7 +3,7 @@ import re
 from typing import Any, Dict, Iterable
 
 from chalicelib.api import schemas
-from chalicelib.api.http import RouteSpec
+from chalicelib.api.http import MAX_PATH_PARAM, RouteSpec
 
 _DESCRIPTIONS = {
     200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 400: "Malformed request",
@@ -41,33 +41,36 @@ def _operation(spec: RouteSpec) -> Dict[str, Any]:
         "responses": _responses(spec),
     }
     parameters = [{"name": name, "in": "path", "required": True,
-                   "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
+                   "schema": {"type": "string", "minLength": 1, "maxLength": MAX_PATH_PARAM}}
                   for name in re.findall(r"{(\w+)}", spec.path)]
     parameters += [{"name": name, "in": "query", "required": False, "schema": schema}
                    for name, schema in (spec.query or {}).items()]
     if parameters:
         operation["parameters"] = parameters
+    # A body whose fields are all optional may be left out (the edge reads a missing body as {}).
     if spec.body is not None:
-        operation["requestBody"] = {"required": True,
+        operation["requestBody"] = {"required": bool(spec.body.get("required")),
                                     "content": {"application/json": {"schema": spec.body}}}
     elif spec.form is not None:
-        operation["requestBody"] = {"required": True,
+        operation["requestBody"] = {"required": bool(spec.form.get("required")),
                                     "content": {"application/x-www-form-urlencoded": {"schema": spec.form}}}
     return operation
 
 
 def _responses(spec: RouteSpec) -> Dict[str, Any]:
     success: Dict[str, Any] = {"description": _DESCRIPTIONS.get(spec.status, "OK")}
-    if spec.status != 204:
+    if spec.status != 204 and not (spec.status == 202 and spec.response is None):
         schema = spec.response or ({"type": "string"} if spec.media_type == "text/html" else {})
         success["content"] = {spec.media_type: {"schema": schema}}
     error_statuses = set(spec.errors) | {413, 500}
+    if re.search(r"{\w+}", spec.path):
+        error_statuses |= {404}  # an id or token that names nothing
     if spec.body is not None or spec.form is not None:
         error_statuses |= {400, 415, 422}
     if spec.query:
         error_statuses |= {422}
     if not spec.public:
-        error_statuses |= {401, 403}
+        error_statuses |= {401, 403, 404}  # 404: anything outside the actor's scope
     responses = {str(spec.status): success}
     for status in sorted(error_statuses):
         responses[str(status)] = {

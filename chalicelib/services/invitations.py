@@ -227,7 +227,7 @@ def revoke_invitation(principal: Principal, invitation_id: str) -> Dict[str, Any
 def _by_token(token: str) -> InvitationModel:
     """The open, unexpired invitation behind a link; TokenInvalid for every other case alike."""
     invitation_id, _, digest = (token or "").partition(".")
-    if not digest or len(token) > 200:
+    if not invitation_id.startswith("inv_") or not digest or len(token) > 200:
         raise TokenInvalid()
     try:
         invitation = InvitationModel.get(invitation_id, consistent_read=True)

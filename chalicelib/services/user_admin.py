@@ -155,8 +155,9 @@ def update_user(principal: Principal, user_id: str, changes: Dict[str, Any]) -> 
     site_ids = changes.get("site_ids", list(user.site_ids) if target_org == user.org_id else [])
     if {"roles", "permissions", "site_ids", "org_id"} & set(changes):
         check_grant(principal, target_org, roles, permissions, site_ids)
-    if user.user_id == principal.user_id and changes.get("status") == "DISABLED":
-        raise Forbidden("You cannot disable yourself.")
+    if user.user_id == principal.user_id and {"roles", "permissions", "site_ids", "org_id", "status"} & set(changes):
+        # Nobody raises, lowers or locks out their own account; someone else in scope does that.
+        raise Forbidden("You cannot change your own roles, permissions, sites, organization or status.")
     values = {**{key: value for key, value in changes.items() if key in UPDATABLE}, "site_ids": site_ids}
     actions = [getattr(UserModel, key).set(value) for key, value in values.items()]
     if "name" in values:

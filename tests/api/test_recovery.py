@@ -61,10 +61,15 @@ def test_a_reset_link_is_dead_one_second_past_its_hour_while_its_item_still_exis
     assert OneTimeTokenModel.count(token_hash(token)) == 1
 
 
-@pytest.mark.parametrize("token", ["nonsense", "x" * 43, "y" * 300])
+@pytest.mark.parametrize("token", ["nonsense", "x" * 43, "y" * 200])
 def test_unknown_tokens_answer_410_like_used_ones(api, token):
     response = api.call("POST", f"/public/password-resets/{token}", {"new_password": NEW_PASSWORD})
     assert (response.status_code, response.data["error"]["code"]) == (410, "token_invalid")
+
+
+def test_a_path_longer_than_any_token_names_nothing(api):
+    response = api.call("POST", f"/public/password-resets/{'y' * 201}", {"new_password": NEW_PASSWORD})
+    assert (response.status_code, response.data["error"]["code"]) == (404, "not_found")
 
 
 def test_a_reset_unlocks_a_locked_account(api, mailbox):

@@ -193,3 +193,12 @@ def test_a_site_admin_manages_only_users_of_its_sites(api, login_as, orgs, mailb
     assert api.call("GET", f"/users/{other}", token=site_admin).status_code == 404
     assert [u["email"] for u in api.call("GET", "/users", token=site_admin).data["items"]] == [
         "kim@example.com", "north@example.com"]
+
+
+@pytest.mark.parametrize("change", [{"roles": ["VIEWER"]}, {"status": "DISABLED"}, {"org_id": "acme_east"},
+                                    {"permissions": []}])
+def test_nobody_changes_their_own_roles_status_or_organization(api, login_as, orgs, change):
+    token = login_as("ORG_ADMIN", org_id="acme", email="self@example.com")
+    me = find_user_by_email("self@example.com")
+    assert api.call("PATCH", f"/users/{me.user_id}", change, token=token).status_code == 403
+    assert api.call("PATCH", f"/users/{me.user_id}", {"name": "Still Me"}, token=token).status_code == 200
