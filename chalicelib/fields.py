@@ -6,7 +6,8 @@ CSV_DELIMITERS = (";", ",", "\t", "|")
 CSV_THOUSANDS_SEPARATORS = ("", ".", ",", " ", "'")
 USER_STATUSES = ("ACTIVE", "DISABLED")
 
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+# A local part without spaces or "@", and a host name of letters, digits and hyphens with a TLD of letters.
+EMAIL_PATTERN = r"^[^@\s]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 _EMAIL_RE = re.compile(EMAIL_PATTERN)
 
 EMAIL = {"type": "string", "format": "email", "pattern": EMAIL_PATTERN, "minLength": 3, "maxLength": 254}

@@ -151,6 +151,8 @@ def update_invitation(principal: Principal, invitation_id: str, changes: Dict[st
     values = {key: value for key, value in changes.items() if key in EDITABLE}
     if values.get("email"):
         values["email"] = normalize_email(values["email"])
+    if not values:
+        return invitation_view(invitation)
     try:
         invitation.update(actions=[getattr(InvitationModel, key).set(value) for key, value in values.items()],
                           condition=InvitationModel.state == invitation.state)

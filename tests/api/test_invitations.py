@@ -245,3 +245,9 @@ def test_a_script_in_a_name_is_shown_as_text(api, admin):
     token = token_of(invite(api, admin, name="<script>alert(1)</script>"))
     html = api.call("GET", f"/invite/{token}").body.decode()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_an_empty_edit_changes_nothing_and_answers_the_invitation(api, admin):
+    invitation = invite(api, admin)
+    response = api.call("PATCH", f"/invitations/{invitation['id']}", {}, token=admin)
+    assert response.status_code == 200 and response.data["name"] == "Ivy Invitee"

@@ -60,3 +60,14 @@ def test_tokens_carry_256_random_bits_and_are_stored_as_sha256():
 def test_same_secret_compares_in_constant_time_and_correctly():
     assert security.same_secret("abc", "abc")
     assert not security.same_secret("abc", "abd")
+
+
+@pytest.mark.parametrize("address, valid", [
+    ("ada@example.com", True), ("ada.lovelace+keys@mail.stadtwerke-kiel.de", True), ("a@b.co", True),
+    ("ada@example", False), ("ada@example.com*", False), ("ada@exa mple.com", False), ("@example.com", False),
+    ("ada@@example.com", False), ("ada@-example.com", False), ("ada@example.c", False),
+])
+def test_email_addresses_are_checked_for_a_plausible_host(address, valid):
+    from chalicelib.fields import is_email
+
+    assert is_email(address) is valid
