@@ -146,3 +146,15 @@ def test_the_confirmation_page_confirms_only_when_its_button_is_pressed(api, mai
     done = post_form(api, f"/confirm-email/{confirm}").body.decode()
     assert 'id="success"' in done and api.call("GET", "/me", token=token).data["email"] == "ada.new@example.com"
     assert 'id="dead"' in post_form(api, f"/confirm-email/{confirm}").body.decode()
+
+
+def test_a_confirmation_link_is_dead_one_second_past_its_day_while_its_item_still_exists(api, mailbox, login_as):
+    token = login_as("VIEWER", email="ada@example.com")
+    api.call("POST", "/me/email", {"new_email": "ada.new@example.com"}, token=token)
+    confirm = link_token(mailbox, "ada.new@example.com", "confirm-email")
+    item = OneTimeTokenModel.get(token_hash(confirm))
+    assert item.expires_at - item.created_at == timedelta(hours=24)
+    item.update(actions=[OneTimeTokenModel.expires_at.set(datetime.now(timezone.utc) - timedelta(seconds=1))])
+    assert api.call("POST", f"/public/email-confirmations/{confirm}").status_code == 410
+    assert OneTimeTokenModel.count(token_hash(confirm)) == 1
+    assert api.call("GET", "/me", token=token).data["email"] == "ada@example.com"
