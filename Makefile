@@ -10,7 +10,7 @@ OUT ?= out
 AWS_DEFAULT_REGION ?= eu-central-1
 export PORT KEYPORT_HOME AWS_DEFAULT_REGION
 
-.PHONY: run test package install browser clean
+.PHONY: run test fuzz package install browser clean
 
 $(VENV)/.runtime: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ run: install
 ## test: the whole suite (unit, API, DynamoDB Local contract, e2e)
 test: install browser
 	$(PY) -m pytest -q -n auto
+
+## fuzz: schemathesis against a fresh local stack as OPERATOR and VIEWER (EXAMPLES per operation)
+EXAMPLES ?= 1000
+fuzz: install
+	$(PY) scripts/fuzz.py --examples $(EXAMPLES)
 
 ## package: the SAM template and zip of STAGE (dev) for AWS into OUT (out/); needs no AWS credentials
 package: install

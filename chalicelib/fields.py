@@ -6,8 +6,11 @@ CSV_DELIMITERS = (";", ",", "\t", "|")
 CSV_THOUSANDS_SEPARATORS = ("", ".", ",", " ", "'")
 USER_STATUSES = ("ACTIVE", "DISABLED")
 
-# A local part without spaces or "@", and a host name of letters, digits and hyphens with a TLD of letters.
-EMAIL_PATTERN = r"^[^@\s]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+# RFC 5322 dot-atom local part in ASCII (SES speaks no SMTPUTF8) and a host name of letters, digits and
+# hyphens under a TLD of letters.
+_ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+EMAIL_PATTERN = (rf"^(?=[^@]{{1,64}}@){_ATEXT}+(?:\.{_ATEXT}+)*@"
+                 r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 _EMAIL_RE = re.compile(EMAIL_PATTERN)
 
 EMAIL = {"type": "string", "format": "email", "pattern": EMAIL_PATTERN, "minLength": 3, "maxLength": 254}
