@@ -28,6 +28,6 @@ def confirm_page(call, token):
 
 
 @endpoint(bp, "/confirm-email/{token}", "POST", summary="The confirmation page's button", public=True,
-          media_type="text/html", form=schemas.EMPTY_FORM)
+          media_type="text/html", form=schemas.CONFIRM_FORM)
 def confirm_form(call, token):
     return render_page("account_link.html", account_link_pages.submit_confirm(token, call.accept_language))

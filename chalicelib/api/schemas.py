@@ -221,4 +221,5 @@ INVITE_FORM = {"type": "object", "properties": {
 PASSWORD_FORM = {"type": "object", "properties": {
     "password": {"type": "string", "maxLength": 128}, "password_repeat": {"type": "string", "maxLength": 128}},
     "additionalProperties": False}
-EMPTY_FORM = {"type": "object", "properties": {}, "additionalProperties": False}
+CONFIRM_FORM = {"type": "object", "properties": {"confirm": {"type": "string", "enum": ["yes"]}},
+                "additionalProperties": False}
