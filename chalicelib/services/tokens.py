@@ -1,6 +1,6 @@
 """One-time tokens sent by mail: issued with a lifetime, stored hashed, spent by a conditional write."""
 from datetime import datetime, timedelta, timezone
-from typing import Optional, Tuple
+from typing import Optional
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
