@@ -291,6 +291,15 @@ class TemplateSlotModel(Model):
     template_id = UnicodeAttribute()
 
 
+class RateLimitModel(Model):
+    """A counter per action, subject and fixed time window (throttles against guessing and mail floods)."""
+
+    Meta = _meta("rate_limits")
+    bucket = UnicodeAttribute(hash_key=True)  # "<action>:<sha256 of the subject>:<window number>"
+    hits = NumberAttribute(default=0)
+    ttl = TTLAttribute()
+
+
 ALL_MODELS: List[Type[Model]] = [
     OrganizationModel,
     PartnerModel,
@@ -304,6 +313,7 @@ ALL_MODELS: List[Type[Model]] = [
     InvitationModel,
     MailTemplateModel,
     TemplateSlotModel,
+    RateLimitModel,
 ]
 
 

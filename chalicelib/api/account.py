@@ -50,7 +50,7 @@ def confirm_email(call, token):
 
 
 @endpoint(bp, "/public/password-resets", "POST", summary="Ask for a password reset mail (same answer for any e-mail)",
-          status=202, public=True, body=schemas.RESET_REQUEST)
+          status=202, public=True, body=schemas.RESET_REQUEST, errors=(429,))
 def request_password_reset(call):
     password_reset.request_password_reset(call.body["email"])
 

@@ -12,16 +12,22 @@ from chalicelib.security import check_password_policy, hash_password
 from chalicelib.services import sessions
 from chalicelib.services.accounts import clear_login_failures
 from chalicelib.services.audit import record_event
+from chalicelib.services.throttle import hit
 from chalicelib.services.tokens import TokenInvalid, issue_token, live_token, spend_in
 from chalicelib.services.users import find_user_by_email, get_user
 
 PURPOSE = "password_reset"
 LIFETIME = timedelta(hours=1)
+REQUESTS_PER_HOUR = 5
 log = logging.getLogger("keyport.password_reset")
 
 
 def request_password_reset(email: str) -> None:
-    """Mail a reset link to a known, active user; do nothing visible otherwise (the caller answers 202 either way)."""
+    """Mail a reset link to a known, active user; do nothing visible otherwise (the caller answers 202 either way).
+
+    Five requests an hour per address, counted for unknown addresses too, so the 429 tells nothing.
+    """
+    hit("password_reset", email, limit=REQUESTS_PER_HOUR, window_seconds=3600)
     user = find_user_by_email(email)
     if user is None or user.status != "ACTIVE":
         return

@@ -16,8 +16,10 @@ from chalicelib.paging import page
 from chalicelib.permissions import Principal
 from chalicelib.security import new_id
 from chalicelib.services.audit import record_event
+from chalicelib.services.throttle import hit
 
 MANAGE = "templates.manage"
+TEST_MAILS_PER_HOUR = 20
 DEFAULTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                             "templates", "mail")
 EDITABLE = ("name", "subject", "html", "text")
@@ -206,6 +208,7 @@ def preview_template(principal: Principal, template_id: str) -> Dict[str, str]:
 def send_test_mail(principal: Principal, template_id: str, email: str) -> Dict[str, str]:
     """Send the template, rendered with sample data, to the given address."""
     template = _load(principal, template_id)
+    hit("template_test_mail", principal.user_id, limit=TEST_MAILS_PER_HOUR, window_seconds=3600)
     mail = render(template.subject, template.html, template.text, MAIL_TYPES[template.mail_type].sample)
     message_id = deliver(email, mail, template.mail_type)
     record_event(principal.user_id, "template_test_sent", _org_of(template), target=template.template_id)

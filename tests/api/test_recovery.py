@@ -158,3 +158,12 @@ def test_a_confirmation_link_is_dead_one_second_past_its_day_while_its_item_stil
     assert api.call("POST", f"/public/email-confirmations/{confirm}").status_code == 410
     assert OneTimeTokenModel.count(token_hash(confirm)) == 1
     assert api.call("GET", "/me", token=token).data["email"] == "ada@example.com"
+
+
+def test_reset_requests_are_throttled_per_address_alike_for_unknown_ones(api, mailbox):
+    make_user(email="ada@example.com")
+    for email in ("ada@example.com", "nobody@example.com"):
+        statuses = [api.call("POST", "/public/password-resets", {"email": email}).status_code for _ in range(6)]
+        assert statuses == [202] * 5 + [429]
+    assert len(mailbox.messages(to="ada@example.com")) == 5
+    assert api.call("POST", "/public/password-resets", {"email": "other@example.com"}).status_code == 202

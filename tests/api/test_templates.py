@@ -180,3 +180,16 @@ def test_an_operator_may_activate_a_system_copy_that_then_serves_everyone(api, l
     assert api.call("GET", "/templates/tpl_system_invite_nl", token=token).data["state"] == "INACTIVE"
     sync_default_templates()  # a later sync keeps the operator's choice
     assert mail.find_template("invite", "nl", None).template_id == copy["id"]
+
+
+def test_test_mails_are_throttled_per_account(api, org_admin, mailbox, monkeypatch):
+    import dataclasses
+
+    from chalicelib.config import get_settings
+    from chalicelib.services import templates as template_service
+
+    monkeypatch.setattr(mail, "get_settings", lambda: dataclasses.replace(get_settings(), mail_backend="ses"))
+    monkeypatch.setattr(template_service, "TEST_MAILS_PER_HOUR", 2)
+    statuses = [api.call("POST", "/templates/tpl_system_invite_en/test", {"email": "qa@example.com"},
+                         token=org_admin).status_code for _ in range(3)]
+    assert statuses == [202, 202, 429] and len(mailbox.messages(to="qa@example.com")) == 2

@@ -1,0 +1,28 @@
+"""Throttles: at most N acts per subject (an account, an address) in a fixed window; the same for unknown subjects."""
+import time
+from datetime import datetime, timedelta, timezone
+
+from chalicelib.errors import DomainError
+from chalicelib.models import RateLimitModel
+from chalicelib.security import token_hash
+
+
+class TooManyRequests(DomainError):
+    status, code = 429, "too_many_requests"
+    message = "Too many requests of this kind; try again later."
+
+
+def hit(action: str, subject: str, limit: int, window_seconds: int) -> None:
+    """Count one act (atomically); TooManyRequests when the window already holds `limit` of them."""
+    window = int(time.time() // window_seconds)
+    bucket = RateLimitModel(f"{action}:{token_hash(subject.strip().lower())}:{window}")
+    bucket.update(actions=[
+        RateLimitModel.hits.add(1),
+        RateLimitModel.ttl.set(datetime.now(timezone.utc) + timedelta(seconds=2 * window_seconds)),
+    ])
+    if bucket.hits > limit:
+        raise TooManyRequests(f"At most {limit} of these per {_human(window_seconds)}; try again later.")
+
+
+def _human(seconds: int) -> str:
+    return f"{seconds // 3600} hour(s)" if seconds >= 3600 else f"{seconds // 60} minute(s)"
