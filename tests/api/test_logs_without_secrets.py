@@ -1,0 +1,49 @@
+"""A run through the flows that handle secrets leaves none of them in the logs (at the production level, INFO)."""
+import logging
+import re
+
+from tests.helpers import STRONG_PASSWORD, make_org, make_user
+
+NEW_PASSWORD = "Logged-Never-Passw0rd"
+INVITEE_PASSWORD = "Invitee-Secret-Passw0rd"
+
+
+def test_passwords_tokens_and_links_never_reach_the_logs(api, mailbox, login_as, caplog):
+    caplog.set_level(logging.INFO)
+    make_org("acme", reference="INV-SECRET-REF")
+    admin = login_as("ORG_ADMIN", org_id="acme", email="boss@example.com")
+    secrets = {STRONG_PASSWORD, NEW_PASSWORD, INVITEE_PASSWORD, admin, "INV-SECRET-REF"}
+
+    # A failed and a successful login, a password change, a reset by mail.
+    api.call("POST", "/auth/login", {"email": "boss@example.com", "password": "Wrong-" + STRONG_PASSWORD})
+    api.call("POST", "/me/password", {"current_password": STRONG_PASSWORD, "new_password": NEW_PASSWORD}, token=admin)
+    make_user(email="ada@example.com", org_id="acme")
+    api.call("POST", "/public/password-resets", {"email": "ada@example.com"})
+    reset = re.search(r"reset-password/(\S+)", mailbox.text(mailbox.messages(to="ada@example.com")[0])).group(1)
+    api.call("POST", f"/public/password-resets/{reset}", {"new_password": NEW_PASSWORD})
+    secrets.add(reset)
+
+    # A user with mailed credentials, split delivery over SMS, an invitation accepted through its link.
+    api.call("POST", "/users", {"name": "Kim", "email": "kim@example.com", "roles": ["VIEWER"], "org_id": "acme"},
+             token=admin)
+    secrets.add(re.search(r"Temporary password: (\S+)", mailbox.text(mailbox.messages(to="kim@example.com")[0]))
+                .group(1))
+    api.call("POST", "/users", {"name": "Sam", "email": "sam@example.com", "roles": ["VIEWER"], "org_id": "acme",
+                                "phone": "+4915123456789", "delivery": "split"}, token=admin)
+    secrets.add(mailbox.sms()[0][1].rsplit(" ", 1)[1])
+    invitation = api.call("POST", "/invitations", {"org_id": "acme", "roles": ["VIEWER"], "email": "ivy@example.com"},
+                          token=admin).data
+    api.call("POST", f"/invitations/{invitation['id']}/send", token=admin)
+    link_token = invitation["link"].rsplit("/", 1)[1]
+    api.call("POST", f"/public/invitations/{link_token}/accept", {"password": INVITEE_PASSWORD})
+    secrets |= {link_token, link_token.split(".", 1)[1]}
+    session = api.login("ivy@example.com", INVITEE_PASSWORD)
+    api.call("GET", "/me", token=session)
+    secrets.add(session)
+
+    records = caplog.get_records("setup") + caplog.get_records("call")
+    logged = "\n".join(record.getMessage() for record in records) + caplog.text
+    assert "keyport.access" in caplog.text and len(records) > 10
+    assert len(secrets) >= 10
+    leaked = [secret for secret in secrets if secret in logged]
+    assert leaked == []
