@@ -50,16 +50,21 @@ def main() -> int:
         failed = 0
         for who, token in (("OPERATOR", operator), ("VIEWER", viewer)):
             print(f"== schemathesis as {who}", flush=True)
-            failed |= subprocess.call([
-                os.path.join(os.path.dirname(sys.executable), "schemathesis"), "run", url + "/openapi.json",
-                "-H", f"Authorization: Bearer {token}", "--checks", CHECKS, "--max-examples", str(args.examples),
-                "--phases", "examples,coverage,fuzzing", "--no-color", "-w", "2",
-                # Logging out or changing the password would end the session the run uses.
-                "--exclude-path", "/auth/logout", "--exclude-path", "/me/password"], cwd=ROOT)
+            failed |= subprocess.call(schemathesis_command(url, token, args.examples), cwd=ROOT)
         return 1 if failed else 0
     finally:
         os.killpg(stack.pid, signal.SIGINT)
         stack.wait(timeout=30)
+
+
+def schemathesis_command(url: str, token: str, examples: int, workers: int = 2,
+                         phases: str = "examples,coverage,fuzzing") -> list:
+    """The schemathesis run of every operation with the harness's checks, as the holder of `token`."""
+    return [os.path.join(os.path.dirname(sys.executable), "schemathesis"), "run", url + "/openapi.json",
+            "-H", f"Authorization: Bearer {token}", "--checks", CHECKS, "--max-examples", str(examples),
+            "--phases", phases, "--no-color", "-w", str(workers),
+            # Logging out or changing the password would end the session the run uses.
+            "--exclude-path", "/auth/logout", "--exclude-path", "/me/password"]
 
 
 def _login(url, email, password):
