@@ -183,6 +183,17 @@ _ACCOUNT_LINK_TEXTS: Dict[str, Dict[str, str]] = {'en': {'link_dead': 'This link
         'confirm_taken': 'Dit adres hoort inmiddels bij een ander account; uw adres is niet gewijzigd.'}}
 for _language, _words in _ACCOUNT_LINK_TEXTS.items():
     TEXTS[_language].update(_words)
+_TOO_MANY = {
+    "en": "Too many attempts with this link; try again in an hour.",
+    "de": "Zu viele Versuche mit diesem Link; versuchen Sie es in einer Stunde erneut.",
+    "es": "Demasiados intentos con este enlace; vuelva a intentarlo dentro de una hora.",
+    "fr": "Trop de tentatives avec ce lien ; réessayez dans une heure.",
+    "it": "Troppi tentativi con questo link; riprovi tra un'ora.",
+    "sv": "För många försök med den här länken; försök igen om en timme.",
+    "nl": "Te veel pogingen met deze link; probeer het over een uur opnieuw.",
+}
+for _language, _words in _TOO_MANY.items():
+    TEXTS[_language]["too_many"] = _words
 
 # The password policy's rules (security.password_problems) in every language.
 RULES: Dict[str, Dict[str, str]] = {

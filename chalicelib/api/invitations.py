@@ -61,7 +61,7 @@ def view_invitation(call, token):
 
 
 @endpoint(bp, "/public/invitations/{token}/accept", "POST", summary="Accept an invitation: creates the user",
-          status=201, public=True, body=schemas.INVITATION_ACCEPT, response=schemas.USER, errors=(409, 410))
+          status=201, public=True, body=schemas.INVITATION_ACCEPT, response=schemas.USER, errors=(409, 410, 429))
 def accept_invitation(call, token):
     return invitations.accept_invitation(token, call.body)
 

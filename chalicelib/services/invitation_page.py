@@ -5,6 +5,7 @@ from typing import Any, Dict, Optional
 from chalicelib.errors import EmailTaken, ValidationFailed, WeakPassword
 from chalicelib.page_texts import pick_language, role_names, rules, texts
 from chalicelib.services import invitations
+from chalicelib.services.throttle import TooManyRequests
 from chalicelib.services.tokens import TokenInvalid
 
 
@@ -37,6 +38,8 @@ def submit(token: str, form: Dict[str, str], accept_language: str = "") -> Dict[
         return {**page, "error": t["weak"], "broken_rules": rules(problems, invitation["language"])}
     except EmailTaken:
         return {**page, "error": t["taken"]}
+    except TooManyRequests:
+        return {**page, "error": t["too_many"]}
     except ValidationFailed:
         return {**page, "error": t["invalid"]}
     return {**page, "outcome": "accepted", "email": user["email"]}

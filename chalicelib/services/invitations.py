@@ -15,6 +15,7 @@ from chalicelib.permissions import INVITATIONS_MANAGE, ROLE_ACTIONS, ROLES, Prin
 from chalicelib.security import check_password_policy, keyed_digest, new_id, same_secret
 from chalicelib.services.audit import record_event
 from chalicelib.services.orgs import descendant_org_ids, get_org, listed_org_ids, org_in_scope
+from chalicelib.services.throttle import hit
 from chalicelib.services.tokens import TokenInvalid
 from chalicelib.services.user_admin import check_grant
 from chalicelib.services.users import insert_user, user_view
@@ -23,6 +24,7 @@ OPEN_STATES = ("CREATED", "SENT")
 EXPIRED = "EXPIRED"
 MAX_DAYS = 30
 RESENDS_PER_HOUR = 5
+ACCEPTS_PER_HOUR = 10
 EDITABLE = ("name", "email", "roles", "site_ids", "language")
 
 
@@ -255,6 +257,8 @@ def view_invitation(token: str) -> Dict[str, Any]:
 def accept_invitation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
     """Create the invitee's user in one transaction with spending the invitation; EmailTaken leaves it usable."""
     invitation = _by_token(token)
+    # 409 email_taken tells the link holder that an address has an account: bound how often one link may ask.
+    hit("invitation_accept", invitation.invitation_id, limit=ACCEPTS_PER_HOUR, window_seconds=3600)
     email = invitation.email or (normalize_email(fields["email"]) if fields.get("email") else None)
     if not email:
         raise ValidationFailed("email: this invitation names no address; give yours.",

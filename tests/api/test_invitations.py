@@ -251,3 +251,12 @@ def test_an_empty_edit_changes_nothing_and_answers_the_invitation(api, admin):
     invitation = invite(api, admin)
     response = api.call("PATCH", f"/invitations/{invitation['id']}", {}, token=admin)
     assert response.status_code == 200 and response.data["name"] == "Ivy Invitee"
+
+
+def test_one_link_may_probe_addresses_only_ten_times_an_hour(api, admin, login_as):
+    login_as("VIEWER", org_id="rival", email="known@example.com")
+    invitation = api.call("POST", "/invitations", {"org_id": "acme", "roles": ["VIEWER"]}, token=admin).data
+    token = token_of(invitation)
+    statuses = [api.call("POST", f"/public/invitations/{token}/accept",
+                         {"password": PASSWORD, "email": "known@example.com"}).status_code for _ in range(11)]
+    assert statuses == [409] * 10 + [429]
