@@ -61,7 +61,7 @@ def log_in(email: str, password: str, org_reference: Optional[str] = None,
             raise AccountLocked()
         raise InvalidCredentials()
     if attempts:
-        attempts.delete()
+        clear_login_failures(email)
     token, session = sessions.open_session(user)
     record_event(user.user_id, "login", user.org_id, target=user.user_id, detail={"source_ip": source_ip})
     return {

@@ -6,6 +6,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
+from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, DomainError, NotFound, ValidationFailed
 from chalicelib.fields import normalize_email
 from chalicelib.mail import public_link, send_mail
@@ -18,7 +19,7 @@ from chalicelib.services.orgs import descendant_org_ids, get_org, listed_org_ids
 from chalicelib.services.throttle import hit
 from chalicelib.services.tokens import TokenInvalid
 from chalicelib.services.user_admin import check_grant
-from chalicelib.services.users import insert_user, user_view
+from chalicelib.services.users import get_user, insert_user, user_view
 
 OPEN_STATES = ("CREATED", "SENT")
 EXPIRED = "EXPIRED"
@@ -121,8 +122,6 @@ def create_invitation(principal: Principal, fields: Dict[str, Any]) -> Dict[str,
 
 
 def _default_days() -> int:
-    from chalicelib.config import get_settings
-
     return min(get_settings().invitation_days, MAX_DAYS)
 
 
@@ -207,8 +206,6 @@ def _resend_window(invitation: InvitationModel, now: datetime) -> Tuple[datetime
 
 
 def _inviter_name(principal: Principal) -> str:
-    from chalicelib.services.users import get_user
-
     user = get_user(principal.user_id)
     return user.name if user else ""
 
