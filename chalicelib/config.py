@@ -27,6 +27,10 @@ class Settings:
     mail_sender: str
     server_secret: bytes
     invitation_days: int
+    kms_key_arn: Optional[str]
+    wrapping_key_file: str
+    import_max_rows: int
+    import_max_body_bytes: int
     debug: bool
 
     @property
@@ -66,6 +70,13 @@ def read_settings(environ=None) -> Settings:
         # Keys the HMACs that derive e-mailed links (and, later, the lookup hashes of device codes).
         server_secret=bytes.fromhex(env.get("KEYPORT_SERVER_SECRET", "")),
         invitation_days=_int(env, "KEYPORT_INVITATION_DAYS", 7),
+        # On AWS the device keys are wrapped under this KMS key; without it (local, tests) under the key file.
+        kms_key_arn=env.get("KEYPORT_KMS_KEY_ARN") or None,
+        wrapping_key_file=env.get("KEYPORT_WRAPPING_KEY_FILE")
+        or os.path.join(os.path.abspath(env.get("KEYPORT_HOME", ".local")), "wrapping-key.bin"),
+        # One import request (API Gateway: 29 s, 10 MB); bigger files go through the CLI.
+        import_max_rows=_int(env, "KEYPORT_IMPORT_MAX_ROWS", 10_000),
+        import_max_body_bytes=_int(env, "KEYPORT_IMPORT_MAX_BODY_BYTES", 6 * 1024 * 1024),
         debug=env.get("KEYPORT_DEBUG", "") == "1" and stage == "local",
     )
 

@@ -26,6 +26,10 @@ class InvalidJson(DomainError):
     status, code, message = 400, "invalid_json", "The request body is not valid JSON."
 
 
+class InvalidEncoding(DomainError):
+    status, code, message = 400, "invalid_encoding", "The body is not UTF-8 text."
+
+
 class ValidationFailed(DomainError):
     status, code, message = 422, "validation_failed", "The request does not match the expected fields."
 

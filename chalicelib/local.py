@@ -209,7 +209,7 @@ def run(port: int, home: str) -> int:
                                  os.environ.get("KEYPORT_OPERATOR_PASSWORD") or None):
             print(line, flush=True)
         server = subprocess.Popen(
-            [os.path.join(os.path.dirname(sys.executable), "chalice"), "local", "--no-autoreload",
+            [sys.executable, "-m", "chalicelib.local_server", "local", "--no-autoreload",
              "--stage", "local", "--host", "127.0.0.1", "--port", str(port)],
             cwd=PROJECT_DIR, env=env, preexec_fn=_die_with_parent)
         children.append(server)

@@ -22,7 +22,7 @@ def table_resource(model):
         "SSESpecification": {"SSEEnabled": True},
     }
     indexes = [{"IndexName": index["index_name"], "KeySchema": sorted(index["key_schema"], key=lambda k: k["KeyType"]),
-                "Projection": {"ProjectionType": index["projection"]["ProjectionType"]}}
+                "Projection": dict(index["projection"])}
                for index in schema["global_secondary_indexes"]]
     if indexes:
         properties["GlobalSecondaryIndexes"] = indexes

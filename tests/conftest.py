@@ -1,7 +1,13 @@
 """Shared fixtures. The environment is set before `import app` (Chalice reads settings at import)."""
 import os
+import tempfile
+
+_WRAPPING_KEY_FILE = os.path.join(tempfile.mkdtemp(prefix="keyport-test-"), "wrapping-key.bin")
+with open(_WRAPPING_KEY_FILE, "wb") as _handle:
+    _handle.write(os.urandom(32))
 
 os.environ.update({
+    "KEYPORT_WRAPPING_KEY_FILE": _WRAPPING_KEY_FILE,
     "KEYPORT_STAGE": "test",
     "KEYPORT_TABLE_PREFIX": "test-",
     "AWS_DEFAULT_REGION": "eu-central-1",
@@ -15,6 +21,7 @@ os.environ.update({
     "KEYPORT_ARGON2_PARALLELISM": "1",
 })
 os.environ.pop("AWS_PROFILE", None)
+os.environ.pop("KEYPORT_KMS_KEY_ARN", None)
 os.environ.pop("KEYPORT_DYNAMODB_ENDPOINT", None)
 
 import pytest  # noqa: E402

@@ -26,3 +26,32 @@ def make_org(org_id, parent_id=ROOT_ORG_ID, name=None, **fields):
                             path=f"{parent.path}{org_id}/", created_at=datetime.now(timezone.utc), **fields)
     org.save()
     return org
+
+
+DEVICE_KEYS = [{"name": "app", "algorithm": "AES128", "hex": "00112233445566778899aabbccddeeff"}]
+
+
+def make_device(serial, maker_org_id="root", owner_org_id=None, status=None, site_id=None, labels=(),
+                product_type="meter", keys=None, claim_code=None, id_code=None, mac="00:1a:2b:3c:4d:5e", **fields):
+    """A stored device with wrapped keys (claimed when an owner is given)."""
+    from datetime import datetime, timezone
+
+    from chalicelib.crypto import KeyWrapper
+    from chalicelib.models import DeviceLabelModel, DeviceModel
+    from chalicelib.services.devices import claim_code_digest, id_proof, index_keys
+
+    status = status or ("CLAIMED" if owner_org_id else "UNCLAIMED")
+    now = datetime.now(timezone.utc)
+    keys = keys or DEVICE_KEYS
+    device = DeviceModel(
+        serial, product_type=product_type, mac=mac, labels=list(labels), maker_org_id=maker_org_id,
+        owner_org_id=owner_org_id, claim_status=status, claimed_at=now if owner_org_id else None, site_id=site_id,
+        key_names=[key["name"] for key in keys], key_algorithms=[key["algorithm"] for key in keys],
+        wrapped_keys=KeyWrapper("imp_test").wrap(serial, keys), import_id="imp_test", imported_at=now,
+        imported_by="usr_test", claim_code_hash=claim_code_digest(serial, claim_code) if claim_code else None,
+        id_proof=id_proof(id_code, mac) if id_code else None,
+        **index_keys(maker_org_id, owner_org_id, status, product_type), **fields)
+    device.save()
+    for label in labels:
+        DeviceLabelModel(label, serial).save()
+    return device

@@ -6,7 +6,7 @@ import uuid
 
 from chalice import Response
 
-from chalicelib.api.http import current_actor, error_response
+from chalicelib.api.http import ROUTES, current_actor, error_response
 from chalicelib.config import get_settings
 from chalicelib.errors import BodyTooLarge, DomainError, InternalError, MethodNotAllowed, UnsupportedMediaType
 
@@ -31,8 +31,9 @@ def http_edge(request, get_response) -> Response:
     started = time.perf_counter()
     request_id = (request.context or {}).get("requestId") or uuid.uuid4().hex
     current_actor.set(None)
-    if len(request.raw_body or b"") > get_settings().max_body_bytes:
-        response = error_response(BodyTooLarge(f"The body may be at most {get_settings().max_body_bytes} bytes."))
+    limit = body_limit(request)
+    if len(request.raw_body or b"") > limit:
+        response = error_response(BodyTooLarge(f"The body may be at most {limit:,} bytes."))
     else:
         response = _in_one_shape(get_response(request))
     for name, value in SECURITY_HEADERS.items():
@@ -47,6 +48,13 @@ def http_edge(request, get_response) -> Response:
         "actor_id": current_actor.get(),
     }))
     return response
+
+
+def body_limit(request) -> int:
+    """The route's own limit (e.g. device imports) or the settings' max_body_bytes."""
+    path, method = (request.context or {}).get("resourcePath"), request.method
+    special = [spec.max_body for spec in ROUTES if spec.path == path and spec.method == method and spec.max_body]
+    return special[0] if special else get_settings().max_body_bytes
 
 
 def _in_one_shape(response: Response) -> Response:

@@ -11,6 +11,7 @@ from chalice import Blueprint, Response
 from chalicelib.errors import (
     DomainError,
     InternalError,
+    InvalidEncoding,
     InvalidJson,
     NotFound,
     UnsupportedMediaType,
@@ -48,6 +49,8 @@ class RouteSpec:
     form: Optional[Dict[str, Any]] = None  # schema of an application/x-www-form-urlencoded body (HTML pages)
     tag: str = ""
     media_type: str = "application/json"
+    text_types: Tuple[str, ...] = ()  # content types taken as UTF-8 text instead of JSON (e.g. a CSV import)
+    max_body: Optional[int] = None  # bytes; the settings' max_body_bytes when None
 
 
 @dataclass
@@ -59,6 +62,7 @@ class Call:
     query: Dict[str, str] = field(default_factory=dict)
     source_ip: Optional[str] = None
     accept_language: str = ""
+    text: Optional[str] = None  # the body of a text_types request, decoded
 
 
 ROUTES: List[RouteSpec] = []
@@ -107,8 +111,11 @@ def _parse(request, spec: RouteSpec) -> Call:
                                  allow_pending_password_change=spec.pending_password_ok)
         current_actor.set(principal.user_id)
     body: Dict[str, Any] = {}
-    if spec.body is not None:
-        body = _json_body(request)
+    text = None
+    if spec.text_types and _content_type(request) in spec.text_types:
+        text = _text_body(request)
+    elif spec.body is not None:
+        body = _json_body(request, spec.text_types)
         validate(spec.body, body)
     elif spec.form is not None:
         body = _form_body(request)
@@ -118,7 +125,18 @@ def _parse(request, spec: RouteSpec) -> Call:
         validate({"type": "object", "properties": spec.query}, query)
     identity = (request.context or {}).get("identity") or {}
     return Call(principal=principal, body=body, query=query, source_ip=identity.get("sourceIp"),
-                accept_language=(request.headers.get("accept-language") or "")[:200])
+                accept_language=(request.headers.get("accept-language") or "")[:200], text=text)
+
+
+def _content_type(request) -> str:
+    return (request.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+
+
+def _text_body(request) -> str:
+    try:
+        return (request.raw_body or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidEncoding() from None
 
 
 def _bearer_token(header: Optional[str]) -> Optional[str]:
@@ -128,11 +146,12 @@ def _bearer_token(header: Optional[str]) -> Optional[str]:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
-def _json_body(request) -> Any:
+def _json_body(request, text_types: Tuple[str, ...] = ()) -> Any:
     raw = request.raw_body or b""
-    content_type = (request.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+    content_type = _content_type(request)
     if content_type != "application/json" and raw.strip():
-        raise UnsupportedMediaType(f"Send the body as application/json, not {content_type[:100]}.")
+        allowed = " or ".join(("application/json",) + text_types)
+        raise UnsupportedMediaType(f"Send the body as {allowed}, not {content_type[:100]}.")
     if not raw.strip():
         return {}
     try:

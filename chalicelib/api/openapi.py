@@ -49,8 +49,9 @@ def _operation(spec: RouteSpec) -> Dict[str, Any]:
         operation["parameters"] = parameters
     # A body whose fields are all optional may be left out (the edge reads a missing body as {}).
     if spec.body is not None:
-        operation["requestBody"] = {"required": bool(spec.body.get("required")),
-                                    "content": {"application/json": {"schema": spec.body}}}
+        content = {"application/json": {"schema": spec.body}}
+        content.update({media: {"schema": {"type": "string"}} for media in spec.text_types})
+        operation["requestBody"] = {"required": bool(spec.body.get("required")), "content": content}
     elif spec.form is not None:
         operation["requestBody"] = {"required": bool(spec.form.get("required")),
                                     "content": {"application/x-www-form-urlencoded": {"schema": spec.form}}}

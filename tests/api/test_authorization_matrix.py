@@ -15,13 +15,15 @@ from chalicelib.mail import slot_key
 from chalicelib.models import InvitationModel, MailTemplateModel, PartnerModel, SiteModel, TemplateSlotModel
 from chalicelib.permissions import ROLES
 from chalicelib.services.sessions import open_session
-from tests.helpers import STRONG_PASSWORD, make_org, make_user
+from tests.helpers import STRONG_PASSWORD, make_device, make_org, make_user
 
 ALL = frozenset(ROLES)
 READERS = ALL - {"CUSTOMER"}  # everyone who may read organizations and sites
 ADMINS = frozenset({"OPERATOR", "ORG_ADMIN"})
 USER_MANAGERS = ADMINS | {"SITE_ADMIN"}
 SITE_MANAGERS = ADMINS | {"INSTALLER"}
+CATALOG_READERS = ADMINS | {"KEY_MANAGER", "SITE_ADMIN", "VIEWER"}
+DEVICE_EDITORS = ADMINS | {"KEY_MANAGER", "SITE_ADMIN"}
 OPERATOR_ONLY = frozenset({"OPERATOR"})
 SECRETS = ("Foreign Secret GmbH", "secret@foreign.example", "Secret Depot", "Foreign Template Text")
 NEW_PASSWORD = "Matrix-Passw0rd-42"
@@ -107,6 +109,12 @@ MATRIX: Dict[tuple, Case] = {
                                                         foreign_path="/invitations/inv_foreign/send"),
     ("POST", "/invitations/{invitation_id}/revoke"): Case("/invitations/inv_home/revoke", USER_MANAGERS,
                                                           foreign_path="/invitations/inv_foreign/revoke"),
+    ("POST", "/devices/import"): Case("/devices/import?org_id=home", OPERATOR_ONLY, body={"items": []},
+                                      foreign_path="/devices/import?org_id=foreign"),
+    ("GET", "/devices"): Case("/devices?view=owned", CATALOG_READERS, foreign_path="/devices?org_id=foreign"),
+    ("GET", "/devices/{serial}"): Case("/devices/SN-HOME", CATALOG_READERS, foreign_path="/devices/SN-FOREIGN"),
+    ("PATCH", "/devices/{serial}"): Case("/devices/SN-HOME", DEVICE_EDITORS, body={"labels": ["x"]},
+                                         foreign_path="/devices/SN-FOREIGN"),
     ("GET", "/templates"): Case("/templates?owner=home", OPERATOR_ONLY, foreign_path="/templates?owner=foreign"),
     ("GET", "/templates/{template_id}"): Case("/templates/tpl_home", OPERATOR_ONLY,
                                               foreign_path="/templates/tpl_foreign"),
@@ -163,6 +171,8 @@ def world(aws):
                         name="Foreign Secret GmbH" if org_id == "foreign" else "Invitee", roles=["VIEWER"],
                         site_ids=sites, nonce="n", created_by="usr_x", created_at=now,
                         expires_at=now + timedelta(days=7)).save()
+    make_device("SN-HOME", maker_org_id="root", owner_org_id="home", site_id="site_home")
+    make_device("SN-FOREIGN", maker_org_id="foreign", owner_org_id="foreign", labels=("Foreign Secret GmbH",))
     boto3.client("ses", region_name="eu-central-1").verify_email_identity(EmailAddress="no-reply@keyport.local")
     ids = {
         "home_user": make_user(email="target@home.example", org_id="home", site_ids=("site_home",)).user_id,

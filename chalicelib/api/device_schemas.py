@@ -1,0 +1,61 @@
+"""JSON schemas of the device catalog routes."""
+from chalicelib import fields
+from chalicelib.api.schemas import PAGING_QUERY, nullable, obj, paged
+from chalicelib.services.device_rows import MAX_LABEL_LENGTH, MAX_LABELS
+from chalicelib.services.devices import CLAIM_STATUSES, VIEWS
+
+LABEL = {"type": "string", "minLength": 1, "maxLength": MAX_LABEL_LENGTH}
+
+DEVICE = obj({
+    "serial": {"type": "string"},
+    "product_type": {"type": "string"},
+    "mac": {"type": "string"},
+    "labels": {"type": "array", "items": {"type": "string"}},
+    "batch_id": nullable({"type": "string"}),
+    "owner_org_id": nullable({"type": "string"}),
+    "maker_org_id": {"type": "string"},
+    "claim_status": {"type": "string", "enum": list(CLAIM_STATUSES)},
+    "claimed_at": nullable(fields.TIMESTAMP),
+    "site_id": nullable({"type": "string"}),
+    "key_names": {"type": "array", "items": {"type": "string"}},
+    "claim_valid_from": nullable(fields.TIMESTAMP),
+    "claim_valid_to": nullable(fields.TIMESTAMP),
+    "imported_at": nullable(fields.TIMESTAMP),
+}, required=("serial", "product_type", "mac", "labels", "batch_id", "owner_org_id", "maker_org_id", "claim_status",
+             "claimed_at", "site_id", "key_names"))
+
+DEVICE_PAGE = paged(DEVICE)
+
+DEVICE_QUERY = {
+    "serial": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[A-Za-z0-9._-]+$"},
+    "product_type": {"type": "string", "minLength": 1, "maxLength": 100},
+    "claim_status": {"type": "string", "enum": list(CLAIM_STATUSES)},
+    "label": LABEL,
+    "batch_id": fields.ID,
+    "org_id": fields.ID,
+    "view": {"type": "string", "enum": list(VIEWS)},
+    **PAGING_QUERY,
+}
+
+DEVICE_PATCH = obj({
+    "labels": {"type": "array", "items": LABEL, "maxItems": MAX_LABELS},
+    "site_id": nullable(fields.ID),
+}, minProperties=1)
+
+# Items are checked one by one by the import (each bad one is reported with its position, the rest imported),
+# so the schema asks only for the envelope; the description names the fields. `text/csv` is the file as is.
+DEVICE_IMPORT = obj({
+    "items": {"type": "array", "description": "{serial, product_type, mac, id_code, claim_code, labels: [...], "
+                                              "claim_valid_from, claim_valid_to, keys: [{name, algorithm, hex}]}"},
+}, required=("items",))
+
+DEVICE_IMPORT_QUERY = {"org_id": fields.ID}
+
+DEVICE_IMPORT_RESULT = obj({
+    "import_id": {"type": "string"},
+    "org_id": {"type": "string"},
+    "imported": {"type": "integer", "minimum": 0},
+    "rejected": {"type": "array", "items": obj({
+        "line": {"type": "integer"}, "serial": nullable({"type": "string"}), "error": {"type": "string"},
+    }, required=("line", "serial", "error"))},
+}, required=("import_id", "org_id", "imported", "rejected"))

@@ -1,0 +1,39 @@
+"""Routes of the device catalog: import, list, read, change."""
+from chalice import Blueprint
+
+from chalicelib.api import device_schemas as schemas
+from chalicelib.api.http import endpoint
+from chalicelib.config import get_settings
+from chalicelib.paging import parse_limit
+from chalicelib.services import device_import, devices
+
+bp = Blueprint(__name__)
+ONE = "/devices/{serial}"
+FILTERS = ("serial", "product_type", "claim_status", "label", "batch_id")
+
+
+@endpoint(bp, "/devices/import", "POST", summary="Import devices and their keys (CSV or JSON); bad rows are reported",
+          body=schemas.DEVICE_IMPORT, text_types=("text/csv",), query=schemas.DEVICE_IMPORT_QUERY,
+          response=schemas.DEVICE_IMPORT_RESULT, errors=(400, 404, 413), max_body=get_settings().import_max_body_bytes)
+def import_devices(call):
+    return device_import.import_devices(call.principal, csv_text=call.text, items=call.body.get("items"),
+                                        org_id=call.query.get("org_id"))
+
+
+@endpoint(bp, "/devices", "GET", summary="The catalog in scope: " + "; ".join(devices.plan_description()),
+          query=schemas.DEVICE_QUERY, response=schemas.DEVICE_PAGE, errors=(400, 404))
+def list_devices(call):
+    return devices.list_devices(call.principal, {name: call.query[name] for name in FILTERS if name in call.query},
+                                view=call.query.get("view"), org_id=call.query.get("org_id"),
+                                limit=parse_limit(call.query.get("limit")), cursor=call.query.get("cursor"))
+
+
+@endpoint(bp, ONE, "GET", summary="One device (never its keys or codes)", response=schemas.DEVICE, errors=(404,))
+def get_device(call, serial):
+    return devices.read_device(call.principal, serial)
+
+
+@endpoint(bp, ONE, "PATCH", summary="Change a device's labels or site", body=schemas.DEVICE_PATCH,
+          response=schemas.DEVICE, errors=(404, 422))
+def patch_device(call, serial):
+    return devices.update_device(call.principal, serial, call.body)

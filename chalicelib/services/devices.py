@@ -1,0 +1,226 @@
+"""The device catalog: what a maker imported and what an organization owns; who sees and edits which device."""
+import functools
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, Optional, Sequence
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import models
+from chalicelib.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from chalicelib.models import DeviceLabelModel, DeviceModel, SiteModel
+from chalicelib.paging import decode_cursor, encode_cursor, page_chain
+from chalicelib.permissions import CATALOG_READ, DEVICES_CLAIM, DEVICES_IMPORT, Principal
+from chalicelib.security import keyed_digest
+from chalicelib.services.device_rows import RowInvalid, parse_labels
+from chalicelib.services.audit import record_event
+from chalicelib.services.orgs import get_org, in_scope, listed_org_ids
+
+CLAIM_STATUSES = ("UNCLAIMED", "PENDING", "CLAIMED")
+VIEWS = ("owned", "imported")
+
+
+class DeviceNotFound(NotFound):
+    code, message = "device_not_found", "No such device."
+
+
+class FilterNotIndexed(DomainError):
+    status, code = 400, "filter_not_indexed"
+    message = ("Filter by at most one of claim_status, product_type, batch_id and label (each combines with a serial "
+               "prefix): no index serves the combination, and the catalog is never scanned.")
+
+
+def id_proof(id_code: str, mac: str) -> str:
+    """The lookup hash of an ID code and MAC pair (normalized): HMAC-SHA256 under the server secret."""
+    return keyed_digest("device-id-proof", id_code, mac)
+
+
+def claim_code_digest(serial: str, claim_code: str) -> str:
+    """The stored form of a claim code, bound to its device: HMAC-SHA256 under the server secret."""
+    return keyed_digest("device-claim-code", serial, claim_code)
+
+
+def index_keys(maker_org_id: str, owner_org_id: Optional[str], status: str, product_type: str) -> Dict[str, Any]:
+    """The "<org>#<value>" attributes of the catalog indexes for a device in this state."""
+    return {"maker_status": f"{maker_org_id}#{status}", "maker_product": f"{maker_org_id}#{product_type}",
+            "owner_status": f"{owner_org_id}#{status}" if owner_org_id else None,
+            "owner_product": f"{owner_org_id}#{product_type}" if owner_org_id else None}
+
+
+def _iso(value: Optional[datetime]) -> Optional[str]:
+    return value.isoformat() if value else None
+
+
+def device_view(device: DeviceModel) -> Dict[str, Any]:
+    """A device as the API shows it: never its keys, claim code or ID code."""
+    return {"serial": device.serial, "product_type": device.product_type, "mac": device.mac,
+            "labels": list(device.labels or []), "batch_id": device.batch_id, "owner_org_id": device.owner_org_id,
+            "maker_org_id": device.maker_org_id, "claim_status": device.claim_status,
+            "claimed_at": _iso(device.claimed_at), "site_id": device.site_id,
+            "key_names": list(device.key_names or []), "claim_valid_from": _iso(device.claim_valid_from),
+            "claim_valid_to": _iso(device.claim_valid_to), "imported_at": _iso(device.imported_at)}
+
+
+def _maker_side(principal: Principal, device: DeviceModel) -> bool:
+    """The device was imported by an organization in scope (site-limited principals see only owned devices)."""
+    return not principal.site_limited and in_scope(principal, get_org(device.maker_org_id))
+
+
+def _owner_side(principal: Principal, device: DeviceModel) -> bool:
+    """The device is owned by an organization in scope (for a SITE_ADMIN: and stands on one of its sites)."""
+    if not device.owner_org_id or (principal.site_limited and device.site_id not in principal.site_ids):
+        return False
+    return in_scope(principal, get_org(device.owner_org_id))
+
+
+def get_device(serial: str) -> DeviceModel:
+    """The device with this serial; DeviceNotFound otherwise."""
+    try:
+        return DeviceModel.get(serial, consistent_read=True)
+    except DoesNotExist:
+        raise DeviceNotFound() from None
+
+
+def visible_device(principal: Principal, serial: str) -> DeviceModel:
+    """The device if an organization in scope made it or owns it; DeviceNotFound otherwise (unknown alike)."""
+    device = get_device(serial)
+    if not (_owner_side(principal, device) or _maker_side(principal, device)):
+        raise DeviceNotFound()
+    return device
+
+
+def read_device(principal: Principal, serial: str) -> Dict[str, Any]:
+    """One device of the actor's catalog."""
+    device = visible_device(principal, serial)
+    if not (principal.may(CATALOG_READ) or (_maker_side(principal, device) and principal.may(DEVICES_IMPORT))):
+        raise Forbidden("Your roles do not allow reading the catalog.")
+    return device_view(device)
+
+
+def default_view(principal: Principal) -> str:
+    """Makers (and operators) list what they imported by default; everybody else what they own."""
+    return "imported" if principal.may(DEVICES_IMPORT) else "owned"
+
+
+def list_devices(principal: Principal, filters: Dict[str, str], view: Optional[str] = None,
+                 org_id: Optional[str] = None, limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
+    """One page of the catalog in scope, each filter served by one index (see `_plan`); never a scan."""
+    view = view or default_view(principal)
+    org_ids = listed_org_ids(principal, org_id)
+    if view == "imported":
+        allowed = not principal.site_limited and (principal.may(DEVICES_IMPORT) or principal.may(CATALOG_READ))
+    else:
+        allowed = principal.may(CATALOG_READ)
+    if not allowed:
+        raise Forbidden("Your roles do not allow reading this catalog.")
+    prefix = filters.get("serial") or None
+    indexed = [name for name in ("claim_status", "product_type", "batch_id", "label") if filters.get(name)]
+    if len(indexed) > 1:
+        raise FilterNotIndexed()
+    if indexed and indexed[0] in ("batch_id", "label"):
+        items, next_cursor = _page_outside_org_indexes(indexed[0], filters[indexed[0]], prefix, limit, cursor)
+        items = [device for device in items if _in_view(principal, device, view, set(org_ids))]
+    else:
+        queries = [_org_query(view, indexed[0] if indexed else None, filters, org, prefix) for org in org_ids]
+        items, next_cursor = page_chain(queries, limit, cursor)
+    if view == "owned" and principal.site_limited:
+        items = [device for device in items if device.site_id in principal.site_ids]
+    return {"items": [device_view(device) for device in items], "next_cursor": next_cursor}
+
+
+def _serial_condition(prefix: Optional[str]):
+    return DeviceModel.serial.startswith(prefix) if prefix else None
+
+
+def _org_query(view: str, filter_name: Optional[str], filters: Dict[str, str], org_id: str,
+               prefix: Optional[str]) -> Callable[..., Any]:
+    """The index query serving one organization's catalog: `<side>_index` without a filter, else
+    `<side>_status_index` (claim_status) or `<side>_product_index` (product_type); side = maker | owner."""
+    side = "maker" if view == "imported" else "owner"
+    if filter_name is None:
+        index, hash_key = getattr(DeviceModel, f"{side}_index"), org_id
+    else:
+        kind = {"claim_status": "status", "product_type": "product"}[filter_name]
+        index, hash_key = getattr(DeviceModel, f"{side}_{kind}_index"), f"{org_id}#{filters[filter_name]}"
+    return functools.partial(index.query, hash_key, _serial_condition(prefix))
+
+
+def _page_outside_org_indexes(name: str, value: str, prefix: Optional[str], limit: int,
+                              cursor: Optional[str]) -> tuple:
+    """batch_id: the batch_index; label: the device_labels table then one BatchGet. Both span organizations, so
+    the caller keeps what is in scope: a page may hold fewer than `limit` devices, never another's."""
+    if name == "batch_id":
+        return page_chain([functools.partial(DeviceModel.batch_index.query, value, _serial_condition(prefix))],
+                          limit, cursor)
+    index, start = decode_cursor(cursor)
+    condition = DeviceLabelModel.serial.startswith(prefix) if prefix else None
+    results = DeviceLabelModel.query(value, condition, limit=limit, page_size=limit, last_evaluated_key=start)
+    serials = [entry.serial for entry in results]
+    key = results.last_evaluated_key
+    found = {device.serial: device for device in DeviceModel.batch_get(serials)} if serials else {}
+    return [found[serial] for serial in serials if serial in found], encode_cursor(key, index) if key else None
+
+
+def _in_view(principal: Principal, device: DeviceModel, view: str, org_ids: set) -> bool:
+    return (device.maker_org_id if view == "imported" else device.owner_org_id) in org_ids
+
+
+def update_device(principal: Principal, serial: str, changes: Dict[str, Any]) -> Dict[str, Any]:
+    """Labels (the maker or the owner's admins) and site (the owner's admins, a site of the owner)."""
+    device = visible_device(principal, serial)
+    as_owner = _owner_side(principal, device) and principal.may(DEVICES_CLAIM)
+    as_maker = _maker_side(principal, device) and principal.may(DEVICES_IMPORT)
+    if not (as_owner or (as_maker and set(changes) <= {"labels"})):
+        raise Forbidden("Only the owner's administrators change this device" +
+                        ("; the maker changes its labels." if as_maker else "."))
+    actions = [DeviceModel.updated_at.set(datetime.now(timezone.utc))]
+    if "site_id" in changes:
+        actions.append(_site_action(principal, device, changes["site_id"]))
+    old_labels = list(device.labels or [])
+    if "labels" in changes:
+        try:
+            new_labels = parse_labels(changes["labels"])
+        except RowInvalid as problem:
+            raise ValidationFailed(f"Invalid request: labels: {problem}.") from None
+        actions.append(DeviceModel.labels.set(new_labels))
+    else:
+        new_labels = old_labels
+    try:
+        with TransactWrite(connection=models.connection()) as transaction:
+            transaction.update(device, actions=actions, condition=DeviceModel.serial.exists())
+            for label in set(old_labels) - set(new_labels):
+                transaction.delete(DeviceLabelModel(label, serial))
+            for label in set(new_labels) - set(old_labels):
+                transaction.save(DeviceLabelModel(label, serial))
+    except TransactWriteError:
+        raise DeviceNotFound() from None
+    record_event(principal.user_id, "device_changed", device.owner_org_id or device.maker_org_id, target=serial,
+                 detail={"fields": sorted(changes)})
+    return device_view(get_device(serial))
+
+
+class SiteNotOfOwner(DomainError):
+    status, code, message = 422, "site_not_of_owner", "The site must be one of the owning organization's sites."
+
+
+def _site_action(principal: Principal, device: DeviceModel, site_id: Optional[str]):
+    if principal.site_limited and site_id not in principal.site_ids:
+        raise SiteNotOfOwner("A SITE_ADMIN moves devices only between its own sites.")
+    if site_id is None:
+        return DeviceModel.site_id.remove()
+    try:
+        site = SiteModel.get(site_id, consistent_read=True)
+    except DoesNotExist:
+        raise SiteNotOfOwner() from None
+    if site.org_id != device.owner_org_id:
+        raise SiteNotOfOwner()
+    return DeviceModel.site_id.set(site_id)
+
+
+def plan_description() -> Sequence[str]:
+    """Which index serves which filter (shown in the OpenAPI description of GET /devices)."""
+    return ("no filter or serial prefix: maker_index / owner_index (hash org, range serial)",
+            "claim_status: maker_status_index / owner_status_index (hash '<org>#<status>', range serial)",
+            "product_type: maker_product_index / owner_product_index (hash '<org>#<product_type>', range serial)",
+            "batch_id: batch_index (hash batch_id, range serial), kept to the scope",
+            "label: the device_labels table (hash label, range serial) and one BatchGet, kept to the scope")
