@@ -1,14 +1,8 @@
 """Device import: validate every row, wrap each device's keys, write new devices and never overwrite one."""
-import random
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
-from chalicelib import models
 from chalicelib.config import get_settings
 from chalicelib.crypto import KeyWrapper
 from chalicelib.errors import DomainError
@@ -20,8 +14,6 @@ from chalicelib.services.device_rows import DeviceDraft, Rejection, csv_rows, gr
 from chalicelib.services.devices import claim_code_digest, id_proof, index_keys
 from chalicelib.services.orgs import org_in_scope
 
-TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
-ATTEMPTS = 8
 ALREADY_IN_CATALOG = "serial is already in the catalog (an import never overwrites a device)"
 
 
@@ -75,27 +67,44 @@ def split_results(results: Iterable[Any]) -> Tuple[List[DeviceDraft], List[Rejec
 
 
 def store_devices(drafts: List[DeviceDraft], maker_org_id: str, actor_id: str, wrapper: KeyWrapper) -> StoreReport:
-    """Write new devices with wrapped keys; a serial already in the catalog (checked, then conditioned) is left."""
+    """Write new devices with wrapped keys; a serial already in the catalog is left as it is and reported.
+
+    BatchWriteItem cannot hold a condition, so: a consistent read drops serials already taken, the batch writes
+    the rest (pynamodb resends unprocessed items with backoff), and a second consistent read finds any device a
+    concurrent import of the same serial wrote over ours, which is then reported as not imported.
+    """
     report = StoreReport()
-    taken = _existing_serials([draft.serial for draft in drafts])
+    taken = {device.serial for device in _read_back([draft.serial for draft in drafts], ["serial"])}
     report.existing = [draft for draft in drafts if draft.serial in taken]
     now = datetime.now(timezone.utc)
-    pending = [(draft, _device(draft, maker_org_id, actor_id, wrapper, now)) for draft in drafts
-               if draft.serial not in taken]
-    for group in _transaction_groups(pending):
-        written, refused = _write_group(group)
-        report.imported += written
-        report.existing += refused
+    pending = {draft.serial: (draft, _device(draft, maker_org_id, actor_id, wrapper, now))
+               for draft in drafts if draft.serial not in taken}
+    with DeviceModel.batch_write() as devices, DeviceLabelModel.batch_write() as labels:
+        for _draft, device in pending.values():
+            devices.save(device)
+            for label in device.labels:
+                labels.save(DeviceLabelModel(label, device.serial))
+    written = {device.serial: device for device in _read_back(list(pending), ["serial", "import_id", "labels"])}
+    for serial, (draft, device) in pending.items():
+        winner = written.get(serial)
+        if winner is not None and winner.import_id == wrapper.import_id:
+            report.imported.append(draft)
+        else:
+            report.existing.append(draft)
+            _forget_labels(device, winner)
     return report
 
 
-def _existing_serials(serials: List[str]) -> set:
-    found = set()
+def _read_back(serials: List[str], attributes: List[str]) -> Iterator[DeviceModel]:
     for start in range(0, len(serials), 100):
-        chunk = serials[start:start + 100]
-        found.update(device.serial for device in DeviceModel.batch_get(
-            chunk, consistent_read=True, attributes_to_get=["serial"]))
-    return found
+        yield from DeviceModel.batch_get(serials[start:start + 100], consistent_read=True,
+                                         attributes_to_get=attributes)
+
+
+def _forget_labels(lost: DeviceModel, winner: Optional[DeviceModel]) -> None:
+    kept = set(winner.labels or []) if winner is not None else set()
+    for label in set(lost.labels) - kept:
+        DeviceLabelModel(label, lost.serial).delete()
 
 
 def _device(draft: DeviceDraft, maker_org_id: str, actor_id: str, wrapper: KeyWrapper, now: datetime) -> DeviceModel:
@@ -109,50 +118,3 @@ def _device(draft: DeviceDraft, maker_org_id: str, actor_id: str, wrapper: KeyWr
         key_names=[key["name"] for key in draft.keys], key_algorithms=[key["algorithm"] for key in draft.keys],
         wrapped_keys=wrapper.wrap(draft.serial, draft.keys), import_id=wrapper.import_id, imported_at=now,
         imported_by=actor_id, **index_keys(maker_org_id, None, "UNCLAIMED", fields["product_type"]))
-
-
-def _transaction_groups(pending: List[Tuple[DeviceDraft, DeviceModel]]) -> Iterator[List[Tuple[DeviceDraft, DeviceModel]]]:
-    group: List[Tuple[DeviceDraft, DeviceModel]] = []
-    size = 0
-    for draft, device in pending:
-        items = 1 + len(device.labels)
-        if size + items > TRANSACTION_ITEMS:
-            yield group
-            group, size = [], 0
-        group.append((draft, device))
-        size += items
-    if group:
-        yield group
-
-
-def _write_group(group: List[Tuple[DeviceDraft, DeviceModel]]) -> Tuple[List[DeviceDraft], List[DeviceDraft]]:
-    """One transaction per group: every device conditioned on its serial being new. A serial taken meanwhile
-    (a concurrent import) drops out; conflicts and throttling are retried with jittered backoff."""
-    refused: List[DeviceDraft] = []
-    for attempt in range(ATTEMPTS):
-        if not group:
-            return [], refused
-        try:
-            with TransactWrite(connection=models.connection()) as transaction:
-                for _draft, device in group:
-                    transaction.save(device, condition=DeviceModel.serial.does_not_exist())
-                    for label in device.labels:
-                        transaction.save(DeviceLabelModel(label, device.serial))
-            return [draft for draft, _device in group], refused
-        except TransactWriteError as error:
-            reasons = error.cancellation_reasons or []
-            taken = _refused_serials(group, reasons)
-            refused += [draft for draft, _device in group if draft.serial in taken]
-            group = [(draft, device) for draft, device in group if draft.serial not in taken]
-            if not taken:
-                time.sleep(min(2.0, 0.05 * 2 ** attempt) * random.random())
-    raise DomainError("The catalog is too busy to import right now; nothing of this part was written. Retry.")
-
-
-def _refused_serials(group: List[Tuple[DeviceDraft, DeviceModel]], reasons: List[Any]) -> set:
-    positions = []
-    for _draft, device in group:
-        positions.append(device.serial)
-        positions.extend([None] * len(device.labels))
-    return {serial for serial, reason in zip(positions, reasons)
-            if serial and reason is not None and getattr(reason, "code", None) == "ConditionalCheckFailed"}
