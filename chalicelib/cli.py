@@ -1,4 +1,4 @@
-"""Operator CLI: bootstrap-operator, create-tables, sync-templates (`python -m chalicelib.cli --help`)."""
+"""Operator CLI: bootstrap-operator, create-tables, sync-templates, import-devices (`python -m chalicelib.cli --help`)."""
 import argparse
 import sys
 
@@ -36,6 +36,31 @@ def _sync_templates(args) -> int:
     return 0
 
 
+def _import_devices(args) -> int:
+    import time
+
+    from chalicelib.services.device_import import import_file
+
+    with open(args.file, "rb") as handle:
+        total = max(sum(1 for _ in handle) - 1, 1)
+    started = time.monotonic()
+
+    def progress(line: int) -> None:
+        done = min(line - 1, total)
+        filled = int(30 * done / total)
+        rate = done / max(time.monotonic() - started, 1e-6)
+        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,} rows  {rate:,.0f} rows/s",
+              end="", file=sys.stderr, flush=True)
+
+    report = args.report or args.file + ".report.csv"
+    result = import_file(args.file, args.org, report, progress=progress)
+    progress(total + 1)
+    print(file=sys.stderr)
+    print(f"Imported {result['imported']:,} devices; skipped {result['skipped']:,} already in the catalog; "
+          f"rejected {result['rejected']:,} rows. Report: {report}")
+    return 0 if result["rejected"] == 0 else 1
+
+
 def main(argv=None) -> int:
     """Parse the command line and run one command; domain errors print their message and exit 2."""
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli",
@@ -50,6 +75,11 @@ def main(argv=None) -> int:
     tables.set_defaults(run=_create_tables)
     sync = commands.add_parser("sync-templates", help="load the system default mail templates from templates/mail")
     sync.set_defaults(run=_sync_templates)
+    devices = commands.add_parser("import-devices", help="import a maker's device file of any size (resumable)")
+    devices.add_argument("file", help="CSV (the columns of POST /devices/import) or .json with {\"items\": [...]}")
+    devices.add_argument("--org", required=True, help="the maker organization's id")
+    devices.add_argument("--report", help="where to write the per-row report (default: FILE.report.csv)")
+    devices.set_defaults(run=_import_devices)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -7,7 +7,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple, Union
 
 from chalicelib.errors import DomainError
 
@@ -218,10 +218,11 @@ def group_rows(rows: Iterable[Tuple[int, Dict[str, Any]]]) -> Iterator[Union[Dev
         yield group.result()
 
 
-def csv_rows(text: str) -> Iterator[Tuple[int, Dict[str, str]]]:
-    """Numbered rows of a CSV import (line 1 is the header; `;` or `,` detected from it)."""
-    lines = io.StringIO(text.lstrip("\ufeff"), newline="")
-    header_line = lines.readline()
+def csv_rows(source: Union[str, TextIO]) -> Iterator[Tuple[int, Dict[str, str]]]:
+    """Numbered rows of a CSV import, from text or an open file (streamed): line 1 is the header, `;` or `,`
+    is detected from it, a UTF-8 byte order mark is ignored."""
+    lines = io.StringIO(source, newline="") if isinstance(source, str) else source
+    header_line = lines.readline().lstrip("\ufeff")
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     header = [name.strip().lower() for name in next(csv.reader([header_line], delimiter=delimiter), [])]
     missing = [name for name in REQUIRED_COLUMNS if name not in header]

@@ -40,3 +40,34 @@ def test_sync_templates_loads_the_63_defaults(aws, capsys):
     assert cli.main(["sync-templates"]) == 0
     assert "63 written" in capsys.readouterr().out
     assert MailTemplateModel.owner_index.count("system") == 63
+
+
+def test_import_devices_reports_bad_rows_and_a_rerun_skips_what_was_imported(aws, tmp_path, capsys):
+    from chalicelib.models import DeviceModel
+    from tests.api.test_devices import HEADER, good_row
+    from tests.helpers import make_org
+
+    make_org("maker")
+    source = tmp_path / "devices.csv"
+    source.write_text(HEADER + "".join(good_row(n) for n in range(1200)) + good_row(1200).replace("AES128", "RSA"))
+    report = tmp_path / "report.csv"
+    assert cli.main(["import-devices", str(source), "--org", "maker", "--report", str(report)]) == 1
+    out = capsys.readouterr()
+    assert "Imported 1,200 devices; skipped 0 already in the catalog; rejected 1 rows" in out.out
+    assert "1,201/1,201 rows" in out.err
+    assert report.read_text().splitlines()[1:] == [
+        "1202,SN-001200,rejected,\"algorithm must be one of DES, AES128, AES192, AES256\""]
+    assert DeviceModel.get("SN-001199").maker_org_id == "maker"
+
+    source.write_text(HEADER + "".join(good_row(n) for n in range(1198, 1203)))
+    assert cli.main(["import-devices", str(source), "--org", "maker", "--report", str(report)]) == 0
+    assert "Imported 3 devices; skipped 2 already in the catalog; rejected 0 rows" in capsys.readouterr().out
+    assert [line.split(",")[:3] for line in report.read_text().splitlines()[1:]] == [
+        ["2", "SN-001198", "skipped"], ["3", "SN-001199", "skipped"]]
+
+
+def test_import_devices_for_an_unknown_organization_stops_with_a_message(aws, tmp_path, capsys):
+    source = tmp_path / "devices.csv"
+    source.write_text("serial\n")
+    assert cli.main(["import-devices", str(source), "--org", "nope"]) == 2
+    assert "organization" in capsys.readouterr().err.lower()
