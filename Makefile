@@ -10,7 +10,7 @@ OUT ?= out
 AWS_DEFAULT_REGION ?= eu-central-1
 export PORT KEYPORT_HOME AWS_DEFAULT_REGION
 
-.PHONY: run test fuzz package install browser clean
+.PHONY: run test fuzz bench package install browser clean
 
 $(VENV)/.runtime: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test: install browser
 EXAMPLES ?= 1000
 fuzz: install
 	$(PY) scripts/fuzz.py --examples $(EXAMPLES)
+
+## bench: throughput figures on this machine (prints a table, writes bench/results.json); asserts nothing
+bench: install
+	$(PY) scripts/bench.py
 
 ## package: the SAM template and zip of STAGE (dev) for AWS into OUT (out/); needs no AWS credentials
 package: install

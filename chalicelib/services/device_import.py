@@ -1,6 +1,7 @@
 """Device import: validate every row, wrap each device's keys, write new devices and never overwrite one."""
 import csv
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
@@ -17,6 +18,8 @@ from chalicelib.services.devices import claim_code_digest, id_proof, index_keys
 from chalicelib.services.orgs import OrgNotFound, get_org, org_in_scope
 
 CLI_ACTOR = "cli"
+WRITERS = 4  # threads writing batches and reading back
+WRITE_CHUNK = 250  # devices per writing thread's batch (10 BatchWriteItem calls)
 ALREADY_IN_CATALOG = "serial is already in the catalog (an import never overwrites a device)"
 
 
@@ -74,20 +77,30 @@ def store_devices(drafts: List[DeviceDraft], maker_org_id: str, actor_id: str, w
 
     BatchWriteItem cannot hold a condition, so: a consistent read drops serials already taken, the batch writes
     the rest (pynamodb resends unprocessed items with backoff), and a second consistent read finds any device a
-    concurrent import of the same serial wrote over ours, which is then reported as not imported.
+    concurrent import of the same serial wrote over ours, which is then reported as not imported. Writes run in
+    a few threads while this one wraps the next keys: DynamoDB round trips, not the SDK, set the pace otherwise.
     """
     report = StoreReport()
-    taken = {device.serial for device in _read_back([draft.serial for draft in drafts], ["serial"])}
-    report.existing = [draft for draft in drafts if draft.serial in taken]
-    now = datetime.now(timezone.utc)
-    pending = {draft.serial: (draft, _device(draft, maker_org_id, actor_id, wrapper, now))
-               for draft in drafts if draft.serial not in taken}
-    with DeviceModel.batch_write() as devices, DeviceLabelModel.batch_write() as labels:
-        for _draft, device in pending.values():
-            devices.save(device)
-            for label in device.labels:
-                labels.save(DeviceLabelModel(label, device.serial))
-    written = {device.serial: device for device in _read_back(list(pending), ["serial", "import_id", "labels"])}
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        taken = {device.serial for device in _read_back(pool, [draft.serial for draft in drafts], ["serial"])}
+        report.existing = [draft for draft in drafts if draft.serial in taken]
+        now = datetime.now(timezone.utc)
+        pending: Dict[str, Tuple[DeviceDraft, DeviceModel]] = {}
+        writes, chunk = [], []
+        for draft in drafts:
+            if draft.serial in taken:
+                continue
+            device = _device(draft, maker_org_id, actor_id, wrapper, now)
+            pending[draft.serial] = (draft, device)
+            chunk.append(device)
+            if len(chunk) == WRITE_CHUNK:
+                writes.append(pool.submit(_write, chunk))
+                chunk = []
+        if chunk:
+            writes.append(pool.submit(_write, chunk))
+        for write in writes:
+            write.result()  # a write that failed after pynamodb's retries fails the import loudly
+        written = {device.serial: device for device in _read_back(pool, list(pending), ["serial", "import_id", "labels"])}
     for serial, (draft, device) in pending.items():
         winner = written.get(serial)
         if winner is not None and winner.import_id == wrapper.import_id:
@@ -98,10 +111,20 @@ def store_devices(drafts: List[DeviceDraft], maker_org_id: str, actor_id: str, w
     return report
 
 
-def _read_back(serials: List[str], attributes: List[str]) -> Iterator[DeviceModel]:
-    for start in range(0, len(serials), 100):
-        yield from DeviceModel.batch_get(serials[start:start + 100], consistent_read=True,
-                                         attributes_to_get=attributes)
+def _write(devices: List[DeviceModel]) -> None:
+    with DeviceModel.batch_write() as device_batch, DeviceLabelModel.batch_write() as label_batch:
+        for device in devices:
+            device_batch.save(device)
+            for label in device.labels:
+                label_batch.save(DeviceLabelModel(label, device.serial))
+
+
+def _read_back(pool: ThreadPoolExecutor, serials: List[str], attributes: List[str]) -> Iterator[DeviceModel]:
+    def read(chunk: List[str]) -> List[DeviceModel]:
+        return list(DeviceModel.batch_get(chunk, consistent_read=True, attributes_to_get=attributes))
+
+    for found in pool.map(read, [serials[start:start + 100] for start in range(0, len(serials), 100)]):
+        yield from found
 
 
 def _forget_labels(lost: DeviceModel, winner: Optional[DeviceModel]) -> None:

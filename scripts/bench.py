@@ -1,0 +1,184 @@
+"""`make bench`: throughput figures of keyport on this machine (a script, not a test: it asserts nothing).
+
+Prints a table and writes bench/results.json. DynamoDB is a real DynamoDB Local; KMS is moto's, in-process.
+"""
+import json
+import os
+import platform
+import secrets
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+_home = tempfile.mkdtemp(prefix="keyport-bench-")
+with open(os.path.join(_home, "wrapping-key.bin"), "wb") as _handle:
+    _handle.write(os.urandom(32))
+os.environ.update({"KEYPORT_STAGE": "bench", "KEYPORT_HOME": _home, "KEYPORT_SERVER_SECRET": secrets.token_hex(32),
+                   "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
+os.environ.pop("KEYPORT_KMS_KEY_ARN", None)
+
+DEVICES = 10_000
+
+
+def csv_file(count: int, prefix: str) -> str:
+    """`count` devices, one AES-128 key row each (the columns of POST /devices/import)."""
+    lines = ["serial;product_type;mac;id_code;claim_code;labels;key_name;algorithm;key_hex"]
+    for n in range(count):
+        mac = f"02:00:00:{n >> 16 & 255:02x}:{n >> 8 & 255:02x}:{n & 255:02x}"
+        lines.append(f"{prefix}{n:07d};heat-meter;{mac};ID{n:07d};CLAIM{n:09d};lot-{n % 7};app;AES128;"
+                     f"{secrets.token_hex(16)}")
+    return "\n".join(lines) + "\n"
+
+
+def timed_import(text: str) -> dict:
+    """Import one file end to end through the service, as an operator, into DynamoDB Local."""
+    from chalicelib.permissions import Principal
+    from chalicelib.services.device_import import import_devices
+
+    operator = Principal(user_id="usr_bench", org_id="root", roles=frozenset({"OPERATOR"}))
+    started = time.perf_counter()
+    result = import_devices(operator, csv_text=text, org_id="maker")
+    seconds = time.perf_counter() - started
+    assert result["imported"] == DEVICES and not result["rejected"], result["rejected"][:3]
+    return {"rows": DEVICES, "seconds": round(seconds, 2), "rows_per_s": round(DEVICES / seconds)}
+
+
+def timed_pipeline(text: str, calls: dict, provider=None) -> dict:
+    """What the import does besides storing: parse, validate, hash the codes, wrap every device's keys.
+    Timed without tracemalloc (it slows Python ~2x), then run again under it for the peak."""
+    import tracemalloc
+
+    from chalicelib.crypto import KeyWrapper
+    from chalicelib.services.device_import import _device, split_results
+    from chalicelib.services.device_rows import csv_rows, group_rows
+
+    def run() -> int:
+        drafts, rejected = split_results(group_rows(csv_rows(text)))
+        wrapper, now = KeyWrapper(f"imp_{secrets.token_hex(4)}", provider=provider), datetime.now(timezone.utc)
+        devices = [_device(draft, "maker", "usr_bench", wrapper, now) for draft in drafts]
+        assert len(devices) == DEVICES and not rejected
+        return len(devices)
+
+    started = time.perf_counter()
+    run()
+    seconds = time.perf_counter() - started
+    counted = {name: count for name, count in calls.items() if count}  # of the timed run only
+    tracemalloc.start()
+    run()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {"rows": DEVICES, "seconds": round(seconds, 2), "rows_per_s": round(DEVICES / seconds),
+            "peak_mib": round(peak / 2**20, 1), "key_calls": counted}
+
+
+def dynamodb_local_ceiling(count: int) -> dict:
+    """DynamoDB Local alone: batch writes of device-shaped items (same indexes), no keyport work around them."""
+    from chalicelib.models import DeviceModel
+    from chalicelib.services.devices import index_keys
+
+    now = datetime.now(timezone.utc)
+    items = [DeviceModel(f"C{n:07d}", product_type="heat-meter", mac="02:00:00:00:00:01", maker_org_id="maker",
+                         id_proof=f"proof{n}", labels=["lot"], wrapped_keys=os.urandom(380), import_id="imp",
+                         imported_at=now, imported_by="u", **index_keys("maker", None, "UNCLAIMED", "heat-meter"))
+             for n in range(count)]
+    started = time.perf_counter()
+    with DeviceModel.batch_write() as batch:
+        for item in items:
+            batch.save(item)
+    return {"items": count, "items_per_s": round(count / (time.perf_counter() - started))}
+
+
+def count_data_keys():
+    """Count data keys the raw (local) provider generates: patch its generate_data_key."""
+    from aws_encryption_sdk.key_providers.raw import RawMasterKey
+
+    counter = {"raw key GenerateDataKey": 0}
+    original = RawMasterKey.generate_data_key
+
+    def counting(self, *args, **kwargs):
+        counter["raw key GenerateDataKey"] += 1
+        return original(self, *args, **kwargs)
+
+    RawMasterKey.generate_data_key = counting
+    return counter
+
+
+def wrap_only(count: int) -> dict:
+    """The encryption SDK alone (one message per device, the import's cache) next to plain AES-GCM."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from chalicelib.crypto import KeyWrapper
+
+    keys = [[{"name": "app", "algorithm": "AES128", "hex": secrets.token_hex(16)}] for _ in range(count)]
+    wrapper = KeyWrapper("imp_bench")
+    started = time.perf_counter()
+    for n, device_keys in enumerate(keys):
+        wrapper.wrap(f"W{n}", device_keys)
+    sdk = count / (time.perf_counter() - started)
+    aead, payloads = AESGCM(AESGCM.generate_key(256)), [json.dumps({"serial": f"W{n}", "keys": k}).encode()
+                                                      for n, k in enumerate(keys)]
+    started = time.perf_counter()
+    for payload in payloads:
+        aead.encrypt(os.urandom(12), payload, b"device-keys")
+    plain = count / (time.perf_counter() - started)
+    return {"esdk_messages_per_s": round(sdk), "aes_gcm_messages_per_s": round(plain),
+            "ratio": round(plain / sdk, 1)}
+
+
+def main() -> int:
+    from moto import mock_aws
+
+    from chalicelib import models
+    from chalicelib.local import DynamoDBLocal
+    from tests.helpers import make_org
+    from tests.kms_calls import count_kms_calls
+
+    results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()}}
+    counter = count_data_keys()
+    local = timed_pipeline(csv_file(DEVICES, "P"), counter)
+    local["provider"] = "local wrapping key"
+    with mock_aws():
+        import boto3
+
+        from chalicelib import crypto
+
+        arn = boto3.client("kms", region_name="eu-central-1").create_key()["KeyMetadata"]["Arn"]
+        with count_kms_calls() as calls:
+            kms = timed_pipeline(csv_file(DEVICES, "Q"), calls, provider=crypto.kms_provider(arn))
+        kms["provider"] = "KMS (moto)"
+    results["import_pipeline"] = [local, kms]
+    with DynamoDBLocal() as database:
+        models.bind(host=database.endpoint, prefix="bench-")
+        models.create_tables()
+        make_org("maker")
+        results["import_end_to_end"] = timed_import(csv_file(DEVICES, "L"))
+        results["dynamodb_local_ceiling"] = dynamodb_local_ceiling(DEVICES)
+    results["wrap"] = wrap_only(DEVICES)
+    _print(results)
+    os.makedirs(os.path.join(ROOT, "bench"), exist_ok=True)
+    with open(os.path.join(ROOT, "bench", "results.json"), "w") as handle:
+        json.dump(results, handle, indent=2)
+    return 0
+
+
+def _print(results: dict) -> None:
+    print(f"keyport bench on {results['machine']['cpus']} CPUs, Python {results['machine']['python']}")
+    print(f"{'import of 10,000 devices':<44}{'rows/s':>9}{'seconds':>9}{'peak MiB':>10}  key calls")
+    for row in results["import_pipeline"]:
+        calls = row["key_calls"]
+        print(f"  {'parse+check+wrap, ' + row['provider']:<42}{row['rows_per_s']:>9,}{row['seconds']:>9}"
+              f"{row['peak_mib']:>10}  {calls}")
+    end = results["import_end_to_end"]
+    print(f"  {'end to end into DynamoDB Local':<42}{end['rows_per_s']:>9,}{end['seconds']:>9}")
+    ceiling = results["dynamodb_local_ceiling"]
+    print(f"  {'DynamoDB Local alone (batch writes)':<42}{ceiling['items_per_s']:>9,}  items/s: the ceiling here")
+    wrap = results["wrap"]
+    print(f"{'wrapping alone':<44}{wrap['esdk_messages_per_s']:>9,} ESDK messages/s; plain AES-GCM "
+          f"{wrap['aes_gcm_messages_per_s']:,}/s ({wrap['ratio']}x)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
