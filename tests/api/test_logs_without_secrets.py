@@ -41,9 +41,28 @@ def test_passwords_tokens_and_links_never_reach_the_logs(api, mailbox, login_as,
     api.call("GET", "/me", token=session)
     secrets.add(session)
 
+    # A device import (one good row, one with a bad key), a read, a relabel and a device whose keys fail to unwrap.
+    operator = login_as("OPERATOR")
+    key, claim, id_code = "8f3a9c0d" * 4, "CLAIMSECRET77", "IDSECRET55"
+    rows = (f"serial,product_type,mac,id_code,claim_code,labels,key_name,algorithm,key_hex\n"
+            f"LOG-1,meter,00:11:22:33:44:55,{id_code},{claim},a,app,AES128,{key}\n"
+            f"LOG-2,meter,00:11:22:33:44:56,{id_code}X,{claim}X,a,app,AES256,{key}\n")
+    api.call("POST", "/devices/import?org_id=acme", raw=rows, token=operator, headers={"Content-Type": "text/csv"})
+    api.call("GET", "/devices/LOG-1", token=operator)
+    api.call("PATCH", "/devices/LOG-1", {"labels": ["b"]}, token=admin)
+    from chalicelib import crypto
+    from chalicelib.models import DeviceModel
+
+    device = DeviceModel.get("LOG-1")
+    try:
+        crypto.unwrap("LOG-2", device.import_id, device.wrapped_keys)
+    except crypto.KeyMaterialUnreadable:
+        pass
+    secrets |= {key, claim, id_code, key.upper()}
+
     records = caplog.get_records("setup") + caplog.get_records("call")
     logged = "\n".join(record.getMessage() for record in records) + caplog.text
     assert "keyport.access" in caplog.text and len(records) > 10
-    assert len(secrets) >= 10
+    assert len(secrets) >= 14
     leaked = [secret for secret in secrets if secret in logged]
     assert leaked == []
