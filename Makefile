@@ -36,7 +36,7 @@ run: install
 
 ## test: the whole suite (unit, API, DynamoDB Local contract, e2e)
 test: install browser
-	$(PY) -m pytest -q -n auto
+	$(PY) -m pytest -q -n auto --maxschedchunk 1
 
 ## fuzz: schemathesis against a fresh local stack as OPERATOR and VIEWER (EXAMPLES per operation)
 EXAMPLES ?= 1000

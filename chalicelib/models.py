@@ -303,7 +303,8 @@ class RateLimitModel(Model):
 
 # What catalog pages show: the device indexes carry these, never the wrapped keys or the code hashes.
 DEVICE_VIEW_ATTRIBUTES = ["product_type", "mac", "labels", "batch_id", "owner_org_id", "maker_org_id", "claim_status",
-                          "claimed_at", "site_id", "key_names", "claim_valid_from", "claim_valid_to", "imported_at"]
+                          "claimed_at", "site_id", "key_names", "claim_valid_from", "claim_valid_to", "imported_at",
+                          "keys_exposed_to"]
 
 
 def _device_index(name: str, hash_key: str, doc: str) -> type:
@@ -343,6 +344,8 @@ class DeviceModel(Model):
     # Codes are kept only as HMAC-SHA256 under the server secret (see security.keyed_digest).
     id_proof = UnicodeAttribute(null=True)
     claim_code_hash = UnicodeAttribute(null=True)
+    spent_claim_code_hash = UnicodeAttribute(null=True)  # a claim spends the code; kept to answer precisely
+    keys_exposed_to = ListAttribute(of=UnicodeAttribute, default=list)  # past owners who could read the keys
     claim_valid_from = UTCDateTimeAttribute(null=True)
     claim_valid_to = UTCDateTimeAttribute(null=True)
     labels = ListAttribute(of=UnicodeAttribute, default=list)

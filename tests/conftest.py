@@ -100,3 +100,13 @@ def mailbox(aws):
     sync_default_templates()
     boto3.client("ses", region_name="eu-central-1").verify_email_identity(EmailAddress="no-reply@keyport.local")
     return Mailbox()
+
+
+def pytest_collection_modifyitems(config, items):
+    """The two schemathesis runs take minutes each: start them first, one on each xdist worker (with
+    `--maxschedchunk 1` each worker is handed two tests at a time, so they go at positions 0 and 2), and let
+    every other test fill the time around them."""
+    fuzz = [item for item in items if item.nodeid.startswith("tests/e2e/test_schemathesis.py")]
+    rest = [item for item in items if item not in fuzz]
+    if len(fuzz) == 2 and len(rest) >= 2:
+        items[:] = [fuzz[0], rest[0], fuzz[1]] + rest[1:]

@@ -21,6 +21,7 @@ DEVICE = obj({
     "claim_valid_from": nullable(fields.TIMESTAMP),
     "claim_valid_to": nullable(fields.TIMESTAMP),
     "imported_at": nullable(fields.TIMESTAMP),
+    "keys_exposed_to": {"type": "array", "items": {"type": "string"}},
 }, required=("serial", "product_type", "mac", "labels", "batch_id", "owner_org_id", "maker_org_id", "claim_status",
              "claimed_at", "site_id", "key_names"))
 
@@ -59,3 +60,12 @@ DEVICE_IMPORT_RESULT = obj({
         "line": {"type": "integer"}, "serial": nullable({"type": "string"}), "error": {"type": "string"},
     }, required=("line", "serial", "error"))},
 }, required=("import_id", "org_id", "imported", "rejected"))
+
+CLAIM = obj({
+    "claim_code": {"type": "string", "minLength": 1, "maxLength": 100},
+    "id_code": {"type": "string", "minLength": 1, "maxLength": 100},
+    "mac": {"type": "string", "minLength": 1, "maxLength": 40},
+    "org_id": fields.ID,
+}, anyOf=[{"required": ["claim_code"]}, {"required": ["id_code", "mac"]}])
+
+TAKE_OWNERSHIP = obj({"org_id": fields.ID}, required=("org_id",))

@@ -5,7 +5,7 @@ from chalicelib.api import device_schemas as schemas
 from chalicelib.api.http import endpoint
 from chalicelib.config import get_settings
 from chalicelib.paging import parse_limit
-from chalicelib.services import device_import, devices
+from chalicelib.services import claims, device_import, devices
 
 bp = Blueprint(__name__)
 ONE = "/devices/{serial}"
@@ -37,3 +37,21 @@ def get_device(call, serial):
           response=schemas.DEVICE, errors=(404, 422))
 def patch_device(call, serial):
     return devices.update_device(call.principal, serial, call.body)
+
+
+@endpoint(bp, ONE + "/claim", "POST", summary="Claim a device with its claim code, or its ID code and MAC",
+          body=schemas.CLAIM, response=schemas.DEVICE, errors=(404, 409, 410, 429))
+def claim_device(call, serial):
+    return claims.claim_device(call.principal, serial, call.body)
+
+
+@endpoint(bp, ONE + "/release", "POST", summary="Give a device up (UNCLAIMED again; the keys count as exposed)",
+          response=schemas.DEVICE, errors=(404, 409))
+def release_device(call, serial):
+    return claims.release_device(call.principal, serial)
+
+
+@endpoint(bp, ONE + "/take-ownership", "POST", summary="Move a device to an organization you act for",
+          body=schemas.TAKE_OWNERSHIP, response=schemas.DEVICE, errors=(404, 409))
+def take_ownership(call, serial):
+    return claims.take_ownership(call.principal, serial, call.body["org_id"])

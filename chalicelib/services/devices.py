@@ -51,14 +51,18 @@ def _iso(value: Optional[datetime]) -> Optional[str]:
     return value.isoformat() if value else None
 
 
-def device_view(device: DeviceModel) -> Dict[str, Any]:
-    """A device as the API shows it: never its keys, claim code or ID code."""
-    return {"serial": device.serial, "product_type": device.product_type, "mac": device.mac,
+def device_view(device: DeviceModel, for_maker: bool = False) -> Dict[str, Any]:
+    """A device as the API shows it: never its keys, claim code or ID code. The maker also sees every past
+    owner that could read the keys (keys_exposed_to)."""
+    view = {"serial": device.serial, "product_type": device.product_type, "mac": device.mac,
             "labels": list(device.labels or []), "batch_id": device.batch_id, "owner_org_id": device.owner_org_id,
             "maker_org_id": device.maker_org_id, "claim_status": device.claim_status,
             "claimed_at": _iso(device.claimed_at), "site_id": device.site_id,
             "key_names": list(device.key_names or []), "claim_valid_from": _iso(device.claim_valid_from),
             "claim_valid_to": _iso(device.claim_valid_to), "imported_at": _iso(device.imported_at)}
+    if for_maker:
+        view["keys_exposed_to"] = list(device.keys_exposed_to or [])
+    return view
 
 
 def _maker_side(principal: Principal, device: DeviceModel) -> bool:
@@ -94,7 +98,7 @@ def read_device(principal: Principal, serial: str) -> Dict[str, Any]:
     device = visible_device(principal, serial)
     if not (principal.may(CATALOG_READ) or (_maker_side(principal, device) and principal.may(DEVICES_IMPORT))):
         raise Forbidden("Your roles do not allow reading the catalog.")
-    return device_view(device)
+    return device_view(device, for_maker=_maker_side(principal, device))
 
 
 def default_view(principal: Principal) -> str:
@@ -125,7 +129,8 @@ def list_devices(principal: Principal, filters: Dict[str, str], view: Optional[s
         items, next_cursor = page_chain(queries, limit, cursor)
     if view == "owned" and principal.site_limited:
         items = [device for device in items if device.site_id in principal.site_ids]
-    return {"items": [device_view(device) for device in items], "next_cursor": next_cursor}
+    return {"items": [device_view(device, for_maker=view == "imported") for device in items],
+            "next_cursor": next_cursor}
 
 
 def _serial_condition(prefix: Optional[str]):

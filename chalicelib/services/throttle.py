@@ -14,14 +14,27 @@ class TooManyRequests(DomainError):
 
 def hit(action: str, subject: str, limit: int, window_seconds: int) -> None:
     """Count one act (atomically); TooManyRequests when the window already holds `limit` of them."""
-    window = int(time.time() // window_seconds)
-    bucket = RateLimitModel(f"{action}:{token_hash(subject.strip().lower())}:{window}")
+    bucket = RateLimitModel(_bucket_key(action, subject, window_seconds))
     bucket.update(actions=[
         RateLimitModel.hits.add(1),
         RateLimitModel.ttl.set(datetime.now(timezone.utc) + timedelta(seconds=2 * window_seconds)),
     ])
     if bucket.hits > limit:
         raise TooManyRequests(f"At most {limit} of these per {_human(window_seconds)}; try again later.")
+
+
+def count(action: str, subject: str, window_seconds: int) -> int:
+    """How many acts the current window holds already (for throttles that count only failures)."""
+    from pynamodb.exceptions import DoesNotExist
+
+    try:
+        return RateLimitModel.get(_bucket_key(action, subject, window_seconds), consistent_read=True).hits
+    except DoesNotExist:
+        return 0
+
+
+def _bucket_key(action: str, subject: str, window_seconds: int) -> str:
+    return f"{action}:{token_hash(subject.strip().lower())}:{int(time.time() // window_seconds)}"
 
 
 def _human(seconds: int) -> str:

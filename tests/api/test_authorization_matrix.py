@@ -115,6 +115,13 @@ MATRIX: Dict[tuple, Case] = {
     ("GET", "/devices/{serial}"): Case("/devices/SN-HOME", CATALOG_READERS, foreign_path="/devices/SN-FOREIGN"),
     ("PATCH", "/devices/{serial}"): Case("/devices/SN-HOME", DEVICE_EDITORS, body={"labels": ["x"]},
                                          foreign_path="/devices/SN-FOREIGN"),
+    ("POST", "/devices/{serial}/claim"): Case("/devices/SN-FREE/claim", DEVICE_EDITORS, body={"claim_code": "FREE-CODE-1"},
+                                              foreign_body={"claim_code": "FREE-CODE-1", "org_id": "foreign"}),
+    ("POST", "/devices/{serial}/release"): Case("/devices/SN-HOME/release", ADMINS | {"KEY_MANAGER"},
+                                                foreign_path="/devices/SN-FOREIGN/release"),
+    ("POST", "/devices/{serial}/take-ownership"): Case("/devices/SN-HOME/take-ownership", OPERATOR_ONLY,
+                                                       body={"org_id": "home_child"},
+                                                       foreign_path="/devices/SN-FOREIGN/take-ownership"),
     ("GET", "/templates"): Case("/templates?owner=home", OPERATOR_ONLY, foreign_path="/templates?owner=foreign"),
     ("GET", "/templates/{template_id}"): Case("/templates/tpl_home", OPERATOR_ONLY,
                                               foreign_path="/templates/tpl_foreign"),
@@ -172,6 +179,7 @@ def world(aws):
                         site_ids=sites, nonce="n", created_by="usr_x", created_at=now,
                         expires_at=now + timedelta(days=7)).save()
     make_device("SN-HOME", maker_org_id="root", owner_org_id="home", site_id="site_home")
+    make_device("SN-FREE", maker_org_id="root", claim_code="FREECODE1")
     make_device("SN-FOREIGN", maker_org_id="foreign", owner_org_id="foreign", labels=("Foreign Secret GmbH",))
     boto3.client("ses", region_name="eu-central-1").verify_email_identity(EmailAddress="no-reply@keyport.local")
     ids = {

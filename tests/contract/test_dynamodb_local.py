@@ -8,6 +8,7 @@ import pytest
 from chalicelib.errors import EmailTaken, NotAuthenticated
 from chalicelib.models import SessionModel, UserEmailModel, UserModel
 from chalicelib.services import sessions
+from chalicelib.services.throttle import TooManyRequests
 from chalicelib.services.users import page_users_of_org
 from tests.helpers import make_user
 
@@ -164,7 +165,6 @@ def test_the_expiry_job_reads_no_more_than_it_changes_plus_one_page(ddb):
 def test_twenty_concurrent_accepts_of_one_invitation_create_exactly_one_user(ddb):
     from chalicelib.models import InvitationModel
     from chalicelib.services.invitations import accept_invitation, _token
-    from chalicelib.services.throttle import TooManyRequests
     from chalicelib.services.tokens import TokenInvalid
 
     make_user(email="seed@example.com")

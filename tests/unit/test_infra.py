@@ -42,3 +42,13 @@ def test_the_iam_policies_name_only_their_own_stage_tables():
         tables = next(s for s in policy["Statement"] if s["Sid"] == "Tables")
         assert all(f"table/keyport-{stage}-" in arn for arn in tables["Resource"])
         assert not any(action in ("dynamodb:*", "dynamodb:Scan") for action in tables["Action"])
+
+
+def test_the_lambda_may_use_the_device_key_only_for_device_key_envelopes():
+    for stage in ("dev", "prod"):
+        policy = json.load(open(os.path.join(PROJECT_DIR, ".chalice", f"policy-{stage}.json")))
+        kms = [s for s in policy["Statement"] if any(a.startswith("kms:") for a in s["Action"])]
+        assert len(kms) == 1 and sorted(kms[0]["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+        assert kms[0]["Condition"]["StringEquals"] == {"kms:EncryptionContext:purpose": "device-keys"}
+        assert kms[0]["Condition"]["ForAnyValue:StringEquals"] == {
+            "kms:ResourceAliases": f"alias/keyport-{stage}-device-keys"}

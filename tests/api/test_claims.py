@@ -1,0 +1,142 @@
+"""Claiming, releasing and taking over devices over HTTP: every refusal path, throttling, audit."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chalicelib.models import AuditEventModel, DeviceModel
+from tests.helpers import make_device, make_org, make_user
+
+CODE = "CLAIM-CODE-0042"
+
+
+@pytest.fixture
+def world(aws):
+    """maker made three devices; customer and rival are two other organizations."""
+    make_org("maker")
+    make_org("customer")
+    make_org("rival")
+    now = datetime.now(timezone.utc)
+    make_device("C-1", "maker", claim_code="CLAIMCODE0042", id_code="ID4711", mac="00:1a:2b:3c:4d:5e")
+    make_device("C-2", "maker", claim_code="CLAIMCODE0042", claim_valid_to=now - timedelta(days=1))
+    make_device("C-3", "maker", claim_code="CLAIMCODE0042", claim_valid_from=now + timedelta(days=1))
+
+
+@pytest.fixture
+def customer(api, world):
+    make_user(email="k@customer.example", org_id="customer", roles=("KEY_MANAGER",))
+    return api.login("k@customer.example")
+
+
+@pytest.fixture
+def rival(api, world):
+    make_user(email="k@rival.example", org_id="rival", roles=("ORG_ADMIN",))
+    return api.login("k@rival.example")
+
+
+def claim(api, token, serial="C-1", **proof):
+    return api.call("POST", f"/devices/{serial}/claim", proof or {"claim_code": CODE}, token=token)
+
+
+def test_a_claim_with_the_code_makes_the_device_the_organizations(api, customer):
+    response = claim(api, customer, claim_code="claim code 0042")
+    assert response.status_code == 200, response.body
+    assert (response.data["claim_status"], response.data["owner_org_id"]) == ("CLAIMED", "customer")
+    assert response.data["claimed_at"]
+    listed = api.call("GET", "/devices?claim_status=CLAIMED", token=customer)
+    assert [item["serial"] for item in listed.data["items"]] == ["C-1"]
+    assert [event.action for event in AuditEventModel.query("customer")][-1] == "device_claimed"
+
+
+def test_a_claim_with_id_code_and_mac_in_any_notation_works(api, customer):
+    response = claim(api, customer, id_code="id-4711", mac="001A.2B3C.4D5E")
+    assert response.status_code == 200 and response.data["owner_org_id"] == "customer"
+
+
+@pytest.mark.parametrize("serial,proof", [
+    ("C-1", {"claim_code": "CLAIM-CODE-0043"}),
+    ("C-1", {"claim_code": "x"}),
+    ("C-1", {"id_code": "ID4711", "mac": "00:1a:2b:3c:4d:5f"}),
+    ("C-1", {"id_code": "ID4712", "mac": "00:1a:2b:3c:4d:5e"}),
+    ("NOPE-1", {"claim_code": CODE}),
+])
+def test_a_wrong_proof_and_an_unknown_serial_answer_the_same_404(api, customer, serial, proof):
+    response = claim(api, customer, serial, **proof)
+    assert response.status_code == 404
+    assert response.data == {"error": {"code": "claim_invalid",
+                                       "message": "No device with this serial accepts this proof."}}
+    assert DeviceModel.get("C-1").claim_status == "UNCLAIMED"
+
+
+@pytest.mark.parametrize("serial", ["C-2", "C-3"])
+def test_a_code_outside_its_window_answers_410(api, customer, serial):
+    response = claim(api, customer, serial)
+    assert response.status_code == 410 and response.data["error"]["code"] == "claim_code_expired"
+
+
+def test_a_claimed_device_answers_409_to_the_next_claimer(api, customer, rival):
+    assert claim(api, customer).status_code == 200
+    for proof in ({"claim_code": CODE}, {"id_code": "ID4711", "mac": "00:1a:2b:3c:4d:5e"}):
+        response = claim(api, rival, **proof)
+        assert response.status_code == 409 and response.data["error"]["code"] == "already_claimed"
+    assert DeviceModel.get("C-1").owner_org_id == "customer"
+
+
+def test_release_makes_the_device_claimable_again_but_not_with_the_spent_code(api, customer, rival):
+    claim(api, customer)
+    make_user(email="a@customer.example", org_id="customer", roles=("ORG_ADMIN",))
+    released = api.call("POST", "/devices/C-1/release", token=api.login("a@customer.example"))
+    assert released.status_code == 200
+    assert (released.data["claim_status"], released.data["owner_org_id"]) == ("UNCLAIMED", None)
+    spent = claim(api, rival)
+    assert spent.status_code == 410 and spent.data["error"]["code"] == "claim_code_spent"
+    assert claim(api, rival, id_code="ID4711", mac="00:1a:2b:3c:4d:5e").data["owner_org_id"] == "rival"
+    device = DeviceModel.get("C-1")
+    assert device.keys_exposed_to == ["customer"]
+    event = next(e for e in AuditEventModel.query("customer") if e.action == "device_released")
+    assert event.detail == {"keys_exposed_to": ["customer"]}
+
+
+def test_the_maker_sees_who_had_the_keys(api, customer):
+    claim(api, customer)
+    api.call("POST", "/devices/C-1/release", token=customer)
+    make_user(email="m@maker.example", org_id="maker", roles=("VIEWER",))
+    assert api.call("GET", "/devices/C-1", token=api.login("m@maker.example")).data["keys_exposed_to"] == ["customer"]
+    claim(api, customer, id_code="ID4711", mac="00:1a:2b:3c:4d:5e")
+    assert "keys_exposed_to" not in api.call("GET", "/devices/C-1", token=customer).data
+
+
+def test_only_the_owner_releases(api, customer, rival):
+    claim(api, customer)
+    assert api.call("POST", "/devices/C-1/release", token=rival).status_code == 404
+    make_user(email="v@customer.example", org_id="customer", roles=("VIEWER",))
+    assert api.call("POST", "/devices/C-1/release", token=api.login("v@customer.example")).status_code == 403
+    assert DeviceModel.get("C-1").owner_org_id == "customer"
+
+
+def test_ten_failed_claims_lock_the_device_and_the_account_for_a_while(api, customer, rival):
+    for _ in range(10):
+        assert claim(api, rival, claim_code="WRONG-CODE-1").status_code == 404
+    locked = claim(api, rival, claim_code=CODE)
+    assert locked.status_code == 429
+    assert claim(api, customer).status_code == 429  # the device is locked for everybody
+    assert claim(api, rival, "C-2", claim_code="WRONG-CODE-1").status_code == 429  # and the account everywhere
+    failed = [e for e in AuditEventModel.query("rival") if e.action == "device_claim_failed"]
+    assert len(failed) == 10
+
+
+def test_take_ownership_moves_a_device_and_needs_the_permission(api, customer, login_as):
+    claim(api, customer)
+    make_user(email="a@maker.example", org_id="maker", roles=("ORG_ADMIN",))
+    plain = api.login("a@maker.example")
+    assert api.call("POST", "/devices/C-1/take-ownership", {"org_id": "maker"}, token=plain).status_code == 403
+    operator = login_as("OPERATOR")
+    moved = api.call("POST", "/devices/C-1/take-ownership", {"org_id": "rival"}, token=operator)
+    assert moved.status_code == 200 and moved.data["owner_org_id"] == "rival"
+    device = DeviceModel.get("C-1")
+    assert device.keys_exposed_to == ["customer"] and device.owner_status == "rival#CLAIMED"
+    assert [e.action for e in AuditEventModel.query("rival")][-1] == "device_ownership_taken"
+
+
+def test_claims_need_a_proof(api, customer):
+    response = api.call("POST", "/devices/C-1/claim", {"mac": "00:1a:2b:3c:4d:5e"}, token=customer)
+    assert response.status_code == 422
