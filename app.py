@@ -3,7 +3,8 @@ import logging
 
 from chalice import Chalice, Rate
 
-from chalicelib.api import account, account_pages, devices, invitations, orgs, sites, system, templates, users
+from chalicelib.api import (account, account_pages, batches, devices, invitations, orgs, sites, system, templates,
+                            users)
 from chalicelib.api.edge import http_edge
 from chalicelib.config import get_settings
 from chalicelib.services import invitations as invitation_service
@@ -23,6 +24,7 @@ app.register_blueprint(users.bp)
 app.register_blueprint(sites.bp)
 app.register_blueprint(invitations.bp)
 app.register_blueprint(devices.bp)
+app.register_blueprint(batches.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="expire-invitations")

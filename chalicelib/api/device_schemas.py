@@ -69,3 +69,28 @@ CLAIM = obj({
 }, anyOf=[{"required": ["claim_code"]}, {"required": ["id_code", "mac"]}])
 
 TAKE_OWNERSHIP = obj({"org_id": fields.ID}, required=("org_id",))
+
+BATCH_STATES = ["MOVING", "PENDING", "CONFIRMED", "REJECTED"]
+BATCH = obj({
+    "id": {"type": "string"}, "reference": {"type": "string"}, "label": nullable({"type": "string"}),
+    "org_id": {"type": "string"}, "target_org_id": {"type": "string"}, "requires_confirmation": {"type": "boolean"},
+    "state": {"type": "string", "enum": BATCH_STATES}, "count": {"type": "integer"},
+    "unknown_serials": {"type": "array", "items": {"type": "string"}},
+    "unavailable_serials": {"type": "array", "items": {"type": "string"}},
+    "created_at": fields.TIMESTAMP, "updated_at": nullable(fields.TIMESTAMP),
+}, required=("id", "reference", "org_id", "target_org_id", "state", "count", "unknown_serials",
+             "unavailable_serials"))
+BATCH_DETAIL = {**BATCH, "properties": {**BATCH["properties"], "serials": paged(obj({
+    "serial": {"type": "string"}, "claim_status": nullable({"type": "string", "enum": list(CLAIM_STATUSES)}),
+    "moved": {"type": "boolean"}}, required=("serial", "claim_status", "moved")))}}
+BATCH_CREATE = obj({
+    "reference": {"type": "string", "minLength": 1, "maxLength": 100},
+    "label": {"type": "string", "minLength": 1, "maxLength": 200},
+    "org_id": fields.ID,
+    "maker_org_id": fields.ID,
+    "requires_confirmation": {"type": "boolean"},
+    "serials": {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 50_000},
+    "file": obj({"name": {"type": "string", "minLength": 1, "maxLength": 200},
+                 "content": {"type": "string", "maxLength": 6 * 1024 * 1024}}, required=("name", "content")),
+}, required=("reference", "org_id"), anyOf=[{"required": ["serials"]}, {"required": ["file"]}])
+BATCH_QUERY = {"org_id": fields.ID, **PAGING_QUERY}

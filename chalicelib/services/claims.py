@@ -68,7 +68,7 @@ def claim_device(principal: Principal, serial: str, proof: Dict[str, Any]) -> Di
         record_event(principal.user_id, "device_claim_failed", owner.org_id, target=serial[:64])
         raise
     now = datetime.now(timezone.utc)
-    actions = _ownership_actions(device, owner.org_id, "CLAIMED", now)
+    actions = ownership_actions(device, owner.org_id, "CLAIMED", now)
     if used_code:  # spent by this claim: a later release does not revive it
         actions += [DeviceModel.claim_code_hash.remove(), DeviceModel.spent_claim_code_hash.set(device.claim_code_hash)]
     try:
@@ -116,7 +116,8 @@ def _proven(serial: str, proof: Dict[str, Any]):
     return device, False
 
 
-def _ownership_actions(device: DeviceModel, owner_org_id: Optional[str], status: str, now: datetime) -> list:
+def ownership_actions(device: DeviceModel, owner_org_id: Optional[str], status: str, now: datetime) -> list:
+    """The update actions that give a device this owner (None: nobody) and status, index keys included."""
     keys = index_keys(device.maker_org_id, owner_org_id, status, device.product_type)
     actions = [DeviceModel.claim_status.set(status), DeviceModel.updated_at.set(now),
                DeviceModel.maker_status.set(keys["maker_status"])]
@@ -137,7 +138,7 @@ def release_device(principal: Principal, serial: str) -> Dict[str, Any]:
     if not device.owner_org_id or not _acts_for(principal, device.owner_org_id):
         raise NotOwner()
     previous = device.owner_org_id
-    actions = _ownership_actions(device, None, "UNCLAIMED", datetime.now(timezone.utc))
+    actions = ownership_actions(device, None, "UNCLAIMED", datetime.now(timezone.utc))
     actions.append(DeviceModel.keys_exposed_to.set(_exposed(device, previous)))
     try:
         device.update(actions=actions, condition=DeviceModel.owner_org_id == previous)
@@ -154,7 +155,7 @@ def take_ownership(principal: Principal, serial: str, org_id: str) -> Dict[str, 
     target = org_in_scope(principal, org_id)
     require(principal, TAKE_OWNERSHIP)
     previous = device.owner_org_id
-    actions = _ownership_actions(device, target.org_id, "CLAIMED", datetime.now(timezone.utc))
+    actions = ownership_actions(device, target.org_id, "CLAIMED", datetime.now(timezone.utc))
     if previous and previous != target.org_id:
         actions.append(DeviceModel.keys_exposed_to.set(_exposed(device, previous)))
         actions.append(DeviceModel.site_id.remove())

@@ -12,7 +12,8 @@ import pytest
 import app  # noqa: F401  (registers the routes)
 from chalicelib.api.http import ROUTES
 from chalicelib.mail import slot_key
-from chalicelib.models import InvitationModel, MailTemplateModel, PartnerModel, SiteModel, TemplateSlotModel
+from chalicelib.models import (BatchModel, BatchSerialModel, InvitationModel, MailTemplateModel, PartnerModel,
+                               SiteModel, TemplateSlotModel)
 from chalicelib.permissions import ROLES
 from chalicelib.services.sessions import open_session
 from tests.helpers import STRONG_PASSWORD, make_device, make_org, make_user
@@ -24,6 +25,7 @@ USER_MANAGERS = ADMINS | {"SITE_ADMIN"}
 SITE_MANAGERS = ADMINS | {"INSTALLER"}
 CATALOG_READERS = ADMINS | {"KEY_MANAGER", "SITE_ADMIN", "VIEWER"}
 DEVICE_EDITORS = ADMINS | {"KEY_MANAGER", "SITE_ADMIN"}
+BATCH_READERS = ADMINS | {"KEY_MANAGER", "VIEWER"}
 OPERATOR_ONLY = frozenset({"OPERATOR"})
 SECRETS = ("Foreign Secret GmbH", "secret@foreign.example", "Secret Depot", "Foreign Template Text")
 NEW_PASSWORD = "Matrix-Passw0rd-42"
@@ -122,6 +124,16 @@ MATRIX: Dict[tuple, Case] = {
     ("POST", "/devices/{serial}/take-ownership"): Case("/devices/SN-HOME/take-ownership", OPERATOR_ONLY,
                                                        body={"org_id": "home_child"},
                                                        foreign_path="/devices/SN-FOREIGN/take-ownership"),
+    ("GET", "/batches"): Case("/batches", BATCH_READERS, foreign_path="/batches?org_id=foreign"),
+    ("POST", "/batches"): Case("/batches", OPERATOR_ONLY, 201, body={"reference": "R-1", "org_id": "home",
+                                                                    "serials": ["SN-FREE"]},
+                               foreign_body={"reference": "R-1", "org_id": "home", "serials": ["SN-FREE"],
+                                             "maker_org_id": "foreign"}),
+    ("GET", "/batches/{batch_id}"): Case("/batches/bat_home", BATCH_READERS, foreign_path="/batches/bat_foreign"),
+    ("POST", "/batches/{batch_id}/confirm"): Case("/batches/bat_home/confirm", ADMINS | {"KEY_MANAGER"},
+                                                  foreign_path="/batches/bat_foreign/confirm"),
+    ("POST", "/batches/{batch_id}/reject"): Case("/batches/bat_home/reject", ADMINS | {"KEY_MANAGER"},
+                                                 foreign_path="/batches/bat_foreign/reject"),
     ("GET", "/templates"): Case("/templates?owner=home", OPERATOR_ONLY, foreign_path="/templates?owner=foreign"),
     ("GET", "/templates/{template_id}"): Case("/templates/tpl_home", OPERATOR_ONLY,
                                               foreign_path="/templates/tpl_foreign"),
@@ -180,6 +192,12 @@ def world(aws):
                         expires_at=now + timedelta(days=7)).save()
     make_device("SN-HOME", maker_org_id="root", owner_org_id="home", site_id="site_home")
     make_device("SN-FREE", maker_org_id="root", claim_code="FREECODE1")
+    for batch_id, target in (("bat_home", "home"), ("bat_foreign", "foreign")):
+        make_device(f"SN-{batch_id}", maker_org_id="root", owner_org_id=target, status="PENDING", batch_id=batch_id)
+        BatchModel(batch_id, org_id=target, target_org_id=target, reference=batch_id, state="PENDING", count=1,
+                   requires_confirmation=True, created_key=f"{now.isoformat()}#{batch_id}", created_at=now,
+                   created_by="usr_x").save()
+        BatchSerialModel(batch_id, f"SN-{batch_id}").save()
     make_device("SN-FOREIGN", maker_org_id="foreign", owner_org_id="foreign", labels=("Foreign Secret GmbH",))
     boto3.client("ses", region_name="eu-central-1").verify_email_identity(EmailAddress="no-reply@keyport.local")
     ids = {

@@ -10,18 +10,23 @@ from tests.helpers import make_org
 
 @contextlib.contextmanager
 def count_dynamodb_calls():
-    """Count DynamoDB operations of the models' client (a botocore before-call hook)."""
+    """Count DynamoDB operations of the models' clients, transactions included (a botocore before-call hook)."""
     calls = collections.Counter()
 
     def hook(model, **_):
         calls[model.name] += 1
 
-    client = DeviceModel._get_connection().connection.client
-    client.meta.events.register("before-call.dynamodb", hook)
+    from chalicelib import models
+
+    clients = {id(client): client for client in (DeviceModel._get_connection().connection.client,
+                                                 models.connection().client)}.values()
+    for client in clients:
+        client.meta.events.register("before-call.dynamodb", hook)
     try:
         yield calls
     finally:
-        client.meta.events.unregister("before-call.dynamodb", hook)
+        for client in clients:
+            client.meta.events.unregister("before-call.dynamodb", hook)
 
 
 def fill(start, stop):

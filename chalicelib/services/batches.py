@@ -1,0 +1,285 @@
+"""Batch references: a maker assigns many serials to a target organization, at once or after its confirmation."""
+import functools
+import re
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import models
+from chalicelib.errors import BodyTooLarge, Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.mail import MailNotSent, public_link, send_mail
+from chalicelib.models import BatchModel, BatchReferenceModel, BatchSerialModel, DeviceModel, UserModel
+from chalicelib.paging import page, page_chain
+from chalicelib.permissions import (
+    BATCHES_CONFIRM,
+    BATCHES_MANAGE,
+    KEY_MANAGER,
+    ORG_ADMIN,
+    Principal,
+    require,
+)
+from chalicelib.security import new_id
+from chalicelib.services.audit import record_event
+from chalicelib.services.claims import ownership_actions
+from chalicelib.services.device_rows import SERIAL_PATTERN
+from chalicelib.services.orgs import get_org, in_scope, listed_org_ids, org_in_scope
+
+MAX_SERIALS = 50_000
+TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
+LISTED_PROBLEMS = 1_000  # unknown / unavailable serials kept on the batch item (400 KB item limit)
+_SERIAL = re.compile(SERIAL_PATTERN)
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+class BatchNotFound(NotFound):
+    code, message = "batch_not_found", "No such batch."
+
+
+class BatchReferenceTaken(Conflict):
+    code, message = "batch_reference_taken", "Your organization used this batch reference already."
+
+
+class BatchNotPending(Conflict):
+    code = "batch_not_pending"
+
+
+class SerialsInvalid(ValidationFailed):
+    code = "serials_invalid"
+
+
+def parse_serials(serials: Optional[List[str]], file: Optional[Dict[str, str]]) -> List[str]:
+    """Serials from a list or a .txt/.csv file (commas, semicolons, new lines; a header line and blanks are
+    tolerated), in order, without repeats; SerialsInvalid names the first bad ones."""
+    if file is not None:
+        if not re.search(r"\.(txt|csv)$", file.get("name", ""), re.IGNORECASE):
+            raise SerialsInvalid("The file must be a .txt or .csv file.")
+        tokens = [token for token in _SEPARATORS.split(file.get("content", "").lstrip("\ufeff")) if token]
+        if tokens and tokens[0].lower() in ("serial", "serials", "serial_number", "seriennummer"):
+            tokens = tokens[1:]
+    else:
+        tokens = [str(token).strip() for token in serials or [] if str(token).strip()]
+    unique = list(dict.fromkeys(tokens))
+    if len(unique) > MAX_SERIALS:
+        raise BodyTooLarge(f"A batch holds at most {MAX_SERIALS:,} serials.")
+    bad = [token[:64] for token in unique if not _SERIAL.match(token)]
+    if bad:
+        raise SerialsInvalid(f"Not serial numbers: {', '.join(bad[:5])}" + (" ..." if len(bad) > 5 else "") + ".")
+    if not unique:
+        raise SerialsInvalid("Name at least one serial.")
+    return unique
+
+
+def batch_view(batch: BatchModel) -> Dict[str, Any]:
+    """A batch as the API shows it."""
+    return {"id": batch.batch_id, "reference": batch.reference, "label": batch.label, "org_id": batch.org_id,
+            "target_org_id": batch.target_org_id, "requires_confirmation": batch.requires_confirmation,
+            "state": batch.state, "count": batch.count, "unknown_serials": list(batch.unknown_serials or []),
+            "unavailable_serials": list(batch.unavailable_serials or []), "created_at": batch.created_at.isoformat(),
+            "updated_at": batch.updated_at.isoformat() if batch.updated_at else None}
+
+
+def create_batch(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
+    """Assign serials the actor's organizations made to a target: CLAIMED at once, or PENDING until confirmed."""
+    maker = org_in_scope(principal, fields.get("maker_org_id") or principal.org_id)
+    target = get_org(fields["org_id"])
+    if target is None:
+        raise NotFound("No such target organization.")
+    require(principal, BATCHES_MANAGE)
+    serials = parse_serials(fields.get("serials"), fields.get("file"))
+    devices = {device.serial: device for device in _devices(serials)}
+    unknown = [serial for serial in serials if serial not in devices or
+               not (principal.is_operator or devices[serial].maker_org_id == maker.org_id)]
+    unavailable = [serial for serial in serials if serial in devices and serial not in unknown and
+                   devices[serial].owner_org_id not in (None, target.org_id)]
+    included = [serial for serial in serials if serial not in unknown and serial not in unavailable]
+    now = datetime.now(timezone.utc)
+    confirm = bool(fields.get("requires_confirmation"))
+    batch = BatchModel(new_id("bat"), org_id=maker.org_id, target_org_id=target.org_id, reference=fields["reference"],
+                       label=fields.get("label"), requires_confirmation=confirm, state="MOVING", count=len(included),
+                       unknown_serials=unknown[:LISTED_PROBLEMS], unavailable_serials=unavailable[:LISTED_PROBLEMS],
+                       created_key=f"{now.isoformat()}#{new_id('k')}", created_at=now, created_by=principal.user_id)
+    try:
+        with TransactWrite(connection=models.connection()) as transaction:
+            transaction.save(BatchReferenceModel(f"{maker.org_id}#{batch.reference}", batch_id=batch.batch_id),
+                             condition=BatchReferenceModel.reference_key.does_not_exist())
+            transaction.save(batch, condition=BatchModel.batch_id.does_not_exist())
+    except TransactWriteError:
+        raise BatchReferenceTaken() from None
+    with BatchSerialModel.batch_write() as writer:
+        for serial in included:
+            writer.save(BatchSerialModel(batch.batch_id, serial))
+    record_event(principal.user_id, "batch_created", maker.org_id, target=batch.batch_id,
+                 detail={"target_org_id": target.org_id, "count": len(included), "unknown": len(unknown),
+                         "unavailable": len(unavailable), "requires_confirmation": confirm})
+    _move(batch, "PENDING" if confirm else "CLAIMED")
+    if confirm:
+        _mail_target_admins(batch, maker.name, target)
+    return batch_view(BatchModel.get(batch.batch_id, consistent_read=True))
+
+
+def _devices(serials: List[str]) -> Iterator[DeviceModel]:
+    for start in range(0, len(serials), 100):
+        yield from DeviceModel.batch_get(serials[start:start + 100], consistent_read=True)
+
+
+def _move(batch: BatchModel, status: str) -> None:
+    """Move every serial of the batch that is not there yet to `status` for the target, 100 per transaction;
+    then the batch takes its resting state. Idempotent: after a failure part-way, calling it again resumes."""
+    serials = [entry.serial for entry in BatchSerialModel.query(batch.batch_id, consistent_read=True)]
+    owner = None if status == "UNCLAIMED" else batch.target_org_id
+    todo = sorted((device for device in _devices(serials) if not _arrived(device, batch, status)),
+                  key=lambda device: device.serial)
+    lost: List[str] = []
+    now = datetime.now(timezone.utc)
+    for start in range(0, len(todo), TRANSACTION_ITEMS):
+        lost += _move_chunk(todo[start:start + TRANSACTION_ITEMS], batch, owner, status, now)
+    resting = {"PENDING": "PENDING", "CLAIMED": "CONFIRMED", "UNCLAIMED": "REJECTED"}[status]
+    actions = [BatchModel.state.set(resting), BatchModel.updated_at.set(now)]
+    if lost:  # claimed by someone else between the batch's creation and this move: not part of it any more
+        actions += [BatchModel.count.add(-len(lost)),
+                    BatchModel.unavailable_serials.set((list(batch.unavailable_serials or []) + lost)[:LISTED_PROBLEMS])]
+        for serial in lost:
+            BatchSerialModel(batch.batch_id, serial).delete()
+    batch.update(actions=actions)
+
+
+def _arrived(device: DeviceModel, batch: BatchModel, status: str) -> bool:
+    if status == "UNCLAIMED":
+        return device.owner_org_id != batch.target_org_id or device.claim_status != "PENDING"
+    return device.owner_org_id == batch.target_org_id and device.claim_status == status and \
+        device.batch_id == batch.batch_id
+
+
+def _move_chunk(devices: List[DeviceModel], batch: BatchModel, owner: Optional[str], status: str,
+                now: datetime) -> List[str]:
+    """One transaction; a device whose condition fails (claimed meanwhile) drops out and the rest is retried."""
+    while devices:
+        try:
+            with TransactWrite(connection=models.connection()) as transaction:
+                for device in devices:
+                    actions = ownership_actions(device, owner, status, now) + [DeviceModel.batch_id.set(batch.batch_id)]
+                    transaction.update(device, actions=actions, condition=_movable(batch, status))
+            return []
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            failed = {device.serial for device, reason in zip(devices, reasons)
+                      if reason is not None and getattr(reason, "code", None) == "ConditionalCheckFailed"}
+            if not failed:
+                raise
+            devices = [device for device in devices if device.serial not in failed]
+            lost = sorted(failed)
+            rest = _move_chunk(devices, batch, owner, status, now) if devices else []
+            return lost + rest
+    return []
+
+
+def _movable(batch: BatchModel, status: str):
+    """Who may be moved: nobody else owns the device (no device ever has two owners)."""
+    ours = DeviceModel.owner_org_id == batch.target_org_id
+    if status == "UNCLAIMED":
+        return ours & (DeviceModel.claim_status == "PENDING")
+    return (DeviceModel.owner_org_id.does_not_exist() & (DeviceModel.claim_status == "UNCLAIMED")) | ours
+
+
+def _mail_target_admins(batch: BatchModel, maker_name: str, target) -> None:
+    admins = [user for user in UserModel.org_index.query(target.org_id)
+              if user.status == "ACTIVE" and {ORG_ADMIN, KEY_MANAGER} & set(user.roles)]
+    for user in admins:
+        try:
+            send_mail("new_batch", user.email, user.language, target.org_id, {
+                "recipient_name": user.name, "org_name": target.name, "sender_org_name": maker_name,
+                "batch_reference": batch.reference, "device_count": batch.count,
+                "requires_confirmation": batch.requires_confirmation,
+                "link": public_link(f"/batches/{batch.batch_id}")})
+        except MailNotSent:
+            pass  # the batch stands; GET /batches shows it to the target all the same (logged by the mailer)
+
+
+def _batch_for(principal: Principal, batch_id: str) -> Tuple[BatchModel, bool, bool]:
+    """The batch, whether the actor acts for its maker side and for its target; BatchNotFound outside both."""
+    try:
+        batch = BatchModel.get(batch_id, consistent_read=True)
+    except DoesNotExist:
+        raise BatchNotFound() from None
+    maker_side = in_scope(principal, get_org(batch.org_id))
+    target_side = in_scope(principal, get_org(batch.target_org_id))
+    if not (maker_side or target_side):
+        raise BatchNotFound()
+    if principal.site_limited:
+        raise Forbidden("Batches concern whole organizations, not sites.")
+    return batch, maker_side, target_side
+
+
+def read_batch(principal: Principal, batch_id: str, limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
+    """The batch and one page of its serials with where each device stands."""
+    batch, maker_side, target_side = _batch_for(principal, batch_id)
+    if not (principal.may(BATCHES_MANAGE) or principal.may(BATCHES_CONFIRM) or principal.may("catalog.read")):
+        raise _forbidden()
+    entries, next_cursor = page(functools.partial(BatchSerialModel.query, batch_id), limit, cursor)
+    devices = {device.serial: device for device in _devices([entry.serial for entry in entries])}
+    serials = [{"serial": entry.serial, "claim_status": devices[entry.serial].claim_status if entry.serial in devices
+                else None, "moved": entry.serial in devices and _arrived(devices[entry.serial], batch, _goal(batch))}
+               for entry in entries]
+    return {**batch_view(batch), "serials": {"items": serials, "next_cursor": next_cursor}}
+
+
+def _forbidden() -> Forbidden:
+    return Forbidden("Your roles do not allow reading batches.")
+
+
+def _goal(batch: BatchModel) -> str:
+    if batch.state == "REJECTED":
+        return "UNCLAIMED"
+    if batch.state == "PENDING" or (batch.state == "MOVING" and batch.requires_confirmation):
+        return "PENDING"
+    return "CLAIMED"
+
+
+def list_batches(principal: Principal, org_id: Optional[str] = None, limit: int = 50,
+                 cursor: Optional[str] = None) -> Dict[str, Any]:
+    """Batches the organizations in scope created or received (an index query per organization and side)."""
+    org_ids = listed_org_ids(principal, org_id)
+    if not (principal.may(BATCHES_MANAGE) or principal.may(BATCHES_CONFIRM) or principal.may("catalog.read")):
+        raise _forbidden()
+    if principal.site_limited:
+        raise Forbidden("Batches concern whole organizations, not sites.")
+    queries = [functools.partial(BatchModel.org_index.query, each) for each in org_ids] + \
+              [functools.partial(BatchModel.target_index.query, each) for each in org_ids]
+    items, next_cursor = page_chain(queries, limit, cursor)
+    return {"items": [batch_view(batch) for batch in items], "next_cursor": next_cursor}
+
+
+def confirm_batch(principal: Principal, batch_id: str) -> Dict[str, Any]:
+    """The target confirms: its PENDING devices become CLAIMED. Also resumes a batch a failure left MOVING."""
+    batch, maker_side, target_side = _batch_for(principal, batch_id)
+    if not target_side and not (maker_side and batch.state == "MOVING" and not batch.requires_confirmation):
+        raise BatchNotFound() if not maker_side else _not_pending(batch)
+    require(principal, BATCHES_CONFIRM if target_side else BATCHES_MANAGE)
+    if batch.state not in ("PENDING", "MOVING"):
+        raise _not_pending(batch)
+    if batch.state == "MOVING" and batch.requires_confirmation:
+        _move(batch, "PENDING")  # finish what creation began, then confirm
+        batch = BatchModel.get(batch_id, consistent_read=True)
+    _move(batch, "CLAIMED")
+    record_event(principal.user_id, "batch_confirmed", batch.target_org_id, target=batch_id, detail={"count": batch.count})
+    return batch_view(BatchModel.get(batch_id, consistent_read=True))
+
+
+def reject_batch(principal: Principal, batch_id: str) -> Dict[str, Any]:
+    """The target refuses: its PENDING devices of the batch are UNCLAIMED again."""
+    batch, _maker_side, target_side = _batch_for(principal, batch_id)
+    if not target_side:
+        raise BatchNotFound()
+    require(principal, BATCHES_CONFIRM)
+    if batch.state != "PENDING":
+        raise _not_pending(batch)
+    _move(batch, "UNCLAIMED")
+    record_event(principal.user_id, "batch_rejected", batch.target_org_id, target=batch_id, detail={"count": batch.count})
+    return batch_view(BatchModel.get(batch_id, consistent_read=True))
+
+
+def _not_pending(batch: BatchModel) -> BatchNotPending:
+    return BatchNotPending(f"The batch is {batch.state}; only a PENDING batch is confirmed or rejected.")
+
