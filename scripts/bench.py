@@ -91,6 +91,28 @@ def dynamodb_local_ceiling(count: int) -> dict:
     return {"items": count, "items_per_s": round(count / (time.perf_counter() - started))}
 
 
+def batch_confirm(serials: list) -> dict:
+    """A batch of 10,000 imported serials: creation (devices PENDING) and the target's confirmation, timed."""
+    from chalicelib.permissions import Principal
+    from chalicelib.services.batches import confirm_batch, create_batch
+    from tests.contract.test_device_catalog import count_dynamodb_calls
+    from tests.helpers import make_org
+
+    make_org("target")
+    operator = Principal(user_id="usr_bench", org_id="root", roles=frozenset({"OPERATOR"}))
+    started = time.perf_counter()
+    batch = create_batch(operator, {"reference": "BENCH", "org_id": "target", "serials": serials,
+                                    "maker_org_id": "maker", "requires_confirmation": True})
+    created = time.perf_counter() - started
+    with count_dynamodb_calls() as calls:
+        started = time.perf_counter()
+        confirmed = confirm_batch(operator, batch["id"])
+        seconds = time.perf_counter() - started
+    assert confirmed["count"] == len(serials) and confirmed["state"] == "CONFIRMED"
+    return {"serials": len(serials), "create_seconds": round(created, 2), "confirm_seconds": round(seconds, 2),
+            "transactions": calls["TransactWriteItems"]}
+
+
 def count_data_keys():
     """Count data keys the raw (local) provider generates: patch its generate_data_key."""
     from aws_encryption_sdk.key_providers.raw import RawMasterKey
@@ -156,6 +178,7 @@ def main() -> int:
         make_org("maker")
         results["import_end_to_end"] = timed_import(csv_file(DEVICES, "L"))
         results["dynamodb_local_ceiling"] = dynamodb_local_ceiling(DEVICES)
+        results["batch_confirm"] = batch_confirm([f"L{n:07d}" for n in range(DEVICES)])
     results["wrap"] = wrap_only(DEVICES)
     _print(results)
     os.makedirs(os.path.join(ROOT, "bench"), exist_ok=True)
@@ -175,6 +198,9 @@ def _print(results: dict) -> None:
     print(f"  {'end to end into DynamoDB Local':<42}{end['rows_per_s']:>9,}{end['seconds']:>9}")
     ceiling = results["dynamodb_local_ceiling"]
     print(f"  {'DynamoDB Local alone (batch writes)':<42}{ceiling['items_per_s']:>9,}  items/s: the ceiling here")
+    batch = results["batch_confirm"]
+    print(f"{'batch of 10,000 serials (DynamoDB Local)':<44}create {batch['create_seconds']} s, confirm "
+          f"{batch['confirm_seconds']} s in {batch['transactions']} transactions")
     wrap = results["wrap"]
     print(f"{'wrapping alone':<44}{wrap['esdk_messages_per_s']:>9,} ESDK messages/s; plain AES-GCM "
           f"{wrap['aes_gcm_messages_per_s']:,}/s ({wrap['ratio']}x)")
