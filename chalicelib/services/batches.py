@@ -114,8 +114,7 @@ def create_batch(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]
                  detail={"target_org_id": target.org_id, "count": len(included), "unknown": len(unknown),
                          "unavailable": len(unavailable), "requires_confirmation": confirm})
     _move(batch, "PENDING" if confirm else "CLAIMED")
-    if confirm:
-        _mail_target_admins(batch, maker.name, target)
+    _mail_target_admins(BatchModel.get(batch.batch_id, consistent_read=True), maker.name, target)
     return batch_view(BatchModel.get(batch.batch_id, consistent_read=True))
 
 
