@@ -12,7 +12,7 @@ ONE = "/batches/{batch_id}"
 
 
 @endpoint(bp, "/batches", "GET", summary="Batches the organizations in scope created or received",
-          query=schemas.BATCH_QUERY, response=schemas.paged(schemas.BATCH), errors=(404,))
+          query=schemas.BATCH_QUERY, response=schemas.paged(schemas.BATCH), errors=(400, 404))
 def list_batches(call):
     return batches.list_batches(call.principal, org_id=call.query.get("org_id"),
                                 limit=parse_limit(call.query.get("limit")), cursor=call.query.get("cursor"))
@@ -26,7 +26,7 @@ def create_batch(call):
 
 
 @endpoint(bp, ONE, "GET", summary="A batch and a page of its serials", query=schemas.PAGING_QUERY,
-          response=schemas.BATCH_DETAIL, errors=(404,))
+          response=schemas.BATCH_DETAIL, errors=(400, 404))
 def get_batch(call, batch_id):
     return batches.read_batch(call.principal, batch_id, limit=parse_limit(call.query.get("limit")),
                               cursor=call.query.get("cursor"))

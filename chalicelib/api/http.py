@@ -202,6 +202,9 @@ def _describe(error) -> List[Dict[str, str]]:
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return [{"field": ".".join(filter(None, [where, name])), "problem": "is not a known field"}
                 for name in extra]
+    if keyword == "anyOf" and all(set(branch) == {"required"} for branch in expected):
+        choices = " or ".join(" and ".join(branch["required"]) for branch in expected)
+        return [{"field": where, "problem": f"needs {choices}"}]
     messages = {
         "type": lambda: f"must be of type {expected if isinstance(expected, str) else ' or '.join(expected)}",
         "maxLength": lambda: f"must be at most {expected} characters long",
