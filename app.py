@@ -3,7 +3,7 @@ import logging
 
 from chalice import Chalice, Rate
 
-from chalicelib.api import (account, account_pages, batches, devices, invitations, orgs, sites, system, templates,
+from chalicelib.api import (account, account_pages, audit, batches, devices, invitations, orgs, sites, system, templates,
                             users)
 from chalicelib.api.edge import http_edge
 from chalicelib.config import get_settings
@@ -25,6 +25,7 @@ app.register_blueprint(sites.bp)
 app.register_blueprint(invitations.bp)
 app.register_blueprint(devices.bp)
 app.register_blueprint(batches.bp)
+app.register_blueprint(audit.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="expire-invitations")

@@ -94,3 +94,18 @@ BATCH_CREATE = obj({
                  "content": {"type": "string", "maxLength": 6 * 1024 * 1024}}, required=("name", "content")),
 }, required=("reference", "org_id"), anyOf=[{"required": ["serials"]}, {"required": ["file"]}])
 BATCH_QUERY = {"org_id": fields.ID, **PAGING_QUERY}
+
+KEY = obj({"name": {"type": "string"}, "algorithm": {"type": "string", "enum": ["DES", "AES128", "AES192", "AES256"]},
+           "hex": {"type": "string", "pattern": "^[0-9a-f]+$"}}, required=("name", "algorithm", "hex"))
+DEVICE_KEYS = obj({"serial": {"type": "string"}, "product_type": {"type": "string"},
+                   "keys": {"type": "array", "items": KEY}}, required=("serial", "product_type", "keys"))
+KEYS_FILE = obj({"devices": {"type": "array", "items": DEVICE_KEYS}}, required=("devices",))
+KEYS_QUERY = {name: schema for name, schema in DEVICE_QUERY.items() if name not in ("view", "cursor", "limit")}
+KEYS_QUERY["format"] = {"type": "string", "enum": ["csv", "json"]}
+
+AUDIT_EVENT = obj({"at": fields.TIMESTAMP, "actor_id": {"type": "string"}, "org_id": {"type": "string"},
+                   "action": {"type": "string"}, "target": nullable({"type": "string"}), "detail": {}},
+                  required=("at", "actor_id", "org_id", "action", "target", "detail"))
+AUDIT_QUERY = {"org_id": fields.ID, "action": {"type": "string", "minLength": 1, "maxLength": 64},
+               "actor_id": fields.ID, "since": {"type": "string", "format": "date-time", "maxLength": 40},
+               **PAGING_QUERY}

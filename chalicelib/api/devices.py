@@ -5,7 +5,9 @@ from chalicelib.api import device_schemas as schemas
 from chalicelib.api.http import endpoint
 from chalicelib.config import get_settings
 from chalicelib.paging import parse_limit
-from chalicelib.services import claims, device_import, devices
+from chalice import Response
+
+from chalicelib.services import claims, device_import, devices, keys
 
 bp = Blueprint(__name__)
 ONE = "/devices/{serial}"
@@ -26,6 +28,23 @@ def list_devices(call):
     return devices.list_devices(call.principal, {name: call.query[name] for name in FILTERS if name in call.query},
                                 view=call.query.get("view"), org_id=call.query.get("org_id"),
                                 limit=parse_limit(call.query.get("limit")), cursor=call.query.get("cursor"))
+
+
+@endpoint(bp, "/devices/keys", "GET", summary="Every CLAIMED device in scope that matches, with its keys, as a file "
+          "(csv: serial, product_type, key_name, algorithm, key_hex in your delimiter; json: {devices})",
+          query=schemas.KEYS_QUERY, response=schemas.KEYS_FILE, alt_media_types=("text/csv",), errors=(400, 404, 413))
+def download_keys(call):
+    file = keys.download_keys(call.principal, call.query.get("format") or "csv",
+                              {name: call.query[name] for name in FILTERS if name in call.query},
+                              org_id=call.query.get("org_id"))
+    return Response(body=file["body"], status_code=200, headers={
+        "Content-Type": file["media_type"], "Content-Disposition": f'attachment; filename="{file["filename"]}"'})
+
+
+@endpoint(bp, ONE + "/keys", "GET", summary="The keys of one CLAIMED device", response=schemas.DEVICE_KEYS,
+          errors=(404, 409))
+def get_device_keys(call, serial):
+    return keys.device_keys(call.principal, serial)
 
 
 @endpoint(bp, ONE, "GET", summary="One device (never its keys or codes)", response=schemas.DEVICE, errors=(404,))

@@ -51,6 +51,7 @@ class RouteSpec:
     media_type: str = "application/json"
     text_types: Tuple[str, ...] = ()  # content types taken as UTF-8 text instead of JSON (e.g. a CSV import)
     max_body: Optional[int] = None  # bytes; the settings' max_body_bytes when None
+    alt_media_types: Tuple[str, ...] = ()  # other media types the success answer may have (e.g. a CSV file)
 
 
 @dataclass

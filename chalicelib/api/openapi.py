@@ -63,6 +63,7 @@ def _responses(spec: RouteSpec) -> Dict[str, Any]:
     if spec.status != 204 and not (spec.status == 202 and spec.response is None):
         schema = spec.response or ({"type": "string"} if spec.media_type == "text/html" else {})
         success["content"] = {spec.media_type: {"schema": schema}}
+        success["content"].update({media: {"schema": {"type": "string"}} for media in spec.alt_media_types})
     error_statuses = set(spec.errors) | {413, 500}
     if re.search(r"{\w+}", spec.path):
         error_statuses |= {404}  # an id or token that names nothing

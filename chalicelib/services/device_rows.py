@@ -18,6 +18,7 @@ OPTIONAL_COLUMNS = ("id_code", "claim_code", "labels", "claim_valid_from", "clai
 DEVICE_FIELDS = ("product_type", "mac", "id_code", "claim_code", "labels", "claim_valid_from", "claim_valid_to")
 MAX_LABELS, MAX_LABEL_LENGTH, MAX_KEYS = 20, 50, 32
 
+RESERVED_SERIALS = ("import", "keys")  # GET /devices/keys, POST /devices/import
 SERIAL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"
 _SERIAL = re.compile(SERIAL_PATTERN)
 _KEY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
@@ -201,6 +202,9 @@ def group_rows(rows: Iterable[Tuple[int, Dict[str, Any]]]) -> Iterator[Union[Dev
             group = None
         if not serial and row.get("_problem"):
             yield [Rejection(line, None, f"the row {row['_problem']}")]
+            continue
+        if serial.lower() in RESERVED_SERIALS:
+            yield [Rejection(line, serial, f"{serial!r} names a route (/devices/{serial.lower()}), not a device")]
             continue
         if not _SERIAL.match(serial):
             yield [Rejection(line, serial[:64] or None, "serial must be 3 to 64 letters, digits, dots, hyphens or "

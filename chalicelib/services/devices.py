@@ -70,7 +70,7 @@ def _maker_side(principal: Principal, device: DeviceModel) -> bool:
     return not principal.site_limited and in_scope(principal, get_org(device.maker_org_id))
 
 
-def _owner_side(principal: Principal, device: DeviceModel) -> bool:
+def owner_side(principal: Principal, device: DeviceModel) -> bool:
     """The device is owned by an organization in scope (for a SITE_ADMIN: and stands on one of its sites)."""
     if not device.owner_org_id or (principal.site_limited and device.site_id not in principal.site_ids):
         return False
@@ -88,7 +88,7 @@ def get_device(serial: str) -> DeviceModel:
 def visible_device(principal: Principal, serial: str) -> DeviceModel:
     """The device if an organization in scope made it or owns it; DeviceNotFound otherwise (unknown alike)."""
     device = get_device(serial)
-    if not (_owner_side(principal, device) or _maker_side(principal, device)):
+    if not (owner_side(principal, device) or _maker_side(principal, device)):
         raise DeviceNotFound()
     return device
 
@@ -173,7 +173,7 @@ def _in_view(principal: Principal, device: DeviceModel, view: str, org_ids: set)
 def update_device(principal: Principal, serial: str, changes: Dict[str, Any]) -> Dict[str, Any]:
     """Labels (the maker or the owner's admins) and site (the owner's admins, a site of the owner)."""
     device = visible_device(principal, serial)
-    as_owner = _owner_side(principal, device) and principal.may(DEVICES_CLAIM)
+    as_owner = owner_side(principal, device) and principal.may(DEVICES_CLAIM)
     as_maker = _maker_side(principal, device) and principal.may(DEVICES_IMPORT)
     if not (as_owner or (as_maker and set(changes) <= {"labels"})):
         raise Forbidden("Only the owner's administrators change this device" +

@@ -50,6 +50,9 @@ def test_passwords_tokens_and_links_never_reach_the_logs(api, mailbox, login_as,
     api.call("POST", "/devices/import?org_id=acme", raw=rows, token=operator, headers={"Content-Type": "text/csv"})
     api.call("GET", "/devices/LOG-1", token=operator)
     api.call("PATCH", "/devices/LOG-1", {"labels": ["b"]}, token=admin)
+    api.call("POST", "/devices/LOG-1/claim", {"claim_code": claim}, token=admin)
+    assert api.call("GET", "/devices/LOG-1/keys", token=admin).data["keys"][0]["hex"] == key
+    assert key in api.call("GET", "/devices/keys?format=csv", token=admin).body.decode()
     from chalicelib import crypto
     from chalicelib.models import DeviceModel
 

@@ -1,0 +1,99 @@
+"""Key downloads over HTTP: one device, a file of all claimed devices, refusals, audit; and the audit trail."""
+import csv
+import io
+
+import pytest
+
+from chalicelib.models import AuditEventModel
+from tests.helpers import make_device, make_org, make_user
+
+KEY_A = [{"name": "app", "algorithm": "AES128", "hex": "00112233445566778899aabbccddeeff"},
+         {"name": "net", "algorithm": "DES", "hex": "0011223344556677"}]
+
+
+@pytest.fixture
+def world(api):
+    """customer owns K-1 (two keys) and K-2 (claimed), K-3 pending; K-4 unclaimed; rival owns R-1."""
+    for org in ("maker", "customer", "rival"):
+        make_org(org)
+    make_device("K-1", "maker", "customer", keys=KEY_A, product_type="=cmd|' /C calc'!A0")
+    make_device("K-2", "maker", "customer", labels=("roof",))
+    make_device("K-3", "maker", "customer", status="PENDING")
+    make_device("K-4", "maker")
+    make_device("R-1", "maker", "rival")
+    make_user(email="k@customer.example", org_id="customer", roles=("KEY_MANAGER",), csv_delimiter=",")
+    make_user(email="v@customer.example", org_id="customer", roles=("VIEWER",))
+    make_user(email="m@maker.example", org_id="maker", roles=("ORG_ADMIN",), permissions=("devices.import",))
+    return {name: api.login(f"{name[0]}@{org}.example")
+            for name, org in (("keys", "customer"), ("viewer", "customer"), ("maker", "maker"))}
+
+
+def test_the_owner_reads_one_claimed_devices_keys(api, world):
+    response = api.call("GET", "/devices/K-1/keys", token=world["keys"])
+    assert response.status_code == 200
+    assert response.data == {"serial": "K-1", "product_type": "=cmd|' /C calc'!A0", "keys": KEY_A}
+
+
+@pytest.mark.parametrize("serial,who,status,code", [
+    ("K-3", "keys", 409, "device_unclaimed"),
+    ("R-1", "keys", 404, "device_not_found"),
+    ("NOPE-9", "keys", 404, "device_not_found"),
+    ("K-1", "viewer", 403, "forbidden"),
+    ("K-4", "maker", 404, "device_not_found"),  # the maker made it, but keys go only to owners
+])
+def test_keys_are_refused_for_pending_foreign_unknown_or_unallowed(api, world, serial, who, status, code):
+    response = api.call("GET", f"/devices/{serial}/keys", token=world[who])
+    assert (response.status_code, response.data["error"]["code"]) == (status, code)
+    assert KEY_A[0]["hex"].encode() not in response.body
+
+
+def test_the_file_holds_every_claimed_device_in_the_users_delimiter_with_formulas_neutralized(api, world):
+    response = api.call("GET", "/devices/keys?format=csv", token=world["keys"])
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="keys-customer-')
+    rows = list(csv.reader(io.StringIO(response.body.decode())))
+    assert rows[0] == ["serial", "product_type", "key_name", "algorithm", "key_hex"]
+    assert rows[1:] == [["K-1", "'=cmd|' /C calc'!A0", "app", "AES128", KEY_A[0]["hex"]],
+                        ["K-1", "'=cmd|' /C calc'!A0", "net", "DES", KEY_A[1]["hex"]],
+                        ["K-2", "meter", "app", "AES128", "00112233445566778899aabbccddeeff"]]
+
+
+def test_the_json_file_and_the_filters(api, world):
+    response = api.call("GET", "/devices/keys?format=json&label=roof", token=world["keys"])
+    body = response.data
+    assert [device["serial"] for device in body["devices"]] == ["K-2"]
+    assert api.call("GET", "/devices/keys?format=json&claim_status=PENDING", token=world["keys"]).data == {"devices": []}
+
+
+def test_more_devices_than_a_download_holds_answer_413_pointing_at_exports(api, world, monkeypatch):
+    from chalicelib.services import keys
+
+    monkeypatch.setattr(keys, "MAX_DOWNLOAD_DEVICES", 1)
+    response = api.call("GET", "/devices/keys", token=world["keys"])
+    assert response.status_code == 413 and "POST /exports" in response.data["error"]["message"]
+
+
+def test_every_download_allowed_or_refused_is_audited_with_its_count(api, world):
+    api.call("GET", "/devices/K-1/keys", token=world["keys"])
+    api.call("GET", "/devices/K-3/keys", token=world["keys"])
+    api.call("GET", "/devices/keys?format=csv&serial=K", token=world["keys"])
+    api.call("GET", "/devices/keys", token=world["viewer"])
+    events = [e for e in AuditEventModel.query("customer") if e.action.startswith("keys_download")]
+    assert [(e.action, e.detail["count"]) for e in events] == [
+        ("keys_downloaded", 1), ("keys_download_refused", 0), ("keys_downloaded", 2), ("keys_download_refused", 0)]
+    assert events[2].detail["filter"] == {"serial": "K"} and events[2].detail["format"] == "csv"
+    logged = str([e.detail for e in events])
+    assert KEY_A[0]["hex"] not in logged
+
+
+def test_the_audit_trail_lists_the_scope_newest_first_and_filters(api, world):
+    api.call("GET", "/devices/K-1/keys", token=world["keys"])
+    make_user(email="a@customer.example", org_id="customer", roles=("ORG_ADMIN",))
+    admin = api.login("a@customer.example")
+    events = api.call("GET", "/audit?action=keys_downloaded", token=admin).data["items"]
+    assert [(e["action"], e["target"]) for e in events] == [("keys_downloaded", "K-1")]
+    assert api.call("GET", "/audit?org_id=rival", token=admin).status_code == 404
+    assert api.call("GET", "/audit", token=world["keys"]).status_code == 403
+    assert api.call("GET", "/audit?since=yesterday", token=admin).status_code == 422
+    assert api.call("GET", "/audit?since=2999-01-01T00:00:00Z", token=admin).data["items"] == []
