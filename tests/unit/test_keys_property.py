@@ -1,0 +1,50 @@
+"""Property: a key download holds exactly the CLAIMED devices the actor's organization owns that match the
+filters; never an unclaimed, pending or foreign one."""
+import itertools
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chalicelib.permissions import Principal
+from chalicelib.services.keys import download_keys
+from tests.helpers import make_device, make_org
+
+OWNERS = ["home", "home_child", "rival", None]
+STATUSES = ["CLAIMED", "PENDING"]
+_runs = itertools.count()
+
+devices_strategy = st.lists(st.tuples(st.sampled_from(OWNERS), st.sampled_from(STATUSES),
+                                      st.sampled_from(["water", "heat"]), st.sampled_from([(), ("roof",), ("roof", "x")])),
+                            min_size=0, max_size=12)
+filters_strategy = st.sampled_from([{}, {"product_type": "water"}, {"label": "roof"}, {"claim_status": "CLAIMED"},
+                                    {"claim_status": "PENDING"}, {"serial": "P"}])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(devices=devices_strategy, filters=filters_strategy, role=st.sampled_from(["ORG_ADMIN", "KEY_MANAGER"]))
+def test_a_download_holds_exactly_the_claimed_devices_in_scope(aws, devices, filters, role):
+    run = next(_runs)
+    make_org("home")
+    make_org("home_child", parent_id="home")
+    make_org("rival")
+    serial_prefix = f"P{run}-"
+    expected = set()
+    for n, (owner, status, product, labels) in enumerate(devices):
+        serial = f"{serial_prefix}{n:02d}"
+        labels = tuple(f"{label}{run}" for label in labels)  # labels are global: keep runs apart
+        make_device(serial, "maker", owner, status=None if owner is None else status,
+                    product_type=product, labels=labels)
+        claimed = owner in ("home", "home_child") and status == "CLAIMED"
+        matches = (filters.get("product_type") in (None, product) and
+                   ("label" not in filters or f"roof{run}" in labels) and
+                   filters.get("claim_status") in (None, "CLAIMED"))
+        if claimed and matches:
+            expected.add(serial)
+    query = {**filters, "serial": serial_prefix} if "serial" in filters or not filters else dict(filters)
+    if "label" in query:
+        query["label"] = f"roof{run}"
+    principal = Principal(user_id=f"usr_{run}", org_id="home", roles=frozenset({role}))
+    body = download_keys(principal, "json", query)["body"]
+    found = {device["serial"] for device in json.loads(body)["devices"] if device["serial"].startswith(serial_prefix)}
+    assert found == expected
