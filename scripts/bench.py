@@ -113,6 +113,32 @@ def batch_confirm(serials: list) -> dict:
             "transactions": calls["TransactWriteItems"]}
 
 
+def key_download() -> dict:
+    """GET /devices/keys's service for the 10,000 devices the batch gave the target (limit lifted for the bench):
+    DynamoDB reads, unwrapping with the per-process decrypt cache, the CSV."""
+    from aws_encryption_sdk.key_providers.raw import RawMasterKey
+
+    from chalicelib.permissions import Principal
+    from chalicelib.services import keys
+
+    unwraps = {"data keys decrypted": 0}
+    original = RawMasterKey.decrypt_data_key
+
+    def counting(self, *args, **kwargs):
+        unwraps["data keys decrypted"] += 1
+        return original(self, *args, **kwargs)
+
+    RawMasterKey.decrypt_data_key = counting
+    keys.MAX_DOWNLOAD_DEVICES = DEVICES
+    operator = Principal(user_id="usr_bench", org_id="root", roles=frozenset({"OPERATOR"}))
+    started = time.perf_counter()
+    file = keys.download_keys(operator, "csv", {}, org_id="target")
+    seconds = time.perf_counter() - started
+    RawMasterKey.decrypt_data_key = original
+    assert file["body"].count("\n") == DEVICES + 1
+    return {"keys": DEVICES, "seconds": round(seconds, 2), "keys_per_s": round(DEVICES / seconds), **unwraps}
+
+
 def count_data_keys():
     """Count data keys the raw (local) provider generates: patch its generate_data_key."""
     from aws_encryption_sdk.key_providers.raw import RawMasterKey
@@ -179,6 +205,7 @@ def main() -> int:
         results["import_end_to_end"] = timed_import(csv_file(DEVICES, "L"))
         results["dynamodb_local_ceiling"] = dynamodb_local_ceiling(DEVICES)
         results["batch_confirm"] = batch_confirm([f"L{n:07d}" for n in range(DEVICES)])
+        results["key_download"] = key_download()
     results["wrap"] = wrap_only(DEVICES)
     _print(results)
     os.makedirs(os.path.join(ROOT, "bench"), exist_ok=True)
@@ -201,6 +228,9 @@ def _print(results: dict) -> None:
     batch = results["batch_confirm"]
     print(f"{'batch of 10,000 serials (DynamoDB Local)':<44}create {batch['create_seconds']} s, confirm "
           f"{batch['confirm_seconds']} s in {batch['transactions']} transactions")
+    download = results["key_download"]
+    print(f"{'key download, 10,000 keys (DynamoDB Local)':<44}{download['keys_per_s']:>9,} keys/s, "
+          f"{download['seconds']} s, {download['data keys decrypted']} data keys decrypted")
     wrap = results["wrap"]
     print(f"{'wrapping alone':<44}{wrap['esdk_messages_per_s']:>9,} ESDK messages/s; plain AES-GCM "
           f"{wrap['aes_gcm_messages_per_s']:,}/s ({wrap['ratio']}x)")
