@@ -116,42 +116,39 @@ def batch_confirm(serials: list) -> dict:
 def key_download() -> dict:
     """GET /devices/keys's service for the 10,000 devices the batch gave the target (limit lifted for the bench):
     DynamoDB reads, unwrapping with the per-process decrypt cache, the CSV."""
-    from aws_encryption_sdk.key_providers.raw import RawMasterKey
-
     from chalicelib.permissions import Principal
     from chalicelib.services import keys
 
-    unwraps = {"data keys decrypted": 0}
-    original = RawMasterKey.decrypt_data_key
-
-    def counting(self, *args, **kwargs):
-        unwraps["data keys decrypted"] += 1
-        return original(self, *args, **kwargs)
-
-    RawMasterKey.decrypt_data_key = counting
+    unwraps, original = count_raw_key_calls("decrypt_data_key", "data keys decrypted")
     keys.MAX_DOWNLOAD_DEVICES = DEVICES
     operator = Principal(user_id="usr_bench", org_id="root", roles=frozenset({"OPERATOR"}))
     started = time.perf_counter()
     file = keys.download_keys(operator, "csv", {}, org_id="target")
     seconds = time.perf_counter() - started
-    RawMasterKey.decrypt_data_key = original
+    restore_raw_key_call("decrypt_data_key", original)
     assert file["body"].count("\n") == DEVICES + 1
     return {"keys": DEVICES, "seconds": round(seconds, 2), "keys_per_s": round(DEVICES / seconds), **unwraps}
 
 
-def count_data_keys():
-    """Count data keys the raw (local) provider generates: patch its generate_data_key."""
+def count_raw_key_calls(method: str, label: str) -> tuple:
+    """Count calls of one RawMasterKey method (the local provider's data-key work): ({label: n}, original)."""
     from aws_encryption_sdk.key_providers.raw import RawMasterKey
 
-    counter = {"raw key GenerateDataKey": 0}
-    original = RawMasterKey.generate_data_key
+    counter, original = {label: 0}, getattr(RawMasterKey, method)
 
     def counting(self, *args, **kwargs):
-        counter["raw key GenerateDataKey"] += 1
+        counter[label] += 1
         return original(self, *args, **kwargs)
 
-    RawMasterKey.generate_data_key = counting
-    return counter
+    setattr(RawMasterKey, method, counting)
+    return counter, original
+
+
+def restore_raw_key_call(method: str, original) -> None:
+    """Undo count_raw_key_calls."""
+    from aws_encryption_sdk.key_providers.raw import RawMasterKey
+
+    setattr(RawMasterKey, method, original)
 
 
 def wrap_only(count: int) -> dict:
@@ -185,7 +182,7 @@ def main() -> int:
     from tests.kms_calls import count_kms_calls
 
     results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()}}
-    counter = count_data_keys()
+    counter, _original = count_raw_key_calls("generate_data_key", "raw key GenerateDataKey")
     local = timed_pipeline(csv_file(DEVICES, "P"), counter)
     local["provider"] = "local wrapping key"
     with mock_aws():
