@@ -1,4 +1,5 @@
 """Shared fixtures. The environment is set before `import app` (Chalice reads settings at import)."""
+import functools
 import os
 import tempfile
 
@@ -93,13 +94,20 @@ class Mailbox:
 @pytest.fixture
 def mailbox(aws):
     """System templates loaded and SES ready to send (the sender verified): mail really goes out, into moto."""
-    import boto3
-
     from chalicelib.services.templates import sync_default_templates
 
     sync_default_templates()
-    boto3.client("ses", region_name="eu-central-1").verify_email_identity(EmailAddress="no-reply@keyport.local")
+    aws_client("ses").verify_email_identity(EmailAddress="no-reply@keyport.local")
     return Mailbox()
+
+
+@functools.lru_cache(maxsize=None)
+def aws_client(service):
+    """One boto3 client per service for the whole run: moto intercepts it in every test, and building a client
+    costs ~0.2 s of model loading (moto resets boto3's default session, so boto3.client() would rebuild it)."""
+    import boto3
+
+    return boto3.session.Session().client(service, region_name="eu-central-1")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,5 +1,4 @@
 """The template routes: list, read, edit, copy, activate, delete, preview, test mail; who may."""
-import boto3
 import pytest
 
 from chalicelib import mail
@@ -7,6 +6,7 @@ from chalicelib.mail_types import MAIL_TYPES
 from chalicelib.models import AuditEventModel
 from chalicelib.services.templates import sync_default_templates
 from tests.helpers import make_org
+from tests.conftest import aws_client
 
 GOOD_TEXT = "Willkommen {{ recipient_name }} bei {{ org_name }}: {{ link }}"
 
@@ -134,7 +134,7 @@ def test_a_test_mail_goes_to_the_given_address(api, org_admin, monkeypatch):
     from moto.ses.models import ses_backends
 
     monkeypatch.setattr(mail, "get_settings", lambda: dataclasses.replace(get_settings(), mail_backend="ses"))
-    boto3.client("ses", region_name="eu-central-1").verify_email_identity(EmailAddress="no-reply@keyport.local")
+    aws_client("ses").verify_email_identity(EmailAddress="no-reply@keyport.local")
     response = api.call("POST", "/templates/tpl_system_activation_it/test", {"email": "qa@example.com"},
                         token=org_admin)
     assert response.status_code == 202 and response.data["message_id"]

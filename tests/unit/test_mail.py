@@ -3,7 +3,6 @@ import email
 import email.policy
 import re
 
-import boto3
 import pytest
 
 from chalicelib import mail
@@ -12,6 +11,7 @@ from chalicelib.mail_types import LANGUAGES, MAIL_TYPES
 from chalicelib.models import TemplateSlotModel
 from chalicelib.services.templates import _checked_defaults, sync_default_templates
 from tests.helpers import make_org
+from tests.conftest import aws_client
 
 # Small words that occur in running text of one language and hardly in the others.
 WORDS = {
@@ -168,7 +168,7 @@ def ses_messages():
 @pytest.fixture
 def ses(defaults, monkeypatch):
     monkeypatch.setattr(mail, "get_settings", lambda: _settings(mail_backend="ses"))
-    boto3.client("ses", region_name="eu-central-1").verify_email_identity(EmailAddress="no-reply@keyport.local")
+    aws_client("ses").verify_email_identity(EmailAddress="no-reply@keyport.local")
 
 
 def _settings(**changes):
