@@ -75,8 +75,11 @@ def delete_user_record(user: UserModel) -> None:
 
 def find_user_by_email(email: str) -> Optional[UserModel]:
     """The user holding this e-mail, or None (consistent reads: no index lag)."""
+    email = normalize_email(email)
+    if not email:  # whitespace only: DynamoDB refuses an empty key, and nobody has this address
+        return None
     try:
-        claim = UserEmailModel.get(normalize_email(email), consistent_read=True)
+        claim = UserEmailModel.get(email, consistent_read=True)
         return UserModel.get(claim.user_id, consistent_read=True)
     except DoesNotExist:
         return None
