@@ -2,7 +2,7 @@
 import functools
 import re
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -15,6 +15,7 @@ from chalicelib.paging import page, page_chain
 from chalicelib.permissions import (
     BATCHES_CONFIRM,
     BATCHES_MANAGE,
+    CATALOG_READ,
     KEY_MANAGER,
     ORG_ADMIN,
     Principal,
@@ -24,6 +25,7 @@ from chalicelib.security import new_id
 from chalicelib.services.audit import record_event
 from chalicelib.services.claims import ownership_actions
 from chalicelib.services.device_rows import SERIAL_PATTERN
+from chalicelib.services.devices import read_devices
 from chalicelib.services.orgs import get_org, in_scope, listed_org_ids, org_in_scope
 
 MAX_SERIALS = 50_000
@@ -88,12 +90,16 @@ def create_batch(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]
         raise NotFound("No such target organization.")
     require(principal, BATCHES_MANAGE)
     serials = parse_serials(fields.get("serials"), fields.get("file"))
-    devices = {device.serial: device for device in _devices(serials)}
-    unknown = [serial for serial in serials if serial not in devices or
-               not (principal.is_operator or devices[serial].maker_org_id == maker.org_id)]
-    unavailable = [serial for serial in serials if serial in devices and serial not in unknown and
-                   devices[serial].owner_org_id not in (None, target.org_id)]
-    included = [serial for serial in serials if serial not in unknown and serial not in unavailable]
+    devices = {device.serial: device for device in read_devices(serials)}
+    unknown, unavailable, included = [], [], []
+    for serial in serials:
+        device = devices.get(serial)
+        if device is None or not (principal.is_operator or device.maker_org_id == maker.org_id):
+            unknown.append(serial)
+        elif device.owner_org_id not in (None, target.org_id):
+            unavailable.append(serial)
+        else:
+            included.append(serial)
     now = datetime.now(timezone.utc)
     confirm = bool(fields.get("requires_confirmation"))
     batch = BatchModel(new_id("bat"), org_id=maker.org_id, target_org_id=target.org_id, reference=fields["reference"],
@@ -118,18 +124,12 @@ def create_batch(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]
     return batch_view(BatchModel.get(batch.batch_id, consistent_read=True))
 
 
-def _devices(serials: List[str]) -> Iterator[DeviceModel]:
-    for start in range(0, len(serials), 100):
-        yield from DeviceModel.batch_get(serials[start:start + 100], consistent_read=True)
-
-
 def _move(batch: BatchModel, status: str) -> None:
     """Move every serial of the batch that is not there yet to `status` for the target, 100 per transaction;
     then the batch takes its resting state. Idempotent: after a failure part-way, calling it again resumes."""
     serials = [entry.serial for entry in BatchSerialModel.query(batch.batch_id, consistent_read=True)]
     owner = None if status == "UNCLAIMED" else batch.target_org_id
-    todo = sorted((device for device in _devices(serials) if not _arrived(device, batch, status)),
-                  key=lambda device: device.serial)
+    todo = [device for device in read_devices(sorted(serials)) if not _arrived(device, batch, status)]
     lost: List[str] = []
     now = datetime.now(timezone.utc)
     for start in range(0, len(todo), TRANSACTION_ITEMS):
@@ -153,25 +153,25 @@ def _arrived(device: DeviceModel, batch: BatchModel, status: str) -> bool:
 
 def _move_chunk(devices: List[DeviceModel], batch: BatchModel, owner: Optional[str], status: str,
                 now: datetime) -> List[str]:
-    """One transaction; a device whose condition fails (claimed meanwhile) drops out and the rest is retried."""
+    """One transaction; devices whose condition fails (claimed meanwhile) drop out and the rest is retried.
+    Answers the serials that dropped out."""
+    lost: List[str] = []
     while devices:
         try:
             with TransactWrite(connection=models.connection()) as transaction:
                 for device in devices:
                     actions = ownership_actions(device, owner, status, now) + [DeviceModel.batch_id.set(batch.batch_id)]
                     transaction.update(device, actions=actions, condition=_movable(batch, status))
-            return []
+            break
         except TransactWriteError as error:
             reasons = error.cancellation_reasons or []
             failed = {device.serial for device, reason in zip(devices, reasons)
                       if reason is not None and getattr(reason, "code", None) == "ConditionalCheckFailed"}
             if not failed:
                 raise
+            lost += sorted(failed)
             devices = [device for device in devices if device.serial not in failed]
-            lost = sorted(failed)
-            rest = _move_chunk(devices, batch, owner, status, now) if devices else []
-            return lost + rest
-    return []
+    return lost
 
 
 def _movable(batch: BatchModel, status: str):
@@ -213,11 +213,11 @@ def _batch_for(principal: Principal, batch_id: str) -> Tuple[BatchModel, bool, b
 
 def read_batch(principal: Principal, batch_id: str, limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
     """The batch and one page of its serials with where each device stands."""
-    batch, maker_side, target_side = _batch_for(principal, batch_id)
-    if not (principal.may(BATCHES_MANAGE) or principal.may(BATCHES_CONFIRM) or principal.may("catalog.read")):
+    batch, _maker_side, _target_side = _batch_for(principal, batch_id)
+    if not (principal.may(BATCHES_MANAGE) or principal.may(BATCHES_CONFIRM) or principal.may(CATALOG_READ)):
         raise _forbidden()
     entries, next_cursor = page(functools.partial(BatchSerialModel.query, batch_id), limit, cursor)
-    devices = {device.serial: device for device in _devices([entry.serial for entry in entries])}
+    devices = {device.serial: device for device in read_devices([entry.serial for entry in entries])}
     serials = [{"serial": entry.serial, "claim_status": devices[entry.serial].claim_status if entry.serial in devices
                 else None, "moved": entry.serial in devices and _arrived(devices[entry.serial], batch, _goal(batch))}
                for entry in entries]
@@ -240,7 +240,7 @@ def list_batches(principal: Principal, org_id: Optional[str] = None, limit: int 
                  cursor: Optional[str] = None) -> Dict[str, Any]:
     """Batches the organizations in scope created or received (an index query per organization and side)."""
     org_ids = listed_org_ids(principal, org_id)
-    if not (principal.may(BATCHES_MANAGE) or principal.may(BATCHES_CONFIRM) or principal.may("catalog.read")):
+    if not (principal.may(BATCHES_MANAGE) or principal.may(BATCHES_CONFIRM) or principal.may(CATALOG_READ)):
         raise _forbidden()
     if principal.site_limited:
         raise Forbidden("Batches concern whole organizations, not sites.")

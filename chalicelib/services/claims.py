@@ -18,7 +18,7 @@ from chalicelib.services.devices import (
     index_keys,
     visible_device,
 )
-from chalicelib.services.orgs import org_in_scope
+from chalicelib.services.orgs import org_id_in_scope, org_in_scope
 from chalicelib.services.throttle import TooManyRequests, count, hit
 
 FAILED_CLAIMS_LIMIT, FAILED_CLAIMS_WINDOW = 10, 15 * 60
@@ -135,7 +135,7 @@ def release_device(principal: Principal, serial: str) -> Dict[str, Any]:
     device = visible_device(principal, serial)
     if not principal.has_role(ORG_ADMIN, KEY_MANAGER) or principal.site_limited:
         raise Forbidden("Only the owner's ORG_ADMIN or KEY_MANAGER releases a device.")
-    if not device.owner_org_id or not _acts_for(principal, device.owner_org_id):
+    if not device.owner_org_id or not org_id_in_scope(principal, device.owner_org_id):
         raise NotOwner()
     previous = device.owner_org_id
     actions = ownership_actions(device, None, "UNCLAIMED", datetime.now(timezone.utc))
@@ -167,14 +167,6 @@ def take_ownership(principal: Principal, serial: str, org_id: str) -> Dict[str, 
     record_event(principal.user_id, "device_ownership_taken", target.org_id, target=serial,
                  detail={"previous_owner": previous})
     return device_view(get_device(serial))
-
-
-def _acts_for(principal: Principal, org_id: str) -> bool:
-    try:
-        org_in_scope(principal, org_id)
-    except NotFound:
-        return False
-    return True
 
 
 def _exposed(device: DeviceModel, previous: str) -> List[str]:

@@ -1,7 +1,7 @@
 """The device catalog: what a maker imported and what an organization owns; who sees and edits which device."""
 import functools
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -85,6 +85,15 @@ def get_device(serial: str) -> DeviceModel:
         raise DeviceNotFound() from None
 
 
+def read_devices(serials: List[str]) -> List[DeviceModel]:
+    """The devices with these serials that exist, in the given order (BatchGet, 100 keys a call, consistent)."""
+    found: Dict[str, DeviceModel] = {}
+    for start in range(0, len(serials), 100):
+        for device in DeviceModel.batch_get(serials[start:start + 100], consistent_read=True):
+            found[device.serial] = device
+    return [found[serial] for serial in serials if serial in found]
+
+
 def visible_device(principal: Principal, serial: str) -> DeviceModel:
     """The device if an organization in scope made it or owns it; DeviceNotFound otherwise (unknown alike)."""
     device = get_device(serial)
@@ -123,7 +132,7 @@ def list_devices(principal: Principal, filters: Dict[str, str], view: Optional[s
         raise FilterNotIndexed()
     if indexed and indexed[0] in ("batch_id", "label"):
         items, next_cursor = _page_outside_org_indexes(indexed[0], filters[indexed[0]], prefix, limit, cursor)
-        items = [device for device in items if _in_view(principal, device, view, set(org_ids))]
+        items = [device for device in items if _in_view(device, view, set(org_ids))]
     else:
         queries = [_org_query(view, indexed[0] if indexed else None, filters, org, prefix) for org in org_ids]
         items, next_cursor = page_chain(queries, limit, cursor)
@@ -160,13 +169,12 @@ def _page_outside_org_indexes(name: str, value: str, prefix: Optional[str], limi
     index, start = decode_cursor(cursor)
     condition = DeviceLabelModel.serial.startswith(prefix) if prefix else None
     results = DeviceLabelModel.query(value, condition, limit=limit, page_size=limit, last_evaluated_key=start)
-    serials = [entry.serial for entry in results]
+    devices = read_devices([entry.serial for entry in results])
     key = results.last_evaluated_key
-    found = {device.serial: device for device in DeviceModel.batch_get(serials)} if serials else {}
-    return [found[serial] for serial in serials if serial in found], encode_cursor(key, index) if key else None
+    return devices, encode_cursor(key, index) if key else None
 
 
-def _in_view(principal: Principal, device: DeviceModel, view: str, org_ids: set) -> bool:
+def _in_view(device: DeviceModel, view: str, org_ids: set) -> bool:
     return (device.maker_org_id if view == "imported" else device.owner_org_id) in org_ids
 
 

@@ -10,12 +10,12 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Iterator, List, Optional
 
 from chalicelib import crypto
-from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound
+from chalicelib.errors import Conflict, DomainError, Forbidden
 from chalicelib.models import DeviceLabelModel, DeviceModel
 from chalicelib.paging import page_chain
 from chalicelib.permissions import KEYS_DOWNLOAD, Principal
 from chalicelib.services.audit import record_event
-from chalicelib.services.devices import DeviceNotFound, FilterNotIndexed, get_device, owner_side
+from chalicelib.services.devices import DeviceNotFound, FilterNotIndexed, get_device, owner_side, read_devices
 from chalicelib.services.orgs import listed_org_ids
 from chalicelib.services.users import get_user
 
@@ -106,7 +106,7 @@ def _claimed_devices(principal: Principal, org_ids: List[str], filters: Dict[str
     if len(found) > MAX_DOWNLOAD_DEVICES:
         raise TooManyDevices(f"A download holds at most {MAX_DOWNLOAD_DEVICES:,} devices; ask for the file on the "
                              "download list instead (POST /exports), or narrow the filters.")
-    return _full_items([device.serial for device in found])
+    return read_devices([device.serial for device in found])
 
 
 def _matching(org_ids: List[str], name: Optional[str], filters: Dict[str, str]) -> Iterator[DeviceModel]:
@@ -116,7 +116,7 @@ def _matching(org_ids: List[str], name: Optional[str], filters: Dict[str, str]) 
     if name == "label":
         entries = DeviceLabelModel.query(filters["label"], DeviceLabelModel.serial.startswith(prefix) if prefix else None)
         serials = [entry.serial for _, entry in zip(range(MAX_DOWNLOAD_DEVICES * 4), entries)]
-        yield from _full_items(serials)
+        yield from read_devices(serials)
         return
     if name == "batch_id":
         queries = [functools.partial(DeviceModel.batch_index.query, filters["batch_id"], condition)]
@@ -128,14 +128,6 @@ def _matching(org_ids: List[str], name: Optional[str], filters: Dict[str, str]) 
                    for org in org_ids]
     items, _cursor = page_chain(queries, MAX_DOWNLOAD_DEVICES + 1, None)
     yield from items
-
-
-def _full_items(serials: List[str]) -> List[DeviceModel]:
-    found: Dict[str, DeviceModel] = {}
-    for start in range(0, len(serials), 100):
-        for device in DeviceModel.batch_get(serials[start:start + 100], consistent_read=True):
-            found[device.serial] = device
-    return [found[serial] for serial in serials if serial in found]
 
 
 def _audit(principal: Principal, action: str, org_id: Optional[str], detail: Dict[str, Any]) -> None:
