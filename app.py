@@ -1,12 +1,14 @@
 """keyport's Chalice app: registers blueprints, middleware and scheduled functions. No logic."""
+import json
 import logging
 
 from chalice import Chalice, Rate
 
-from chalicelib.api import (account, account_pages, audit, batches, devices, invitations, orgs, sites, system, templates,
-                            users)
+from chalicelib.api import (account, account_pages, audit, batches, devices, exports, invitations, orgs, sites, system,
+                            templates, users)
 from chalicelib.api.edge import http_edge
 from chalicelib.config import get_settings
+from chalicelib.services import exports as export_service
 from chalicelib.services import invitations as invitation_service
 
 app = Chalice(app_name="keyport")
@@ -26,9 +28,24 @@ app.register_blueprint(invitations.bp)
 app.register_blueprint(devices.bp)
 app.register_blueprint(batches.bp)
 app.register_blueprint(audit.bp)
+app.register_blueprint(exports.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="expire-invitations")
 def expire_invitations(event):
     """Hourly: invitations past their expiry become EXPIRED."""
     return invitation_service.expire_invitations()
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="expire-exports")
+def expire_exports(event):
+    """Hourly: export files past their day are deleted, jobs past their deadline FAILED."""
+    return export_service.expire_exports()
+
+
+# The queue's name is fixed per stage (infra/resources.json declares it); one job per invocation.
+@app.on_sqs_message(queue=f"keyport-{get_settings().stage}-exports", batch_size=1, name="export_worker")
+def export_worker(event):
+    """Runs queued key exports (SQS delivers at least once; a finished job is left as it is)."""
+    for record in event:
+        export_service.run_export(json.loads(record.body)["export_id"])

@@ -31,6 +31,9 @@ class Settings:
     wrapping_key_file: str
     import_max_rows: int
     import_max_body_bytes: int
+    export_queue_url: Optional[str]
+    export_bucket: Optional[str]
+    export_hours: int
     debug: bool
 
     @property
@@ -77,6 +80,10 @@ def read_settings(environ=None) -> Settings:
         # One import request (API Gateway: 29 s, 10 MB); bigger files go through the CLI.
         import_max_rows=_int(env, "KEYPORT_IMPORT_MAX_ROWS", 10_000),
         import_max_body_bytes=_int(env, "KEYPORT_IMPORT_MAX_BODY_BYTES", 6 * 1024 * 1024),
+        # On AWS exports go through SQS and S3; without these (local) through $KEYPORT_HOME/exports.
+        export_queue_url=env.get("KEYPORT_EXPORT_QUEUE_URL") or None,
+        export_bucket=env.get("KEYPORT_EXPORT_BUCKET") or None,
+        export_hours=_int(env, "KEYPORT_EXPORT_HOURS", 24),
         debug=env.get("KEYPORT_DEBUG", "") == "1" and stage == "local",
     )
 

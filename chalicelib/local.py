@@ -2,6 +2,7 @@
 import argparse
 import ctypes
 import glob
+import json
 import os
 import secrets
 import signal
@@ -17,6 +18,7 @@ from typing import Dict, List, Optional
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OPERATOR_EMAIL = "operator@keyport.local"
 SCHEDULE_SECONDS = 3600
+EXPORT_POLL_SECONDS = 0.5
 
 
 def find_jar() -> str:
@@ -180,6 +182,33 @@ def run_scheduled_jobs(app_module) -> None:
                 print(f"[schedule] {source.name} failed: {error!r}", flush=True)
 
 
+def run_local_exports(app_module) -> int:
+    """Hand every job in the local queue folder to the app's SQS handler, as Lambda would; answer how many."""
+    from chalicelib import export_storage
+
+    ran = 0
+    for export_id in export_storage.take_local_jobs():
+        event = {"Records": [{"messageId": secrets.token_hex(8), "receiptHandle": "local",
+                              "body": json.dumps({"export_id": export_id}), "attributes": {},
+                              "messageAttributes": {}, "eventSource": "aws:sqs",
+                              "eventSourceARN": "arn:aws:sqs:local:000000000000:keyport-local-exports"}]}
+        try:
+            app_module.export_worker(event, None)
+            ran += 1
+        except Exception as error:  # the job is FAILED by the service; a crash here must not stop the worker
+            print(f"[exports] {export_id} crashed: {error!r}", flush=True)
+    return ran
+
+
+def _export_worker(stop: threading.Event) -> None:
+    import app as app_module
+
+    while not stop.is_set():
+        if run_local_exports(app_module):
+            print("[exports] queue drained", flush=True)
+        stop.wait(EXPORT_POLL_SECONDS)
+
+
 def _scheduler(stop: threading.Event) -> None:
     import app as app_module
 
@@ -214,6 +243,7 @@ def run(port: int, home: str) -> int:
             cwd=PROJECT_DIR, env=env, preexec_fn=_die_with_parent)
         children.append(server)
         threading.Thread(target=_scheduler, args=(stopping,), daemon=True).start()
+        threading.Thread(target=_export_worker, args=(stopping,), daemon=True).start()
         print(f"keyport API on http://127.0.0.1:{port}  (mail goes to {os.path.join(home, 'outbox')}; "
               "Ctrl-C stops everything)", flush=True)
         while not stopping.is_set():

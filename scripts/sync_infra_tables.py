@@ -40,7 +40,7 @@ def main():
     tables = {"".join(part.capitalize() for part in model.Meta.base_name.split("_")) + "Table": table_resource(model)
               for model in models.ALL_MODELS}
     others = {name: resource for name, resource in document["Resources"].items()
-              if resource["Type"] != "AWS::DynamoDB::Table"}
+              if resource.get("Type") != "AWS::DynamoDB::Table"}
     document["Resources"] = {**tables, **others}
     with open(path, "w") as handle:
         json.dump(document, handle, indent=2)

@@ -20,6 +20,9 @@ os.environ.update({
     "KEYPORT_ARGON2_TIME_COST": "1",
     "KEYPORT_ARGON2_MEMORY_KIB": "8192",
     "KEYPORT_ARGON2_PARALLELISM": "1",
+    # Exports run through (moto's) SQS and S3 as on AWS; the local folder backends have their own tests.
+    "KEYPORT_EXPORT_QUEUE_URL": "https://sqs.eu-central-1.amazonaws.com/123456789012/keyport-test-exports",
+    "KEYPORT_EXPORT_BUCKET": "keyport-test-exports",
 })
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("KEYPORT_KMS_KEY_ARN", None)
@@ -53,10 +56,33 @@ def _fresh_tables():
 
 @pytest.fixture
 def aws():
-    """moto for every AWS call of the test, with fresh (empty) tables."""
+    """moto for every AWS call of the test, with fresh (empty) tables, the export queue and bucket."""
     with mock_aws():
         _fresh_tables()
+        aws_client("sqs").create_queue(QueueName="keyport-test-exports")
+        aws_client("s3").create_bucket(Bucket="keyport-test-exports",
+                                       CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
         yield
+
+
+def run_queued_exports():
+    """What Lambda does with the export queue: every message, one SQS event each, to the app's handler."""
+    import json
+
+    import app
+
+    url = os.environ["KEYPORT_EXPORT_QUEUE_URL"]
+    ran = []
+    while True:
+        messages = aws_client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return ran
+        for message in messages:
+            app.export_worker({"Records": [{"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+                                            "body": message["Body"], "attributes": {}, "messageAttributes": {},
+                                            "eventSource": "aws:sqs"}]}, None)
+            aws_client("sqs").delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            ran.append(json.loads(message["Body"])["export_id"])
 
 
 class Mailbox:

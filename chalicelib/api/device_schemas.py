@@ -101,7 +101,6 @@ DEVICE_KEYS = obj({"serial": {"type": "string"}, "product_type": {"type": "strin
                    "keys": {"type": "array", "items": KEY}}, required=("serial", "product_type", "keys"))
 KEYS_FILE = obj({"devices": {"type": "array", "items": DEVICE_KEYS}}, required=("devices",))
 KEYS_QUERY = {name: schema for name, schema in DEVICE_QUERY.items() if name not in ("view", "cursor", "limit")}
-KEYS_QUERY["format"] = {"type": "string", "enum": ["csv", "json"]}
 
 AUDIT_EVENT = obj({"at": fields.TIMESTAMP, "actor_id": {"type": "string"}, "org_id": {"type": "string"},
                    "action": {"type": "string"}, "target": nullable({"type": "string"}), "detail": {}},
@@ -109,3 +108,34 @@ AUDIT_EVENT = obj({"at": fields.TIMESTAMP, "actor_id": {"type": "string"}, "org_
 AUDIT_QUERY = {"org_id": fields.ID, "action": {"type": "string", "minLength": 1, "maxLength": 64},
                "actor_id": fields.ID, "since": {"type": "string", "format": "date-time", "maxLength": 40},
                **PAGING_QUERY}
+
+B64URL = {"type": "string", "minLength": 1, "maxLength": 2100, "pattern": "^[A-Za-z0-9_-]+$"}
+RECIPIENT_JWK = obj({
+    "kty": {"type": "string", "enum": ["RSA", "EC"]}, "n": B64URL, "e": B64URL,
+    "crv": {"type": "string", "enum": ["P-256", "P-384", "P-521"]}, "x": B64URL, "y": B64URL,
+    "kid": {"type": "string", "minLength": 1, "maxLength": 200}, "use": {"type": "string", "enum": ["enc", "sig"]},
+    "alg": {"type": "string", "maxLength": 40},
+    "key_ops": {"type": "array", "maxItems": 8, "items": {"type": "string", "maxLength": 20}},
+}, required=("kty",))
+KEYS_QUERY["format"] = {"type": "string", "enum": ["csv", "json", "jwe"]}
+KEYS_QUERY["recipient_jwk"] = {"type": "string", "minLength": 2, "maxLength": 8000,
+                               "description": "format jwe: the recipient's public JWK as JSON (else the profile's)"}
+EXPORT_REQUEST = obj({
+    "format": {"type": "string", "enum": ["csv", "json", "jwe"]},
+    "recipient_jwk": RECIPIENT_JWK,
+    **{name: schema for name, schema in DEVICE_QUERY.items() if name not in ("view", "cursor", "limit")},
+}, required=("format",))
+EXPORT = obj({
+    "id": {"type": "string"},
+    "state": {"type": "string", "enum": ["QUEUED", "RUNNING", "READY", "FAILED", "EXPIRED"]},
+    "format": {"type": "string", "enum": ["csv", "json", "jwe"]},
+    "count": nullable({"type": "integer"}),
+    "filters": {"type": "object"},
+    "org_id": {"type": "string"},
+    "size_bytes": nullable({"type": "integer"}),
+    "reason": nullable({"type": "string"}),
+    "file_name": nullable({"type": "string"}),
+    "created_at": fields.TIMESTAMP,
+    "finished_at": nullable(fields.TIMESTAMP),
+    "expires_at": nullable(fields.TIMESTAMP),
+}, required=("id", "state", "format", "count", "created_at", "expires_at"))

@@ -2,10 +2,9 @@
 from chalice import Blueprint
 
 from chalicelib.api import device_schemas as schemas
-from chalicelib.api.http import endpoint
+from chalicelib.api.http import endpoint, file_response
 from chalicelib.config import get_settings
 from chalicelib.paging import parse_limit
-from chalice import Response
 
 from chalicelib.services import claims, device_import, devices, keys
 
@@ -32,13 +31,13 @@ def list_devices(call):
 
 @endpoint(bp, "/devices/keys", "GET", summary="Every CLAIMED device in scope that matches, with its keys, as a file "
           "(csv: serial, product_type, key_name, algorithm, key_hex in your delimiter; json: {devices})",
-          query=schemas.KEYS_QUERY, response=schemas.KEYS_FILE, alt_media_types=("text/csv",), errors=(400, 404, 413))
+          query=schemas.KEYS_QUERY, response=schemas.KEYS_FILE, alt_media_types=("text/csv", "application/jose"),
+          errors=(400, 404, 413, 422))
 def download_keys(call):
     file = keys.download_keys(call.principal, call.query.get("format") or "csv",
                               {name: call.query[name] for name in FILTERS if name in call.query},
-                              org_id=call.query.get("org_id"))
-    return Response(body=file["body"], status_code=200, headers={
-        "Content-Type": file["media_type"], "Content-Disposition": f'attachment; filename="{file["filename"]}"'})
+                              org_id=call.query.get("org_id"), recipient_jwk=call.query.get("recipient_jwk"))
+    return file_response(file["body"], file["media_type"], file["filename"])
 
 
 @endpoint(bp, ONE + "/keys", "GET", summary="The keys of one CLAIMED device", response=schemas.DEVICE_KEYS,

@@ -52,6 +52,7 @@ class RouteSpec:
     text_types: Tuple[str, ...] = ()  # content types taken as UTF-8 text instead of JSON (e.g. a CSV import)
     max_body: Optional[int] = None  # bytes; the settings' max_body_bytes when None
     alt_media_types: Tuple[str, ...] = ()  # other media types the success answer may have (e.g. a CSV file)
+    redirects: bool = False  # may answer 302 to a short-lived link instead
 
 
 @dataclass
@@ -230,6 +231,17 @@ def render(spec: RouteSpec, result: Any) -> Response:
     if result is None or spec.status == 204:  # 204, or 202 "accepted" with nothing to show
         return Response(body="", status_code=spec.status)
     return Response(body=result, status_code=spec.status, headers={"Content-Type": "application/json"})
+
+
+def file_response(body, media_type: str, file_name: str) -> Response:
+    """A file download: the body with its type, saved under the file name."""
+    return Response(body=body, status_code=200, headers={
+        "Content-Type": media_type, "Content-Disposition": f'attachment; filename="{file_name}"'})
+
+
+def redirect_response(url: str) -> Response:
+    """A 302 to a short-lived link (a presigned S3 URL)."""
+    return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
 
 
 def error_response(error: DomainError) -> Response:

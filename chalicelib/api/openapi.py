@@ -74,6 +74,9 @@ def _responses(spec: RouteSpec) -> Dict[str, Any]:
     if not spec.public:
         error_statuses |= {401, 403, 404}  # 404: anything outside the actor's scope
     responses = {str(spec.status): success}
+    if spec.redirects:
+        responses["302"] = {"description": "Found: the file at a short-lived link",
+                            "headers": {"Location": {"schema": {"type": "string"}}}}
     for status in sorted(error_statuses):
         responses[str(status)] = {
             "description": _DESCRIPTIONS[status],

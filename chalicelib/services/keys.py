@@ -1,27 +1,24 @@
-"""Key downloads: one claimed device's keys, or every claimed device in scope as a CSV or JSON file.
+"""Key downloads: one claimed device's keys, or every claimed device in scope as a CSV, JSON or JWE file.
 
 Plaintext keys exist only in the answer being built: never logged, cached or put into an error.
 """
-import csv
 import functools
-import io
-import json
+import itertools
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterator, List, Optional
 
 from chalicelib import crypto
 from chalicelib.errors import Conflict, DomainError, Forbidden
 from chalicelib.models import DeviceLabelModel, DeviceModel
-from chalicelib.paging import page_chain
 from chalicelib.permissions import KEYS_DOWNLOAD, Principal
+from chalicelib.services import key_files
 from chalicelib.services.audit import record_event
 from chalicelib.services.devices import DeviceNotFound, FilterNotIndexed, get_device, owner_side, read_devices
 from chalicelib.services.orgs import listed_org_ids
 from chalicelib.services.users import get_user
 
 MAX_DOWNLOAD_DEVICES = 5_000  # API Gateway: 29 s and 6 MB per answer; more goes through exports
-CSV_COLUMNS = ("serial", "product_type", "key_name", "algorithm", "key_hex")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+READ_CHUNK = 100  # one BatchGetItem
 
 
 class DeviceUnclaimed(Conflict):
@@ -43,81 +40,100 @@ def device_keys(principal: Principal, serial: str) -> Dict[str, Any]:
         if device.claim_status != "CLAIMED":
             raise DeviceUnclaimed()
     except DomainError as refusal:
-        _audit(principal, "keys_download_refused", None, {"format": "json", "serial": serial[:64],
-                                                          "reason": refusal.code, "count": 0})
+        audit_download(principal, "keys_download_refused", None, {"format": "json", "serial": serial[:64],
+                                                                  "reason": refusal.code, "count": 0})
         raise
     keys = crypto.unwrap(device.serial, device.import_id, device.wrapped_keys)
-    _audit(principal, "keys_downloaded", device.owner_org_id, {"format": "json", "serial": serial, "count": 1})
+    audit_download(principal, "keys_downloaded", device.owner_org_id,
+                   {"format": "json", "serial": serial, "count": 1})
     return {"serial": device.serial, "product_type": device.product_type, "keys": keys}
 
 
-def download_keys(principal: Principal, file_format: str, filters: Dict[str, str],
-                  org_id: Optional[str] = None) -> Dict[str, Any]:
+def download_keys(principal: Principal, file_format: str, filters: Dict[str, str], org_id: Optional[str] = None,
+                  recipient_jwk: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """Every CLAIMED device in scope matching the catalog filters, as a file: {filename, media_type, body}."""
     detail = {"format": file_format, "filter": {**filters, **({"org_id": org_id} if org_id else {})}}
     try:
-        org_ids = listed_org_ids(principal, org_id)
-        if not principal.may(KEYS_DOWNLOAD):
-            raise Forbidden("Your roles do not allow key downloads.")
-        devices = _claimed_devices(principal, org_ids, filters)
+        recipient, selection = check_download(principal, file_format, filters, org_id, recipient_jwk)
+        found = list(itertools.islice(selection.candidates(), MAX_DOWNLOAD_DEVICES + 1))
+        if len(found) > MAX_DOWNLOAD_DEVICES:
+            raise TooManyDevices(f"A download holds at most {MAX_DOWNLOAD_DEVICES:,} devices; ask for the file on "
+                                 "the download list instead (POST /exports), or narrow the filters.")
     except DomainError as refusal:
-        _audit(principal, "keys_download_refused", org_id, {**detail, "reason": refusal.code, "count": 0})
+        audit_download(principal, "keys_download_refused", org_id, {**detail, "reason": refusal.code, "count": 0})
         raise
-    rows = [(device, crypto.unwrap(device.serial, device.import_id, device.wrapped_keys)) for device in devices]
+    rows = list(selection.with_keys(found))
     owner = org_id or principal.org_id
-    _audit(principal, "keys_downloaded", owner, {**detail, "count": len(rows)})
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    if file_format == "json":
-        body = json.dumps({"devices": [{"serial": d.serial, "product_type": d.product_type, "keys": keys}
-                                       for d, keys in rows]}, separators=(",", ":"))
-        return {"filename": f"keys-{owner}-{stamp}.json", "media_type": "application/json", "body": body}
+    audit_download(principal, "keys_downloaded", owner, {**detail, "count": len(rows)})
     user = get_user(principal.user_id)
-    return {"filename": f"keys-{owner}-{stamp}.csv", "media_type": "text/csv; charset=utf-8",
-            "body": keys_csv(rows, user.csv_delimiter if user else ";")}
+    body = key_files.render_keys(rows, "json" if file_format == "jwe" else file_format,
+                                 user.csv_delimiter if user else ";")
+    if recipient:
+        body = key_files.seal(body.encode(), recipient, "application/json")
+    return {"filename": download_name(owner, file_format), "media_type": key_files.MEDIA_TYPES[file_format],
+            "body": body}
 
 
-def keys_csv(rows: List[tuple], delimiter: str) -> str:
-    """A header row, then one row per key; cells that a spreadsheet would run as a formula are quoted out."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for device, keys in rows:
-        for key in keys:
-            writer.writerow([_cell(value) for value in (device.serial, device.product_type, key["name"],
-                                                          key["algorithm"], key["hex"])])
-    return out.getvalue()
+def check_download(principal: Principal, file_format: str, filters: Dict[str, str], org_id: Optional[str],
+                   recipient_jwk: Optional[Dict[str, Any]]):
+    """Authorize a bulk download: (the recipient key of a jwe file or None, the Selection)."""
+    org_ids = listed_org_ids(principal, org_id)
+    if not principal.may(KEYS_DOWNLOAD):
+        raise Forbidden("Your roles do not allow key downloads.")
+    recipient = None
+    if file_format == "jwe":
+        user = get_user(principal.user_id)
+        recipient = key_files.choose_recipient(recipient_jwk, user.recipient_jwk if user else None)
+    return recipient, Selection(principal, org_ids, filters)
 
 
-def _cell(value: str) -> str:
-    return "'" + value if value and value.startswith(FORMULA_STARTS) else value
+def download_name(org_id: str, file_format: str) -> str:
+    """keys-<org>-<date>.<ext>"""
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    return f"keys-{org_id}-{stamp}.{key_files.EXTENSIONS[file_format]}"
 
 
-def _claimed_devices(principal: Principal, org_ids: List[str], filters: Dict[str, str]) -> List[DeviceModel]:
-    """Up to MAX_DOWNLOAD_DEVICES claimed devices (full items, blobs included); TooManyDevices beyond."""
-    indexed = [name for name in ("claim_status", "product_type", "batch_id", "label") if filters.get(name)]
-    if len(indexed) > 1:
-        raise FilterNotIndexed()
-    if filters.get("claim_status") not in (None, "CLAIMED"):
-        return []
-    in_scope = set(org_ids)
-    found = [device for device in _matching(org_ids, indexed[0] if indexed else None, filters)
-             if device.owner_org_id in in_scope and device.claim_status == "CLAIMED"
-             and (not principal.site_limited or device.site_id in principal.site_ids)]
-    if len(found) > MAX_DOWNLOAD_DEVICES:
-        raise TooManyDevices(f"A download holds at most {MAX_DOWNLOAD_DEVICES:,} devices; ask for the file on the "
-                             "download list instead (POST /exports), or narrow the filters.")
-    return read_devices([device.serial for device in found])
+class Selection:
+    """The CLAIMED devices of some organizations (and of a SITE_ADMIN's sites) matching the catalog filters."""
+
+    def __init__(self, principal: Principal, org_ids: List[str], filters: Dict[str, str]):
+        indexed = [name for name in ("claim_status", "product_type", "batch_id", "label") if filters.get(name)]
+        if len(indexed) > 1:
+            raise FilterNotIndexed()
+        self.principal, self.in_scope, self.filters = principal, set(org_ids), filters
+        self.org_ids, self.index = org_ids, indexed[0] if indexed else None
+
+    def keeps(self, device: DeviceModel) -> bool:
+        """True for a CLAIMED device of the scope."""
+        return (device.claim_status == "CLAIMED" and device.owner_org_id in self.in_scope
+                and (not self.principal.site_limited or device.site_id in self.principal.site_ids))
+
+    def candidates(self) -> Iterator[DeviceModel]:
+        """Index items that match, read lazily from the one index serving the filter (never a scan)."""
+        if self.filters.get("claim_status") not in (None, "CLAIMED"):
+            return iter(())
+        return (device for device in _matching(self.org_ids, self.index, self.filters) if self.keeps(device))
+
+    def with_keys(self, candidates: List[DeviceModel]) -> Iterator[tuple]:
+        """(device, plaintext keys), reading the full items a consistent BatchGet (100) at a time; a device
+        released or moved since its index entry was read (indexes lag) is left out."""
+        for start in range(0, len(candidates), READ_CHUNK):
+            for device in read_devices([item.serial for item in candidates[start:start + READ_CHUNK]]):
+                if self.keeps(device):
+                    yield device, crypto.unwrap(device.serial, device.import_id, device.wrapped_keys)
 
 
 def _matching(org_ids: List[str], name: Optional[str], filters: Dict[str, str]) -> Iterator[DeviceModel]:
-    """Index reads (never a scan), stopping one device past the download limit."""
+    """Devices from the index serving the filter, page by page."""
     prefix = filters.get("serial")
     condition = DeviceModel.serial.startswith(prefix) if prefix else None
     if name == "label":
         entries = DeviceLabelModel.query(filters["label"], DeviceLabelModel.serial.startswith(prefix) if prefix else None)
-        serials = [entry.serial for _, entry in zip(range(MAX_DOWNLOAD_DEVICES * 4), entries)]
-        yield from read_devices(serials)
-        return
+        while True:
+            serials = [entry.serial for entry in itertools.islice(entries, READ_CHUNK)]
+            if not serials:
+                return
+            yield from read_devices(serials)
     if name == "batch_id":
         queries = [functools.partial(DeviceModel.batch_index.query, filters["batch_id"], condition)]
     elif name == "product_type":
@@ -126,9 +142,10 @@ def _matching(org_ids: List[str], name: Optional[str], filters: Dict[str, str]) 
     else:
         queries = [functools.partial(DeviceModel.owner_status_index.query, f"{org}#CLAIMED", condition)
                    for org in org_ids]
-    items, _cursor = page_chain(queries, MAX_DOWNLOAD_DEVICES + 1, None)
-    yield from items
+    for query in queries:
+        yield from query()
 
 
-def _audit(principal: Principal, action: str, org_id: Optional[str], detail: Dict[str, Any]) -> None:
+def audit_download(principal: Principal, action: str, org_id: Optional[str], detail: Dict[str, Any]) -> None:
+    """The audit event of a key download, allowed or refused."""
     record_event(principal.user_id, action, org_id or principal.org_id, target=detail.get("serial"), detail=detail)

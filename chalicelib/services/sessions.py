@@ -64,18 +64,17 @@ def authenticate(token: Optional[str], *, allow_pending_password_change: bool = 
         raise NotAuthenticated("The session has ended; log in again.")
     if now - session.last_seen_at >= _TOUCH_AFTER:
         _touch(session, now)
-    principal = Principal(
-        user_id=user.user_id,
-        org_id=user.org_id,
-        roles=frozenset(user.roles),
-        permissions=frozenset(user.permissions),
-        site_ids=frozenset(user.site_ids),
-        session_hash=hashed,
-        must_change_password=user.must_change_password,
-    )
+    principal = principal_of(user, hashed)
     if principal.must_change_password and not allow_pending_password_change:
         raise PasswordChangeRequired()
     return principal
+
+
+def principal_of(user, session_hash: str = "") -> Principal:
+    """The principal a user acts as now (roles, permissions and sites as stored)."""
+    return Principal(user_id=user.user_id, org_id=user.org_id, roles=frozenset(user.roles),
+                     permissions=frozenset(user.permissions), site_ids=frozenset(user.site_ids),
+                     session_hash=session_hash, must_change_password=user.must_change_password)
 
 
 def _touch(session: SessionModel, now: datetime) -> None:

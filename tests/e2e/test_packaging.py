@@ -46,6 +46,20 @@ def test_the_template_declares_the_tables_the_kms_key_and_the_hourly_schedule(pa
     functions = [resource for resource in resources.values() if resource["Type"] == "AWS::Serverless::Function"]
     schedules = [event["Properties"]["Schedule"] for function in functions
                  for event in function["Properties"].get("Events", {}).values() if event["Type"] == "Schedule"]
-    assert schedules == ["rate(1 hour)"]
+    assert schedules == ["rate(1 hour)", "rate(1 hour)"]  # invitations and exports
     assert template["Globals"]["Function"]["Environment"]["Variables"]["KEYPORT_KMS_KEY_ARN"]
     assert all(function["Properties"]["Environment"]["Variables"]["KEYPORT_STAGE"] == "dev" for function in functions)
+
+
+def test_the_export_worker_reads_the_declared_queue_and_may_run_fifteen_minutes(package):
+    template, _ = package
+    resources = template["Resources"]
+    worker = resources["ExportWorker"]
+    source = worker["Properties"]["Events"]["ExportWorkerSqsEventSource"]["Properties"]
+    assert source["Queue"] == {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:keyport-dev-exports"}
+    assert source["BatchSize"] == 1 and worker["DependsOn"] == ["ExportQueue"]
+    assert worker["Properties"]["Timeout"] == 900
+    assert resources["ExportQueue"]["Properties"]["QueueName"] == {"Fn::Sub": "keyport-${Stage}-exports"}
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["KEYPORT_EXPORT_QUEUE_URL"] == {"Ref": "ExportQueue"}
+    assert variables["KEYPORT_EXPORT_BUCKET"] == {"Ref": "ExportBucket"}
