@@ -1,6 +1,6 @@
 """JSON schemas of the device catalog routes."""
 from chalicelib import fields
-from chalicelib.api.schemas import PAGING_QUERY, nullable, obj, paged
+from chalicelib.api.schemas import PAGING_QUERY, RECIPIENT_JWK, nullable, obj, paged
 from chalicelib.services.device_rows import MAX_LABEL_LENGTH, MAX_LABELS
 from chalicelib.services.devices import CLAIM_STATUSES, VIEWS
 
@@ -109,14 +109,6 @@ AUDIT_QUERY = {"org_id": fields.ID, "action": {"type": "string", "minLength": 1,
                "actor_id": fields.ID, "since": {"type": "string", "format": "date-time", "maxLength": 40},
                **PAGING_QUERY}
 
-B64URL = {"type": "string", "minLength": 1, "maxLength": 2100, "pattern": "^[A-Za-z0-9_-]+$"}
-RECIPIENT_JWK = obj({
-    "kty": {"type": "string", "enum": ["RSA", "EC"]}, "n": B64URL, "e": B64URL,
-    "crv": {"type": "string", "enum": ["P-256", "P-384", "P-521"]}, "x": B64URL, "y": B64URL,
-    "kid": {"type": "string", "minLength": 1, "maxLength": 200}, "use": {"type": "string", "enum": ["enc", "sig"]},
-    "alg": {"type": "string", "maxLength": 40},
-    "key_ops": {"type": "array", "maxItems": 8, "items": {"type": "string", "maxLength": 20}},
-}, required=("kty",))
 KEYS_QUERY["format"] = {"type": "string", "enum": ["csv", "json", "jwe"]}
 KEYS_QUERY["recipient_jwk"] = {"type": "string", "minLength": 2, "maxLength": 8000,
                                "description": "format jwe: the recipient's public JWK as JSON (else the profile's)"}

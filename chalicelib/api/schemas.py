@@ -26,6 +26,15 @@ ERROR = obj({
     }, required=("code", "message")),
 }, required=("error",))
 
+B64URL = {"type": "string", "minLength": 1, "maxLength": 2100, "pattern": "^[A-Za-z0-9_-]+$"}
+RECIPIENT_JWK = obj({
+    "kty": {"type": "string", "enum": ["RSA", "EC"]}, "n": B64URL, "e": B64URL,
+    "crv": {"type": "string", "enum": ["P-256", "P-384", "P-521"]}, "x": B64URL, "y": B64URL,
+    "kid": {"type": "string", "minLength": 1, "maxLength": 200}, "use": {"type": "string", "enum": ["enc", "sig"]},
+    "alg": {"type": "string", "maxLength": 40},
+    "key_ops": {"type": "array", "maxItems": 8, "items": {"type": "string", "maxLength": 20}},
+}, required=("kty",))
+
 USER = obj({
     "id": fields.ID,
     "name": {"type": "string"},
@@ -41,6 +50,7 @@ USER = obj({
     "status": {"type": "string", "enum": list(fields.USER_STATUSES)},
     "must_change_password": {"type": "boolean"},
     "created_at": fields.TIMESTAMP,
+    "recipient_jwk": nullable(RECIPIENT_JWK),
 }, required=("id", "name", "email", "org_id", "roles", "permissions", "site_ids", "language",
              "csv_delimiter", "csv_thousands_separator", "status", "must_change_password", "created_at"))
 
@@ -64,6 +74,8 @@ PROFILE_PATCH = obj({
     "language": fields.LANGUAGE,
     "csv_delimiter": {"type": "string", "enum": list(fields.CSV_DELIMITERS)},
     "csv_thousands_separator": {"type": "string", "enum": list(fields.CSV_THOUSANDS_SEPARATORS)},
+    # The public key jwe key files are sealed for when a request names none; null removes it.
+    "recipient_jwk": nullable(RECIPIENT_JWK),
 })
 
 PASSWORD_CHANGE = obj({

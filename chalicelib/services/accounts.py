@@ -21,7 +21,7 @@ from chalicelib.services import sessions
 from chalicelib.services.audit import record_event
 from chalicelib.services.users import find_user_by_email, get_user, user_view
 
-PROFILE_FIELDS = ("name", "language", "csv_delimiter", "csv_thousands_separator")
+PROFILE_FIELDS = ("name", "language", "csv_delimiter", "csv_thousands_separator", "recipient_jwk")
 
 
 def _attempts_key(email: str) -> str:
@@ -114,9 +114,14 @@ def get_me(principal: Principal) -> Dict[str, Any]:
 
 
 def update_me(principal: Principal, changes: Dict[str, Any]) -> Dict[str, Any]:
-    """Change the principal's own profile fields (name, language, CSV preferences)."""
+    """Change the principal's own profile fields (name, language, CSV preferences, jwe recipient key)."""
     user = _own_user(principal)
-    actions = [getattr(UserModel, name).set(value) for name, value in changes.items() if name in PROFILE_FIELDS]
+    if changes.get("recipient_jwk") is not None:
+        from chalicelib.services.key_files import recipient_key
+
+        changes = {**changes, "recipient_jwk": recipient_key(changes["recipient_jwk"])}
+    actions = [getattr(UserModel, name).set(value) if value is not None else getattr(UserModel, name).remove()
+               for name, value in changes.items() if name in PROFILE_FIELDS]
     if actions:
         user.update(actions=actions, condition=UserModel.user_id.exists())
         record_event(principal.user_id, "profile_changed", principal.org_id, target=principal.user_id,

@@ -13,10 +13,10 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import export_storage
 from chalicelib.config import get_settings
-from chalicelib.errors import Conflict, DomainError, NotAuthenticated, NotFound
+from chalicelib.errors import Conflict, DomainError, Forbidden, NotAuthenticated, NotFound
 from chalicelib.models import ExportModel
 from chalicelib.paging import page
-from chalicelib.permissions import Principal
+from chalicelib.permissions import KEYS_DOWNLOAD, Principal
 from chalicelib.security import new_id
 from chalicelib.services import key_files
 from chalicelib.services.keys import READ_CHUNK, audit_download, check_download, download_name
@@ -87,6 +87,8 @@ def read_export(principal: Principal, export_id: str) -> Dict[str, Any]:
 def export_file(principal: Principal, export_id: str) -> Dict[str, Any]:
     """A READY file: {url} of a 5-minute presigned link on AWS, or {body, media_type, file_name} locally."""
     job = _own_job(principal, export_id)
+    if not principal.may(KEYS_DOWNLOAD):  # the right may have been taken away since the job ran
+        raise Forbidden("Your roles do not allow key downloads.")
     state = export_view(job)["state"]
     if state == EXPIRED or job.state == EXPIRED:
         raise ExportExpired()

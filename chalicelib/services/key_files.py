@@ -85,12 +85,12 @@ def recipient_key(jwk: Any) -> Dict[str, Any]:
     try:
         key = JWK(**jwk)
         public = key.export_public(as_dict=True)
-        if jwk["kty"] == "RSA":
-            bits = key.get_op_key("wrapKey").key_size
-            if bits < MIN_RSA_BITS:
-                raise RecipientKeyInvalid(f"The RSA key has {bits} bits; at least {MIN_RSA_BITS:,} are needed.")
-        elif jwk.get("crv") not in EC_CURVES:
+        if jwk["kty"] == "EC" and jwk.get("crv") not in EC_CURVES:
             raise RecipientKeyInvalid("EC keys must be on P-256 or P-384.")
+        material = key.get_op_key("wrapKey")  # builds the key: an EC point off its curve fails here
+        if jwk["kty"] == "RSA" and material.key_size < MIN_RSA_BITS:
+            raise RecipientKeyInvalid(f"The RSA key has {material.key_size} bits; at least {MIN_RSA_BITS:,} are "
+                                      "needed.")
     except RecipientKeyInvalid:
         raise
     except Exception:  # jwcrypto and cryptography raise many kinds for malformed keys

@@ -115,4 +115,5 @@ def user_view(user: UserModel) -> Dict[str, Any]:
         "status": user.status,
         "must_change_password": user.must_change_password,
         "created_at": user.created_at.isoformat(),
+        "recipient_jwk": user.recipient_jwk,
     }

@@ -11,7 +11,7 @@ import pytest
 import app  # noqa: F401  (registers the routes)
 from chalicelib.api.http import ROUTES
 from chalicelib.mail import slot_key
-from chalicelib.models import (BatchModel, BatchSerialModel, InvitationModel, MailTemplateModel, PartnerModel,
+from chalicelib.models import (BatchModel, BatchSerialModel, ExportModel, InvitationModel, MailTemplateModel, PartnerModel,
                                SiteModel, TemplateSlotModel)
 from chalicelib.permissions import ROLES
 from chalicelib.services.sessions import open_session
@@ -127,6 +127,12 @@ MATRIX: Dict[tuple, Case] = {
     ("GET", "/devices/keys"): Case("/devices/keys", DEVICE_EDITORS, foreign_path="/devices/keys?org_id=foreign"),
     ("GET", "/devices/{serial}/keys"): Case("/devices/SN-HOME/keys", DEVICE_EDITORS,
                                             foreign_path="/devices/SN-FOREIGN/keys"),
+    ("POST", "/exports"): Case("/exports", DEVICE_EDITORS, 202, body={"format": "csv"},
+                               foreign_body={"format": "csv", "org_id": "foreign"}),
+    ("GET", "/exports"): Case("/exports", ALL),
+    ("GET", "/exports/{export_id}"): Case("/exports/exp_own", ALL, foreign_path="/exports/exp_foreign"),
+    ("GET", "/exports/{export_id}/file"): Case("/exports/exp_own/file", DEVICE_EDITORS, 302,
+                                               foreign_path="/exports/exp_foreign/file"),
     ("GET", "/audit"): Case("/audit", ADMINS, foreign_path="/audit?org_id=foreign"),
     ("GET", "/batches"): Case("/batches", BATCH_READERS, foreign_path="/batches?org_id=foreign"),
     ("POST", "/batches"): Case("/batches", OPERATOR_ONLY, 201, body={"reference": "R-1", "org_id": "home",
@@ -225,9 +231,11 @@ def build_world():
                    created_by="usr_x").save()
         BatchSerialModel(batch_id, f"SN-{batch_id}").save()
     make_device("SN-FOREIGN", maker_org_id="foreign", owner_org_id="foreign", labels=("Foreign Secret GmbH",))
+    foreign_user = make_user(email="secret@foreign.example", org_id="foreign").user_id
+    ready_export("exp_foreign", foreign_user)
     return {
         "home_user": make_user(email="target@home.example", org_id="home", site_ids=("site_home",)).user_id,
-        "foreign_user": make_user(email="secret@foreign.example", org_id="foreign").user_id,
+        "foreign_user": foreign_user,
     }
 
 
@@ -235,7 +243,17 @@ def token_for(role):
     org_id = "root" if role == "OPERATOR" else "home"
     sites = ("site_home",) if role == "SITE_ADMIN" else ()
     user = make_user(email=f"{role.lower()}@home.example", org_id=org_id, roles=(role,), site_ids=sites)
+    ready_export("exp_own", user.user_id)
     return open_session(user)[0]
+
+
+def ready_export(export_id, user_id):
+    """A READY export of the user, its file in the bucket."""
+    now = datetime.now(timezone.utc)
+    ExportModel(export_id, user_id=user_id, org_id="home", format="csv", state="READY", count=1,
+                file_name="keys.csv", created_at=now, created_key=f"{now.isoformat()}#{export_id}",
+                finished_at=now, expires_at=now + timedelta(hours=24), due_at=now + timedelta(hours=24)).save()
+    aws_client("s3").put_object(Bucket="keyport-test-exports", Key=f"exports/{export_id}", Body=b"Foreign Secret GmbH")
 
 
 @pytest.mark.parametrize("role", ROLES)

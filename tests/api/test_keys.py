@@ -1,11 +1,14 @@
 """Key downloads over HTTP: one device, a file of all claimed devices, refusals, audit; and the audit trail."""
 import csv
 import io
+import json
+from urllib.parse import quote
 
 import pytest
 
 from chalicelib.models import AuditEventModel
 from tests.helpers import make_device, make_org, make_user
+from tests.jose_keys import private_and_public
 
 KEY_A = [{"name": "app", "algorithm": "AES128", "hex": "00112233445566778899aabbccddeeff"},
          {"name": "net", "algorithm": "DES", "hex": "0011223344556677"}]
@@ -97,3 +100,46 @@ def test_the_audit_trail_lists_the_scope_newest_first_and_filters(api, world):
     assert api.call("GET", "/audit", token=world["keys"]).status_code == 403
     assert api.call("GET", "/audit?since=yesterday", token=admin).status_code == 422
     assert api.call("GET", "/audit?since=2999-01-01T00:00:00Z", token=admin).data["items"] == []
+
+
+def _opened(sealed, private):
+    from jwcrypto.jwe import JWE
+
+    token = JWE()
+    token.deserialize(sealed, key=private)
+    return json.loads(token.payload)
+
+
+def test_a_jwe_download_is_sealed_for_the_key_in_the_request(api, world):
+    private, public = private_and_public("RSA", 3072)
+    response = api.call("GET", "/devices/keys?format=jwe&serial=K-1&recipient_jwk=" + quote(json.dumps(public)),
+                        token=world["keys"])
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/jose"
+    assert response.headers["Content-Disposition"].endswith('.jwe"')
+    assert KEY_A[0]["hex"].encode() not in response.body
+    assert _opened(response.body.decode(), private) == {"devices": [
+        {"serial": "K-1", "product_type": "=cmd|' /C calc'!A0", "keys": KEY_A}]}
+
+
+def test_a_jwe_download_uses_the_key_on_the_profile_and_needs_one(api, world):
+    response = api.call("GET", "/devices/keys?format=jwe", token=world["keys"])
+    assert (response.status_code, response.data["error"]["code"]) == (422, "recipient_key_missing")
+    private, public = private_and_public("EC", "P-256")
+    profile = api.call("PATCH", "/me", {"recipient_jwk": public}, token=world["keys"])
+    assert profile.status_code == 200 and profile.data["recipient_jwk"]["x"] == public["x"]
+    response = api.call("GET", "/devices/keys?format=jwe", token=world["keys"])
+    assert [device["serial"] for device in _opened(response.body.decode(), private)["devices"]] == ["K-1", "K-2"]
+    assert api.call("PATCH", "/me", {"recipient_jwk": None}, token=world["keys"]).data["recipient_jwk"] is None
+
+
+@pytest.mark.parametrize("jwk,code", [
+    (lambda: private_and_public("RSA", 2048)[1], "recipient_key_invalid"),
+    (lambda: {**private_and_public("EC", "P-256")[1], "d": "AAAA"}, "validation_failed"),
+    (lambda: {"kty": "oct", "k": "AAAA"}, "validation_failed"),
+])
+def test_weak_or_private_recipient_keys_are_refused_on_the_profile_and_the_download(api, world, jwk, code):
+    profile = api.call("PATCH", "/me", {"recipient_jwk": jwk()}, token=world["keys"])
+    assert (profile.status_code, profile.data["error"]["code"]) == (422, code)
+    download = api.call("GET", "/devices/keys?format=jwe&recipient_jwk=" + quote(json.dumps(jwk())),
+                        token=world["keys"])
+    assert download.status_code == 422 and KEY_A[0]["hex"].encode() not in download.body
