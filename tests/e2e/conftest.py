@@ -29,7 +29,8 @@ class LocalStack:
     def start(self, timeout=120):
         """Start `make run` and wait until /health answers."""
         env = {**os.environ, "PORT": str(self.port), "KEYPORT_HOME": self.home, **self.extra_env}
-        for name in ("KEYPORT_STAGE", "KEYPORT_TABLE_PREFIX", "KEYPORT_PUBLIC_BASE_URL", "KEYPORT_DYNAMODB_ENDPOINT"):
+        for name in ("KEYPORT_STAGE", "KEYPORT_TABLE_PREFIX", "KEYPORT_PUBLIC_BASE_URL", "KEYPORT_DYNAMODB_ENDPOINT",
+                     "KEYPORT_EXPORT_QUEUE_URL", "KEYPORT_EXPORT_BUCKET"):
             env.pop(name, None)  # the test tier's settings must not leak into the stack
         self.process = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=PROJECT_DIR, env=env,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
