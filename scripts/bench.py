@@ -130,6 +130,67 @@ def key_download() -> dict:
     return {"keys": DEVICES, "seconds": round(seconds, 2), "keys_per_s": round(DEVICES / seconds), **unwraps}
 
 
+def export_end_to_end() -> dict:
+    """POST /exports's job for the target's 10,000 claimed devices, the local stack's way (DynamoDB Local, the
+    file sealed under KEYPORT_HOME); timed, then run again under tracemalloc for the peak."""
+    import tracemalloc
+
+    from chalicelib import export_storage
+    from chalicelib.models import ExportModel
+    from chalicelib.services.exports import request_export, run_export
+    from chalicelib.services.sessions import principal_of
+    from tests.helpers import make_user
+
+    principal = principal_of(make_user(email="bench@target.example", org_id="target", roles=("KEY_MANAGER",)))
+
+    def run() -> tuple:
+        export_id = request_export(principal, "csv", {})["id"]
+        export_storage.take_local_jobs()
+        started = time.perf_counter()
+        assert run_export(export_id) == "READY"
+        return export_id, time.perf_counter() - started
+
+    unwraps, original = count_raw_key_calls("decrypt_data_key", "data keys decrypted")
+    export_id, seconds = run()
+    restore_raw_key_call("decrypt_data_key", original)
+    job = ExportModel.get(export_id)
+    tracemalloc.start()
+    run()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {"keys": int(job.count), "seconds": round(seconds, 2), "keys_per_s": round(job.count / seconds),
+            "file_bytes": int(job.size_bytes), "peak_mib": round(peak / 2**20, 1), **unwraps}
+
+
+def unwrap_only(count: int, provider, calls: dict) -> dict:
+    """What an export does per device besides reading it: unwrap through the per-process decrypt cache (here over
+    KMS), next to plain AES-GCM decrypting the same payloads."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from chalicelib import crypto
+
+    keys = [[{"name": "app", "algorithm": "AES128", "hex": secrets.token_hex(16)}] for _ in range(count)]
+    wrapper = crypto.KeyWrapper("imp_unwrap", provider=provider)
+    blobs = [wrapper.wrap(f"U{n}", device_keys) for n, device_keys in enumerate(keys)]
+    manager = crypto.caching_manager(provider)
+    original, crypto._decrypt_manager = crypto._decrypt_manager, lambda: manager
+    before = dict(calls)
+    started = time.perf_counter()
+    for n, blob in enumerate(blobs):
+        crypto.unwrap(f"U{n}", "imp_unwrap", blob)
+    sdk = count / (time.perf_counter() - started)
+    crypto._decrypt_manager = original
+    aead = AESGCM(AESGCM.generate_key(256))
+    sealed = [(nonce, aead.encrypt(nonce, json.dumps({"serial": f"U{n}", "keys": k}).encode(), b"device-keys"))
+              for n, k in enumerate(keys) for nonce in [os.urandom(12)]]
+    started = time.perf_counter()
+    for nonce, payload in sealed:
+        json.loads(aead.decrypt(nonce, payload, b"device-keys"))
+    plain = count / (time.perf_counter() - started)
+    return {"keys": count, "esdk_keys_per_s": round(sdk), "aes_gcm_keys_per_s": round(plain),
+            "ratio": round(plain / sdk, 1), "kms_calls": {name: calls[name] - before.get(name, 0) for name in calls}}
+
+
 def count_raw_key_calls(method: str, label: str) -> tuple:
     """Count calls of one RawMasterKey method (the local provider's data-key work): ({label: n}, original)."""
     from aws_encryption_sdk.key_providers.raw import RawMasterKey
@@ -194,6 +255,8 @@ def main() -> int:
         with count_kms_calls() as calls:
             kms = timed_pipeline(csv_file(DEVICES, "Q"), calls, provider=crypto.kms_provider(arn))
         kms["provider"] = "KMS (moto)"
+        with count_kms_calls() as calls:
+            results["unwrap"] = unwrap_only(DEVICES, crypto.kms_provider(arn), calls)
     results["import_pipeline"] = [local, kms]
     with DynamoDBLocal() as database:
         models.bind(host=database.endpoint, prefix="bench-")
@@ -203,6 +266,7 @@ def main() -> int:
         results["dynamodb_local_ceiling"] = dynamodb_local_ceiling(DEVICES)
         results["batch_confirm"] = batch_confirm([f"L{n:07d}" for n in range(DEVICES)])
         results["key_download"] = key_download()
+        results["export"] = export_end_to_end()
     results["wrap"] = wrap_only(DEVICES)
     _print(results)
     os.makedirs(os.path.join(ROOT, "bench"), exist_ok=True)
@@ -228,6 +292,12 @@ def _print(results: dict) -> None:
     download = results["key_download"]
     print(f"{'key download, 10,000 keys (DynamoDB Local)':<44}{download['keys_per_s']:>9,} keys/s, "
           f"{download['seconds']} s, {download['data keys decrypted']} data keys decrypted")
+    export = results["export"]
+    print(f"{'export job, 10,000 keys (DynamoDB Local)':<44}{export['keys_per_s']:>9,} keys/s, "
+          f"{export['seconds']} s, peak {export['peak_mib']} MiB, {export['data keys decrypted']} data keys decrypted")
+    unwrap = results["unwrap"]
+    print(f"{'unwrapping alone (KMS via moto)':<44}{unwrap['esdk_keys_per_s']:>9,} keys/s, KMS calls "
+          f"{unwrap['kms_calls']}; plain AES-GCM {unwrap['aes_gcm_keys_per_s']:,}/s ({unwrap['ratio']}x)")
     wrap = results["wrap"]
     print(f"{'wrapping alone':<44}{wrap['esdk_messages_per_s']:>9,} ESDK messages/s; plain AES-GCM "
           f"{wrap['aes_gcm_messages_per_s']:,}/s ({wrap['ratio']}x)")

@@ -106,7 +106,7 @@ AUDIT_EVENT = obj({"at": fields.TIMESTAMP, "actor_id": {"type": "string"}, "org_
                    "action": {"type": "string"}, "target": nullable({"type": "string"}), "detail": {}},
                   required=("at", "actor_id", "org_id", "action", "target", "detail"))
 AUDIT_QUERY = {"org_id": fields.ID, "action": {"type": "string", "minLength": 1, "maxLength": 64},
-               "actor_id": fields.ID, "since": {"type": "string", "format": "date-time", "maxLength": 40},
+               "actor_id": fields.ID, "since": fields.INSTANT,
                **PAGING_QUERY}
 
 KEYS_QUERY["format"] = {"type": "string", "enum": ["csv", "json", "jwe"]}

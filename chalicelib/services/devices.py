@@ -85,11 +85,13 @@ def get_device(serial: str) -> DeviceModel:
         raise DeviceNotFound() from None
 
 
-def read_devices(serials: List[str]) -> List[DeviceModel]:
-    """The devices with these serials that exist, in the given order (BatchGet, 100 keys a call, consistent)."""
+def read_devices(serials: List[str], attributes: Optional[List[str]] = None) -> List[DeviceModel]:
+    """The devices with these serials that exist, in the given order (BatchGet, 100 keys a call, consistent;
+    only the named attributes when given)."""
     found: Dict[str, DeviceModel] = {}
     for start in range(0, len(serials), 100):
-        for device in DeviceModel.batch_get(serials[start:start + 100], consistent_read=True):
+        for device in DeviceModel.batch_get(serials[start:start + 100], consistent_read=True,
+                                            attributes_to_get=attributes):
             found[device.serial] = device
     return [found[serial] for serial in serials if serial in found]
 

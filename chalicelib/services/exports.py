@@ -19,7 +19,7 @@ from chalicelib.paging import page
 from chalicelib.permissions import KEYS_DOWNLOAD, Principal
 from chalicelib.security import new_id
 from chalicelib.services import key_files
-from chalicelib.services.keys import READ_CHUNK, audit_download, check_download, download_name
+from chalicelib.services.keys import audit_download, check_download, download_name
 from chalicelib.services.users import get_user
 
 log = logging.getLogger("keyport.exports")
@@ -158,13 +158,8 @@ def _write_and_store(job: ExportModel):
         path = os.path.join(folder, file_name)
         with open(path, "w", encoding="utf-8", newline="") as out:
             writer = key_files.KeyFileWriter(out, "json" if recipient else job.format, user.csv_delimiter)
-            candidates = selection.candidates()
-            while True:
-                chunk = [device for _, device in zip(range(READ_CHUNK), candidates)]
-                if not chunk:
-                    break
-                for device, keys in selection.with_keys(chunk):
-                    writer.add(device.serial, device.product_type, keys)
+            for device, keys in selection.with_keys(selection.candidates()):
+                writer.add(device.serial, device.product_type, keys)
             writer.close()
         if recipient:
             with open(path, "rb") as handle:
