@@ -10,7 +10,7 @@ OUT ?= out
 AWS_DEFAULT_REGION ?= eu-central-1
 export PORT KEYPORT_HOME AWS_DEFAULT_REGION
 
-.PHONY: run test fuzz bench package install browser clean
+.PHONY: run test scale fuzz bench package install browser clean
 
 $(VENV)/.runtime: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ run: install
 ## test: the whole suite (unit, API, DynamoDB Local contract, e2e)
 test: install browser
 	$(PY) -m pytest -q -n auto --maxschedchunk 1
+
+## scale: the export of 100,000 devices on DynamoDB Local (make test runs it with 12,000)
+scale: install
+	KEYPORT_SCALE_DEVICES=100000 $(PY) -m pytest -q -s -p no:xdist tests/contract/test_exports_scale.py
 
 ## fuzz: schemathesis against a fresh local stack as OPERATOR and VIEWER (EXAMPLES per operation)
 EXAMPLES ?= 1000

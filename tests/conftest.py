@@ -137,10 +137,14 @@ def aws_client(service):
 
 
 def pytest_collection_modifyitems(config, items):
-    """The two schemathesis runs take minutes each: start them first, one on each xdist worker (with
-    `--maxschedchunk 1` each worker is handed two tests at a time, so they go at positions 0 and 2), and let
-    every other test fill the time around them."""
-    fuzz = [item for item in items if item.nodeid.startswith("tests/e2e/test_schemathesis.py")]
-    rest = [item for item in items if item not in fuzz]
+    """The two schemathesis runs and the 100,000-device export take minutes each: start them first (with
+    `--maxschedchunk 1` each xdist worker is handed two tests at a time: positions 0-1 and 2-3), and let every
+    other test fill the time around them."""
+    long = [item for item in items if item.nodeid.startswith(("tests/e2e/test_schemathesis.py",
+                                                               "tests/contract/test_exports_scale.py"))]
+    rest = [item for item in items if item not in long]
+    fuzz = [item for item in long if "schemathesis" in item.nodeid]
+    scale = [item for item in long if item not in fuzz]
     if len(fuzz) == 2 and len(rest) >= 2:
-        items[:] = [fuzz[0], rest[0], fuzz[1]] + rest[1:]
+        second = scale or rest[:1]
+        items[:] = [fuzz[0], *second, fuzz[1], *[item for item in rest if item not in second]]

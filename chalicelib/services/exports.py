@@ -7,7 +7,7 @@ import logging
 import os
 import tempfile
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
@@ -118,27 +118,29 @@ def run_export(export_id: str) -> str:
         return "MISSING"
     except UpdateError:
         return ExportModel.get(export_id, consistent_read=True).state
-    stored = False
     try:
-        count, size = _write_and_store(job)
-        stored = True
-        now = _now()
+        principal, count, size, file_name = _write_and_store(job)
+        now, hours = _now(), timedelta(hours=get_settings().export_hours)
         job.update(actions=[ExportModel.state.set(READY), ExportModel.count.set(count),
-                            ExportModel.size_bytes.set(size), ExportModel.finished_at.set(now),
-                            ExportModel.expires_at.set(now + timedelta(hours=get_settings().export_hours)),
-                            ExportModel.due_at.set(now + timedelta(hours=get_settings().export_hours))],
+                            ExportModel.size_bytes.set(size), ExportModel.file_name.set(file_name),
+                            ExportModel.finished_at.set(now), ExportModel.expires_at.set(now + hours),
+                            ExportModel.due_at.set(now + hours)],
                    condition=ExportModel.state == RUNNING)
+        audit_download(principal, "keys_downloaded", job.org_id, {"format": job.format, "filter": job.filters,
+                                                                  "export_id": job.export_id, "count": count})
         return READY
     except DomainError as refusal:
-        _fail(job, refusal.message, stored)
+        _fail(job, refusal.message)
     except Exception as error:  # the message of an unexpected error could hold anything: log its type only
         log.error("export %s failed: %s", export_id, type(error).__name__)
-        _fail(job, "The export could not be written; ask for it again, or tell the operator if it fails again.",
-              stored)
+        _fail(job, "The export could not be written; ask for it again, or tell the operator if it fails again.")
     return FAILED
 
 
-def _write_and_store(job: ExportModel):
+def _write_and_store(job: ExportModel) -> Tuple[Principal, int, int, str]:
+    """Re-authorize the job's owner, write the file whole in a temporary folder, then store it: the last step, so
+    nothing after it can leave a stored file behind a job that is not READY. Answers (principal, devices, bytes,
+    file name)."""
     user = get_user(job.user_id)
     if user is None or user.status != "ACTIVE":
         raise NotAuthenticated("The account that asked for the export is no longer active.")
@@ -146,12 +148,13 @@ def _write_and_store(job: ExportModel):
 
     principal = principal_of(user)
     filters = {name: value for name, value in job.filters.items() if name != "org_id"}
-    org_id = job.filters.get("org_id")
-    detail = {"format": job.format, "filter": job.filters, "export_id": job.export_id}
     try:
-        recipient, selection = check_download(principal, job.format, filters, org_id, job.recipient_jwk)
+        recipient, selection = check_download(principal, job.format, filters, job.filters.get("org_id"),
+                                              job.recipient_jwk)
     except DomainError as refusal:
-        audit_download(principal, "keys_download_refused", job.org_id, {**detail, "reason": refusal.code, "count": 0})
+        audit_download(principal, "keys_download_refused", job.org_id, {
+            "format": job.format, "filter": job.filters, "export_id": job.export_id, "reason": refusal.code,
+            "count": 0})
         raise
     file_name = download_name(job.org_id, job.format)
     with tempfile.TemporaryDirectory(prefix="keyport-export-") as folder:
@@ -168,15 +171,11 @@ def _write_and_store(job: ExportModel):
                 out.write(sealed)
         size = os.path.getsize(path)
         export_storage.store(job.export_id, path, key_files.MEDIA_TYPES[job.format], file_name)
-    job.file_name = file_name
-    job.update(actions=[ExportModel.file_name.set(file_name)])
-    audit_download(principal, "keys_downloaded", job.org_id, {**detail, "count": writer.count})
-    return writer.count, size
+    return principal, writer.count, size, file_name
 
 
-def _fail(job: ExportModel, reason: str, stored: bool) -> None:
-    if stored:
-        export_storage.delete(job.export_id)
+def _fail(job: ExportModel, reason: str) -> None:
+    export_storage.delete(job.export_id)  # whatever part of a file exists (deleting nothing is fine)
     job.update(actions=[ExportModel.state.set(FAILED), ExportModel.reason.set(reason[:500]),
                         ExportModel.finished_at.set(_now())])
 
@@ -187,9 +186,12 @@ def expire_exports(now: Optional[datetime] = None) -> Dict[str, int]:
     counts = {"expired": 0, "failed": 0}
     for job in ExportModel.state_due_index.query(READY, ExportModel.due_at <= now):
         export_storage.delete(job.export_id)
-        job.update(actions=[ExportModel.state.set(EXPIRED), ExportModel.ttl.set(now + timedelta(days=LIST_DAYS))],
-                   condition=ExportModel.state == READY)
-        counts["expired"] += 1
+        try:
+            job.update(actions=[ExportModel.state.set(EXPIRED), ExportModel.ttl.set(now + timedelta(days=LIST_DAYS))],
+                       condition=ExportModel.state == READY)
+            counts["expired"] += 1
+        except UpdateError:  # it changed meanwhile
+            continue
     for state in (QUEUED, RUNNING):
         for job in ExportModel.state_due_index.query(state, ExportModel.due_at <= now):
             try:

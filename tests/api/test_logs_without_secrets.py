@@ -53,6 +53,21 @@ def test_passwords_tokens_and_links_never_reach_the_logs(api, mailbox, login_as,
     api.call("POST", "/devices/LOG-1/claim", {"claim_code": claim}, token=admin)
     assert api.call("GET", "/devices/LOG-1/keys", token=admin).data["keys"][0]["hex"] == key
     assert key in api.call("GET", "/devices/keys?format=csv", token=admin).body.decode()
+    # An export that succeeds and one whose writing breaks after reading the keys (its error is logged).
+    from chalicelib.services import key_files
+    from tests.conftest import run_queued_exports
+
+    api.call("POST", "/exports", {"format": "csv"}, token=admin)
+    run_queued_exports()
+    original_close = key_files.KeyFileWriter.close
+    key_files.KeyFileWriter.close = lambda self: (_ for _ in ()).throw(ValueError(f"cannot close after {key}"))
+    try:
+        api.call("POST", "/exports", {"format": "json"}, token=admin)
+        run_queued_exports()
+    finally:
+        key_files.KeyFileWriter.close = original_close
+    listed = api.call("GET", "/exports", token=admin).data["items"]
+    assert [job["state"] for job in listed] == ["FAILED", "READY"]
     from chalicelib import crypto
     from chalicelib.models import DeviceModel
 

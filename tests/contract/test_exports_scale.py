@@ -1,5 +1,5 @@
-"""An export of 100,000 claimed devices on DynamoDB Local, through the local stack's export path (queue folder,
-worker, file sealed under KEYPORT_HOME): every device exactly once, no other organization's device.
+"""An export of 12,000 (`make scale`: 100,000) claimed devices on DynamoDB Local, through the local stack's export
+path (queue folder, worker, file sealed under KEYPORT_HOME): every device exactly once, no other organization's.
 
 moto is no use at this size: it serializes a 100-item BatchGet in ~1 s (measured), so the same export took
 ~100 devices/s there. The devices table here carries only the index the export reads (owner_status_index):
@@ -22,7 +22,9 @@ from chalicelib.services.exports import request_export, run_export
 from chalicelib.services.sessions import principal_of
 from tests.helpers import make_org, make_user
 
-DEVICES = int(os.environ.get("KEYPORT_SCALE_DEVICES", "100000"))
+# `make test` runs 12,000 (past the 5,000 of a direct download, several index pages, 120 BatchGets: ~40 s);
+# `make scale` runs the 100,000 of issue 9 (~4.5 min here, too long for the 15 minutes `make test` may take).
+DEVICES = int(os.environ.get("KEYPORT_SCALE_DEVICES", "12000"))
 KEY = [{"name": "app", "algorithm": "AES128", "hex": "00112233445566778899aabbccddeeff"}]
 
 
@@ -71,7 +73,7 @@ def store_devices(count, wrapper, now, writers=8):
         thread.join()
 
 
-def test_an_export_of_100000_devices_holds_every_one_exactly_once(ddb, local_exports):
+def test_an_export_of_many_devices_holds_every_one_exactly_once(ddb, local_exports):
     make_org("big")
     make_org("other")
     user = make_user(email="k@big.example", org_id="big", roles=("KEY_MANAGER",))
