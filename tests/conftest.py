@@ -65,6 +65,20 @@ def aws():
         yield
 
 
+@pytest.fixture
+def local_exports(tmp_path, monkeypatch):
+    """Exports through the local stack's backends (queue folder, sealed files) under a temporary KEYPORT_HOME."""
+    import dataclasses
+
+    from chalicelib import export_storage
+    from chalicelib.config import get_settings
+
+    settings = dataclasses.replace(get_settings(), export_queue_url=None, export_bucket=None,
+                                   keyport_home=str(tmp_path))
+    monkeypatch.setattr(export_storage, "get_settings", lambda: settings)
+    return tmp_path
+
+
 def run_queued_exports():
     """What Lambda does with the export queue: every message, one SQS event each, to the app's handler."""
     import json

@@ -5,16 +5,12 @@ moto is no use at this size: it serializes a 100-item BatchGet in ~1 s (measured
 ~100 devices/s there. The devices table here carries only the index the export reads (owner_status_index):
 DynamoDB Local writes ~480 devices/s into the full table with its eight indexes, ~1,200/s into this one, and
 what is under test is the reading, unwrapping and streaming of 100,000 devices, not the writing."""
-import dataclasses
 import os
 import threading
 import time
 from datetime import datetime, timezone
 
-import pytest
-
 from chalicelib import export_storage
-from chalicelib.config import get_settings
 from chalicelib.crypto import KeyWrapper
 from chalicelib.models import DeviceModel
 from chalicelib.services.devices import index_keys
@@ -26,15 +22,6 @@ from tests.helpers import make_org, make_user
 # `make scale` runs the 100,000 of issue 9 (~4.5 min here, too long for the 15 minutes `make test` may take).
 DEVICES = int(os.environ.get("KEYPORT_SCALE_DEVICES", "12000"))
 KEY = [{"name": "app", "algorithm": "AES128", "hex": "00112233445566778899aabbccddeeff"}]
-
-
-@pytest.fixture
-def local_exports(tmp_path, monkeypatch):
-    """Exports through the local backends, under a temporary KEYPORT_HOME."""
-    settings = dataclasses.replace(get_settings(), export_queue_url=None, export_bucket=None,
-                                   keyport_home=str(tmp_path))
-    monkeypatch.setattr(export_storage, "get_settings", lambda: settings)
-    return tmp_path
 
 
 def device(serial, owner, wrapper, now):
