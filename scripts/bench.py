@@ -22,6 +22,8 @@ os.environ.pop("KEYPORT_KMS_KEY_ARN", None)
 
 DEVICES = 10_000
 
+import bench_service  # noqa: E402  (after the environment above)
+
 
 def csv_file(count: int, prefix: str) -> str:
     """`count` devices, one AES-128 key row each (the columns of POST /devices/import)."""
@@ -243,6 +245,7 @@ def main() -> int:
     from tests.kms_calls import count_kms_calls
 
     results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()}}
+    results["cold_import"] = bench_service.cold_import()
     counter, _original = count_raw_key_calls("generate_data_key", "raw key GenerateDataKey")
     local = timed_pipeline(csv_file(DEVICES, "P"), counter)
     local["provider"] = "local wrapping key"
@@ -267,6 +270,9 @@ def main() -> int:
         results["batch_confirm"] = batch_confirm([f"L{n:07d}" for n in range(DEVICES)])
         results["key_download"] = key_download()
         results["export"] = export_end_to_end()
+        results["login"] = bench_service.login_latency()
+        results["invitation_expiry"] = bench_service.invitation_expiry()
+        results["catalog_pages"] = bench_service.catalog_pages(int(os.environ.get("KEYPORT_BENCH_CATALOG", "100000")))
     results["wrap"] = wrap_only(DEVICES)
     _print(results)
     os.makedirs(os.path.join(ROOT, "bench"), exist_ok=True)
@@ -298,6 +304,7 @@ def _print(results: dict) -> None:
     unwrap = results["unwrap"]
     print(f"{'unwrapping alone (KMS via moto)':<44}{unwrap['esdk_keys_per_s']:>9,} keys/s, KMS calls "
           f"{unwrap['kms_calls']}; plain AES-GCM {unwrap['aes_gcm_keys_per_s']:,}/s ({unwrap['ratio']}x)")
+    bench_service.print_service(results)
     wrap = results["wrap"]
     print(f"{'wrapping alone':<44}{wrap['esdk_messages_per_s']:>9,} ESDK messages/s; plain AES-GCM "
           f"{wrap['aes_gcm_messages_per_s']:,}/s ({wrap['ratio']}x)")

@@ -59,6 +59,9 @@ def test_the_export_worker_reads_the_declared_queue_and_may_run_fifteen_minutes(
     assert source["Queue"] == {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:keyport-dev-exports"}
     assert source["BatchSize"] == 1 and worker["DependsOn"] == ["ExportQueue"]
     assert worker["Properties"]["Timeout"] == 900
+    # The hourly jobs write one item at a time: they get minutes, not API Gateway's 29 s.
+    assert resources["ExpireInvitations"]["Properties"]["Timeout"] == 600
+    assert resources["ExpireExports"]["Properties"]["Timeout"] == 600
     assert resources["ExportQueue"]["Properties"]["QueueName"] == {"Fn::Sub": "keyport-${Stage}-exports"}
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["KEYPORT_EXPORT_QUEUE_URL"] == {"Ref": "ExportQueue"}
