@@ -1,6 +1,7 @@
 """Invitations into an organization: prepared, sent and resent by mail, accepted once, revoked or expired."""
 import functools
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Optional, Tuple
 
@@ -20,6 +21,8 @@ from chalicelib.services.throttle import hit
 from chalicelib.services.tokens import TokenInvalid
 from chalicelib.services.user_admin import check_grant
 from chalicelib.services.users import get_user, insert_user, user_view
+
+EXPIRY_WRITERS = 8
 
 OPEN_STATES = ("CREATED", "SENT")
 EXPIRED = "EXPIRED"
@@ -288,22 +291,29 @@ def accept_invitation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
 def expire_invitations(now: Optional[datetime] = None, page_size: int = 100) -> Dict[str, int]:
     """Move CREATED and SENT invitations past expires_at to EXPIRED (index queries, no scan; idempotent).
 
-    Answers how many items were read and how many changed state.
+    Each expiry is a conditional write plus an audit event: EXPIRY_WRITERS of them run at once (10,000 due
+    invitations one at a time took minutes on DynamoDB Local). Answers how many items were read and expired.
     """
     now = now or _now()
     read = expired = 0
-    for state in OPEN_STATES:
-        due = InvitationModel.state_expiry_index.query(state, InvitationModel.expires_at < now, page_size=page_size)
-        for invitation in due:
-            read += 1
-            try:
-                # The index lags the table: only an invitation still in `state` and still due may expire.
-                invitation.update(actions=[InvitationModel.state.set(EXPIRED),
-                                           InvitationModel.state_key.set(_state_key(EXPIRED, invitation))],
-                                  condition=(InvitationModel.state == state) & (InvitationModel.expires_at < now))
-            except UpdateError:
-                continue
-            expired += 1
-            record_event("scheduler", "invitation_expired", invitation.org_id, target=invitation.invitation_id,
-                         detail={"previous_state": state})
+    with ThreadPoolExecutor(EXPIRY_WRITERS, thread_name_prefix="expire") as pool:
+        for state in OPEN_STATES:
+            due = InvitationModel.state_expiry_index.query(state, InvitationModel.expires_at < now,
+                                                           page_size=page_size)
+            for done in pool.map(functools.partial(_expire_one, state=state, now=now), due):
+                read += 1
+                expired += done
     return {"read": read, "expired": expired}
+
+
+def _expire_one(invitation: InvitationModel, state: str, now: datetime) -> bool:
+    try:
+        # The index lags the table: only an invitation still in `state` and still due may expire.
+        invitation.update(actions=[InvitationModel.state.set(EXPIRED),
+                                   InvitationModel.state_key.set(_state_key(EXPIRED, invitation))],
+                          condition=(InvitationModel.state == state) & (InvitationModel.expires_at < now))
+    except UpdateError:
+        return False
+    record_event("scheduler", "invitation_expired", invitation.org_id, target=invitation.invitation_id,
+                 detail={"previous_state": state})
+    return True
