@@ -110,7 +110,7 @@ AUDIT_QUERY = {"org_id": fields.ID, "action": {"type": "string", "minLength": 1,
                **PAGING_QUERY}
 
 KEYS_QUERY["format"] = {"type": "string", "enum": ["csv", "json", "jwe"]}
-KEYS_QUERY["recipient_jwk"] = {"type": "string", "minLength": 2, "maxLength": 8000,
+KEYS_QUERY["recipient_jwk"] = {"type": "string", "minLength": 2, "maxLength": 4000,
                                "description": "format jwe: the recipient's public JWK as JSON (else the profile's)"}
 EXPORT_REQUEST = obj({
     "format": {"type": "string", "enum": ["csv", "json", "jwe"]},

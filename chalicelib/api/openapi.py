@@ -8,7 +8,8 @@ from chalicelib.api.http import MAX_PATH_PARAM, RouteSpec
 _DESCRIPTIONS = {
     200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 400: "Malformed request",
     401: "Not authenticated", 403: "Not allowed", 404: "Not found or not yours", 409: "Conflict",
-    410: "Expired or used", 413: "Body too large", 415: "Unsupported media type", 422: "Invalid fields",
+    410: "Expired or used", 413: "Body too large", 414: "URI too long", 415: "Unsupported media type",
+    422: "Invalid fields",
     429: "Locked or rate limited", 500: "Internal error", 502: "A mail could not be sent",
 }
 
@@ -67,6 +68,8 @@ def _responses(spec: RouteSpec) -> Dict[str, Any]:
     error_statuses = set(spec.errors) | {413, 500}
     if re.search(r"{\w+}", spec.path):
         error_statuses |= {404}  # an id or token that names nothing
+    if re.search(r"{\w+}", spec.path) or spec.query:
+        error_statuses |= {414}  # the server's (API Gateway's, chalice local's) own limit on the URL's length
     if spec.body is not None or spec.form is not None:
         error_statuses |= {400, 415, 422}
     if spec.query:
@@ -78,10 +81,9 @@ def _responses(spec: RouteSpec) -> Dict[str, Any]:
         responses["302"] = {"description": "Found: the file at a short-lived link",
                             "headers": {"Location": {"schema": {"type": "string"}}}}
     for status in sorted(error_statuses):
-        responses[str(status)] = {
-            "description": _DESCRIPTIONS[status],
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
+        responses[str(status)] = {"description": _DESCRIPTIONS[status]}
+        if status != 414:  # the server's own page, not keyport's error shape
+            responses[str(status)]["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     return responses
 
 
