@@ -111,8 +111,15 @@ def batch_confirm(serials: list) -> dict:
         confirmed = confirm_batch(operator, batch["id"])
         seconds = time.perf_counter() - started
     assert confirmed["count"] == len(serials) and confirmed["state"] == "CONFIRMED"
+    # Not repeatable (the serials are taken now), so no second run under tracemalloc: the process's peak instead.
     return {"serials": len(serials), "create_seconds": round(created, 2), "confirm_seconds": round(seconds, 2),
-            "transactions": calls["TransactWriteItems"]}
+            "transactions": calls["TransactWriteItems"], "process_max_rss_mib": _max_rss_mib()}
+
+
+def _max_rss_mib() -> float:
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def key_download() -> dict:
@@ -129,7 +136,14 @@ def key_download() -> dict:
     seconds = time.perf_counter() - started
     restore_raw_key_call("decrypt_data_key", original)
     assert file["body"].count("\n") == DEVICES + 1
-    return {"keys": DEVICES, "seconds": round(seconds, 2), "keys_per_s": round(DEVICES / seconds), **unwraps}
+    import tracemalloc
+
+    tracemalloc.start()
+    keys.download_keys(operator, "csv", {}, org_id="target")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {"keys": DEVICES, "seconds": round(seconds, 2), "keys_per_s": round(DEVICES / seconds),
+            "peak_mib": round(peak / 2**20, 1), **unwraps}
 
 
 def export_end_to_end() -> dict:
@@ -294,10 +308,12 @@ def _print(results: dict) -> None:
     print(f"  {'DynamoDB Local alone (batch writes)':<42}{ceiling['items_per_s']:>9,}  items/s: the ceiling here")
     batch = results["batch_confirm"]
     print(f"{'batch of 10,000 serials (DynamoDB Local)':<44}create {batch['create_seconds']} s, confirm "
-          f"{batch['confirm_seconds']} s in {batch['transactions']} transactions")
+          f"{batch['confirm_seconds']} s in {batch['transactions']} transactions (process max RSS "
+          f"{batch['process_max_rss_mib']} MiB)")
     download = results["key_download"]
     print(f"{'key download, 10,000 keys (DynamoDB Local)':<44}{download['keys_per_s']:>9,} keys/s, "
-          f"{download['seconds']} s, {download['data keys decrypted']} data keys decrypted")
+          f"{download['seconds']} s, peak {download['peak_mib']} MiB, {download['data keys decrypted']} data keys "
+          "decrypted")
     export = results["export"]
     print(f"{'export job, 10,000 keys (DynamoDB Local)':<44}{export['keys_per_s']:>9,} keys/s, "
           f"{export['seconds']} s, peak {export['peak_mib']} MiB, {export['data keys decrypted']} data keys decrypted")
