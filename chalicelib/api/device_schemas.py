@@ -3,6 +3,7 @@ from chalicelib import fields
 from chalicelib.api.schemas import PAGING_QUERY, RECIPIENT_JWK, nullable, obj, paged
 from chalicelib.services.device_rows import MAX_LABEL_LENGTH, MAX_LABELS
 from chalicelib.services.devices import CLAIM_STATUSES, VIEWS
+from chalicelib.services.key_files import FORMATS
 
 LABEL = {"type": "string", "minLength": 1, "maxLength": MAX_LABEL_LENGTH}
 
@@ -100,7 +101,8 @@ KEY = obj({"name": {"type": "string"}, "algorithm": {"type": "string", "enum": [
 DEVICE_KEYS = obj({"serial": {"type": "string"}, "product_type": {"type": "string"},
                    "keys": {"type": "array", "items": KEY}}, required=("serial", "product_type", "keys"))
 KEYS_FILE = obj({"devices": {"type": "array", "items": DEVICE_KEYS}}, required=("devices",))
-KEYS_QUERY = {name: schema for name, schema in DEVICE_QUERY.items() if name not in ("view", "cursor", "limit")}
+CATALOG_FILTERS = {name: schema for name, schema in DEVICE_QUERY.items() if name not in ("view", "cursor", "limit")}
+FILE_FORMAT = {"type": "string", "enum": list(FORMATS)}
 
 AUDIT_EVENT = obj({"at": fields.TIMESTAMP, "actor_id": {"type": "string"}, "org_id": {"type": "string"},
                    "action": {"type": "string"}, "target": nullable({"type": "string"}), "detail": {}},
@@ -109,18 +111,14 @@ AUDIT_QUERY = {"org_id": fields.ID, "action": {"type": "string", "minLength": 1,
                "actor_id": fields.ID, "since": fields.INSTANT,
                **PAGING_QUERY}
 
-KEYS_QUERY["format"] = {"type": "string", "enum": ["csv", "json", "jwe"]}
-KEYS_QUERY["recipient_jwk"] = {"type": "string", "minLength": 2, "maxLength": 4000,
-                               "description": "format jwe: the recipient's public JWK as JSON (else the profile's)"}
-EXPORT_REQUEST = obj({
-    "format": {"type": "string", "enum": ["csv", "json", "jwe"]},
-    "recipient_jwk": RECIPIENT_JWK,
-    **{name: schema for name, schema in DEVICE_QUERY.items() if name not in ("view", "cursor", "limit")},
-}, required=("format",))
+KEYS_QUERY = {**CATALOG_FILTERS, "format": FILE_FORMAT,
+              "recipient_jwk": {"type": "string", "minLength": 2, "maxLength": 4000,
+                                "description": "format jwe: the recipient's public JWK as JSON (else the profile's)"}}
+EXPORT_REQUEST = obj({"format": FILE_FORMAT, "recipient_jwk": RECIPIENT_JWK, **CATALOG_FILTERS}, required=("format",))
 EXPORT = obj({
     "id": {"type": "string"},
     "state": {"type": "string", "enum": ["QUEUED", "RUNNING", "READY", "FAILED", "EXPIRED"]},
-    "format": {"type": "string", "enum": ["csv", "json", "jwe"]},
+    "format": FILE_FORMAT,
     "count": nullable({"type": "integer"}),
     "filters": {"type": "object"},
     "org_id": {"type": "string"},

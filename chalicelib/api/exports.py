@@ -2,13 +2,13 @@
 from chalice import Blueprint
 
 from chalicelib.api import device_schemas as schemas
+from chalicelib.api.devices import FILTERS
 from chalicelib.api.http import endpoint, file_response, redirect_response
 from chalicelib.api.schemas import PAGING_QUERY, paged
 from chalicelib.paging import parse_limit
 from chalicelib.services import exports
 
 bp = Blueprint(__name__)
-FILTERS = ("serial", "product_type", "claim_status", "label", "batch_id")
 
 
 @endpoint(bp, "/exports", "POST", summary="Queue a key export of every CLAIMED device in scope that matches "

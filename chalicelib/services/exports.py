@@ -19,7 +19,8 @@ from chalicelib.paging import page
 from chalicelib.permissions import KEYS_DOWNLOAD, Principal
 from chalicelib.security import new_id
 from chalicelib.services import key_files
-from chalicelib.services.keys import audit_download, check_download, download_name
+from chalicelib.services.keys import (audit_download, check_download, download_detail, download_name,
+                                     refusals_audited)
 from chalicelib.services.users import get_user
 
 log = logging.getLogger("keyport.exports")
@@ -54,12 +55,9 @@ def export_view(job: ExportModel) -> Dict[str, Any]:
 def request_export(principal: Principal, file_format: str, filters: Dict[str, str], org_id: Optional[str] = None,
                    recipient_jwk: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """Queue an export of every CLAIMED device in scope that matches: checked now, and again when it runs."""
-    detail = {"format": file_format, "filter": {**filters, **({"org_id": org_id} if org_id else {})}}
-    try:
+    detail = download_detail(file_format, filters, org_id)
+    with refusals_audited(principal, org_id, detail):
         recipient, _selection = check_download(principal, file_format, filters, org_id, recipient_jwk)
-    except DomainError as refusal:
-        audit_download(principal, "keys_download_refused", org_id, {**detail, "reason": refusal.code, "count": 0})
-        raise
     now = _now()
     export_id = new_id("exp")
     job = ExportModel(export_id, user_id=principal.user_id, org_id=org_id or principal.org_id, format=file_format,
@@ -90,7 +88,7 @@ def export_file(principal: Principal, export_id: str) -> Dict[str, Any]:
     if not principal.may(KEYS_DOWNLOAD):  # the right may have been taken away since the job ran
         raise Forbidden("Your roles do not allow key downloads.")
     state = export_view(job)["state"]
-    if state == EXPIRED or job.state == EXPIRED:
+    if state == EXPIRED:
         raise ExportExpired()
     if state == FAILED:
         raise ExportNotReady(f"The export failed: {job.reason}", details={"state": FAILED})
@@ -126,8 +124,7 @@ def run_export(export_id: str) -> str:
                             ExportModel.finished_at.set(now), ExportModel.expires_at.set(now + hours),
                             ExportModel.due_at.set(now + hours)],
                    condition=ExportModel.state == RUNNING)
-        audit_download(principal, "keys_downloaded", job.org_id, {"format": job.format, "filter": job.filters,
-                                                                  "export_id": job.export_id, "count": count})
+        audit_download(principal, "keys_downloaded", job.org_id, {**_job_detail(job), "count": count})
         return READY
     except DomainError as refusal:
         _fail(job, refusal.message)
@@ -148,14 +145,9 @@ def _write_and_store(job: ExportModel) -> Tuple[Principal, int, int, str]:
 
     principal = principal_of(user)
     filters = {name: value for name, value in job.filters.items() if name != "org_id"}
-    try:
+    with refusals_audited(principal, job.org_id, _job_detail(job)):
         recipient, selection = check_download(principal, job.format, filters, job.filters.get("org_id"),
                                               job.recipient_jwk)
-    except DomainError as refusal:
-        audit_download(principal, "keys_download_refused", job.org_id, {
-            "format": job.format, "filter": job.filters, "export_id": job.export_id, "reason": refusal.code,
-            "count": 0})
-        raise
     file_name = download_name(job.org_id, job.format)
     with tempfile.TemporaryDirectory(prefix="keyport-export-") as folder:
         path = os.path.join(folder, file_name)
@@ -172,6 +164,10 @@ def _write_and_store(job: ExportModel) -> Tuple[Principal, int, int, str]:
         size = os.path.getsize(path)
         export_storage.store(job.export_id, path, key_files.MEDIA_TYPES[job.format], file_name)
     return principal, writer.count, size, file_name
+
+
+def _job_detail(job: ExportModel) -> Dict[str, Any]:
+    return {"format": job.format, "filter": job.filters, "export_id": job.export_id}
 
 
 def _fail(job: ExportModel, reason: str) -> None:

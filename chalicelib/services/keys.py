@@ -2,6 +2,7 @@
 
 Plaintext keys exist only in the answer being built: never logged, cached or put into an error.
 """
+import contextlib
 import functools
 import itertools
 from collections import deque
@@ -37,7 +38,7 @@ class TooManyDevices(DomainError):
 
 def device_keys(principal: Principal, serial: str) -> Dict[str, Any]:
     """The keys of one CLAIMED device the actor's organization owns (ORG_ADMIN, KEY_MANAGER, OPERATOR)."""
-    try:
+    with refusals_audited(principal, None, {"format": "json", "serial": serial[:64]}):
         device = get_device(serial)
         if not owner_side(principal, device):
             raise DeviceNotFound()
@@ -45,10 +46,6 @@ def device_keys(principal: Principal, serial: str) -> Dict[str, Any]:
             raise Forbidden("Your roles do not allow key downloads.")
         if device.claim_status != "CLAIMED":
             raise DeviceUnclaimed()
-    except DomainError as refusal:
-        audit_download(principal, "keys_download_refused", None, {"format": "json", "serial": serial[:64],
-                                                                  "reason": refusal.code, "count": 0})
-        raise
     keys = crypto.unwrap(device.serial, device.import_id, device.wrapped_keys)
     audit_download(principal, "keys_downloaded", device.owner_org_id,
                    {"format": "json", "serial": serial, "count": 1})
@@ -58,22 +55,21 @@ def device_keys(principal: Principal, serial: str) -> Dict[str, Any]:
 def download_keys(principal: Principal, file_format: str, filters: Dict[str, str], org_id: Optional[str] = None,
                   recipient_jwk: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """Every CLAIMED device in scope matching the catalog filters, as a file: {filename, media_type, body}."""
-    detail = {"format": file_format, "filter": {**filters, **({"org_id": org_id} if org_id else {})}}
-    try:
+    detail = download_detail(file_format, filters, org_id)
+    with refusals_audited(principal, org_id, detail):
         recipient, selection = check_download(principal, file_format, filters, org_id, recipient_jwk)
         found = list(itertools.islice(selection.candidates(), MAX_DOWNLOAD_DEVICES + 1))
         if len(found) > MAX_DOWNLOAD_DEVICES:
             raise TooManyDevices(f"A download holds at most {MAX_DOWNLOAD_DEVICES:,} devices; ask for the file on "
                                  "the download list instead (POST /exports), or narrow the filters.")
-    except DomainError as refusal:
-        audit_download(principal, "keys_download_refused", org_id, {**detail, "reason": refusal.code, "count": 0})
-        raise
     rows = list(selection.with_keys(found))
     owner = org_id or principal.org_id
     audit_download(principal, "keys_downloaded", owner, {**detail, "count": len(rows)})
-    user = get_user(principal.user_id)
-    body = key_files.render_keys(rows, "json" if file_format == "jwe" else file_format,
-                                 user.csv_delimiter if user else ";")
+    if file_format == "csv":
+        user = get_user(principal.user_id)
+        body = key_files.render_keys(rows, "csv", user.csv_delimiter if user else ";")
+    else:
+        body = key_files.render_keys(rows, "json")
     if recipient:
         body = key_files.seal(body.encode(), recipient, "application/json")
     return {"filename": download_name(owner, file_format), "media_type": key_files.MEDIA_TYPES[file_format],
@@ -91,6 +87,21 @@ def check_download(principal: Principal, file_format: str, filters: Dict[str, st
         user = get_user(principal.user_id)
         recipient = key_files.choose_recipient(recipient_jwk, user.recipient_jwk if user else None)
     return recipient, Selection(principal, org_ids, filters)
+
+
+def download_detail(file_format: str, filters: Dict[str, str], org_id: Optional[str]) -> Dict[str, Any]:
+    """What the audit events of a bulk download say of it: format and filter (org_id included when named)."""
+    return {"format": file_format, "filter": {**filters, **({"org_id": org_id} if org_id else {})}}
+
+
+@contextlib.contextmanager
+def refusals_audited(principal: Principal, org_id: Optional[str], detail: Dict[str, Any]) -> Iterator[None]:
+    """A domain error raised inside is audited as keys_download_refused (with its code) and raised on."""
+    try:
+        yield
+    except DomainError as refusal:
+        audit_download(principal, "keys_download_refused", org_id, {**detail, "reason": refusal.code, "count": 0})
+        raise
 
 
 def download_name(org_id: str, file_format: str) -> str:
@@ -139,7 +150,8 @@ class Selection:
                 yield device, crypto.unwrap(device.serial, device.import_id, device.wrapped_keys)
 
 
-def _chunks(items: Iterable[DeviceModel]) -> Iterator[List[DeviceModel]]:
+def _chunks(items: Iterable[Any]) -> Iterator[List[Any]]:
+    """Lists of READ_CHUNK items (one BatchGet's worth), read lazily."""
     iterator = iter(items)
     while True:
         chunk = list(itertools.islice(iterator, READ_CHUNK))
@@ -154,11 +166,9 @@ def _matching(org_ids: List[str], name: Optional[str], filters: Dict[str, str]) 
     condition = DeviceModel.serial.startswith(prefix) if prefix else None
     if name == "label":
         entries = DeviceLabelModel.query(filters["label"], DeviceLabelModel.serial.startswith(prefix) if prefix else None)
-        while True:
-            serials = [entry.serial for entry in itertools.islice(entries, READ_CHUNK)]
-            if not serials:
-                return
-            yield from read_devices(serials, SCOPE_ATTRIBUTES)
+        for chunk in _chunks(entries):
+            yield from read_devices([entry.serial for entry in chunk], SCOPE_ATTRIBUTES)
+        return
     if name == "batch_id":
         queries = [functools.partial(DeviceModel.batch_index.query, filters["batch_id"], condition,
                                      attributes_to_get=SCOPE_ATTRIBUTES)]
