@@ -1,7 +1,9 @@
 """`make package`: a SAM template and a zip for AWS, built offline, carrying templates/."""
+import fcntl
 import json
 import os
 import subprocess
+import tempfile
 import zipfile
 
 import pytest
@@ -14,8 +16,12 @@ from chalicelib.local import PROJECT_DIR
 def package(tmp_path_factory):
     out = tmp_path_factory.mktemp("package") / "out"
     env = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "KEYPORT_"))}
-    result = subprocess.run(["make", "--no-print-directory", "package", f"OUT={out}"], cwd=PROJECT_DIR, env=env,
-                            capture_output=True, text=True, timeout=600)
+    # xdist may hand this module's tests to both workers: each builds its package, and `make package` rewrites
+    # vendor/templates in the tree, so the two builds take turns.
+    with open(os.path.join(tempfile.gettempdir(), "keyport-make-package.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = subprocess.run(["make", "--no-print-directory", "package", f"OUT={out}"], cwd=PROJECT_DIR,
+                                env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     template = json.loads((out / "sam.json").read_text())
     with zipfile.ZipFile(out / "deployment.zip") as archive:
