@@ -1,4 +1,4 @@
-"""Rewrite the DynamoDB tables of infra/resources.json from chalicelib/models.py (run after changing a model;
+"""Rewrite the DynamoDB tables of infra/resources.json from chalicelib/models/__init__.py (run after changing a model;
 tests/unit/test_infra.py fails until you do). Other resources in the file are kept as they are."""
 import json
 import os

@@ -34,7 +34,7 @@ def test_the_zip_carries_every_template_file_next_to_app_py(package):
     templates = {os.path.relpath(os.path.join(folder, name), PROJECT_DIR)
                  for folder, _, files in os.walk(os.path.join(PROJECT_DIR, "templates")) for name in files}
     assert templates and templates <= names
-    assert "app.py" in names and "chalicelib/models.py" in names
+    assert "app.py" in names and "chalicelib/models/__init__.py" in names
 
 
 def test_the_zip_leaves_out_tests_and_test_libraries(package):

@@ -1,0 +1,98 @@
+"""pynamodb models: the only code that knows table and index names (one module per area, all exported here)."""
+from typing import List, Type
+
+from pynamodb.connection import Connection
+from pynamodb.models import Model
+
+from chalicelib.models.accounts import (
+    LoginAttemptModel,
+    OneTimeTokenModel,
+    RateLimitModel,
+    SessionModel,
+    UserEmailModel,
+    UserModel,
+)
+from chalicelib.models.audit import AuditEventModel
+from chalicelib.models.batches import BatchModel, BatchReferenceModel, BatchSerialModel
+from chalicelib.models.devices import DEVICE_VIEW_ATTRIBUTES, DeviceLabelModel, DeviceModel
+from chalicelib.models.exports import ExportModel
+from chalicelib.models.installations import InstallationModel
+from chalicelib.models.invitations import InvitationModel
+from chalicelib.models.registrations import RegistrationEmailModel, RegistrationModel
+from chalicelib.models.templates import MailTemplateModel, TemplateSlotModel
+from chalicelib.models.tenants import OrganizationModel, PartnerModel, SiteModel
+
+__all__ = [
+    "ALL_MODELS", "DEVICE_VIEW_ATTRIBUTES", "AuditEventModel", "BatchModel", "BatchReferenceModel",
+    "BatchSerialModel", "DeviceLabelModel", "DeviceModel", "ExportModel", "InstallationModel", "InvitationModel",
+    "LoginAttemptModel", "MailTemplateModel", "OneTimeTokenModel", "OrganizationModel", "PartnerModel",
+    "RateLimitModel", "RegistrationEmailModel", "RegistrationModel", "SessionModel", "SiteModel",
+    "TemplateSlotModel", "UserEmailModel", "UserModel", "bind", "connection", "create_tables", "reset_connections",
+]
+
+ALL_MODELS: List[Type[Model]] = [
+    OrganizationModel,
+    PartnerModel,
+    SiteModel,
+    OneTimeTokenModel,
+    UserModel,
+    UserEmailModel,
+    SessionModel,
+    LoginAttemptModel,
+    AuditEventModel,
+    InvitationModel,
+    MailTemplateModel,
+    TemplateSlotModel,
+    RateLimitModel,
+    DeviceModel,
+    DeviceLabelModel,
+    BatchModel,
+    BatchReferenceModel,
+    BatchSerialModel,
+    ExportModel,
+    RegistrationModel,
+    RegistrationEmailModel,
+    InstallationModel,
+]
+
+_KEEP = object()
+
+
+def bind(host=_KEEP, region=_KEEP, prefix=_KEEP) -> None:
+    """Point every model at another endpoint or table prefix (DynamoDB Local, isolated test tables)."""
+    for model in ALL_MODELS:
+        if prefix is not _KEEP:
+            model.Meta.table_name = prefix + model.Meta.base_name
+        if host is not _KEEP:
+            model.Meta.host = host
+        if region is not _KEEP:
+            model.Meta.region = region
+    reset_connections()
+
+def reset_connections() -> None:
+    """Forget cached clients so the next call builds them afresh (per test, after bind)."""
+    global _transaction_connection
+    _transaction_connection = None
+    for model in ALL_MODELS:
+        model._connection = None
+
+def create_tables() -> List[str]:
+    """Create every missing table (with its indexes and TTL); answer the names created."""
+    created = []
+    for model in ALL_MODELS:
+        if not model.exists():
+            model.create_table(wait=True)
+            created.append(model.Meta.table_name)
+    return created
+
+
+_transaction_connection = None
+
+
+def connection() -> Connection:
+    """The cached low-level connection for transactions spanning several tables."""
+    global _transaction_connection
+    if _transaction_connection is None:
+        _transaction_connection = Connection(region=OrganizationModel.Meta.region,
+                                             host=OrganizationModel.Meta.host)
+    return _transaction_connection

@@ -1,0 +1,68 @@
+"""Organizations, partner links and sites."""
+from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.models.meta import table_meta
+
+
+class OrgParentIndex(GlobalSecondaryIndex):
+    """Children of an organization."""
+
+    Meta = table_meta("", "parent_index")
+    parent_id = UnicodeAttribute(hash_key=True)
+
+class OrgTreeIndex(GlobalSecondaryIndex):
+    """Every organization by its path: a subtree is one begins_with query."""
+
+    Meta = table_meta("", "tree_index")
+    tree = UnicodeAttribute(hash_key=True)
+    path = UnicodeAttribute(range_key=True)
+
+class OrganizationModel(Model):
+    """An organization: a node of the tenant tree."""
+
+    Meta = table_meta("organizations")
+    org_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    name_lower = UnicodeAttribute(null=True)  # for case-insensitive name filters
+    reference = UnicodeAttribute(null=True)
+    parent_id = UnicodeAttribute(null=True)
+    # "/root/<id>/.../<own id>/": the ancestors, so scope checks need one read and subtrees one query.
+    path = UnicodeAttribute(null=True)
+    tree = UnicodeAttribute(default="orgs")
+    can_create_orgs = BooleanAttribute(default=False)
+    prefix = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+    parent_index = OrgParentIndex()
+    tree_index = OrgTreeIndex()
+
+class PartnerModel(Model):
+    """A partner link from one organization to another (written in both directions)."""
+
+    Meta = table_meta("org_partners")
+    org_id = UnicodeAttribute(hash_key=True)
+    partner_org_id = UnicodeAttribute(range_key=True)
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+
+class SiteOrgIndex(GlobalSecondaryIndex):
+    """Sites of an organization."""
+
+    Meta = table_meta("", "org_index")
+    org_id = UnicodeAttribute(hash_key=True)
+    site_id = UnicodeAttribute(range_key=True)
+
+class SiteModel(Model):
+    """A location of a customer organization."""
+
+    Meta = table_meta("sites")
+    site_id = UnicodeAttribute(hash_key=True)
+    org_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    address = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+    org_index = SiteOrgIndex()
