@@ -21,6 +21,7 @@ TIMESTAMP = {"type": "string", "format": "date-time"}  # answers only
 INSTANT = {"type": "string", "maxLength": 40, "description": "ISO 8601 time such as 2026-11-01T00:00:00Z",
            "pattern": r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$"}
 ID = {"type": "string", "minLength": 1, "maxLength": 100}
+PHONE_PATTERN = r"^\+[1-9][0-9]{7,14}$"
 
 
 def normalize_email(email: str) -> str:

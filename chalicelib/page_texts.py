@@ -1,6 +1,8 @@
 """The words of the HTML pages that e-mailed links open, in the seven languages of keyport."""
 from typing import Dict, List
 
+from chalicelib.activation_texts import ACTIVATION_TEXTS
+
 TEXTS: Dict[str, Dict[str, str]] = {
     "en": {
         "title": "Invitation to {org}", "invited": "You are invited to join {org} on keyport as {roles}.",
@@ -194,6 +196,8 @@ _TOO_MANY = {
 }
 for _language, _words in _TOO_MANY.items():
     TEXTS[_language]["too_many"] = _words
+for _language, _words in ACTIVATION_TEXTS.items():
+    TEXTS[_language].update(_words)
 
 # The password policy's rules (security.password_problems) in every language.
 RULES: Dict[str, Dict[str, str]] = {

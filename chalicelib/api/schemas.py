@@ -71,6 +71,7 @@ SESSION = obj({
 
 PROFILE_PATCH = obj({
     "name": fields.NAME,
+    "phone": nullable({"type": "string", "pattern": fields.PHONE_PATTERN, "maxLength": 16}),
     "language": fields.LANGUAGE,
     "csv_delimiter": {"type": "string", "enum": list(fields.CSV_DELIMITERS)},
     "csv_thousands_separator": {"type": "string", "enum": list(fields.CSV_THOUSANDS_SEPARATORS)},
@@ -143,7 +144,7 @@ RENDERED = obj({"subject": {"type": "string"}, "html": {"type": "string"}, "text
 
 MESSAGE = obj({"message_id": {"type": "string"}}, required=("message_id",))
 
-PHONE = {"type": "string", "pattern": r"^\+[1-9][0-9]{7,14}$", "maxLength": 16,
+PHONE = {"type": "string", "pattern": fields.PHONE_PATTERN, "maxLength": 16,
          "description": "E.164, e.g. +4915123456789"}
 REFERENCE = {"type": "string", "minLength": 1, "maxLength": 100}
 PREFIX = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,20}$", "maxLength": 20}

@@ -22,6 +22,14 @@ class InstallationCustomerIndex(GlobalSecondaryIndex):
     created_key = UnicodeAttribute(range_key=True)
 
 
+class InstallationStateIndex(GlobalSecondaryIndex):
+    """Installations by state, oldest first: the operator's list."""
+
+    Meta = table_meta("", "state_index")
+    state = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
 class InstallationModel(Model):
     """A device installed for a customer (PENDING until the customer activates it, ACTIVE, CANCELLED)."""
 
@@ -45,3 +53,4 @@ class InstallationModel(Model):
     cancelled_by = UnicodeAttribute(null=True)
     installer_index = InstallationInstallerIndex()
     customer_index = InstallationCustomerIndex()
+    state_index = InstallationStateIndex()

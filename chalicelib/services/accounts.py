@@ -21,7 +21,7 @@ from chalicelib.services import sessions
 from chalicelib.services.audit import record_event
 from chalicelib.services.users import find_user_by_email, get_user, user_view
 
-PROFILE_FIELDS = ("name", "language", "csv_delimiter", "csv_thousands_separator", "recipient_jwk")
+PROFILE_FIELDS = ("name", "phone", "language", "csv_delimiter", "csv_thousands_separator", "recipient_jwk")
 
 
 def _attempts_key(email: str) -> str:
@@ -122,6 +122,8 @@ def update_me(principal: Principal, changes: Dict[str, Any]) -> Dict[str, Any]:
         changes = {**changes, "recipient_jwk": recipient_key(changes["recipient_jwk"])}
     actions = [getattr(UserModel, name).set(value) if value is not None else getattr(UserModel, name).remove()
                for name, value in changes.items() if name in PROFILE_FIELDS]
+    if changes.get("name"):  # the user list filters on it
+        actions.append(UserModel.name_lower.set(changes["name"].lower()))
     if actions:
         user.update(actions=actions, condition=UserModel.user_id.exists())
         record_event(principal.user_id, "profile_changed", principal.org_id, target=principal.user_id,

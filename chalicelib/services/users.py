@@ -18,7 +18,7 @@ def insert_user(*, email: str, name: str, org_id: str, password: str, roles: Ite
                 must_change_password: bool, permissions: Iterable[str] = (), site_ids: Iterable[str] = (),
                 language: str = "en", phone: Optional[str] = None, created_by: Optional[str] = None,
                 login_needs_reference: bool = False, csv_delimiter: str = ";",
-                csv_thousands_separator: str = "", also=None) -> UserModel:
+                csv_thousands_separator: str = "", user_id: Optional[str] = None, also=None) -> UserModel:
     """Store a new user and claim its e-mail in one transaction; EmailTaken if the e-mail is in use.
 
     `also(transaction)` may add updates to the same transaction (e.g. spending an invitation); when one of
@@ -26,7 +26,7 @@ def insert_user(*, email: str, name: str, org_id: str, password: str, roles: Ite
     """
     now = datetime.now(timezone.utc)
     user = UserModel(
-        new_id("usr"),
+        user_id or new_id("usr"),
         email=normalize_email(email),
         name=name,
         name_lower=name.lower(),

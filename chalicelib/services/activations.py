@@ -1,0 +1,101 @@
+"""The customer's side of an installation: the mailed activation link shows it; confirming it claims the device."""
+import re
+from datetime import datetime, timezone
+from typing import Any, Dict, Tuple
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import models
+from chalicelib.errors import ValidationFailed
+from chalicelib.fields import PHONE_PATTERN
+from chalicelib.models import DeviceModel, InstallationModel, OneTimeTokenModel, UserModel
+from chalicelib.security import check_password_policy, hash_password
+from chalicelib.services.audit import record_event
+from chalicelib.services.claims import ownership_actions
+from chalicelib.services.devices import get_device
+from chalicelib.services.installations import installation_view
+from chalicelib.services.orgs import get_org
+from chalicelib.services.tokens import TokenInvalid, live_token, spend_in
+from chalicelib.services.users import get_user, user_view
+
+CORRECTABLE = ("name", "phone", "address")
+
+
+def _pending(token: str) -> Tuple[OneTimeTokenModel, InstallationModel, UserModel]:
+    """The live token, its PENDING installation and the customer; TokenInvalid for every other case alike."""
+    item = live_token("activation", token)
+    try:
+        installation = InstallationModel.get(item.target_id or "-", consistent_read=True)
+    except DoesNotExist:
+        raise TokenInvalid() from None
+    user = get_user(item.user_id)
+    if installation.state != "PENDING" or user is None or user.status != "ACTIVE":
+        raise TokenInvalid()
+    return item, installation, user
+
+
+def view_activation(token: str) -> Dict[str, Any]:
+    """What the customer sees behind the link: the device, the installer, and the data the installer entered."""
+    item, installation, user = _pending(token)
+    installer = get_org(installation.installer_org_id)
+    return {"installation_id": installation.installation_id, "serial": installation.serial,
+            "product_type": installation.product_type, "installer_name": installer.name if installer else None,
+            "web_address": installation.web_address, "customer": dict(installation.customer),
+            "password_required": bool(user.must_change_password), "language": user.language,
+            "expires_at": item.expires_at.isoformat()}
+
+
+def activate_installation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
+    """Confirm or correct the customer data (and set a password while it is temporary): the installation turns
+    ACTIVE, the device is CLAIMED by the customer's organization and the link is spent, in one transaction."""
+    item, installation, user = _pending(token)
+    email = fields.get("email")
+    if email and email.strip().lower() != user.email:
+        raise ValidationFailed("email: the address cannot change here; log in and change it in your profile.",
+                               details=[{"field": "email", "problem": "differs from the account's address"}])
+    password = fields.get("password")
+    if user.must_change_password and not password:
+        raise ValidationFailed("password: choose a password for your new account.",
+                               details=[{"field": "password", "problem": "is required"}])
+    if password and not user.must_change_password:
+        raise ValidationFailed("password: your account has a password already; change it in your profile.",
+                               details=[{"field": "password", "problem": "is not expected"}])
+    if password:
+        check_password_policy(password)
+    if fields.get("phone") and not re.match(PHONE_PATTERN, fields["phone"].strip()):
+        raise ValidationFailed("phone: give the number in international form, e.g. +4915123456789.",
+                               details=[{"field": "phone", "problem": "is not an E.164 number"}])
+    customer = {**installation.customer, **{key: fields[key].strip() for key in CORRECTABLE if fields.get(key)}}
+    corrected = sorted(key for key in CORRECTABLE if customer.get(key) != installation.customer.get(key))
+    now = datetime.now(timezone.utc)
+    device = get_device(installation.serial)
+    user_actions = [UserModel.name.set(customer["name"]), UserModel.name_lower.set(customer["name"].lower())]
+    if customer.get("phone"):
+        user_actions.append(UserModel.phone.set(customer["phone"]))
+    if password:
+        user_actions += [UserModel.password_hash.set(hash_password(password)),
+                         UserModel.must_change_password.set(False), UserModel.password_changed_at.set(now)]
+    device_actions = ownership_actions(device, installation.customer_org_id, "CLAIMED", now)
+    if installation.site_id:
+        device_actions.append(DeviceModel.site_id.set(installation.site_id))
+    try:
+        with TransactWrite(connection=models.connection()) as transaction:
+            spend_in(transaction, item)
+            transaction.update(installation, actions=[
+                InstallationModel.state.set("ACTIVE"), InstallationModel.activated_at.set(now),
+                InstallationModel.customer.set(customer)], condition=InstallationModel.state == "PENDING")
+            transaction.update(device, actions=device_actions,
+                               condition=(DeviceModel.installation_id == installation.installation_id)
+                               & (DeviceModel.claim_status == "PENDING"))
+            transaction.update(user, actions=user_actions, condition=UserModel.status == "ACTIVE")
+    except TransactWriteError:  # spent, cancelled or changed meanwhile
+        raise TokenInvalid() from None
+    record_event(user.user_id, "installation_activated", installation.customer_org_id,
+                 target=installation.installation_id,
+                 detail={"serial": installation.serial, "corrected": corrected, "password_set": bool(password)})
+    record_event(user.user_id, "device_claimed", installation.customer_org_id, target=installation.serial,
+                 detail={"proof": "activation", "installation_id": installation.installation_id})
+    installation = InstallationModel.get(installation.installation_id, consistent_read=True)
+    return {"installation": installation_view(installation, get_device(installation.serial)),
+            "user": user_view(get_user(user.user_id))}

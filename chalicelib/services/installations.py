@@ -1,0 +1,313 @@
+"""Installers register a customer's device by its ID code + MAC: the device is reserved and the customer mailed."""
+import functools
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Optional
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import models
+from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from chalicelib.fields import normalize_email
+from chalicelib.mail import public_link, send_mail
+from chalicelib.models import DeviceModel, InstallationModel, OneTimeTokenModel, OrganizationModel, SiteModel
+from chalicelib.paging import page_chain
+from chalicelib.permissions import CUSTOMER, DEVICES_REGISTER, INSTALLER, ORG_ADMIN, Principal, require, require_role
+from chalicelib.security import new_id, new_temporary_password, new_token, token_hash
+from chalicelib.services.audit import record_event
+from chalicelib.services.bootstrap import ROOT_ORG_ID
+from chalicelib.services.claims import ownership_actions
+from chalicelib.services.device_rows import ID_CODE_MIN, RowInvalid, normalize_code, normalize_mac
+from chalicelib.services.devices import get_device, id_proof
+from chalicelib.services.orgs import get_org, listed_org_ids, org_id_in_scope, org_in_scope
+from chalicelib.services.throttle import TooManyRequests, count, hit
+from chalicelib.services.users import delete_user_record, find_user_by_email, insert_user
+
+STATES = ("PENDING", "ACTIVE", "CANCELLED")
+ACTIVATION_DAYS = 14
+FAILED_CHECKS_LIMIT, FAILED_CHECKS_WINDOW = 10, 15 * 60
+
+
+class InstallationNotFound(NotFound):
+    code, message = "installation_not_found", "No such installation."
+
+
+class NoDeviceMatch(NotFound):
+    """One answer for an unknown pair, a typo and an ambiguous pair: it tells nothing about other devices."""
+
+    code, message = "device_not_found", "No device has this ID code and MAC address."
+
+
+class DeviceUnavailable(Conflict):
+    code, message = "device_unavailable", "The device is claimed or reserved for another installation already."
+
+
+class InstallationClosed(Conflict):
+    code, message = "installation_closed", "The installation is no longer pending (activated or cancelled)."
+
+
+class CustomerEmailInUse(Conflict):
+    code = "customer_email_in_use"
+    message = "This address belongs to an account that is not an active customer; give the customer's own address."
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def installation_view(installation: InstallationModel, device: Optional[DeviceModel] = None,
+                      installer: Optional[OrganizationModel] = None) -> Dict[str, Any]:
+    """An installation as installer and customer see it, with its device's state (never its keys or codes)."""
+    iso = lambda value: value.isoformat() if value else None  # noqa: E731
+    installer = installer or get_org(installation.installer_org_id)
+    return {
+        "id": installation.installation_id, "state": installation.state, "serial": installation.serial,
+        "product_type": installation.product_type, "installer_org_id": installation.installer_org_id,
+        "installer_name": installer.name if installer else None, "customer_org_id": installation.customer_org_id,
+        "customer_user_id": installation.customer_user_id, "customer": dict(installation.customer),
+        "web_address": installation.web_address, "site_id": installation.site_id,
+        "device": {"serial": device.serial, "product_type": device.product_type,
+                   "claim_status": device.claim_status, "site_id": device.site_id} if device else None,
+        "created_at": iso(installation.created_at), "activation_expires_at": iso(installation.activation_expires_at),
+        "activated_at": iso(installation.activated_at), "cancelled_at": iso(installation.cancelled_at),
+    }
+
+
+def matching_device(principal: Principal, id_code: str, mac: str, source_ip: Optional[str]) -> DeviceModel:
+    """The one device with this ID code and MAC; NoDeviceMatch otherwise. Failures count against the account and
+    the source address: 429 after 10 in 15 minutes (an ID code is short enough to be guessed)."""
+    subjects = [("installation_check_failed", principal.user_id), ("installation_check_source", source_ip or "-")]
+    for action, subject in subjects:
+        if count(action, subject, FAILED_CHECKS_WINDOW) >= FAILED_CHECKS_LIMIT:
+            raise TooManyRequests("Too many device checks failed; try again in 15 minutes.")
+    try:
+        proof = id_proof(normalize_code(id_code, "id_code", ID_CODE_MIN), normalize_mac(mac))
+        matches = list(DeviceModel.id_proof_index.query(proof, limit=2))
+    except RowInvalid:
+        proof, matches = None, []
+    # Two devices with one pair is a data error of the maker: neither is handed out on that proof.
+    device = get_device(matches[0].serial) if len(matches) == 1 else None
+    if device is None or device.id_proof != proof:
+        for action, subject in subjects:
+            hit(action, subject, limit=FAILED_CHECKS_LIMIT, window_seconds=FAILED_CHECKS_WINDOW)
+        record_event(principal.user_id, "installation_check_failed", principal.org_id,
+                     detail={"ambiguous": len(matches) > 1})
+        raise NoDeviceMatch()
+    return device
+
+
+def check_installation(principal: Principal, fields: Dict[str, Any], source_ip: Optional[str] = None) -> Dict[str, Any]:
+    """Which device an ID code and MAC name, and the customer data of its pending installation by this installer."""
+    require(principal, DEVICES_REGISTER)
+    device = matching_device(principal, fields["id_code"], fields["mac"], source_ip)
+    pending = _own_pending(principal, device)
+    if device.claim_status != "UNCLAIMED" and pending is None:
+        raise DeviceUnavailable()
+    return {"serial": device.serial, "product_type": device.product_type, "claim_status": device.claim_status,
+            "installation_id": pending.installation_id if pending else None,
+            "customer": dict(pending.customer) if pending else None}
+
+
+def _own_pending(principal: Principal, device: DeviceModel) -> Optional[InstallationModel]:
+    """The PENDING installation the device is reserved for, if the principal's organization registered it."""
+    if device.claim_status != "PENDING" or not device.installation_id:
+        return None
+    try:
+        installation = InstallationModel.get(device.installation_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    if installation.state != "PENDING" or not org_id_in_scope(principal, installation.installer_org_id):
+        return None
+    return installation
+
+
+def create_installation(principal: Principal, fields: Dict[str, Any], source_ip: Optional[str] = None) -> Dict[str, Any]:
+    """Reserve an UNCLAIMED device (PENDING) for a customer and mail the customer: `credentials` and `activation`
+    for a new e-mail (a customer organization and CUSTOMER user are created), `activation` alone for a known one."""
+    require(principal, DEVICES_REGISTER)
+    installer = org_in_scope(principal, principal.org_id)
+    device = matching_device(principal, fields["id_code"], fields["mac"], source_ip)
+    if device.claim_status != "UNCLAIMED":
+        raise DeviceUnavailable()
+    customer = _customer_fields(fields["customer"])
+    known = find_user_by_email(customer["email"])
+    if known is not None and (CUSTOMER not in known.roles or known.status != "ACTIVE"):
+        raise CustomerEmailInUse()
+    now = _now()
+    customer_org = get_org(known.org_id) if known else _customer_org(principal, customer["name"], now)
+    site = _site(principal, fields, customer_org.org_id, known is not None, now)
+    installation = InstallationModel(
+        new_id("ins"), state="PENDING", serial=device.serial, product_type=device.product_type,
+        installer_org_id=installer.org_id, installer_user_id=principal.user_id, customer_org_id=customer_org.org_id,
+        customer_user_id=known.user_id if known else "", customer=customer, web_address=fields.get("web_address"),
+        site_id=site.site_id if site else None, created_at=now, activation_expires_at=now + timedelta(
+            days=ACTIVATION_DAYS))
+    installation.created_key = f"{now.isoformat()}#{installation.installation_id}"
+    token = new_token()
+
+    def reserve(transaction):
+        if known is None:
+            transaction.save(customer_org, condition=OrganizationModel.org_id.does_not_exist())
+        if site is not None:
+            transaction.save(site, condition=SiteModel.site_id.does_not_exist())
+        transaction.save(installation, condition=InstallationModel.installation_id.does_not_exist())
+        transaction.save(OneTimeTokenModel(
+            token_hash(token), purpose="activation", user_id=installation.customer_user_id,
+            target_id=installation.installation_id, created_at=now, expires_at=installation.activation_expires_at,
+            ttl=installation.activation_expires_at + timedelta(days=1)),
+            condition=OneTimeTokenModel.token_hash.does_not_exist())
+        transaction.update(device, actions=ownership_actions(device, customer_org.org_id, "PENDING", now) + [
+            DeviceModel.installation_id.set(installation.installation_id)],
+            condition=(DeviceModel.claim_status == "UNCLAIMED") & (DeviceModel.id_proof == device.id_proof))
+
+    temporary, user = None, known
+    try:
+        if known is None:
+            temporary = new_temporary_password()
+            installation.customer_user_id = new_id("usr")
+            user = insert_user(email=customer["email"], name=customer["name"], org_id=customer_org.org_id,
+                               password=temporary, roles=[CUSTOMER], must_change_password=True,
+                               language=fields.get("language", "en"), phone=customer.get("phone"),
+                               created_by=principal.user_id, user_id=installation.customer_user_id, also=reserve)
+        else:
+            with TransactWrite(connection=models.connection()) as transaction:
+                reserve(transaction)
+    except TransactWriteError:  # the device was reserved or claimed meanwhile
+        raise DeviceUnavailable() from None
+    try:
+        mails = _mail_customer(installation, installer, user, temporary, token)
+    except DomainError:  # a customer who never hears of it could not activate: take it all back
+        _undo(installation, user if known is None else None, customer_org if known is None else None, site)
+        raise
+    record_event(principal.user_id, "installation_created", installer.org_id, target=installation.installation_id,
+                 detail={"serial": device.serial, "customer_org_id": customer_org.org_id, "new_customer": not known,
+                         "mails": mails})
+    return {"installation_id": installation.installation_id, "customer_user_id": installation.customer_user_id,
+            "customer_org_id": customer_org.org_id, "mails_sent": mails,
+            "installation": installation_view(installation, get_device(device.serial))}
+
+
+def _customer_fields(raw: Dict[str, Any]) -> Dict[str, Any]:
+    customer = {"email": normalize_email(raw["email"]), "name": raw["name"].strip()}
+    for key in ("phone", "address"):
+        if raw.get(key):
+            customer[key] = raw[key].strip()
+    return customer
+
+
+def _customer_org(principal: Principal, name: str, now: datetime) -> OrganizationModel:
+    """A new customer's own organization, beside (not below) the installer: several installers may serve it."""
+    root = get_org(ROOT_ORG_ID)
+    org_id = new_id("org")
+    return OrganizationModel(org_id, name=name, name_lower=name.lower(), parent_id=root.org_id,
+                             path=f"{root.path}{org_id}/", can_create_orgs=False, created_at=now,
+                             created_by=principal.user_id, updated_at=now)
+
+
+def _site(principal: Principal, fields: Dict[str, Any], org_id: str, known: bool, now: datetime) -> Optional[SiteModel]:
+    """A new site of the customer ({name, address}), or an existing site of a known customer (site_id)."""
+    if fields.get("site"):
+        return SiteModel(new_id("site"), org_id=org_id, name=fields["site"]["name"],
+                         address=fields["site"].get("address"), created_at=now, created_by=principal.user_id)
+    if fields.get("site_id"):
+        try:
+            site = SiteModel.get(fields["site_id"], consistent_read=True)
+        except DoesNotExist:
+            site = None
+        if not known or site is None or site.org_id != org_id:
+            raise ValidationFailed("site_id: not a site of this customer.",
+                                   details=[{"field": "site_id", "problem": "names no site of the customer"}])
+    return None
+
+
+def _mail_customer(installation: InstallationModel, installer: OrganizationModel, user, temporary: Optional[str],
+                   token: str) -> List[str]:
+    mails = []
+    if temporary:
+        send_mail("credentials", user.email, user.language, installation.customer_org_id, {
+            "recipient_name": user.name, "org_name": installer.name, "email": user.email,
+            "temporary_password": temporary, "password_by_sms": False, "link": public_link("/login")})
+        mails.append("credentials")
+    send_mail("activation", user.email, user.language, installation.customer_org_id, {
+        "recipient_name": installation.customer["name"], "installer_name": installer.name,
+        "device_serial": installation.serial, "link": public_link(f"/activate/{token}"),
+        "valid_days": ACTIVATION_DAYS})
+    mails.append("activation")
+    return mails
+
+
+def _undo(installation: InstallationModel, new_user, new_org: Optional[OrganizationModel],
+          site: Optional[SiteModel]) -> None:
+    device = get_device(installation.serial)
+    device.update(actions=ownership_actions(device, None, "UNCLAIMED", _now()) + [DeviceModel.installation_id.remove()],
+                  condition=DeviceModel.installation_id == installation.installation_id)
+    installation.delete()
+    for item in (site, new_org):
+        if item is not None:
+            item.delete()
+    if new_user is not None:
+        delete_user_record(new_user)
+
+
+def _visible(principal: Principal, installation_id: str) -> InstallationModel:
+    """The installation if the principal's scope holds its installer or its customer; 404 otherwise."""
+    require_role(principal, INSTALLER, CUSTOMER, ORG_ADMIN)
+    try:
+        installation = InstallationModel.get(installation_id, consistent_read=True)
+    except DoesNotExist:
+        raise InstallationNotFound() from None
+    if not (org_id_in_scope(principal, installation.installer_org_id)
+            or org_id_in_scope(principal, installation.customer_org_id)):
+        raise InstallationNotFound()
+    return installation
+
+
+def read_installation(principal: Principal, installation_id: str) -> Dict[str, Any]:
+    """One installation of the installer's or the customer's organization, with its device."""
+    installation = _visible(principal, installation_id)
+    return installation_view(installation, get_device(installation.serial))
+
+
+def list_installations(principal: Principal, org_id: Optional[str] = None, state: Optional[str] = None,
+                       limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
+    """What an installer registered, or a customer's own installations, with their devices (oldest first)."""
+    require_role(principal, INSTALLER, CUSTOMER, ORG_ADMIN)
+    if principal.is_operator and not org_id:
+        queries = [functools.partial(InstallationModel.state_index.query, each)
+                   for each in ([state] if state else STATES)]
+    else:
+        wanted = InstallationModel.state == state if state else None
+        queries = []
+        for each in listed_org_ids(principal, org_id):
+            queries += [functools.partial(InstallationModel.installer_index.query, each, None, wanted),
+                        functools.partial(InstallationModel.customer_index.query, each, None, wanted)]
+    items, next_cursor = page_chain(queries, limit, cursor)
+    devices = {device.serial: device for device in DeviceModel.batch_get(
+        {item.serial for item in items}, attributes_to_get=["serial", "product_type", "claim_status", "site_id"])}
+    installers = {org.org_id: org for org in OrganizationModel.batch_get({item.installer_org_id for item in items})}
+    return {"items": [installation_view(item, devices.get(item.serial), installers.get(item.installer_org_id))
+                      for item in items], "next_cursor": next_cursor}
+
+
+def cancel_installation(principal: Principal, installation_id: str) -> Dict[str, Any]:
+    """The installer withdraws a PENDING installation: the device is UNCLAIMED again and the link stops working."""
+    installation = _visible(principal, installation_id)
+    if not (principal.may(DEVICES_REGISTER) and org_id_in_scope(principal, installation.installer_org_id)):
+        raise Forbidden("Only the installer who registered it cancels an installation.")
+    if installation.state != "PENDING":
+        raise InstallationClosed()
+    device, now = get_device(installation.serial), _now()
+    try:
+        with TransactWrite(connection=models.connection()) as transaction:
+            transaction.update(installation, actions=[
+                InstallationModel.state.set("CANCELLED"), InstallationModel.cancelled_at.set(now),
+                InstallationModel.cancelled_by.set(principal.user_id)], condition=InstallationModel.state == "PENDING")
+            transaction.update(device, actions=ownership_actions(device, None, "UNCLAIMED", now) + [
+                DeviceModel.installation_id.remove()],
+                condition=DeviceModel.installation_id == installation.installation_id)
+    except TransactWriteError:
+        raise InstallationClosed() from None
+    record_event(principal.user_id, "installation_cancelled", installation.installer_org_id,
+                 target=installation_id, detail={"serial": installation.serial})
+    return installation_view(installation, get_device(installation.serial))
+
