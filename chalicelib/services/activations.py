@@ -96,6 +96,6 @@ def activate_installation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
                  detail={"serial": installation.serial, "corrected": corrected, "password_set": bool(password)})
     record_event(user.user_id, "device_claimed", installation.customer_org_id, target=installation.serial,
                  detail={"proof": "activation", "installation_id": installation.installation_id})
-    installation = InstallationModel.get(installation.installation_id, consistent_read=True)
+    installation.refresh(consistent_read=True)
     return {"installation": installation_view(installation, get_device(installation.serial)),
             "user": user_view(get_user(user.user_id))}

@@ -250,8 +250,8 @@ def _undo(installation: InstallationModel, new_user, new_org: Optional[Organizat
 
 
 def _visible(principal: Principal, installation_id: str) -> InstallationModel:
-    """The installation if the principal's scope holds its installer or its customer; 404 otherwise."""
-    require_role(principal, INSTALLER, CUSTOMER, ORG_ADMIN)
+    """The installation if the principal's scope holds its installer or its customer; 404 otherwise (before any
+    role check, so a foreign id answers the same to everybody)."""
     try:
         installation = InstallationModel.get(installation_id, consistent_read=True)
     except DoesNotExist:
@@ -259,6 +259,7 @@ def _visible(principal: Principal, installation_id: str) -> InstallationModel:
     if not (org_id_in_scope(principal, installation.installer_org_id)
             or org_id_in_scope(principal, installation.customer_org_id)):
         raise InstallationNotFound()
+    require_role(principal, INSTALLER, CUSTOMER, ORG_ADMIN)
     return installation
 
 
@@ -271,14 +272,15 @@ def read_installation(principal: Principal, installation_id: str) -> Dict[str, A
 def list_installations(principal: Principal, org_id: Optional[str] = None, state: Optional[str] = None,
                        limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
     """What an installer registered, or a customer's own installations, with their devices (oldest first)."""
+    org_ids = None if principal.is_operator and not org_id else listed_org_ids(principal, org_id)
     require_role(principal, INSTALLER, CUSTOMER, ORG_ADMIN)
-    if principal.is_operator and not org_id:
+    if org_ids is None:
         queries = [functools.partial(InstallationModel.state_index.query, each)
                    for each in ([state] if state else STATES)]
     else:
         wanted = InstallationModel.state == state if state else None
         queries = []
-        for each in listed_org_ids(principal, org_id):
+        for each in org_ids:
             queries += [functools.partial(InstallationModel.installer_index.query, each, None, wanted),
                         functools.partial(InstallationModel.customer_index.query, each, None, wanted)]
     items, next_cursor = page_chain(queries, limit, cursor)
@@ -309,5 +311,6 @@ def cancel_installation(principal: Principal, installation_id: str) -> Dict[str,
         raise InstallationClosed() from None
     record_event(principal.user_id, "installation_cancelled", installation.installer_org_id,
                  target=installation_id, detail={"serial": installation.serial})
+    installation.refresh(consistent_read=True)
     return installation_view(installation, get_device(installation.serial))
 

@@ -11,8 +11,8 @@ import pytest
 import app  # noqa: F401  (registers the routes)
 from chalicelib.api.http import ROUTES
 from chalicelib.mail import slot_key
-from chalicelib.models import (BatchModel, BatchSerialModel, ExportModel, InvitationModel, MailTemplateModel, PartnerModel,
-                               SiteModel, TemplateSlotModel)
+from chalicelib.models import (BatchModel, BatchSerialModel, ExportModel, InstallationModel, InvitationModel,
+                               MailTemplateModel, PartnerModel, RegistrationModel, SiteModel, TemplateSlotModel)
 from chalicelib.permissions import ROLES
 from chalicelib.services.sessions import open_session
 from tests.conftest import aws_client
@@ -27,6 +27,9 @@ CATALOG_READERS = ADMINS | {"KEY_MANAGER", "SITE_ADMIN", "VIEWER"}
 DEVICE_EDITORS = ADMINS | {"KEY_MANAGER", "SITE_ADMIN"}
 BATCH_READERS = ADMINS | {"KEY_MANAGER", "VIEWER"}
 OPERATOR_ONLY = frozenset({"OPERATOR"})
+INSTALLERS = frozenset({"OPERATOR", "INSTALLER"})
+INSTALLATION_READERS = INSTALLERS | {"ORG_ADMIN", "CUSTOMER"}
+FREE_PROOF = {"id_code": "FREEID1", "mac": "00:1a:2b:3c:4d:5e"}
 SECRETS = ("Foreign Secret GmbH", "secret@foreign.example", "Secret Depot", "Foreign Template Text")
 NEW_PASSWORD = "Matrix-Passw0rd-42"
 
@@ -160,6 +163,25 @@ MATRIX: Dict[tuple, Case] = {
     ("POST", "/templates/{template_id}/test"): Case("/templates/tpl_home/test", OPERATOR_ONLY, 202,
                                                     body={"email": "qa@example.com"},
                                                     foreign_path="/templates/tpl_foreign/test"),
+    ("POST", "/public/registrations"): Case("", public=True),
+    ("GET", "/registrations"): Case("/registrations", OPERATOR_ONLY),
+    ("GET", "/registrations/{registration_id}"): Case("/registrations/reg_home", OPERATOR_ONLY),
+    ("POST", "/registrations/{registration_id}/approve"): Case("/registrations/reg_home/approve", OPERATOR_ONLY),
+    ("POST", "/registrations/{registration_id}/reject"): Case("/registrations/reg_home/reject", OPERATOR_ONLY,
+                                                              body={"reason": "No."}),
+    ("POST", "/installations/check"): Case("/installations/check", INSTALLERS, body=FREE_PROOF),
+    ("POST", "/installations"): Case("/installations", INSTALLERS, 201, body={
+        **FREE_PROOF, "customer": {"email": "new.customer@example.com", "name": "New Customer"}}),
+    ("GET", "/installations"): Case("/installations", INSTALLATION_READERS,
+                                    foreign_path="/installations?org_id=foreign"),
+    ("GET", "/installations/{installation_id}"): Case("/installations/ins_home", INSTALLATION_READERS,
+                                                      foreign_path="/installations/ins_foreign"),
+    ("POST", "/installations/{installation_id}/cancel"): Case("/installations/ins_home/cancel", INSTALLERS,
+                                                              foreign_path="/installations/ins_foreign/cancel"),
+    ("GET", "/public/activations/{token}"): Case("", public=True),
+    ("POST", "/public/activations/{token}"): Case("", public=True),
+    ("GET", "/activate/{token}"): Case("", public=True),
+    ("POST", "/activate/{token}"): Case("", public=True),
 }
 PROTECTED = sorted(key for key, case in MATRIX.items() if not case.public)
 FOREIGN = sorted(key for key, case in MATRIX.items() if case.foreign_path or case.foreign_body)
@@ -214,7 +236,8 @@ def build_world():
         PartnerModel(source, target, created_at=now, created_by="usr_x").save()
     template("tpl_home", "home", "Home Template Text")
     template("tpl_foreign", "foreign", "Foreign Template Text")
-    for mail_type in ("confirm_email", "invite"):
+    for mail_type in ("confirm_email", "invite", "registration_approved", "registration_rejected", "credentials",
+                      "activation"):
         template(f"tpl_{mail_type}", "system", "Mail", mail_type=mail_type)
         TemplateSlotModel(slot_key("system", mail_type, "en"), template_id=f"tpl_{mail_type}").save()
     for invitation_id, org_id, sites in (("inv_home", "home", ["site_home"]), ("inv_foreign", "foreign", [])):
@@ -223,7 +246,20 @@ def build_world():
                         site_ids=sites, nonce="n", created_by="usr_x", created_at=now,
                         expires_at=now + timedelta(days=7)).save()
     make_device("SN-HOME", maker_org_id="root", owner_org_id="home", site_id="site_home")
-    make_device("SN-FREE", maker_org_id="root", claim_code="FREECODE1")
+    make_device("SN-FREE", maker_org_id="root", claim_code="FREECODE1", id_code=FREE_PROOF["id_code"])
+    RegistrationModel("reg_home", kind="installer", state="PENDING", name="Ines", email="ines@home.example",
+                      company_name="Home Installers", created_key=f"{now.isoformat()}#reg_home", created_at=now).save()
+    for installation_id, installer, customer in (("ins_home", "home", "home_child"),
+                                                 ("ins_foreign", "foreign", "foreign")):
+        serial = f"SN-{installation_id}"
+        make_device(serial, maker_org_id="root", owner_org_id=customer, status="PENDING",
+                    installation_id=installation_id)
+        InstallationModel(installation_id, state="PENDING", serial=serial, product_type="meter",
+                          installer_org_id=installer, installer_user_id="usr_x", customer_org_id=customer,
+                          customer_user_id="usr_y", customer={"email": "secret@foreign.example", "name": "C"}
+                          if installer == "foreign" else {"email": "c@home.example", "name": "C"},
+                          created_key=f"{now.isoformat()}#{installation_id}", created_at=now,
+                          activation_expires_at=now + timedelta(days=14)).save()
     for batch_id, target in (("bat_home", "home"), ("bat_foreign", "foreign")):
         make_device(f"SN-{batch_id}", maker_org_id="root", owner_org_id=target, status="PENDING", batch_id=batch_id)
         BatchModel(batch_id, org_id=target, target_org_id=target, reference=batch_id, state="PENDING", count=1,

@@ -1,0 +1,262 @@
+"""Installers register customers' devices by ID code + MAC; customers activate them from the mailed link."""
+import re
+
+import pytest
+
+from chalicelib.models import AuditEventModel, DeviceModel, InstallationModel, OrganizationModel, UserModel
+from chalicelib.services.users import find_user_by_email
+from tests.helpers import make_device, make_org, make_user
+
+CUSTOMER = {"email": "erika@example.com", "name": "Erika Mustermann", "phone": "+4943112345",
+            "address": "Lindenweg 3, 24103 Kiel"}
+PASSWORD = "Customer-Passw0rd-9"
+
+
+@pytest.fixture
+def installers(api, login_as, mailbox):
+    """Two installer companies, a device for each of them to install, and a staff user."""
+    make_org("schmidt", name="Schmidt Haustechnik")
+    make_org("meyer", name="Meyer Elektro")
+    make_device("WM-1", id_code="ID0001", mac="00:1a:2b:3c:4d:01", product_type="water-meter")
+    make_device("WM-2", id_code="ID0002", mac="00:1a:2b:3c:4d:02", product_type="water-meter")
+    return {"schmidt": login_as("INSTALLER", org_id="schmidt", name="Ines Schmidt"),
+            "meyer": login_as("INSTALLER", org_id="meyer", name="Max Meyer")}
+
+
+def install(api, token, id_code="ID-0001", mac="00:1a:2b:3c:4d:01", customer=None, **fields):
+    body = {"id_code": id_code, "mac": mac, "web_address": "https://alarm-1.example.net",
+            "customer": customer or CUSTOMER, **fields}
+    response = api.call("POST", "/installations", body, token=token)
+    assert response.status_code == 201, response.body
+    return response.data
+
+
+def activation_token(mailbox, to="erika@example.com"):
+    message = [m for m in mailbox.messages(to=to) if m["X-Keyport-Mail-Type"] == "activation"][-1]
+    return re.search(r"/activate/(\S+)", mailbox.text(message)).group(1)
+
+
+def actions():
+    return [event.action for event in AuditEventModel.scan()]
+
+
+def test_the_check_names_the_device_of_an_id_code_and_mac_in_any_notation(api, installers):
+    response = api.call("POST", "/installations/check", {"id_code": "id 0001", "mac": "001A.2B3C.4D01"},
+                        token=installers["schmidt"])
+    assert response.status_code == 200, response.body
+    assert response.data == {"serial": "WM-1", "product_type": "water-meter", "claim_status": "UNCLAIMED",
+                             "installation_id": None, "customer": None}
+
+
+@pytest.mark.parametrize("id_code, mac", [("ID-0001", "00:1a:2b:3c:4d:02"), ("ID-9999", "00:1a:2b:3c:4d:01"),
+                                          ("x", "00:1a:2b:3c:4d:01"), ("ID-0001", "not-a-mac")])
+def test_a_wrong_pair_answers_404_and_is_audited(api, installers, id_code, mac):
+    response = api.call("POST", "/installations/check", {"id_code": id_code, "mac": mac}, token=installers["schmidt"])
+    assert response.status_code == 404 and response.data["error"]["code"] == "device_not_found"
+    assert "installation_check_failed" in actions()
+
+
+def test_a_pair_two_devices_share_matches_neither(api, installers):
+    make_device("WM-TWIN", id_code="ID0001", mac="00:1a:2b:3c:4d:01")
+    response = api.call("POST", "/installations/check", {"id_code": "ID-0001", "mac": "00:1a:2b:3c:4d:01"},
+                        token=installers["schmidt"])
+    assert response.status_code == 404
+
+
+def test_guessing_is_throttled_after_ten_failures(api, installers):
+    for number in range(10):
+        api.call("POST", "/installations/check", {"id_code": f"GUESS{number}", "mac": "00:1a:2b:3c:4d:01"},
+                 token=installers["schmidt"])
+    right = api.call("POST", "/installations/check", {"id_code": "ID-0001", "mac": "00:1a:2b:3c:4d:01"},
+                     token=installers["schmidt"])
+    assert right.status_code == 429
+
+
+def test_a_new_customer_gets_an_account_and_exactly_the_credentials_and_activation_mails(api, installers, mailbox):
+    created = install(api, installers["schmidt"], language="de")
+    assert created["mails_sent"] == ["credentials", "activation"]
+    assert [m["X-Keyport-Mail-Type"] for m in mailbox.messages(to="erika@example.com")] == created["mails_sent"]
+    customer = find_user_by_email("erika@example.com")
+    assert customer.user_id == created["customer_user_id"] and customer.roles == ["CUSTOMER"]
+    assert customer.must_change_password and customer.language == "de" and customer.name == "Erika Mustermann"
+    org = OrganizationModel.get(created["customer_org_id"])
+    assert org.parent_id == "root" and customer.org_id == org.org_id
+    device = DeviceModel.get("WM-1")
+    assert device.claim_status == "PENDING" and device.owner_org_id == org.org_id
+    assert created["installation"]["state"] == "PENDING" and created["installation"]["device"]["claim_status"] == \
+        "PENDING"
+    activation = mailbox.text(mailbox.messages(to="erika@example.com")[1])
+    assert "Schmidt Haustechnik" in activation and "WM-1" in activation and "14 Tage" in activation
+    assert "installation_created" in actions()
+
+
+def test_a_customer_registered_by_two_installers_has_one_account_and_two_installations(api, installers, mailbox):
+    first = install(api, installers["schmidt"])
+    second = install(api, installers["meyer"], id_code="ID-0002", mac="00:1a:2b:3c:4d:02",
+                     customer={**CUSTOMER, "email": "Erika@Example.com"})
+    assert second["mails_sent"] == ["activation"]
+    assert second["customer_user_id"] == first["customer_user_id"]
+    assert second["customer_org_id"] == first["customer_org_id"]
+    assert [m["X-Keyport-Mail-Type"] for m in mailbox.messages(to="erika@example.com")] == [
+        "credentials", "activation", "activation"]
+    assert UserModel.count() == 3  # two installers and one customer
+    customer = api.login("erika@example.com", password=_set_password(api, mailbox))
+    mine = api.call("GET", "/installations", token=customer).data["items"]
+    assert sorted(item["serial"] for item in mine) == ["WM-1", "WM-2"]
+
+
+def _set_password(api, mailbox):
+    """Activate the first installation with a password of the customer's choosing; answer it."""
+    token = activation_token(mailbox)
+    tokens = [re.search(r"/activate/(\S+)", mailbox.text(m)).group(1) for m in mailbox.messages(to="erika@example.com")
+              if m["X-Keyport-Mail-Type"] == "activation"]
+    response = api.call("POST", f"/public/activations/{tokens[0]}", {"password": PASSWORD})
+    assert response.status_code == 200, response.body
+    assert token
+    return PASSWORD
+
+
+def test_an_installer_sees_only_its_own_installations_and_customers(api, installers):
+    first = install(api, installers["schmidt"])
+    listed = api.call("GET", "/installations", token=installers["meyer"])
+    assert listed.status_code == 200 and listed.data["items"] == []
+    assert api.call("GET", f"/installations/{first['installation_id']}", token=installers["meyer"]).status_code == 404
+    assert api.call("GET", f"/orgs/{first['customer_org_id']}", token=installers["meyer"]).status_code == 404
+    own = api.call("GET", "/installations", token=installers["schmidt"]).data["items"]
+    assert [item["id"] for item in own] == [first["installation_id"]] and own[0]["customer"] == CUSTOMER
+
+
+def test_the_check_of_an_own_pending_device_shows_the_customer_data_and_others_get_409(api, installers):
+    created = install(api, installers["schmidt"])
+    body = {"id_code": "ID-0001", "mac": "00:1a:2b:3c:4d:01"}
+    own = api.call("POST", "/installations/check", body, token=installers["schmidt"])
+    assert own.status_code == 200 and own.data["customer"] == CUSTOMER
+    assert own.data["installation_id"] == created["installation_id"] and own.data["claim_status"] == "PENDING"
+    other = api.call("POST", "/installations/check", body, token=installers["meyer"])
+    assert other.status_code == 409 and other.data["error"]["code"] == "device_unavailable"
+    again = api.call("POST", "/installations", {**body, "customer": CUSTOMER}, token=installers["meyer"])
+    assert again.status_code == 409 and InstallationModel.count() == 1
+
+
+def test_a_staff_address_cannot_become_a_customer(api, installers):
+    make_user(email="staff@example.com", roles=("KEY_MANAGER",))
+    response = api.call("POST", "/installations", {"id_code": "ID-0001", "mac": "00:1a:2b:3c:4d:01",
+                                                   "customer": {**CUSTOMER, "email": "staff@example.com"}},
+                        token=installers["schmidt"])
+    assert response.status_code == 409 and response.data["error"]["code"] == "customer_email_in_use"
+    assert DeviceModel.get("WM-1").claim_status == "UNCLAIMED"
+
+
+def test_a_failed_mail_leaves_no_customer_installation_or_reservation(api, installers, monkeypatch):
+    from chalicelib.mail import MailNotSent
+    from chalicelib.services import installations
+
+    def broken(mail_type, *args, **kwargs):
+        if mail_type == "activation":
+            raise MailNotSent()
+
+    monkeypatch.setattr(installations, "send_mail", broken)
+    response = api.call("POST", "/installations", {"id_code": "ID-0001", "mac": "00:1a:2b:3c:4d:01",
+                                                   "customer": CUSTOMER, "site": {"name": "Keller"}},
+                        token=installers["schmidt"])
+    assert response.status_code == 502
+    assert find_user_by_email("erika@example.com") is None and InstallationModel.count() == 0
+    device = DeviceModel.get("WM-1")
+    assert device.claim_status == "UNCLAIMED" and device.owner_org_id is None and device.installation_id is None
+    assert OrganizationModel.count() == 3  # root and the two installers
+
+
+def test_the_activation_link_shows_the_data_and_activates_once(api, installers, mailbox):
+    created = install(api, installers["schmidt"], site={"name": "Keller", "address": "Lindenweg 3"})
+    token = activation_token(mailbox)
+    shown = api.call("GET", f"/public/activations/{token}")
+    assert shown.status_code == 200 and shown.data["customer"] == CUSTOMER and shown.data["password_required"]
+    assert shown.data["installer_name"] == "Schmidt Haustechnik" and shown.data["serial"] == "WM-1"
+    done = api.call("POST", f"/public/activations/{token}", {"name": "Erika Musterfrau", "password": PASSWORD})
+    assert done.status_code == 200, done.body
+    assert done.data["installation"]["state"] == "ACTIVE"
+    assert done.data["installation"]["customer"]["name"] == "Erika Musterfrau"
+    device = DeviceModel.get("WM-1")
+    assert device.claim_status == "CLAIMED" and device.owner_org_id == created["customer_org_id"]
+    assert device.site_id == created["installation"]["site_id"] is not None
+    user = find_user_by_email("erika@example.com")
+    assert user.name == "Erika Musterfrau" and not user.must_change_password
+    assert api.login("erika@example.com", PASSWORD)
+    assert api.call("POST", f"/public/activations/{token}", {"password": PASSWORD}).status_code == 410
+    assert api.call("GET", f"/public/activations/{token}").status_code == 410
+    assert {"installation_activated", "device_claimed"} <= set(actions())
+
+
+@pytest.mark.parametrize("body, code", [({}, "validation_failed"), ({"password": "short"}, "weak_password"),
+                                        ({"password": PASSWORD, "email": "other@example.com"}, "validation_failed"),
+                                        ({"password": PASSWORD, "phone": "0431 123"}, "validation_failed")])
+def test_a_refused_activation_changes_nothing_and_the_link_still_works(api, installers, mailbox, body, code):
+    install(api, installers["schmidt"])
+    token = activation_token(mailbox)
+    response = api.call("POST", f"/public/activations/{token}", body)
+    assert response.status_code == 422 and response.data["error"]["code"] == code
+    assert InstallationModel.scan().next().state == "PENDING" and DeviceModel.get("WM-1").claim_status == "PENDING"
+    assert api.call("POST", f"/public/activations/{token}", {"password": PASSWORD}).status_code == 200
+
+
+def test_a_known_customer_activates_without_a_password(api, installers, mailbox):
+    install(api, installers["schmidt"])
+    _set_password(api, mailbox)
+    install(api, installers["meyer"], id_code="ID-0002", mac="00:1a:2b:3c:4d:02")
+    token = activation_token(mailbox)
+    assert api.call("GET", f"/public/activations/{token}").data["password_required"] is False
+    refused = api.call("POST", f"/public/activations/{token}", {"password": "Another-Passw0rd-1"})
+    assert refused.status_code == 422
+    assert api.call("POST", f"/public/activations/{token}", {}).status_code == 200
+    assert DeviceModel.get("WM-2").claim_status == "CLAIMED"
+
+
+def test_cancelling_frees_the_device_and_kills_the_link(api, installers, mailbox, login_as):
+    created = install(api, installers["schmidt"])
+    token = activation_token(mailbox)
+    path = f"/installations/{created['installation_id']}/cancel"
+    assert api.call("POST", path, token=installers["meyer"]).status_code == 404
+    cancelled = api.call("POST", path, token=installers["schmidt"])
+    assert cancelled.status_code == 200 and cancelled.data["state"] == "CANCELLED"
+    device = DeviceModel.get("WM-1")
+    assert device.claim_status == "UNCLAIMED" and device.owner_org_id is None
+    assert api.call("GET", f"/public/activations/{token}").status_code == 410
+    again = api.call("POST", path, token=installers["schmidt"])
+    assert again.status_code == 409 and again.data["error"]["code"] == "installation_closed"
+    assert "installation_cancelled" in actions()
+    assert install(api, installers["meyer"])["mails_sent"] == ["activation"]  # the device can be installed again
+
+
+def test_the_customer_sees_its_installation_but_cannot_cancel_it(api, installers, mailbox):
+    created = install(api, installers["schmidt"])
+    customer = api.login("erika@example.com", _set_password(api, mailbox))
+    seen = api.call("GET", f"/installations/{created['installation_id']}", token=customer)
+    assert seen.status_code == 200 and seen.data["device"]["claim_status"] == "CLAIMED"
+    assert api.call("POST", f"/installations/{created['installation_id']}/cancel", token=customer).status_code == 403
+
+
+def test_the_activation_page_shows_the_form_and_activates(api, installers, mailbox):
+    install(api, installers["schmidt"], language="fr")
+    token = activation_token(mailbox)
+    page = api.client.http.get(f"/activate/{token}")
+    html = page.body.decode()
+    assert page.status_code == 200 and "Activez votre appareil WM-1" in html and "Schmidt Haustechnik" in html
+    assert 'value="Lindenweg 3, 24103 Kiel"' in html and 'id="password"' in html
+    form = "name=Erika+M.&phone=%2B4943112345&address=Lindenweg+3&password=short&password_repeat=short"
+    weak = api.client.http.post(f"/activate/{token}", body=form,
+                                headers={"Content-Type": "application/x-www-form-urlencoded"}).body.decode()
+    assert 'id="error"' in weak and "au moins 12 caractères" in weak and 'value="Erika M."' in weak
+    good = form.replace("short", PASSWORD)
+    done = api.client.http.post(f"/activate/{token}", body=good,
+                                headers={"Content-Type": "application/x-www-form-urlencoded"}).body.decode()
+    assert 'id="success"' in done and "erika@example.com" in done
+    assert find_user_by_email("erika@example.com").name == "Erika M."
+    dead = api.client.http.get(f"/activate/{token}", headers={"Accept-Language": "de"}).body.decode()
+    assert 'id="dead"' in dead and "Installateur" in dead
+
+
+def test_phone_in_the_profile_can_be_set_and_removed(api, installers):
+    assert api.call("PATCH", "/me", {"phone": "+4915199999999"}, token=installers["schmidt"]).data["phone"] == \
+        "+4915199999999"
+    assert api.call("PATCH", "/me", {"phone": None}, token=installers["schmidt"]).data["phone"] is None
+    assert api.call("PATCH", "/me", {"phone": "0431"}, token=installers["schmidt"]).status_code == 422
