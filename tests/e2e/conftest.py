@@ -1,4 +1,6 @@
 """E2E tier: the real `make run` stack as a process, spoken to over HTTP."""
+import email
+import email.policy
 import os
 import queue
 import re
@@ -6,11 +8,14 @@ import signal
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
 
 from chalicelib.local import PROJECT_DIR, free_port
+
+SHOTS = Path(PROJECT_DIR) / "test-output" / "browser"
 
 
 class LocalStack:
@@ -96,3 +101,38 @@ def local_stack(tmp_path):
     for stack in stacks:
         if stack.process.poll() is None:
             stack.stop()
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium (Debian's package) driven by playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+                  "--no-first-run", "--disable-component-update", "--disable-sync"])
+        yield chromium
+        chromium.close()
+
+
+def outbox_texts(stack, mail_type):
+    """The plain-text parts of the outbox mails of one type, oldest first."""
+    texts = []
+    for eml in sorted((Path(stack.home) / "outbox").glob(f"*-{mail_type}-*.eml")):
+        message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+        texts.append(message.get_body(preferencelist=("plain",)).get_content())
+    return texts
+
+
+def mailed_link(stack, mail_type, pattern, deadline=10):
+    """The first http link in an outbox mail of the type whose text contains the pattern."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        for text in outbox_texts(stack, mail_type):
+            match = re.search(rf"(http://\S*{pattern}\S*)", text)
+            if match:
+                return match.group(1)
+        time.sleep(0.1)
+    raise AssertionError(f"no {mail_type} mail matching {pattern} in the outbox")

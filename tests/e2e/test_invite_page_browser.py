@@ -1,46 +1,12 @@
 """The invitation link in a real headless Chromium against the real `make run` stack."""
-import email
-import email.policy
 import os
-import re
-import time
-from pathlib import Path
 
-import pytest
 import requests
 
-from chalicelib.local import PROJECT_DIR
+from tests.e2e.conftest import SHOTS, mailed_link
 
 OPERATOR = {"email": "ops@example.com", "password": "Browser-Operat0r-Pass"}
 GOOD = "Invited-Passw0rd-77"
-SHOTS = Path(PROJECT_DIR) / "test-output" / "browser"
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-                  "--no-first-run", "--disable-component-update", "--disable-sync"])
-        yield chromium
-        chromium.close()
-
-
-def invitation_link(stack, invitation_id, deadline=10):
-    """The link in the outbox mail of an invitation."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        for eml in (Path(stack.home) / "outbox").glob("*-invite-*.eml"):
-            message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
-            text = message.get_body(preferencelist=("plain",)).get_content()
-            match = re.search(rf"(http://\S+/invite/{invitation_id}\.\S+)", text)
-            if match:
-                return match.group(1)
-        time.sleep(0.1)
-    raise AssertionError(f"no mail for {invitation_id} in the outbox")
 
 
 def test_an_invitee_opens_the_mailed_link_fixes_a_weak_password_and_logs_in(local_stack, browser):
@@ -61,7 +27,7 @@ def test_an_invitee_opens_the_mailed_link_fixes_a_weak_password_and_logs_in(loca
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page()
 
-    page.goto(invitation_link(stack, accepted_id))
+    page.goto(mailed_link(stack, "invite", rf"/invite/{accepted_id}\."))
     assert "Stadtwerke Kiel" in page.inner_text("main") and "key manager" in page.inner_text("main")
     page.screenshot(path=str(SHOTS / "1-invitation.png"))
     page.fill("#password", "weakpassword")
@@ -80,7 +46,7 @@ def test_an_invitee_opens_the_mailed_link_fixes_a_weak_password_and_logs_in(loca
     assert login.status_code == 200 and login.json()["user"]["org_id"] == org["id"]
 
     requests.post(stack.url + f"/invitations/{revoked_id}/revoke", headers=auth, timeout=10)
-    page.goto(invitation_link(stack, revoked_id))
+    page.goto(mailed_link(stack, "invite", rf"/invite/{revoked_id}\."))
     page.wait_for_selector("#dead")
     assert "no longer works" in page.inner_text("#dead")
     page.screenshot(path=str(SHOTS / "4-dead-link.png"))
