@@ -9,6 +9,7 @@ from chalicelib.api import (account, account_pages, audit, batches, devices, exp
 from chalicelib.api.edge import http_edge
 from chalicelib.config import get_settings
 from chalicelib.services import exports as export_service
+from chalicelib.services import installations as installation_service
 from chalicelib.services import invitations as invitation_service
 
 app = Chalice(app_name="keyport")
@@ -43,6 +44,12 @@ def expire_invitations(event):
 def expire_exports(event):
     """Hourly: export files past their day are deleted, jobs past their deadline FAILED."""
     return export_service.expire_exports()
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="expire-installations")
+def expire_installations(event):
+    """Hourly: pending installations whose activation link ran out become EXPIRED; their devices are free again."""
+    return installation_service.expire_installations()
 
 
 # The queue's name is fixed per stage (infra/resources.json declares it); one job per invocation.

@@ -41,7 +41,7 @@ INSTALLATION_CREATE = obj({
     "id_code": ID_CODE, "mac": MAC, "web_address": WEB_ADDRESS, "customer": CUSTOMER_DATA, "site_id": fields.ID,
     "site": obj({"name": fields.NAME, "address": TEXT}, required=("name",)), "language": fields.LANGUAGE,
 }, required=("id_code", "mac", "customer"))
-INSTALLATION_STATE = {"type": "string", "enum": ["PENDING", "ACTIVE", "CANCELLED"]}
+INSTALLATION_STATE = {"type": "string", "enum": ["PENDING", "ACTIVE", "CANCELLED", "EXPIRED"]}
 INSTALLATION = obj({
     "id": fields.ID, "state": INSTALLATION_STATE, "serial": {"type": "string"}, "product_type": {"type": "string"},
     "installer_org_id": {"type": "string"}, "installer_name": nullable({"type": "string"}),

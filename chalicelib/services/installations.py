@@ -23,7 +23,7 @@ from chalicelib.services.orgs import get_org, listed_org_ids, org_id_in_scope, o
 from chalicelib.services.throttle import TooManyRequests, count, hit
 from chalicelib.services.users import delete_user_record, find_user_by_email, insert_user
 
-STATES = ("PENDING", "ACTIVE", "CANCELLED")
+STATES = ("PENDING", "ACTIVE", "CANCELLED", "EXPIRED")
 ACTIVATION_DAYS = 14
 FAILED_CHECKS_LIMIT, FAILED_CHECKS_WINDOW = 10, 15 * 60
 
@@ -296,21 +296,42 @@ def cancel_installation(principal: Principal, installation_id: str) -> Dict[str,
     installation = _visible(principal, installation_id)
     if not (principal.may(DEVICES_REGISTER) and org_id_in_scope(principal, installation.installer_org_id)):
         raise Forbidden("Only the installer who registered it cancels an installation.")
-    if installation.state != "PENDING":
+    if not _close(installation, "CANCELLED", principal.user_id, InstallationModel.state == "PENDING"):
         raise InstallationClosed()
-    device, now = get_device(installation.serial), _now()
-    try:
-        with TransactWrite(connection=models.connection()) as transaction:
-            transaction.update(installation, actions=[
-                InstallationModel.state.set("CANCELLED"), InstallationModel.cancelled_at.set(now),
-                InstallationModel.cancelled_by.set(principal.user_id)], condition=InstallationModel.state == "PENDING")
-            transaction.update(device, actions=ownership_actions(device, None, "UNCLAIMED", now) + [
-                DeviceModel.installation_id.remove()],
-                condition=DeviceModel.installation_id == installation.installation_id)
-    except TransactWriteError:
-        raise InstallationClosed() from None
     record_event(principal.user_id, "installation_cancelled", installation.installer_org_id,
                  target=installation_id, detail={"serial": installation.serial})
     installation.refresh(consistent_read=True)
     return installation_view(installation, get_device(installation.serial))
 
+
+def _close(installation: InstallationModel, state: str, actor_id: str, condition) -> bool:
+    """End a PENDING installation (CANCELLED, EXPIRED) and free its device, in one transaction; False if it was
+    no longer pending."""
+    device, now = get_device(installation.serial), _now()
+    try:
+        with TransactWrite(connection=models.connection()) as transaction:
+            transaction.update(installation, actions=[
+                InstallationModel.state.set(state), InstallationModel.cancelled_at.set(now),
+                InstallationModel.cancelled_by.set(actor_id)], condition=condition)
+            transaction.update(device, actions=ownership_actions(device, None, "UNCLAIMED", now) + [
+                DeviceModel.installation_id.remove()],
+                condition=DeviceModel.installation_id == installation.installation_id)
+    except TransactWriteError:
+        return False
+    return True
+
+
+def expire_installations(now: Optional[datetime] = None) -> Dict[str, int]:
+    """Hourly: PENDING installations whose activation link ran out become EXPIRED and free their device (index
+    query by creation time, no scan; the exact expiry is the write's condition)."""
+    now = now or _now()
+    cutoff = (now - timedelta(days=ACTIVATION_DAYS)).isoformat()
+    read = expired = 0
+    for installation in InstallationModel.state_index.query("PENDING", InstallationModel.created_key < cutoff):
+        read += 1
+        condition = (InstallationModel.state == "PENDING") & (InstallationModel.activation_expires_at < now)
+        if _close(installation, "EXPIRED", "scheduler", condition):
+            expired += 1
+            record_event("scheduler", "installation_expired", installation.installer_org_id,
+                         target=installation.installation_id, detail={"serial": installation.serial})
+    return {"read": read, "expired": expired}

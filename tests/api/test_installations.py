@@ -260,3 +260,21 @@ def test_phone_in_the_profile_can_be_set_and_removed(api, installers):
         "+4915199999999"
     assert api.call("PATCH", "/me", {"phone": None}, token=installers["schmidt"]).data["phone"] is None
     assert api.call("PATCH", "/me", {"phone": "0431"}, token=installers["schmidt"]).status_code == 422
+
+
+def test_the_hourly_job_expires_links_past_their_fourteen_days_and_frees_the_device(api, installers, mailbox):
+    from datetime import datetime, timedelta, timezone
+
+    from chalicelib.services.installations import expire_installations
+
+    created = install(api, installers["schmidt"])
+    token = activation_token(mailbox)
+    now = datetime.now(timezone.utc)
+    assert expire_installations(now + timedelta(days=13, hours=23)) == {"read": 0, "expired": 0}
+    assert expire_installations(now + timedelta(days=14, minutes=1)) == {"read": 1, "expired": 1}
+    assert InstallationModel.get(created["installation_id"]).state == "EXPIRED"
+    device = DeviceModel.get("WM-1")
+    assert device.claim_status == "UNCLAIMED" and device.owner_org_id is None
+    assert api.call("GET", f"/public/activations/{token}").status_code == 410
+    assert expire_installations(now + timedelta(days=15)) == {"read": 0, "expired": 0}
+    assert "installation_expired" in actions()

@@ -68,6 +68,7 @@ def test_the_export_worker_reads_the_declared_queue_and_may_run_fifteen_minutes(
     # The hourly jobs write one item at a time: they get minutes, not API Gateway's 29 s.
     assert resources["ExpireInvitations"]["Properties"]["Timeout"] == 600
     assert resources["ExpireExports"]["Properties"]["Timeout"] == 600
+    assert resources["ExpireInstallations"]["Properties"]["Timeout"] == 600
     assert resources["ExportQueue"]["Properties"]["QueueName"] == {"Fn::Sub": "keyport-${Stage}-exports"}
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["KEYPORT_EXPORT_QUEUE_URL"] == {"Ref": "ExportQueue"}
