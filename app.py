@@ -5,7 +5,7 @@ import logging
 from chalice import Chalice, Rate
 
 from chalicelib.api import (account, account_pages, audit, batches, devices, exports, installations, invitations, orgs,
-                            registrations, sites, system, templates, users)
+                            portal, registrations, sites, system, templates, users)
 from chalicelib.api.edge import http_edge
 from chalicelib.config import get_settings
 from chalicelib.services import exports as export_service
@@ -32,6 +32,7 @@ app.register_blueprint(audit.bp)
 app.register_blueprint(exports.bp)
 app.register_blueprint(registrations.bp)
 app.register_blueprint(installations.bp)
+app.register_blueprint(portal.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="expire-invitations")

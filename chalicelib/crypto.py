@@ -126,22 +126,33 @@ def unwrap(serial: str, import_id: str, blob: bytes, provider=None) -> List[Dict
     return content["keys"]
 
 
-def seal_file(data: bytes, export_id: str) -> bytes:
-    """An export file encrypted at rest where no S3 encryption exists (the local stack): one ESDK message."""
+def seal(data: bytes, context: Dict[str, str]) -> bytes:
+    """Data kept encrypted at rest under the master key (an export file, a portal code): one ESDK message whose
+    context names what it is and whose it is."""
     ciphertext, _header = client().encrypt(source=data, key_provider=master_key_provider(), algorithm=_suite(),
-                                           encryption_context={"purpose": PURPOSE, "export_id": export_id})
+                                           encryption_context=context)
     return ciphertext
+
+
+def unseal(blob: bytes, context: Dict[str, str], what: str) -> bytes:
+    """The plaintext of a message sealed with this context (checked: the SDK without [mpl] does not)."""
+    try:
+        plaintext, header = client().decrypt(source=blob, key_provider=master_key_provider())
+    except Exception as error:
+        raise _unreadable(what, type(error).__name__) from None
+    if any(header.encryption_context.get(key) != value for key, value in context.items()):
+        raise _unreadable(what, "encryption context mismatch")
+    return plaintext
+
+
+def seal_file(data: bytes, export_id: str) -> bytes:
+    """An export file encrypted at rest where no S3 encryption exists (the local stack)."""
+    return seal(data, {"purpose": PURPOSE, "export_id": export_id})
 
 
 def open_file(blob: bytes, export_id: str) -> bytes:
     """The plaintext of a file sealed by seal_file for this export, checking its context."""
-    try:
-        plaintext, header = client().decrypt(source=blob, key_provider=master_key_provider())
-    except Exception as error:
-        raise _unreadable("export " + export_id, type(error).__name__) from None
-    if header.encryption_context.get("export_id") != export_id or header.encryption_context.get("purpose") != PURPOSE:
-        raise _unreadable("export " + export_id, "encryption context mismatch")
-    return plaintext
+    return unseal(blob, {"purpose": PURPOSE, "export_id": export_id}, "export " + export_id)
 
 
 def describe_configuration(provider: Optional[Any] = None) -> Dict[str, Any]:

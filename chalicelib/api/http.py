@@ -53,6 +53,7 @@ class RouteSpec:
     max_body: Optional[int] = None  # bytes; the settings' max_body_bytes when None
     alt_media_types: Tuple[str, ...] = ()  # other media types the success answer may have (e.g. a CSV file)
     redirects: bool = False  # may answer 302 to a short-lived link instead
+    portal: bool = False  # authenticated by a portal session (an access code's), never by a user session
 
 
 @dataclass
@@ -65,6 +66,7 @@ class Call:
     source_ip: Optional[str] = None
     accept_language: str = ""
     text: Optional[str] = None  # the body of a text_types request, decoded
+    portal: Any = None  # the portal principal of a portal route
 
 
 ROUTES: List[RouteSpec] = []
@@ -105,8 +107,13 @@ def _check_path(path_params: Dict[str, str]) -> None:
 
 
 def _parse(request, spec: RouteSpec) -> Call:
-    principal = None
-    if not spec.public:
+    principal, portal = None, None
+    if spec.portal:
+        from chalicelib.services.portal import authenticate_portal
+
+        portal = authenticate_portal(_bearer_token(request.headers.get("authorization")))
+        current_actor.set("portal:" + portal.access_id)
+    elif not spec.public:
         from chalicelib.services.sessions import authenticate
 
         principal = authenticate(_bearer_token(request.headers.get("authorization")),
@@ -127,7 +134,7 @@ def _parse(request, spec: RouteSpec) -> Call:
         validate({"type": "object", "properties": spec.query}, query)
     identity = (request.context or {}).get("identity") or {}
     return Call(principal=principal, body=body, query=query, source_ip=identity.get("sourceIp"),
-                accept_language=(request.headers.get("accept-language") or "")[:200], text=text)
+                accept_language=(request.headers.get("accept-language") or "")[:200], text=text, portal=portal)
 
 
 def _content_type(request) -> str:

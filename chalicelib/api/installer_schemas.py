@@ -73,3 +73,28 @@ ACTIVATION_FORM = {"type": "object", "properties": {
     "name": {"type": "string", "maxLength": 200}, "phone": {"type": "string", "maxLength": 16},
     "address": {"type": "string", "maxLength": 500}, "password": {"type": "string", "maxLength": 128},
     "password_repeat": {"type": "string", "maxLength": 128}}, "additionalProperties": False}
+
+SCOPE_TYPE = {"type": "string", "enum": ["org", "site", "installation"]}
+PORTAL_SCOPE = obj({"type": SCOPE_TYPE, "id": fields.ID}, required=("type", "id"))
+PORTAL_ACCESS_CREATE = obj({"scope": PORTAL_SCOPE}, required=("scope",))
+PORTAL_ACCESS = obj({
+    "id": nullable({"type": "string"}), "scope": PORTAL_SCOPE, "enabled": {"type": "boolean"},
+    "state": {"type": "string", "enum": ["ACTIVE", "REVOKED", "DISABLED"]}, "code": nullable({"type": "string"}),
+    "link": {"type": "string"}, "needs_token": {"type": "boolean"}, "token": {"type": "string"},
+    "created_at": nullable(fields.TIMESTAMP), "changed_at": nullable(fields.TIMESTAMP),
+}, required=("id", "scope", "enabled", "state", "code", "link", "needs_token"))
+PORTAL_ACCESS_QUERY = {"scope_type": SCOPE_TYPE, "scope_id": fields.ID}
+PORTAL_LOGIN = obj({"code": {"type": "string", "minLength": 1, "maxLength": 100},
+                    "token": {"type": "string", "minLength": 1, "maxLength": 200}}, required=("code",))
+PORTAL_SESSION = obj({"token": {"type": "string"}, "expires_at": fields.TIMESTAMP,
+                      "scope": obj({"type": SCOPE_TYPE, "id": {"type": "string"}, "name": {"type": "string"}})},
+                     required=("token", "expires_at", "scope"))
+PORTAL_DEVICE = obj({"serial": {"type": "string"}, "product_type": {"type": "string"},
+                     "claim_status": {"type": "string"}, "site_id": nullable({"type": "string"}),
+                     "labels": {"type": "array", "items": {"type": "string"}},
+                     "claimed_at": nullable(fields.TIMESTAMP)}, required=("serial", "product_type", "claim_status"))
+PORTAL_INSTALLATION = obj({
+    "id": {"type": "string"}, "state": INSTALLATION_STATE, "serial": {"type": "string"},
+    "product_type": {"type": "string"}, "web_address": nullable({"type": "string"}),
+    "site_id": nullable({"type": "string"}), "created_at": fields.TIMESTAMP, "activated_at": nullable(fields.TIMESTAMP),
+}, required=("id", "state", "serial", "product_type"))

@@ -18,6 +18,7 @@ from chalicelib.models.devices import DEVICE_VIEW_ATTRIBUTES, DeviceLabelModel, 
 from chalicelib.models.exports import ExportModel
 from chalicelib.models.installations import InstallationModel
 from chalicelib.models.invitations import InvitationModel
+from chalicelib.models.portal import PortalAccessModel, PortalSessionModel
 from chalicelib.models.registrations import RegistrationEmailModel, RegistrationModel
 from chalicelib.models.templates import MailTemplateModel, TemplateSlotModel
 from chalicelib.models.tenants import OrganizationModel, PartnerModel, SiteModel
@@ -26,7 +27,8 @@ __all__ = [
     "ALL_MODELS", "DEVICE_VIEW_ATTRIBUTES", "AuditEventModel", "BatchModel", "BatchReferenceModel",
     "BatchSerialModel", "DeviceLabelModel", "DeviceModel", "ExportModel", "InstallationModel", "InvitationModel",
     "LoginAttemptModel", "MailTemplateModel", "OneTimeTokenModel", "OrganizationModel", "PartnerModel",
-    "RateLimitModel", "RegistrationEmailModel", "RegistrationModel", "SessionModel", "SiteModel",
+    "PortalAccessModel", "PortalSessionModel", "RateLimitModel", "RegistrationEmailModel", "RegistrationModel",
+    "SessionModel", "SiteModel",
     "TemplateSlotModel", "UserEmailModel", "UserModel", "bind", "connection", "create_tables", "reset_connections",
 ]
 
@@ -53,6 +55,8 @@ ALL_MODELS: List[Type[Model]] = [
     RegistrationModel,
     RegistrationEmailModel,
     InstallationModel,
+    PortalAccessModel,
+    PortalSessionModel,
 ]
 
 _KEEP = object()

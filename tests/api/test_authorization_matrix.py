@@ -14,6 +14,7 @@ from chalicelib.mail import slot_key
 from chalicelib.models import (BatchModel, BatchSerialModel, ExportModel, InstallationModel, InvitationModel,
                                MailTemplateModel, PartnerModel, RegistrationModel, SiteModel, TemplateSlotModel)
 from chalicelib.permissions import ROLES
+from chalicelib.services.portal_access import access_id_of
 from chalicelib.services.sessions import open_session
 from tests.conftest import aws_client
 from tests.helpers import STRONG_PASSWORD, make_device, make_org, make_user
@@ -29,6 +30,8 @@ BATCH_READERS = ADMINS | {"KEY_MANAGER", "VIEWER"}
 OPERATOR_ONLY = frozenset({"OPERATOR"})
 INSTALLERS = frozenset({"OPERATOR", "INSTALLER"})
 INSTALLATION_READERS = INSTALLERS | {"ORG_ADMIN", "CUSTOMER"}
+PORTAL_MANAGERS = ADMINS | {"SITE_ADMIN", "INSTALLER"}
+HOME_ACCESS, FOREIGN_ACCESS = access_id_of("site", "site_home"), access_id_of("site", "site_foreign")
 FREE_PROOF = {"id_code": "FREEID1", "mac": "00:1a:2b:3c:4d:5e"}
 SECRETS = ("Foreign Secret GmbH", "secret@foreign.example", "Secret Depot", "Foreign Template Text")
 NEW_PASSWORD = "Matrix-Passw0rd-42"
@@ -45,6 +48,7 @@ class Case:
     foreign_path: Optional[str] = None
     foreign_body: Optional[dict] = None
     public: bool = False
+    denied: int = 403  # what the roles outside `allowed` get
 
 
 MATRIX: Dict[tuple, Case] = {
@@ -178,6 +182,19 @@ MATRIX: Dict[tuple, Case] = {
                                                       foreign_path="/installations/ins_foreign"),
     ("POST", "/installations/{installation_id}/cancel"): Case("/installations/ins_home/cancel", INSTALLERS,
                                                               foreign_path="/installations/ins_foreign/cancel"),
+    ("POST", "/portal-access"): Case("/portal-access", PORTAL_MANAGERS, 201,
+                                     body={"scope": {"type": "site", "id": "site_home_2"}},
+                                     foreign_body={"scope": {"type": "site", "id": "site_foreign"}}),
+    ("GET", "/portal-access"): Case("/portal-access?scope_type=site&scope_id=site_home", PORTAL_MANAGERS,
+                                    foreign_path="/portal-access?scope_type=site&scope_id=site_foreign"),
+    ("POST", "/portal-access/{access_id}/regenerate"): Case(f"/portal-access/{HOME_ACCESS}/regenerate",
+                                                           PORTAL_MANAGERS,
+                                                           foreign_path=f"/portal-access/{FOREIGN_ACCESS}/regenerate"),
+    ("DELETE", "/portal-access/{access_id}"): Case(f"/portal-access/{HOME_ACCESS}", PORTAL_MANAGERS, 204,
+                                                   foreign_path=f"/portal-access/{FOREIGN_ACCESS}"),
+    ("POST", "/public/portal/sessions"): Case("", public=True),
+    ("GET", "/portal/devices"): Case("/portal/devices", denied=401),
+    ("GET", "/portal/installations"): Case("/portal/installations", denied=401),
     ("GET", "/public/activations/{token}"): Case("", public=True),
     ("POST", "/public/activations/{token}"): Case("", public=True),
     ("GET", "/activate/{token}"): Case("", public=True),
@@ -232,6 +249,8 @@ def build_world():
     now = datetime.now(timezone.utc)
     SiteModel("site_home", org_id="home", name="Home Depot", created_at=now, created_by="usr_x").save()
     SiteModel("site_foreign", org_id="foreign", name="Secret Depot", created_at=now, created_by="usr_x").save()
+    SiteModel("site_home_2", org_id="home", name="Home Yard", created_at=now, created_by="usr_x").save()
+    portal_access("site", "site_foreign", "foreign")
     for source, target in (("home", "ally"), ("ally", "home")):
         PartnerModel(source, target, created_at=now, created_by="usr_x").save()
     template("tpl_home", "home", "Home Template Text")
@@ -277,10 +296,26 @@ def build_world():
 
 def token_for(role):
     org_id = "root" if role == "OPERATOR" else "home"
-    sites = ("site_home",) if role == "SITE_ADMIN" else ()
+    sites = ("site_home", "site_home_2") if role == "SITE_ADMIN" else ()
     user = make_user(email=f"{role.lower()}@home.example", org_id=org_id, roles=(role,), site_ids=sites)
     ready_export("exp_own", user.user_id)
+    portal_access("site", "site_home", "home")  # sealed under this test's key, so staff can read it
     return open_session(user)[0]
+
+
+def portal_access(scope_type, scope_id, org_id):
+    """An enabled portal access to a scope."""
+    from chalicelib import crypto
+    from chalicelib.models import PortalAccessModel
+    from chalicelib.services.portal_access import code_digest, normalize_code
+
+    now = datetime.now(timezone.utc)
+    access = PortalAccessModel(access_id_of(scope_type, scope_id), scope_type=scope_type, scope_id=scope_id,
+                               scope_org_id=org_id, state="ACTIVE", generation=1, created_at=now, created_by="usr_x",
+                               changed_at=now, changed_by="usr_x", code_hash=code_digest(normalize_code("A" * 28)))
+    access.code_wrapped = crypto.seal(b"AAAA", {"purpose": "portal-code", "access_id": access.access_id,
+                                                "generation": "1"})
+    access.save()
 
 
 def ready_export(export_id, user_id):
@@ -297,7 +332,7 @@ def ready_export(export_id, user_id):
 def test_own_objects_answer_by_role(api, world, route, role):
     case = MATRIX[route]
     response = api.call(route[0], case.path.format(**world), case.body, token=token_for(role))
-    expected = case.success if role in case.allowed else 403
+    expected = case.success if role in case.allowed else case.denied
     assert response.status_code == expected, response.body[:300]
 
 

@@ -1,0 +1,149 @@
+"""The customer portal: a login with an access code (and token) opens a read-only session limited to its scope."""
+import functools
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, Optional
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.errors import DomainError, NotAuthenticated
+from chalicelib.models import (DeviceModel, InstallationModel, OrganizationModel, PortalAccessModel,
+                               PortalSessionModel, SiteModel)
+from chalicelib.paging import page
+from chalicelib.security import new_token, same_secret, token_hash
+from chalicelib.services.audit import record_event
+from chalicelib.services.bootstrap import ROOT_ORG_ID
+from chalicelib.services.portal_access import code_digest, normalize_code
+from chalicelib.services.throttle import TooManyRequests, count, hit
+
+SESSION_HOURS = 8
+FAILURES_WINDOW = 15 * 60
+FAILURES_PER_SOURCE, FAILURES_PER_PREFIX = 20, 10
+PREFIX = 4  # symbols of an offered code its failures are counted under
+
+
+class PortalLoginInvalid(DomainError):
+    status, code = 401, "portal_login_invalid"
+    message = "This access code (and token) does not open the portal."
+
+
+@dataclass(frozen=True)
+class PortalPrincipal:
+    """Who reads the portal: a session limited to one scope."""
+
+    access_id: str
+    scope_type: str
+    scope_id: str
+    org_id: str
+
+
+def open_portal_session(fields: Dict[str, Any], source_ip: Optional[str] = None) -> Dict[str, Any]:
+    """Log in with a code (and, for an installation, its token): a read-only session of that scope. Failures
+    count per source address and per code prefix: 429 after 20 and 10 in 15 minutes."""
+    code = normalize_code(fields["code"])
+    subjects = [("portal_login_source", source_ip or "-"), ("portal_login_prefix", (code or "-")[:PREFIX])]
+    for action, subject in subjects:
+        limit = FAILURES_PER_SOURCE if action.endswith("source") else FAILURES_PER_PREFIX
+        if count(action, subject, FAILURES_WINDOW) >= limit:
+            raise TooManyRequests("Too many failed portal logins; try again in 15 minutes.")
+    access = _access_of(code, fields.get("token"))
+    if access is None:
+        for action, subject in subjects:
+            limit = FAILURES_PER_SOURCE if action.endswith("source") else FAILURES_PER_PREFIX
+            hit(action, subject, limit=limit, window_seconds=FAILURES_WINDOW)
+        record_event("public", "portal_login_failed", ROOT_ORG_ID, detail={"source_ip": source_ip})
+        raise PortalLoginInvalid()
+    now = datetime.now(timezone.utc)
+    token, expires = new_token(), now + timedelta(hours=SESSION_HOURS)
+    PortalSessionModel(token_hash(token), access_id=access.access_id, generation=access.generation, created_at=now,
+                       expires_at=expires, ttl=expires).save(condition=PortalSessionModel.token_hash.does_not_exist())
+    record_event("portal", "portal_login", access.scope_org_id, target=access.access_id,
+                 detail={"scope_type": access.scope_type, "scope_id": access.scope_id, "source_ip": source_ip})
+    return {"token": token, "expires_at": expires.isoformat(),
+            "scope": {"type": access.scope_type, "id": access.scope_id, "name": _scope_name(access)}}
+
+
+def _access_of(code: Optional[str], token: Optional[str]) -> Optional[PortalAccessModel]:
+    """The ACTIVE access this code (and token) opens, or None for every kind of failure alike."""
+    if code is None:
+        return None
+    digest = code_digest(code)
+    matches = list(PortalAccessModel.code_index.query(digest, limit=2))
+    if len(matches) != 1:
+        return None
+    try:
+        access = PortalAccessModel.get(matches[0].access_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    # The index lags: the item itself must still hold this code and be enabled.
+    if access.state != "ACTIVE" or not same_secret(access.code_hash, digest):
+        return None
+    if access.scope_type == "installation" and not (
+            token and access.token_hash and same_secret(token_hash(token), access.token_hash)):
+        return None
+    return access
+
+
+def _scope_name(access: PortalAccessModel) -> str:
+    if access.scope_type == "installation":
+        installation = InstallationModel.get(access.scope_id)
+        return f"{installation.serial} ({installation.product_type})"
+    model = OrganizationModel if access.scope_type == "org" else SiteModel
+    try:
+        return model.get(access.scope_id).name
+    except DoesNotExist:
+        return access.scope_id
+
+
+def authenticate_portal(token: Optional[str]) -> PortalPrincipal:
+    """The portal principal behind a bearer token: the session must be live and its access unchanged since."""
+    if not token or len(token) > 200:
+        raise NotAuthenticated("Log in to the portal first: send Authorization: Bearer <portal session token>.")
+    try:
+        session = PortalSessionModel.get(token_hash(token), consistent_read=True)
+        access = PortalAccessModel.get(session.access_id, consistent_read=True)
+    except DoesNotExist:
+        raise NotAuthenticated("The portal session is unknown or has ended; log in again.") from None
+    # A new code or a revocation raised the generation: sessions of the old code end at once.
+    if datetime.now(timezone.utc) >= session.expires_at or access.state != "ACTIVE" or \
+            int(access.generation) != int(session.generation):
+        session.delete()
+        raise NotAuthenticated("The portal session has ended; log in again.")
+    return PortalPrincipal(access.access_id, access.scope_type, access.scope_id, access.scope_org_id)
+
+
+def _device_view(device: DeviceModel) -> Dict[str, Any]:
+    return {"serial": device.serial, "product_type": device.product_type, "claim_status": device.claim_status,
+            "site_id": device.site_id, "labels": list(device.labels or []),
+            "claimed_at": device.claimed_at.isoformat() if device.claimed_at else None}
+
+
+def _installation_view(installation: InstallationModel) -> Dict[str, Any]:
+    return {"id": installation.installation_id, "state": installation.state, "serial": installation.serial,
+            "product_type": installation.product_type, "web_address": installation.web_address,
+            "site_id": installation.site_id, "created_at": installation.created_at.isoformat(),
+            "activated_at": installation.activated_at.isoformat() if installation.activated_at else None}
+
+
+def portal_devices(portal: PortalPrincipal, limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
+    """The devices of the portal's scope (never keys or codes)."""
+    if portal.scope_type == "installation":
+        installation = InstallationModel.get(portal.scope_id, consistent_read=True)
+        device = DeviceModel.get(installation.serial, consistent_read=True)
+        mine = device.owner_org_id == installation.customer_org_id and installation.state in ("PENDING", "ACTIVE")
+        return {"items": [_device_view(device)] if mine else [], "next_cursor": None}
+    only_site = DeviceModel.site_id == portal.scope_id if portal.scope_type == "site" else None
+    items, next_cursor = page(functools.partial(DeviceModel.owner_index.query, portal.org_id, None, only_site),
+                              limit, cursor)
+    return {"items": [_device_view(item) for item in items], "next_cursor": next_cursor}
+
+
+def portal_installations(portal: PortalPrincipal, limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
+    """The installations of the portal's scope."""
+    if portal.scope_type == "installation":
+        return {"items": [_installation_view(InstallationModel.get(portal.scope_id, consistent_read=True))],
+                "next_cursor": None}
+    only_site = InstallationModel.site_id == portal.scope_id if portal.scope_type == "site" else None
+    items, next_cursor = page(functools.partial(InstallationModel.customer_index.query, portal.org_id, None,
+                                                only_site), limit, cursor)
+    return {"items": [_installation_view(item) for item in items], "next_cursor": next_cursor}
