@@ -161,7 +161,7 @@ def _json_body(request, text_types: Tuple[str, ...] = ()) -> Any:
     if content_type != "application/json" and raw.strip():
         allowed = " or ".join(("application/json",) + text_types)
         raise UnsupportedMediaType(f"Send the body as {allowed}, not {content_type[:100]}.")
-    if not raw.strip():
+    if not raw:  # no body at all; whitespace alone is malformed JSON
         return {}
     try:
         return json.loads(raw)

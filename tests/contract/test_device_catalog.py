@@ -60,7 +60,7 @@ def calls_per_page():
     return counted
 
 
-def test_a_page_makes_the_same_number_of_calls_with_100_and_20000_devices(ddb):
+def test_a_page_makes_the_same_number_of_calls_with_100_and_20000_devices(fresh_ddb):
     make_org("maker")
     make_org("owner")
     fill(0, 100)

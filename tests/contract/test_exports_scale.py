@@ -60,11 +60,11 @@ def store_devices(count, wrapper, now, writers=8):
         thread.join()
 
 
-def test_an_export_of_many_devices_holds_every_one_exactly_once(ddb, local_exports):
+def test_an_export_of_many_devices_holds_every_one_exactly_once(fresh_ddb, local_exports):
     make_org("big")
     make_org("other")
     user = make_user(email="k@big.example", org_id="big", roles=("KEY_MANAGER",))
-    lean_devices_table(ddb)
+    lean_devices_table(fresh_ddb)
     wrapper, now = KeyWrapper("imp_big"), datetime.now(timezone.utc)
     started = time.monotonic()
     store_devices(DEVICES, wrapper, now)

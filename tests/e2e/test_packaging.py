@@ -52,7 +52,7 @@ def test_the_template_declares_the_tables_the_kms_key_and_the_hourly_schedule(pa
     functions = [resource for resource in resources.values() if resource["Type"] == "AWS::Serverless::Function"]
     schedules = [event["Properties"]["Schedule"] for function in functions
                  for event in function["Properties"].get("Events", {}).values() if event["Type"] == "Schedule"]
-    assert schedules == ["rate(1 hour)", "rate(1 hour)"]  # invitations and exports
+    assert schedules == ["rate(1 hour)"] * 3  # invitations, exports, installations
     assert template["Globals"]["Function"]["Environment"]["Variables"]["KEYPORT_KMS_KEY_ARN"]
     assert all(function["Properties"]["Environment"]["Variables"]["KEYPORT_STAGE"] == "dev" for function in functions)
 
