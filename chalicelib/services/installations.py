@@ -1,7 +1,7 @@
 """Installers register a customer's device by its ID code + MAC: the device is reserved and the customer mailed."""
 import functools
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -135,12 +135,14 @@ def create_installation(principal: Principal, fields: Dict[str, Any], source_ip:
         raise CustomerEmailInUse()
     now = _now()
     customer_org = get_org(known.org_id) if known else _customer_org(principal, customer["name"], now)
-    site = _site(principal, fields, customer_org.org_id, known is not None, now)
+    if customer_org is None:  # a known customer whose organization is gone cannot own the device
+        raise CustomerEmailInUse()
+    site, site_id = _site(principal, fields, customer_org.org_id, known is not None, now)
     installation = InstallationModel(
         new_id("ins"), state="PENDING", serial=device.serial, product_type=device.product_type,
         installer_org_id=installer.org_id, installer_user_id=principal.user_id, customer_org_id=customer_org.org_id,
         customer_user_id=known.user_id if known else "", customer=customer, web_address=fields.get("web_address"),
-        site_id=site.site_id if site else None, created_at=now, activation_expires_at=now + timedelta(
+        site_id=site_id, created_at=now, activation_expires_at=now + timedelta(
             days=ACTIVATION_DAYS))
     installation.created_key = f"{now.isoformat()}#{installation.installation_id}"
     token = new_token()
@@ -204,11 +206,14 @@ def _customer_org(principal: Principal, name: str, now: datetime) -> Organizatio
                              created_by=principal.user_id, updated_at=now)
 
 
-def _site(principal: Principal, fields: Dict[str, Any], org_id: str, known: bool, now: datetime) -> Optional[SiteModel]:
-    """A new site of the customer ({name, address}), or an existing site of a known customer (site_id)."""
+def _site(principal: Principal, fields: Dict[str, Any], org_id: str, known: bool,
+          now: datetime) -> Tuple[Optional[SiteModel], Optional[str]]:
+    """(a new site to store, the installation's site id): a new site of the customer ({name, address}), or an
+    existing site of a known customer (site_id)."""
     if fields.get("site"):
-        return SiteModel(new_id("site"), org_id=org_id, name=fields["site"]["name"],
+        site = SiteModel(new_id("site"), org_id=org_id, name=fields["site"]["name"],
                          address=fields["site"].get("address"), created_at=now, created_by=principal.user_id)
+        return site, site.site_id
     if fields.get("site_id"):
         try:
             site = SiteModel.get(fields["site_id"], consistent_read=True)
@@ -217,7 +222,8 @@ def _site(principal: Principal, fields: Dict[str, Any], org_id: str, known: bool
         if not known or site is None or site.org_id != org_id:
             raise ValidationFailed("site_id: not a site of this customer.",
                                    details=[{"field": "site_id", "problem": "names no site of the customer"}])
-    return None
+        return None, site.site_id
+    return None, None
 
 
 def _mail_customer(installation: InstallationModel, installer: OrganizationModel, user, temporary: Optional[str],

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from chalicelib.models import AuditEventModel, DeviceModel, InstallationModel, OrganizationModel, UserModel
+from chalicelib.models import AuditEventModel, DeviceModel, InstallationModel, OrganizationModel, SiteModel, UserModel
 from chalicelib.services.users import find_user_by_email
 from tests.helpers import make_device, make_org, make_user
 
@@ -278,3 +278,14 @@ def test_the_hourly_job_expires_links_past_their_fourteen_days_and_frees_the_dev
     assert api.call("GET", f"/public/activations/{token}").status_code == 410
     assert expire_installations(now + timedelta(days=15)) == {"read": 0, "expired": 0}
     assert "installation_expired" in actions()
+
+
+def test_a_known_customers_site_can_be_named_and_a_foreign_site_cannot(api, installers, mailbox):
+    first = install(api, installers["schmidt"], site={"name": "Keller", "address": "Lindenweg 3"})
+    site_id = first["installation"]["site_id"]
+    refused = api.call("POST", "/installations", {"id_code": "ID0002", "mac": "00:1a:2b:3c:4d:02", "customer": {
+        "email": "new@example.com", "name": "New"}, "site_id": site_id}, token=installers["meyer"])
+    assert refused.status_code == 422 and DeviceModel.get("WM-2").claim_status == "UNCLAIMED"
+    second = install(api, installers["meyer"], id_code="ID0002", mac="00:1a:2b:3c:4d:02", site_id=site_id)
+    assert second["installation"]["site_id"] == site_id
+    assert SiteModel.get(site_id).org_id == first["customer_org_id"]
