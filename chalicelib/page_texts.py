@@ -1,5 +1,5 @@
 """The words of the HTML pages that e-mailed links open, in the seven languages of keyport."""
-from typing import Dict, List
+from typing import Any, Dict, List
 
 from chalicelib.activation_texts import ACTIVATION_TEXTS
 
@@ -262,3 +262,10 @@ def pick_language(accept_language: str) -> str:
         if code in TEXTS:
             return code
     return "en"
+
+
+def dead_link_page(accept_language: str) -> Dict[str, Any]:
+    """The page of a link that no longer works, in the first language of the reader's browser keyport speaks."""
+    language = pick_language(accept_language)
+    t = texts(language)
+    return {"outcome": "dead", "lang": language, "t": t, "title": t["dead_title"]}

@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Any, Dict, Optional
 
 from chalicelib.errors import ValidationFailed, WeakPassword
-from chalicelib.page_texts import pick_language, rules, texts
+from chalicelib.page_texts import dead_link_page, rules, texts
 from chalicelib.services import activations
 from chalicelib.services.tokens import TokenInvalid
 
@@ -15,7 +15,7 @@ def show(token: str, accept_language: str = "") -> Dict[str, Any]:
     try:
         activation = activations.view_activation(token)
     except TokenInvalid:
-        return _dead(accept_language)
+        return dead_link_page(accept_language)
     return _form(activation, token)
 
 
@@ -24,7 +24,7 @@ def submit(token: str, form: Dict[str, str], accept_language: str = "") -> Dict[
     try:
         activation = activations.view_activation(token)
     except TokenInvalid:
-        return _dead(accept_language)
+        return dead_link_page(accept_language)
     page = _form(activation, token, form)
     t = page["t"]
     if activation["password_required"] and form.get("password") != form.get("password_repeat"):
@@ -35,7 +35,7 @@ def submit(token: str, form: Dict[str, str], accept_language: str = "") -> Dict[
     try:
         result = activations.activate_installation(token, fields)
     except TokenInvalid:
-        return _dead(activation["language"])
+        return dead_link_page(activation["language"])
     except WeakPassword as error:
         problems = (error.details or {}).get("rules", [])
         return {**page, "error": t["weak"], "broken_rules": rules(problems, activation["language"])}
@@ -54,8 +54,3 @@ def _form(activation: Dict[str, Any], token: str, form: Optional[Dict[str, str]]
             "valid_until": datetime.fromisoformat(activation["expires_at"]).strftime("%Y-%m-%d %H:%M"),
             "action": f"/activate/{token}", "error": None, "broken_rules": []}
 
-
-def _dead(accept_language: str) -> Dict[str, Any]:
-    language = pick_language(accept_language)
-    t = texts(language)
-    return {"outcome": "dead", "lang": language, "t": t, "title": t["dead_title"]}

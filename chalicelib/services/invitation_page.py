@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Any, Dict, Optional
 
 from chalicelib.errors import EmailTaken, ValidationFailed, WeakPassword
-from chalicelib.page_texts import pick_language, role_names, rules, texts
+from chalicelib.page_texts import dead_link_page, role_names, rules, texts
 from chalicelib.services import invitations
 from chalicelib.services.throttle import TooManyRequests
 from chalicelib.services.tokens import TokenInvalid
@@ -14,7 +14,7 @@ def show(token: str, accept_language: str = "") -> Dict[str, Any]:
     try:
         invitation = invitations.view_invitation(token)
     except TokenInvalid:
-        return _dead(accept_language)
+        return dead_link_page(accept_language)
     return _form(invitation, token)
 
 
@@ -23,7 +23,7 @@ def submit(token: str, form: Dict[str, str], accept_language: str = "") -> Dict[
     try:
         invitation = invitations.view_invitation(token)
     except TokenInvalid:
-        return _dead(accept_language)
+        return dead_link_page(accept_language)
     page = _form(invitation, token, form)
     t = page["t"]
     if form.get("password") != form.get("password_repeat"):
@@ -32,7 +32,7 @@ def submit(token: str, form: Dict[str, str], accept_language: str = "") -> Dict[
         user = invitations.accept_invitation(token, {"name": form.get("name"), "email": form.get("email"),
                                                       "password": form.get("password") or ""})
     except TokenInvalid:
-        return _dead(invitation["language"])
+        return dead_link_page(invitation["language"])
     except WeakPassword as error:
         problems = (error.details or {}).get("rules", [])
         return {**page, "error": t["weak"], "broken_rules": rules(problems, invitation["language"])}
@@ -54,8 +54,3 @@ def _form(invitation: Dict[str, Any], token: str, form: Optional[Dict[str, str]]
             "form": {key: value for key, value in (form or {}).items() if key in ("name", "email")},
             "action": f"/invite/{token}", "error": None, "broken_rules": []}
 
-
-def _dead(accept_language: str) -> Dict[str, Any]:
-    language = pick_language(accept_language)
-    t = texts(language)
-    return {"outcome": "dead", "lang": language, "t": t, "title": t["dead_title"]}
