@@ -182,3 +182,11 @@ def test_enable_regenerate_revoke_and_logins_are_audited(api, world):
     for action in ("portal_access_enabled", "portal_access_regenerated", "portal_access_revoked", "portal_login"):
         assert action in actions
     assert not any(code in str(event.detail) for event in AuditEventModel.scan())
+
+
+def test_guessing_from_one_source_is_throttled_after_twenty_failures_of_any_prefix(api, world):
+    code = enable(api, world["admin"], "org", "cust")["code"]
+    for number in range(20):
+        guess = f"{number:02d}" + "Z" * 26  # a new prefix each time: only the source's count grows
+        assert portal_login(api, guess).status_code == 401
+    assert portal_login(api, code).status_code == 429
