@@ -284,6 +284,7 @@ def main() -> int:
         results["batch_confirm"] = batch_confirm([f"L{n:07d}" for n in range(DEVICES)])
         results["key_download"] = key_download()
         results["export"] = export_end_to_end()
+        results["first_table_calls"] = bench_service.first_table_calls(database.endpoint, "bench-")
         results["login"] = bench_service.login_latency()
         results["invitation_expiry"] = bench_service.invitation_expiry()
         results["catalog_pages"] = bench_service.catalog_pages(int(os.environ.get("KEYPORT_BENCH_CATALOG", "100000")))

@@ -32,6 +32,19 @@ def cold_import() -> dict:
             "heavy_loaded_by_import_app": [name for name in HEAVY if name in probe]}
 
 
+def first_table_calls(endpoint: str, prefix: str, tables: int = 8, runs: int = 5) -> dict:
+    """A fresh process's first call on each of 8 tables (what a cold Lambda's first requests pay for connections),
+    median of 5 processes; and the same calls once more in that process."""
+    code = (f"import time; from chalicelib import models; models.bind(host={endpoint!r}, prefix={prefix!r})\n"
+            f"def calls():\n    t = time.perf_counter()\n    for m in models.ALL_MODELS[:{tables}]: m.count()\n"
+            "    return time.perf_counter() - t\nprint(calls(), calls())")
+    env = {**os.environ, "KEYPORT_STAGE": "dev", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
+    samples = [tuple(map(float, subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                                               text=True, check=True).stdout.split())) for _ in range(runs)]
+    return {"tables": tables, "first_calls_s": round(statistics.median(first for first, _ in samples), 3),
+            "again_s": round(statistics.median(again for _, again in samples), 3)}
+
+
 def login_latency(runs: int = 30) -> dict:
     """The login service with the production argon2id parameters (64 MiB, t=3, p=4), on DynamoDB Local."""
     from chalicelib.services.accounts import log_in
@@ -139,6 +152,9 @@ def print_service(results: dict) -> None:
     cold = results["cold_import"]
     print(f"{'import app (median of 7 processes)':<44}{cold['import_app_s']:>9} s; its libraries eagerly "
           f"{cold['libraries_eagerly_s']} s; heavy loaded: {cold['heavy_loaded_by_import_app'] or 'none'}")
+    first = results["first_table_calls"]
+    print(f"{'first call on 8 tables, fresh process':<44}{first['first_calls_s']:>9} s; the same calls again "
+          f"{first['again_s']} s")
     login = results["login"]
     print(f"{'login, production argon2id':<44}p50 {login['p50_ms']} ms, p95 {login['p95_ms']} ms")
     pages = results["catalog_pages"]
