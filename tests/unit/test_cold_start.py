@@ -43,3 +43,13 @@ def test_a_route_that_needs_a_heavy_library_loads_it_when_it_runs():
     found = probe(PROBE.replace("import app\n", "import app\nfrom chalicelib.api.http import validate\n"
                                 "validate({'type': 'object'}, {})\n"))  # what the first request with a body does
     assert "jsonschema" in found["loaded"] and "aws_encryption_sdk" not in found["loaded"]
+
+
+def test_every_model_connection_reads_botocore_data_through_one_shared_loader():
+    # Each pynamodb connection makes its own botocore session; with a loader each, every model's first call
+    # re-read endpoints.json and the DynamoDB model (0.1-0.4 s a model; `make bench` prints the figure).
+    from chalicelib.models import DeviceModel, UserModel
+
+    loaders = {id(model._get_connection().connection.session.get_component("data_loader"))
+               for model in (UserModel, DeviceModel)}
+    assert len(loaders) == 1
