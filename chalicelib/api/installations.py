@@ -45,6 +45,12 @@ def cancel_installation(call, installation_id):
     return installations.cancel_installation(call.principal, installation_id)
 
 
+@endpoint(bp, ONE + "/resend", "POST", summary="Mail the customer a new activation link (the old one stops)",
+          response=schemas.INSTALLATION, errors=(404, 409, 429, 502))
+def resend_activation(call, installation_id):
+    return installations.resend_activation(call.principal, installation_id)
+
+
 @endpoint(bp, "/public/activations/{token}", "GET", summary="What an activation link shows", public=True,
           response=schemas.ACTIVATION, errors=(410,))
 def view_activation(call, token):

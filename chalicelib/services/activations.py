@@ -32,6 +32,8 @@ def _pending(token: str) -> Tuple[OneTimeTokenModel, InstallationModel, UserMode
     user = get_user(item.user_id)
     if installation.state != "PENDING" or user is None or user.status != "ACTIVE":
         raise TokenInvalid()
+    if installation.activation_token_hash and installation.activation_token_hash != item.token_hash:
+        raise TokenInvalid()  # a resend retired this link
     return item, installation, user
 
 
@@ -84,7 +86,9 @@ def activate_installation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
             spend_in(transaction, item)
             transaction.update(installation, actions=[
                 InstallationModel.state.set("ACTIVE"), InstallationModel.activated_at.set(now),
-                InstallationModel.customer.set(customer)], condition=InstallationModel.state == "PENDING")
+                InstallationModel.customer.set(customer)], condition=(InstallationModel.state == "PENDING") & (
+                    InstallationModel.activation_token_hash == item.token_hash
+                    if installation.activation_token_hash else InstallationModel.activation_token_hash.does_not_exist()))
             transaction.update(device, actions=device_actions,
                                condition=(DeviceModel.installation_id == installation.installation_id)
                                & (DeviceModel.claim_status == "PENDING"))

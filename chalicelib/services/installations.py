@@ -21,11 +21,12 @@ from chalicelib.services.device_rows import ID_CODE_MIN, RowInvalid, normalize_c
 from chalicelib.services.devices import get_device, id_proof
 from chalicelib.services.orgs import get_org, listed_org_ids, org_id_in_scope, org_in_scope
 from chalicelib.services.throttle import TooManyRequests, count, hit
-from chalicelib.services.users import delete_user_record, find_user_by_email, insert_user
+from chalicelib.services.users import delete_user_record, find_user_by_email, get_user, insert_user
 
 STATES = ("PENDING", "ACTIVE", "CANCELLED", "EXPIRED")
 ACTIVATION_DAYS = 14
 FAILED_CHECKS_LIMIT, FAILED_CHECKS_WINDOW = 10, 15 * 60
+RESENDS_PER_HOUR = 5
 
 
 class InstallationNotFound(NotFound):
@@ -146,6 +147,7 @@ def create_installation(principal: Principal, fields: Dict[str, Any], source_ip:
             days=ACTIVATION_DAYS))
     installation.created_key = f"{now.isoformat()}#{installation.installation_id}"
     token = new_token()
+    installation.activation_token_hash = token_hash(token)
 
     def reserve(transaction):
         if known is None:
@@ -153,11 +155,8 @@ def create_installation(principal: Principal, fields: Dict[str, Any], source_ip:
         if site is not None:
             transaction.save(site, condition=SiteModel.site_id.does_not_exist())
         transaction.save(installation, condition=InstallationModel.installation_id.does_not_exist())
-        transaction.save(OneTimeTokenModel(
-            token_hash(token), purpose="activation", user_id=installation.customer_user_id,
-            target_id=installation.installation_id, created_at=now, expires_at=installation.activation_expires_at,
-            ttl=installation.activation_expires_at + timedelta(days=1)),
-            condition=OneTimeTokenModel.token_hash.does_not_exist())
+        transaction.save(_activation_token(installation, token, now),
+                         condition=OneTimeTokenModel.token_hash.does_not_exist())
         transaction.update(device, actions=ownership_actions(device, customer_org.org_id, "PENDING", now) + [
             DeviceModel.installation_id.set(installation.installation_id)],
             condition=(DeviceModel.claim_status == "UNCLAIMED") & (DeviceModel.id_proof == device.id_proof))
@@ -187,6 +186,14 @@ def create_installation(principal: Principal, fields: Dict[str, Any], source_ip:
     return {"installation_id": installation.installation_id, "customer_user_id": installation.customer_user_id,
             "customer_org_id": customer_org.org_id, "mails_sent": mails,
             "installation": installation_view(installation, get_device(device.serial))}
+
+
+def _activation_token(installation: InstallationModel, token: str, now: datetime) -> OneTimeTokenModel:
+    """The stored side of an activation link: the token's hash, the customer, the installation, the expiry."""
+    return OneTimeTokenModel(token_hash(token), purpose="activation", user_id=installation.customer_user_id,
+                             target_id=installation.installation_id, created_at=now,
+                             expires_at=installation.activation_expires_at,
+                             ttl=installation.activation_expires_at + timedelta(days=1))
 
 
 def _customer_fields(raw: Dict[str, Any]) -> Dict[str, Any]:
@@ -305,6 +312,49 @@ def cancel_installation(principal: Principal, installation_id: str) -> Dict[str,
     if not _close(installation, "CANCELLED", principal.user_id, InstallationModel.state == "PENDING"):
         raise InstallationClosed()
     record_event(principal.user_id, "installation_cancelled", installation.installer_org_id,
+                 target=installation_id, detail={"serial": installation.serial})
+    installation.refresh(consistent_read=True)
+    return installation_view(installation, get_device(installation.serial))
+
+
+def resend_activation(principal: Principal, installation_id: str) -> Dict[str, Any]:
+    """Mail the customer a new activation link, valid 14 days from now; the link before it stops working.
+    The installer who registered it, while PENDING; 5 an hour."""
+    installation = _visible(principal, installation_id)
+    if not (principal.may(DEVICES_REGISTER) and org_id_in_scope(principal, installation.installer_org_id)):
+        raise Forbidden("Only the installer who registered it resends the activation link.")
+    if installation.state != "PENDING":
+        raise InstallationClosed()
+    user = get_user(installation.customer_user_id)
+    if user is None or user.status != "ACTIVE":
+        raise InstallationClosed("The customer's account is disabled; cancel the installation instead.")
+    now = _now()
+    start, sent = installation.resend_window_start, int(installation.resends_in_window or 0)
+    if start is None or now - start >= timedelta(hours=1):
+        start, sent = now, 0
+    if sent >= RESENDS_PER_HOUR:
+        raise TooManyRequests(f"An activation link can be resent {RESENDS_PER_HOUR} times an hour; try again later.")
+    previous = {"hash": installation.activation_token_hash, "expires": installation.activation_expires_at}
+    token = new_token()
+    installation.activation_expires_at = now + timedelta(days=ACTIVATION_DAYS)
+    switch = [InstallationModel.activation_token_hash.set(token_hash(token)),
+              InstallationModel.activation_expires_at.set(installation.activation_expires_at),
+              InstallationModel.resend_window_start.set(start), InstallationModel.resends_in_window.set(sent + 1)]
+    try:
+        with TransactWrite(connection=models.connection()) as transaction:
+            transaction.save(_activation_token(installation, token, now),
+                             condition=OneTimeTokenModel.token_hash.does_not_exist())
+            transaction.update(installation, actions=switch, condition=(InstallationModel.state == "PENDING") & (
+                InstallationModel.resends_in_window == installation.resends_in_window))
+    except TransactWriteError:
+        raise InstallationClosed("The installation changed meanwhile; reload it.") from None
+    try:
+        _mail_customer(installation, get_org(installation.installer_org_id), user, None, token)
+    except DomainError:  # the customer never got the new link: the old one stays the live one
+        installation.update(actions=[InstallationModel.activation_token_hash.set(previous["hash"]),
+                                     InstallationModel.activation_expires_at.set(previous["expires"])])
+        raise
+    record_event(principal.user_id, "installation_activation_resent", installation.installer_org_id,
                  target=installation_id, detail={"serial": installation.serial})
     installation.refresh(consistent_read=True)
     return installation_view(installation, get_device(installation.serial))

@@ -195,6 +195,8 @@ MATRIX: Dict[tuple, Case] = {
     ("POST", "/public/portal/sessions"): Case("", public=True),
     ("GET", "/portal/devices"): Case("/portal/devices", denied=401),
     ("GET", "/portal/installations"): Case("/portal/installations", denied=401),
+    ("POST", "/installations/{installation_id}/resend"): Case("/installations/ins_home/resend", INSTALLERS,
+                                                              foreign_path="/installations/ins_foreign/resend"),
     ("GET", "/public/activations/{token}"): Case("", public=True),
     ("POST", "/public/activations/{token}"): Case("", public=True),
     ("GET", "/activate/{token}"): Case("", public=True),
@@ -268,6 +270,7 @@ def build_world():
     make_device("SN-FREE", maker_org_id="root", claim_code="FREECODE1", id_code=FREE_PROOF["id_code"])
     RegistrationModel("reg_home", kind="installer", state="PENDING", name="Ines", email="ines@home.example",
                       company_name="Home Installers", created_key=f"{now.isoformat()}#reg_home", created_at=now).save()
+    customer_user = make_user(email="c@home.example", org_id="home_child", roles=("CUSTOMER",)).user_id
     for installation_id, installer, customer in (("ins_home", "home", "home_child"),
                                                  ("ins_foreign", "foreign", "foreign")):
         serial = f"SN-{installation_id}"
@@ -275,7 +278,7 @@ def build_world():
                     installation_id=installation_id)
         InstallationModel(installation_id, state="PENDING", serial=serial, product_type="meter",
                           installer_org_id=installer, installer_user_id="usr_x", customer_org_id=customer,
-                          customer_user_id="usr_y", customer={"email": "secret@foreign.example", "name": "C"}
+                          customer_user_id=customer_user, customer={"email": "secret@foreign.example", "name": "C"}
                           if installer == "foreign" else {"email": "c@home.example", "name": "C"},
                           created_key=f"{now.isoformat()}#{installation_id}", created_at=now,
                           activation_expires_at=now + timedelta(days=14)).save()

@@ -289,3 +289,23 @@ def test_a_known_customers_site_can_be_named_and_a_foreign_site_cannot(api, inst
     second = install(api, installers["meyer"], id_code="ID0002", mac="00:1a:2b:3c:4d:02", site_id=site_id)
     assert second["installation"]["site_id"] == site_id
     assert SiteModel.get(site_id).org_id == first["customer_org_id"]
+
+
+def test_a_resent_link_replaces_the_old_one_and_resends_are_limited(api, installers, mailbox):
+    created = install(api, installers["schmidt"])
+    old = activation_token(mailbox)
+    path = f"/installations/{created['installation_id']}/resend"
+    assert api.call("POST", path, token=installers["meyer"]).status_code == 404
+    resent = api.call("POST", path, token=installers["schmidt"])
+    assert resent.status_code == 200 and resent.data["state"] == "PENDING"
+    new = activation_token(mailbox)
+    assert new != old and [m["X-Keyport-Mail-Type"] for m in mailbox.messages(to="erika@example.com")] == [
+        "credentials", "activation", "activation"]
+    assert api.call("GET", f"/public/activations/{old}").status_code == 410
+    for _ in range(4):
+        assert api.call("POST", path, token=installers["schmidt"]).status_code == 200
+    assert api.call("POST", path, token=installers["schmidt"]).status_code == 429
+    latest = activation_token(mailbox)
+    assert api.call("POST", f"/public/activations/{latest}", {"password": PASSWORD}).status_code == 200
+    closed = api.call("POST", path, token=installers["schmidt"])
+    assert closed.status_code == 409 and "installation_activation_resent" in actions()
