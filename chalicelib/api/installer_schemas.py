@@ -50,7 +50,7 @@ INSTALLATION = obj({
     "device": nullable(obj({"serial": {"type": "string"}, "product_type": {"type": "string"},
                             "claim_status": {"type": "string"}, "site_id": nullable({"type": "string"})})),
     "created_at": fields.TIMESTAMP, "activation_expires_at": fields.TIMESTAMP,
-    "activated_at": nullable(fields.TIMESTAMP), "cancelled_at": nullable(fields.TIMESTAMP),
+    "activated_at": nullable(fields.TIMESTAMP), "ended_at": nullable(fields.TIMESTAMP),
 }, required=("id", "state", "serial", "product_type", "installer_org_id", "customer_org_id", "customer_user_id",
              "customer", "created_at"))
 INSTALLATION_CREATED = obj({

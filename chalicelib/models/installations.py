@@ -52,8 +52,8 @@ class InstallationModel(Model):
     resend_window_start = UTCDateTimeAttribute(null=True)
     resends_in_window = NumberAttribute(default=0)
     activated_at = UTCDateTimeAttribute(null=True)
-    cancelled_at = UTCDateTimeAttribute(null=True)
-    cancelled_by = UnicodeAttribute(null=True)
+    ended_at = UTCDateTimeAttribute(null=True)  # CANCELLED by the installer or EXPIRED by the hourly job
+    ended_by = UnicodeAttribute(null=True)
     installer_index = InstallationInstallerIndex()
     customer_index = InstallationCustomerIndex()
     state_index = InstallationStateIndex()

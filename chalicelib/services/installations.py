@@ -70,7 +70,7 @@ def installation_view(installation: InstallationModel, device: Optional[DeviceMo
         "device": {"serial": device.serial, "product_type": device.product_type,
                    "claim_status": device.claim_status, "site_id": device.site_id} if device else None,
         "created_at": iso(installation.created_at), "activation_expires_at": iso(installation.activation_expires_at),
-        "activated_at": iso(installation.activated_at), "cancelled_at": iso(installation.cancelled_at),
+        "activated_at": iso(installation.activated_at), "ended_at": iso(installation.ended_at),
     }
 
 
@@ -367,8 +367,8 @@ def _close(installation: InstallationModel, state: str, actor_id: str, condition
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             transaction.update(installation, actions=[
-                InstallationModel.state.set(state), InstallationModel.cancelled_at.set(now),
-                InstallationModel.cancelled_by.set(actor_id)], condition=condition)
+                InstallationModel.state.set(state), InstallationModel.ended_at.set(now),
+                InstallationModel.ended_by.set(actor_id)], condition=condition)
             transaction.update(device, actions=ownership_actions(device, None, "UNCLAIMED", now) + [
                 DeviceModel.installation_id.remove()],
                 condition=DeviceModel.installation_id == installation.installation_id)
