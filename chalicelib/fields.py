@@ -1,5 +1,7 @@
 """Shared vocabularies and JSON schemas of fields: one definition for validation and OpenAPI."""
 import re
+from datetime import datetime
+from typing import Optional
 
 LANGUAGES = ("de", "en", "es", "fr", "it", "sv", "nl")
 CSV_DELIMITERS = (";", ",", "\t", "|")
@@ -22,6 +24,11 @@ INSTANT = {"type": "string", "maxLength": 40, "description": "ISO 8601 time such
            "pattern": r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$"}
 ID = {"type": "string", "minLength": 1, "maxLength": 100}
 PHONE_PATTERN = r"^\+[1-9][0-9]{7,14}$"
+
+
+def iso_time(value: Optional[datetime]) -> Optional[str]:
+    """A timestamp as answers carry it (ISO 8601), or None."""
+    return value.isoformat() if value else None
 
 
 def normalize_email(email: str) -> str:

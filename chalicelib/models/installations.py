@@ -1,5 +1,5 @@
 """Installations: a device an installer registered for a customer, waiting for (or past) activation."""
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -49,8 +49,6 @@ class InstallationModel(Model):
     created_at = UTCDateTimeAttribute()
     activation_expires_at = UTCDateTimeAttribute()
     activation_token_hash = UnicodeAttribute(null=True)  # the live link's token: a resend retires the one before
-    resend_window_start = UTCDateTimeAttribute(null=True)
-    resends_in_window = NumberAttribute(default=0)
     activated_at = UTCDateTimeAttribute(null=True)
     ended_at = UTCDateTimeAttribute(null=True)  # CANCELLED by the installer or EXPIRED by the hourly job
     ended_by = UnicodeAttribute(null=True)

@@ -9,6 +9,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import models
 from chalicelib.errors import BodyTooLarge, Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.fields import iso_time
 from chalicelib.mail import MailNotSent, public_link, send_mail
 from chalicelib.models import BatchModel, BatchReferenceModel, BatchSerialModel, DeviceModel, UserModel
 from chalicelib.paging import page, page_chain
@@ -79,7 +80,7 @@ def batch_view(batch: BatchModel) -> Dict[str, Any]:
             "target_org_id": batch.target_org_id, "requires_confirmation": batch.requires_confirmation,
             "state": batch.state, "count": batch.count, "unknown_serials": list(batch.unknown_serials or []),
             "unavailable_serials": list(batch.unavailable_serials or []), "created_at": batch.created_at.isoformat(),
-            "updated_at": batch.updated_at.isoformat() if batch.updated_at else None}
+            "updated_at": iso_time(batch.updated_at)}
 
 
 def create_batch(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:

@@ -19,7 +19,7 @@ from chalicelib.services.devices import (
     visible_device,
 )
 from chalicelib.services.orgs import org_id_in_scope, org_in_scope
-from chalicelib.services.throttle import TooManyRequests, count, hit
+from chalicelib.services.throttle import count_failure, refuse_when_exhausted
 
 FAILED_CLAIMS_LIMIT, FAILED_CLAIMS_WINDOW = 10, 15 * 60
 
@@ -48,7 +48,8 @@ class NotOwner(Conflict):
 
 
 def _throttle_subjects(principal: Principal, serial: str) -> List[tuple]:
-    return [("claim_failed_device", serial), ("claim_failed_account", principal.user_id)]
+    return [("claim_failed_device", serial, FAILED_CLAIMS_LIMIT),
+            ("claim_failed_account", principal.user_id, FAILED_CLAIMS_LIMIT)]
 
 
 def claim_device(principal: Principal, serial: str, proof: Dict[str, Any]) -> Dict[str, Any]:
@@ -57,14 +58,11 @@ def claim_device(principal: Principal, serial: str, proof: Dict[str, Any]) -> Di
     owner = org_in_scope(principal, proof.get("org_id") or principal.org_id)
     require(principal, DEVICES_CLAIM)
     subjects = _throttle_subjects(principal, serial)
-    for action, subject in subjects:
-        if count(action, subject, FAILED_CLAIMS_WINDOW) >= FAILED_CLAIMS_LIMIT:
-            raise TooManyRequests("Too many failed claims; try again in 15 minutes.")
+    refuse_when_exhausted(subjects, FAILED_CLAIMS_WINDOW, "Too many failed claims; try again in 15 minutes.")
     try:
         device, used_code = _proven(serial, proof)
     except ClaimProofInvalid:
-        for action, subject in subjects:
-            hit(action, subject, limit=FAILED_CLAIMS_LIMIT, window_seconds=FAILED_CLAIMS_WINDOW)
+        count_failure(subjects, FAILED_CLAIMS_WINDOW)
         record_event(principal.user_id, "device_claim_failed", owner.org_id, target=serial[:64])
         raise
     now = datetime.now(timezone.utc)

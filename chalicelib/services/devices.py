@@ -8,6 +8,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import models
 from chalicelib.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from chalicelib.fields import iso_time
 from chalicelib.models import DeviceLabelModel, DeviceModel, SiteModel
 from chalicelib.paging import decode_cursor, encode_cursor, page_chain
 from chalicelib.permissions import CATALOG_READ, DEVICES_CLAIM, DEVICES_IMPORT, Principal
@@ -47,19 +48,15 @@ def index_keys(maker_org_id: str, owner_org_id: Optional[str], status: str, prod
             "owner_product": f"{owner_org_id}#{product_type}" if owner_org_id else None}
 
 
-def _iso(value: Optional[datetime]) -> Optional[str]:
-    return value.isoformat() if value else None
-
-
 def device_view(device: DeviceModel, for_maker: bool = False) -> Dict[str, Any]:
     """A device as the API shows it: never its keys, claim code or ID code. The maker also sees every past
     owner that could read the keys (keys_exposed_to)."""
     view = {"serial": device.serial, "product_type": device.product_type, "mac": device.mac,
             "labels": list(device.labels or []), "batch_id": device.batch_id, "owner_org_id": device.owner_org_id,
             "maker_org_id": device.maker_org_id, "claim_status": device.claim_status,
-            "claimed_at": _iso(device.claimed_at), "site_id": device.site_id,
-            "key_names": list(device.key_names or []), "claim_valid_from": _iso(device.claim_valid_from),
-            "claim_valid_to": _iso(device.claim_valid_to), "imported_at": _iso(device.imported_at)}
+            "claimed_at": iso_time(device.claimed_at), "site_id": device.site_id,
+            "key_names": list(device.key_names or []), "claim_valid_from": iso_time(device.claim_valid_from),
+            "claim_valid_to": iso_time(device.claim_valid_to), "imported_at": iso_time(device.imported_at)}
     if for_maker:
         view["keys_exposed_to"] = list(device.keys_exposed_to or [])
     return view

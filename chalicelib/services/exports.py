@@ -14,6 +14,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from chalicelib import export_storage
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotAuthenticated, NotFound
+from chalicelib.fields import iso_time
 from chalicelib.models import ExportModel
 from chalicelib.paging import page
 from chalicelib.permissions import KEYS_DOWNLOAD, Principal
@@ -48,8 +49,7 @@ def export_view(job: ExportModel) -> Dict[str, Any]:
     return {"id": job.export_id, "state": state, "format": job.format, "count": job.count,
             "filters": job.filters, "org_id": job.org_id, "size_bytes": job.size_bytes, "reason": job.reason,
             "file_name": job.file_name, "created_at": job.created_at.isoformat(),
-            "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-            "expires_at": job.expires_at.isoformat() if job.expires_at else None}
+            "finished_at": iso_time(job.finished_at), "expires_at": iso_time(job.expires_at)}
 
 
 def request_export(principal: Principal, file_format: str, filters: Dict[str, str], org_id: Optional[str] = None,

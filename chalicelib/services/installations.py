@@ -8,7 +8,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import models
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from chalicelib.fields import normalize_email
+from chalicelib.fields import iso_time, normalize_email
 from chalicelib.mail import public_link, send_mail
 from chalicelib.models import DeviceModel, InstallationModel, OneTimeTokenModel, OrganizationModel, SiteModel
 from chalicelib.paging import page_chain
@@ -20,7 +20,7 @@ from chalicelib.services.claims import ownership_actions
 from chalicelib.services.device_rows import ID_CODE_MIN, RowInvalid, normalize_code, normalize_mac
 from chalicelib.services.devices import get_device, id_proof
 from chalicelib.services.orgs import get_org, listed_org_ids, org_id_in_scope, org_in_scope
-from chalicelib.services.throttle import TooManyRequests, count, hit
+from chalicelib.services.throttle import count_failure, hit, refuse_when_exhausted
 from chalicelib.services.users import delete_user_record, find_user_by_email, get_user, insert_user
 
 STATES = ("PENDING", "ACTIVE", "CANCELLED", "EXPIRED")
@@ -59,7 +59,6 @@ def _now() -> datetime:
 def installation_view(installation: InstallationModel, device: Optional[DeviceModel] = None,
                       installer: Optional[OrganizationModel] = None) -> Dict[str, Any]:
     """An installation as installer and customer see it, with its device's state (never its keys or codes)."""
-    iso = lambda value: value.isoformat() if value else None  # noqa: E731
     installer = installer or get_org(installation.installer_org_id)
     return {
         "id": installation.installation_id, "state": installation.state, "serial": installation.serial,
@@ -69,18 +68,17 @@ def installation_view(installation: InstallationModel, device: Optional[DeviceMo
         "web_address": installation.web_address, "site_id": installation.site_id,
         "device": {"serial": device.serial, "product_type": device.product_type,
                    "claim_status": device.claim_status, "site_id": device.site_id} if device else None,
-        "created_at": iso(installation.created_at), "activation_expires_at": iso(installation.activation_expires_at),
-        "activated_at": iso(installation.activated_at), "ended_at": iso(installation.ended_at),
+        "created_at": iso_time(installation.created_at), "activation_expires_at": iso_time(installation.activation_expires_at),
+        "activated_at": iso_time(installation.activated_at), "ended_at": iso_time(installation.ended_at),
     }
 
 
 def matching_device(principal: Principal, id_code: str, mac: str, source_ip: Optional[str]) -> DeviceModel:
     """The one device with this ID code and MAC; NoDeviceMatch otherwise. Failures count against the account and
     the source address: 429 after 10 in 15 minutes (an ID code is short enough to be guessed)."""
-    subjects = [("installation_check_failed", principal.user_id), ("installation_check_source", source_ip or "-")]
-    for action, subject in subjects:
-        if count(action, subject, FAILED_CHECKS_WINDOW) >= FAILED_CHECKS_LIMIT:
-            raise TooManyRequests("Too many device checks failed; try again in 15 minutes.")
+    subjects = [("installation_check_failed", principal.user_id, FAILED_CHECKS_LIMIT),
+                ("installation_check_source", source_ip or "-", FAILED_CHECKS_LIMIT)]
+    refuse_when_exhausted(subjects, FAILED_CHECKS_WINDOW, "Too many device checks failed; try again in 15 minutes.")
     try:
         proof = id_proof(normalize_code(id_code, "id_code", ID_CODE_MIN), normalize_mac(mac))
         matches = list(DeviceModel.id_proof_index.query(proof, limit=2))
@@ -89,8 +87,7 @@ def matching_device(principal: Principal, id_code: str, mac: str, source_ip: Opt
     # Two devices with one pair is a data error of the maker: neither is handed out on that proof.
     device = get_device(matches[0].serial) if len(matches) == 1 else None
     if device is None or device.id_proof != proof:
-        for action, subject in subjects:
-            hit(action, subject, limit=FAILED_CHECKS_LIMIT, window_seconds=FAILED_CHECKS_WINDOW)
+        count_failure(subjects, FAILED_CHECKS_WINDOW)
         record_event(principal.user_id, "installation_check_failed", principal.org_id,
                      detail={"ambiguous": len(matches) > 1})
         raise NoDeviceMatch()
@@ -185,7 +182,7 @@ def create_installation(principal: Principal, fields: Dict[str, Any], source_ip:
                          "mails": mails})
     return {"installation_id": installation.installation_id, "customer_user_id": installation.customer_user_id,
             "customer_org_id": customer_org.org_id, "mails_sent": mails,
-            "installation": installation_view(installation, get_device(device.serial))}
+            "installation": installation_view(installation, get_device(device.serial), installer)}
 
 
 def _activation_token(installation: InstallationModel, token: str, now: datetime) -> OneTimeTokenModel:
@@ -249,11 +246,15 @@ def _mail_customer(installation: InstallationModel, installer: OrganizationModel
     return mails
 
 
+def _freeing(device: DeviceModel, now: datetime) -> list:
+    """The update actions that release a device reserved for an installation: UNCLAIMED, nobody's."""
+    return ownership_actions(device, None, "UNCLAIMED", now) + [DeviceModel.installation_id.remove()]
+
+
 def _undo(installation: InstallationModel, new_user, new_org: Optional[OrganizationModel],
           site: Optional[SiteModel]) -> None:
     device = get_device(installation.serial)
-    device.update(actions=ownership_actions(device, None, "UNCLAIMED", _now()) + [DeviceModel.installation_id.remove()],
-                  condition=DeviceModel.installation_id == installation.installation_id)
+    device.update(actions=_freeing(device, _now()), condition=DeviceModel.installation_id == installation.installation_id)
     installation.delete()
     for item in (site, new_org):
         if item is not None:
@@ -304,11 +305,17 @@ def list_installations(principal: Principal, org_id: Optional[str] = None, state
                       for item in items], "next_cursor": next_cursor}
 
 
-def cancel_installation(principal: Principal, installation_id: str) -> Dict[str, Any]:
-    """The installer withdraws a PENDING installation: the device is UNCLAIMED again and the link stops working."""
+def _installers_own(principal: Principal, installation_id: str) -> InstallationModel:
+    """The installation if the principal's organization registered it and may register devices; 404/403 else."""
     installation = _visible(principal, installation_id)
     if not (principal.may(DEVICES_REGISTER) and org_id_in_scope(principal, installation.installer_org_id)):
-        raise Forbidden("Only the installer who registered it cancels an installation.")
+        raise Forbidden("Only the installer who registered it manages an installation.")
+    return installation
+
+
+def cancel_installation(principal: Principal, installation_id: str) -> Dict[str, Any]:
+    """The installer withdraws a PENDING installation: the device is UNCLAIMED again and the link stops working."""
+    installation = _installers_own(principal, installation_id)
     if not _close(installation, "CANCELLED", principal.user_id, InstallationModel.state == "PENDING"):
         raise InstallationClosed()
     record_event(principal.user_id, "installation_cancelled", installation.installer_org_id,
@@ -320,36 +327,29 @@ def cancel_installation(principal: Principal, installation_id: str) -> Dict[str,
 def resend_activation(principal: Principal, installation_id: str) -> Dict[str, Any]:
     """Mail the customer a new activation link, valid 14 days from now; the link before it stops working.
     The installer who registered it, while PENDING; 5 an hour."""
-    installation = _visible(principal, installation_id)
-    if not (principal.may(DEVICES_REGISTER) and org_id_in_scope(principal, installation.installer_org_id)):
-        raise Forbidden("Only the installer who registered it resends the activation link.")
+    installation = _installers_own(principal, installation_id)
     if installation.state != "PENDING":
         raise InstallationClosed()
     user = get_user(installation.customer_user_id)
     if user is None or user.status != "ACTIVE":
         raise InstallationClosed("The customer's account is disabled; cancel the installation instead.")
+    hit("activation_resend", installation_id, limit=RESENDS_PER_HOUR, window_seconds=3600)
     now = _now()
-    start, sent = installation.resend_window_start, int(installation.resends_in_window or 0)
-    if start is None or now - start >= timedelta(hours=1):
-        start, sent = now, 0
-    if sent >= RESENDS_PER_HOUR:
-        raise TooManyRequests(f"An activation link can be resent {RESENDS_PER_HOUR} times an hour; try again later.")
     previous = {"hash": installation.activation_token_hash, "expires": installation.activation_expires_at}
     token = new_token()
     installation.activation_expires_at = now + timedelta(days=ACTIVATION_DAYS)
     switch = [InstallationModel.activation_token_hash.set(token_hash(token)),
-              InstallationModel.activation_expires_at.set(installation.activation_expires_at),
-              InstallationModel.resend_window_start.set(start), InstallationModel.resends_in_window.set(sent + 1)]
+              InstallationModel.activation_expires_at.set(installation.activation_expires_at)]
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             transaction.save(_activation_token(installation, token, now),
                              condition=OneTimeTokenModel.token_hash.does_not_exist())
-            transaction.update(installation, actions=switch, condition=(InstallationModel.state == "PENDING") & (
-                InstallationModel.resends_in_window == installation.resends_in_window))
+            transaction.update(installation, actions=switch, condition=InstallationModel.state == "PENDING")
     except TransactWriteError:
         raise InstallationClosed("The installation changed meanwhile; reload it.") from None
+    installer = get_org(installation.installer_org_id)
     try:
-        _mail_customer(installation, get_org(installation.installer_org_id), user, None, token)
+        _mail_customer(installation, installer, user, None, token)
     except DomainError:  # the customer never got the new link: the old one stays the live one
         installation.update(actions=[InstallationModel.activation_token_hash.set(previous["hash"]),
                                      InstallationModel.activation_expires_at.set(previous["expires"])])
@@ -357,7 +357,7 @@ def resend_activation(principal: Principal, installation_id: str) -> Dict[str, A
     record_event(principal.user_id, "installation_activation_resent", installation.installer_org_id,
                  target=installation_id, detail={"serial": installation.serial})
     installation.refresh(consistent_read=True)
-    return installation_view(installation, get_device(installation.serial))
+    return installation_view(installation, get_device(installation.serial), installer)
 
 
 def _close(installation: InstallationModel, state: str, actor_id: str, condition) -> bool:
@@ -369,9 +369,8 @@ def _close(installation: InstallationModel, state: str, actor_id: str, condition
             transaction.update(installation, actions=[
                 InstallationModel.state.set(state), InstallationModel.ended_at.set(now),
                 InstallationModel.ended_by.set(actor_id)], condition=condition)
-            transaction.update(device, actions=ownership_actions(device, None, "UNCLAIMED", now) + [
-                DeviceModel.installation_id.remove()],
-                condition=DeviceModel.installation_id == installation.installation_id)
+            transaction.update(device, actions=_freeing(device, now),
+                               condition=DeviceModel.installation_id == installation.installation_id)
     except TransactWriteError:
         return False
     return True

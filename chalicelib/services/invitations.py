@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, DomainError, NotFound, ValidationFailed
-from chalicelib.fields import normalize_email
+from chalicelib.fields import iso_time, normalize_email
 from chalicelib.mail import public_link, send_mail
 from chalicelib.models import InvitationModel, OrganizationModel
 from chalicelib.paging import page_chain
@@ -70,7 +70,7 @@ def invitation_view(invitation: InvitationModel, with_link: bool = True) -> Dict
         "site_ids": list(invitation.site_ids), "language": invitation.language,
         "link": public_link(f"/invite/{_token(invitation)}") if with_link and open_ else None,
         "created_at": invitation.created_at.isoformat(), "expires_at": invitation.expires_at.isoformat(),
-        "sent_at": invitation.sent_at.isoformat() if invitation.sent_at else None,
+        "sent_at": iso_time(invitation.sent_at),
         "accepted_user_id": invitation.accepted_user_id,
     }
 

@@ -7,14 +7,14 @@ from typing import Any, Dict, Optional
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.errors import DomainError, NotAuthenticated
-from chalicelib.models import (DeviceModel, InstallationModel, OrganizationModel, PortalAccessModel,
-                               PortalSessionModel, SiteModel)
+from chalicelib.fields import iso_time
+from chalicelib.models import DeviceModel, InstallationModel, PortalAccessModel, PortalSessionModel
 from chalicelib.paging import page
 from chalicelib.security import new_token, same_secret, token_hash
 from chalicelib.services.audit import record_event
 from chalicelib.services.bootstrap import ROOT_ORG_ID
-from chalicelib.services.portal_access import code_digest, normalize_code
-from chalicelib.services.throttle import TooManyRequests, count, hit
+from chalicelib.services.portal_access import code_digest, normalize_code, scope_name
+from chalicelib.services.throttle import count_failure, refuse_when_exhausted
 
 SESSION_HOURS = 8
 FAILURES_WINDOW = 15 * 60
@@ -41,16 +41,12 @@ def open_portal_session(fields: Dict[str, Any], source_ip: Optional[str] = None)
     """Log in with a code (and, for an installation, its token): a read-only session of that scope. Failures
     count per source address and per code prefix: 429 after 20 and 10 in 15 minutes."""
     code = normalize_code(fields["code"])
-    subjects = [("portal_login_source", source_ip or "-"), ("portal_login_prefix", (code or "-")[:PREFIX])]
-    for action, subject in subjects:
-        limit = FAILURES_PER_SOURCE if action.endswith("source") else FAILURES_PER_PREFIX
-        if count(action, subject, FAILURES_WINDOW) >= limit:
-            raise TooManyRequests("Too many failed portal logins; try again in 15 minutes.")
+    subjects = [("portal_login_source", source_ip or "-", FAILURES_PER_SOURCE),
+                ("portal_login_prefix", (code or "-")[:PREFIX], FAILURES_PER_PREFIX)]
+    refuse_when_exhausted(subjects, FAILURES_WINDOW, "Too many failed portal logins; try again in 15 minutes.")
     access = _access_of(code, fields.get("token"))
     if access is None:
-        for action, subject in subjects:
-            limit = FAILURES_PER_SOURCE if action.endswith("source") else FAILURES_PER_PREFIX
-            hit(action, subject, limit=limit, window_seconds=FAILURES_WINDOW)
+        count_failure(subjects, FAILURES_WINDOW)
         record_event("public", "portal_login_failed", ROOT_ORG_ID, detail={"source_ip": source_ip})
         raise PortalLoginInvalid()
     now = datetime.now(timezone.utc)
@@ -60,7 +56,8 @@ def open_portal_session(fields: Dict[str, Any], source_ip: Optional[str] = None)
     record_event("portal", "portal_login", access.scope_org_id, target=access.access_id,
                  detail={"scope_type": access.scope_type, "scope_id": access.scope_id, "source_ip": source_ip})
     return {"token": token, "expires_at": expires.isoformat(),
-            "scope": {"type": access.scope_type, "id": access.scope_id, "name": _scope_name(access)}}
+            "scope": {"type": access.scope_type, "id": access.scope_id,
+                      "name": scope_name(access.scope_type, access.scope_id)}}
 
 
 def _access_of(code: Optional[str], token: Optional[str]) -> Optional[PortalAccessModel]:
@@ -84,17 +81,6 @@ def _access_of(code: Optional[str], token: Optional[str]) -> Optional[PortalAcce
     return access
 
 
-def _scope_name(access: PortalAccessModel) -> str:
-    if access.scope_type == "installation":
-        installation = InstallationModel.get(access.scope_id)
-        return f"{installation.serial} ({installation.product_type})"
-    model = OrganizationModel if access.scope_type == "org" else SiteModel
-    try:
-        return model.get(access.scope_id).name
-    except DoesNotExist:
-        return access.scope_id
-
-
 def authenticate_portal(token: Optional[str]) -> PortalPrincipal:
     """The portal principal behind a bearer token: the session must be live and its access unchanged since."""
     if not token or len(token) > 200:
@@ -115,14 +101,14 @@ def authenticate_portal(token: Optional[str]) -> PortalPrincipal:
 def _device_view(device: DeviceModel) -> Dict[str, Any]:
     return {"serial": device.serial, "product_type": device.product_type, "claim_status": device.claim_status,
             "site_id": device.site_id, "labels": list(device.labels or []),
-            "claimed_at": device.claimed_at.isoformat() if device.claimed_at else None}
+            "claimed_at": iso_time(device.claimed_at)}
 
 
 def _installation_view(installation: InstallationModel) -> Dict[str, Any]:
     return {"id": installation.installation_id, "state": installation.state, "serial": installation.serial,
             "product_type": installation.product_type, "web_address": installation.web_address,
             "site_id": installation.site_id, "created_at": installation.created_at.isoformat(),
-            "activated_at": installation.activated_at.isoformat() if installation.activated_at else None}
+            "activated_at": iso_time(installation.activated_at)}
 
 
 def portal_devices(portal: PortalPrincipal, limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:

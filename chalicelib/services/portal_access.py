@@ -9,12 +9,13 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib import crypto
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.fields import iso_time
 from chalicelib.mail import public_link
-from chalicelib.models import InstallationModel, PortalAccessModel, SiteModel
+from chalicelib.models import InstallationModel, OrganizationModel, PortalAccessModel, SiteModel
 from chalicelib.permissions import PORTAL_MANAGE, Principal, require
 from chalicelib.security import keyed_digest, new_token, token_hash
 from chalicelib.services.audit import record_event
-from chalicelib.services.orgs import get_org, in_scope, org_id_in_scope
+from chalicelib.services.orgs import in_scope, org_id_in_scope
 from chalicelib.services.users import get_user
 
 SCOPE_TYPES = ("org", "site", "installation")
@@ -72,32 +73,38 @@ def _managed_by(principal: Principal, created_by: Optional[str]) -> bool:
     return user is not None and org_id_in_scope(principal, user.org_id)
 
 
-def scope_of(principal: Principal, scope_type: str, scope_id: str) -> Tuple[str, str]:
-    """(organization, name) of a scope the principal may manage portal access for; 404 outside its scope."""
-    org_id, name, visible = None, None, False
-    if scope_type == "org":
-        org = get_org(scope_id)
-        if org is not None:
-            org_id, name = org.org_id, org.name
-            visible = (in_scope(principal, org) and not principal.site_limited) or _managed_by(principal, org.created_by)
-    elif scope_type == "site":
-        site = _get(SiteModel, scope_id)
-        if site is not None:
-            org_id, name = site.org_id, site.name
-            own = org_id_in_scope(principal, site.org_id) and (
-                not principal.site_limited or site.site_id in principal.site_ids)
-            visible = own or _managed_by(principal, site.created_by)
-    elif scope_type == "installation":
-        installation = _get(InstallationModel, scope_id)
-        if installation is not None:
-            org_id, name = installation.customer_org_id, f"{installation.serial} ({installation.product_type})"
-            own = org_id_in_scope(principal, installation.customer_org_id) and (
-                not principal.site_limited or installation.site_id in principal.site_ids)
-            visible = own or org_id_in_scope(principal, installation.installer_org_id)
+def _scope(scope_type: str, scope_id: str) -> Tuple[Any, Optional[str], Optional[str]]:
+    """(the item, its organization, its name) of a scope; (None, None, None) when it does not exist."""
+    model = {"org": OrganizationModel, "site": SiteModel, "installation": InstallationModel}[scope_type]
+    item = _get(model, scope_id)
+    if item is None:
+        return None, None, None
+    if scope_type == "installation":
+        return item, item.customer_org_id, f"{item.serial} ({item.product_type})"
+    return item, item.org_id, item.name
+
+
+def scope_name(scope_type: str, scope_id: str) -> str:
+    """What a portal session's scope is called (its id if it is gone)."""
+    return _scope(scope_type, scope_id)[2] or scope_id
+
+
+def scope_of(principal: Principal, scope_type: str, scope_id: str) -> str:
+    """The organization of a scope the principal may manage portal access for; 404 outside its scope."""
+    item, org_id, _name = _scope(scope_type, scope_id)
+    visible = False
+    if scope_type == "org" and item is not None:
+        visible = (in_scope(principal, item) and not principal.site_limited) or _managed_by(principal, item.created_by)
+    elif scope_type == "site" and item is not None:
+        own = org_id_in_scope(principal, org_id) and (not principal.site_limited or item.site_id in principal.site_ids)
+        visible = own or _managed_by(principal, item.created_by)
+    elif scope_type == "installation" and item is not None:
+        own = org_id_in_scope(principal, org_id) and (not principal.site_limited or item.site_id in principal.site_ids)
+        visible = own or org_id_in_scope(principal, item.installer_org_id)
     if not visible:
         raise PortalScopeNotFound()
     require(principal, PORTAL_MANAGE)
-    return org_id, name
+    return org_id
 
 
 def _get(model, key: str):
@@ -116,8 +123,8 @@ def access_view(access: Optional[PortalAccessModel], scope_type: str, scope_id: 
             "code": crypto.unseal(access.code_wrapped, _context(access), "portal access " + access.access_id).decode()
             if enabled else None,
             "link": public_link("/portal"), "needs_token": scope_type == "installation",
-            "created_at": access.created_at.isoformat() if access else None,
-            "changed_at": access.changed_at.isoformat() if access else None}
+            "created_at": iso_time(access.created_at) if access else None,
+            "changed_at": iso_time(access.changed_at) if access else None}
     if token:
         view["token"] = token
     return view
@@ -135,7 +142,7 @@ def _secrets(access: PortalAccessModel) -> Tuple[str, Optional[str], Dict[str, A
 def enable_portal_access(principal: Principal, scope: Dict[str, str]) -> Dict[str, Any]:
     """Enable portal access to a scope: a new code (and, for an installation, a token shown only now)."""
     scope_type, scope_id = scope["type"], scope["id"]
-    org_id, _name = scope_of(principal, scope_type, scope_id)
+    org_id = scope_of(principal, scope_type, scope_id)
     now = datetime.now(timezone.utc)
     existing = _get(PortalAccessModel, access_id_of(scope_type, scope_id))
     if existing is not None and existing.state == "ACTIVE":

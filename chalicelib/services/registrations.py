@@ -8,7 +8,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import models
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound
-from chalicelib.fields import normalize_email
+from chalicelib.fields import iso_time, normalize_email
 from chalicelib.mail import public_link, send_mail
 from chalicelib.models import OrganizationModel, RegistrationEmailModel, RegistrationModel
 from chalicelib.paging import page_chain
@@ -41,12 +41,11 @@ def _now() -> datetime:
 
 def registration_view(registration: RegistrationModel) -> Dict[str, Any]:
     """A registration as the operator sees it."""
-    iso = lambda value: value.isoformat() if value else None  # noqa: E731
     return {"id": registration.registration_id, "kind": registration.kind, "state": registration.state,
             "name": registration.name, "email": registration.email, "phone": registration.phone,
             "company_name": registration.company_name, "company_address": registration.company_address,
-            "language": registration.language, "created_at": iso(registration.created_at),
-            "decided_at": iso(registration.decided_at), "decided_by": registration.decided_by,
+            "language": registration.language, "created_at": iso_time(registration.created_at),
+            "decided_at": iso_time(registration.decided_at), "decided_by": registration.decided_by,
             "reason": registration.reason, "org_id": registration.org_id, "user_id": registration.user_id}
 
 

@@ -1,6 +1,7 @@
 """Throttles: at most N acts per subject (an account, an address) in a fixed window; the same for unknown subjects."""
 import time
 from datetime import datetime, timedelta, timezone
+from typing import Sequence, Tuple
 
 from chalicelib.errors import DomainError
 from chalicelib.models import RateLimitModel
@@ -31,6 +32,20 @@ def count(action: str, subject: str, window_seconds: int) -> int:
         return RateLimitModel.get(_bucket_key(action, subject, window_seconds), consistent_read=True).hits
     except DoesNotExist:
         return 0
+
+
+def refuse_when_exhausted(subjects: Sequence[Tuple[str, str, int]], window_seconds: int, message: str) -> None:
+    """For throttles that count only failures: TooManyRequests when any (action, subject, limit) already holds
+    `limit` failures in the current window."""
+    for action, subject, limit in subjects:
+        if count(action, subject, window_seconds) >= limit:
+            raise TooManyRequests(message)
+
+
+def count_failure(subjects: Sequence[Tuple[str, str, int]], window_seconds: int) -> None:
+    """Count one failure against every (action, subject, limit)."""
+    for action, subject, limit in subjects:
+        hit(action, subject, limit=limit, window_seconds=window_seconds)
 
 
 def _bucket_key(action: str, subject: str, window_seconds: int) -> str:
