@@ -8,11 +8,15 @@ class DomainError(Exception):
     status = 400
     code = "bad_request"
     message = "The request could not be handled."
+    retry_after: Optional[int] = None  # seconds; the edge sends it as Retry-After (every 429 names one)
 
-    def __init__(self, message: Optional[str] = None, *, details: Optional[Any] = None):
+    def __init__(self, message: Optional[str] = None, *, details: Optional[Any] = None,
+                 retry_after: Optional[int] = None):
         super().__init__(message or self.message)
         self.message = message or self.message
         self.details = details
+        if retry_after is not None:
+            self.retry_after = max(1, int(retry_after))
 
     def to_body(self) -> Dict[str, Any]:
         """The one JSON error shape: {"error": {"code", "message"[, "details"]}}."""
@@ -52,6 +56,7 @@ class InvalidCredentials(DomainError):
 
 class AccountLocked(DomainError):
     status, code = 429, "account_locked"
+    retry_after = 15 * 60  # the default lockout; the raiser names the lock's real end
     message = "Too many failed logins: the account is locked for a while. Try again later."
 
 

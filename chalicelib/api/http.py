@@ -252,5 +252,8 @@ def redirect_response(url: str) -> Response:
 
 
 def error_response(error: DomainError) -> Response:
-    """The one error shape with the error's status."""
-    return Response(body=error.to_body(), status_code=error.status, headers={"Content-Type": "application/json"})
+    """The one error shape with the error's status (and Retry-After when the error names a wait)."""
+    headers = {"Content-Type": "application/json"}
+    if error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    return Response(body=error.to_body(), status_code=error.status, headers=headers)

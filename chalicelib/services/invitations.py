@@ -42,6 +42,7 @@ class InvitationClosed(Conflict):
 
 class TooManyResends(DomainError):
     status, code = 429, "too_many_resends"
+    retry_after = 3600
     message = f"An invitation can be resent {RESENDS_PER_HOUR} times an hour; try again later."
 
 

@@ -11,6 +11,7 @@ from chalicelib.security import token_hash
 class TooManyRequests(DomainError):
     status, code = 429, "too_many_requests"
     message = "Too many requests of this kind; try again later."
+    retry_after = 15 * 60  # the raiser names the window's real end
 
 
 def hit(action: str, subject: str, limit: int, window_seconds: int) -> None:

@@ -20,3 +20,21 @@ def test_every_domain_error_has_a_code_and_a_status_of_an_error():
 
     for error_class in subclasses(DomainError):
         assert 400 <= error_class.status <= 599 and error_class.code.islower(), error_class
+
+
+def test_every_429_names_how_long_to_wait_and_the_edge_sends_it_as_retry_after():
+    import app  # noqa: F401  (imports every service module, so every error class is defined)
+    from chalicelib.api.http import error_response
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    throttles = [error_class for error_class in subclasses(DomainError) if error_class.status == 429]
+    assert throttles
+    for error_class in throttles:
+        response = error_response(error_class())
+        assert int(response.headers["Retry-After"]) >= 1, error_class
+    assert error_response(AccountLocked(retry_after=42.5)).headers["Retry-After"] == "42"
+    assert "Retry-After" not in error_response(ValidationFailed()).headers
