@@ -76,9 +76,8 @@ class Principal:
 
     @property
     def site_limited(self) -> bool:
-        """True when the principal acts only for its sites (a SITE_ADMIN without a wider role)."""
-        wider = {OPERATOR, ORG_ADMIN}
-        return SITE_ADMIN in self.roles and not (self.roles & wider)
+        """True when the principal acts only for its sites (see is_site_limited)."""
+        return is_site_limited(self.roles, self.site_ids)
 
     def may(self, action: str) -> bool:
         """True when the principal's roles or permissions include the action."""
@@ -87,6 +86,14 @@ class Principal:
     def has_role(self, *roles: str) -> bool:
         """True when the principal holds any of the roles (operators hold them all)."""
         return self.is_operator or bool(self.roles.intersection(roles))
+
+
+def is_site_limited(roles: Iterable[str], site_ids: Iterable[str]) -> bool:
+    """A user acts only for its sites when it is a SITE_ADMIN, or holds sites at all, without an org-wide
+    administrator role: sites on a VIEWER or KEY_MANAGER bound it too (else a site admin could mint an
+    organization-wide viewer by naming its own site)."""
+    roles = set(roles)
+    return not roles & {OPERATOR, ORG_ADMIN} and (SITE_ADMIN in roles or bool(set(site_ids)))
 
 
 def actions_of(roles: Iterable[str], permissions: Iterable[str] = ()) -> FrozenSet[str]:
@@ -109,8 +116,22 @@ def require_role(principal: Principal, *roles: str) -> None:
         raise Forbidden()
 
 
-def may_grant(principal: Principal, roles: Iterable[str], permissions: Iterable[str]) -> bool:
-    """Nobody grants a role or permission it lacks itself: the grant must fit inside the granter's actions."""
+def may_grant(principal: Principal, roles: Iterable[str], permissions: Iterable[str],
+              site_ids: Iterable[str] = ()) -> bool:
+    """True when what the grantee could reach (organizations x sites x actions) fits inside the granter's reach.
+
+    OPERATOR is a scope (every organization), not a set of actions: only an operator grants it, although
+    ORG_ADMIN + INSTALLER + every permission add up to the same actions. A site-limited granter gives only
+    site-limited grants within its own sites. The organization side (the grantee's organization inside the
+    granter's tree) is checked where the organization is resolved.
+    """
     if principal.is_operator:
         return True
-    return actions_of(roles, permissions) <= principal.actions and set(permissions) <= set(principal.permissions)
+    roles, permissions, site_ids = set(roles), set(permissions), set(site_ids)
+    if OPERATOR in roles:
+        return False
+    if not (actions_of(roles, permissions) <= principal.actions and permissions <= set(principal.permissions)):
+        return False
+    if principal.site_limited:
+        return is_site_limited(roles, site_ids) and bool(site_ids) and site_ids <= principal.site_ids
+    return True

@@ -8,12 +8,12 @@ from typing import Any, Dict, Optional, Tuple
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib.config import get_settings
-from chalicelib.errors import Conflict, DomainError, NotFound, ValidationFailed
+from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from chalicelib.fields import iso_time, normalize_email
 from chalicelib.mail import public_link, send_mail
 from chalicelib.models import InvitationModel, OrganizationModel
 from chalicelib.paging import page_chain
-from chalicelib.permissions import INVITATIONS_MANAGE, ROLE_ACTIONS, ROLES, Principal, require
+from chalicelib.permissions import INVITATIONS_MANAGE, ROLES, Principal, may_grant, require
 from chalicelib.security import check_password_policy, keyed_digest, new_id, same_secret
 from chalicelib.services.audit import record_event
 from chalicelib.services.orgs import descendant_org_ids, get_org, listed_org_ids, org_in_scope
@@ -63,7 +63,7 @@ def _state_key(state: str, invitation: InvitationModel) -> str:
 
 
 def invitation_view(invitation: InvitationModel, with_link: bool = True) -> Dict[str, Any]:
-    """An invitation as staff see it; the link while it can still be used."""
+    """An invitation as staff see it; the link while it can still be used (and `with_link`)."""
     open_ = invitation.state in OPEN_STATES
     return {
         "id": invitation.invitation_id, "org_id": invitation.org_id, "state": invitation.state,
@@ -76,16 +76,37 @@ def invitation_view(invitation: InvitationModel, with_link: bool = True) -> Dict
     }
 
 
-def _load(principal: Principal, invitation_id: str) -> InvitationModel:
+class InvitationBeyondReach(Forbidden):
+    code = "invitation_beyond_reach"
+    message = "This invitation gives rights you do not have; ask someone who has them."
+
+
+def _load(principal: Principal, invitation_id: str, to_hand_out: bool = False) -> InvitationModel:
+    """The invitation in the principal's scope; `to_hand_out` (send, edit) also needs its grant within reach."""
     try:
         invitation = InvitationModel.get(invitation_id, consistent_read=True)
     except DoesNotExist:
         raise InvitationNotFound() from None
     org_in_scope_or(principal, invitation.org_id, InvitationNotFound)
-    if principal.site_limited and not (invitation.site_ids and set(invitation.site_ids) <= principal.site_ids):
+    if not _within_sites(principal, invitation):
         raise InvitationNotFound()
     require(principal, INVITATIONS_MANAGE)
+    if to_hand_out and not _grantable(principal, invitation):
+        raise InvitationBeyondReach()
     return invitation
+
+
+def _within_sites(principal: Principal, invitation: InvitationModel) -> bool:
+    return not principal.site_limited or bool(invitation.site_ids and set(invitation.site_ids) <= principal.site_ids)
+
+
+def _grantable(principal: Principal, invitation: InvitationModel) -> bool:
+    # Whoever holds the link becomes the invited user: the link goes only to readers who could grant it.
+    return may_grant(principal, invitation.roles, [], invitation.site_ids)
+
+
+def _staff_view(principal: Principal, invitation: InvitationModel) -> Dict[str, Any]:
+    return invitation_view(invitation, with_link=_grantable(principal, invitation))
 
 
 def org_in_scope_or(principal: Principal, org_id: str, error) -> OrganizationModel:
@@ -101,7 +122,7 @@ def invitation_targets(principal: Principal) -> Dict[str, Any]:
     org_ids = descendant_org_ids(principal)
     require(principal, INVITATIONS_MANAGE)
     orgs = {org.org_id: org for org in OrganizationModel.batch_get(org_ids)}
-    roles = [role for role in ROLES if principal.is_operator or ROLE_ACTIONS[role] <= principal.actions]
+    roles = [role for role in ROLES if may_grant(principal, [role], [], principal.site_ids)]
     return {"orgs": [{"id": org_id, "name": orgs[org_id].name} for org_id in org_ids if org_id in orgs],
             "roles": roles}
 
@@ -137,17 +158,18 @@ def list_invitations(principal: Principal, org_id: Optional[str] = None, state: 
     condition = InvitationModel.state_key.startswith(f"{state}#") if state else None
     queries = [functools.partial(InvitationModel.org_state_index.query, each, condition) for each in org_ids]
     items, next_cursor = page_chain(queries, limit, cursor)
-    return {"items": [invitation_view(item) for item in items], "next_cursor": next_cursor}
+    items = [item for item in items if _within_sites(principal, item)]
+    return {"items": [_staff_view(principal, item) for item in items], "next_cursor": next_cursor}
 
 
 def read_invitation(principal: Principal, invitation_id: str) -> Dict[str, Any]:
-    """One invitation in scope."""
-    return invitation_view(_load(principal, invitation_id))
+    """One invitation in scope (its link only for readers who could grant it)."""
+    return _staff_view(principal, _load(principal, invitation_id))
 
 
 def update_invitation(principal: Principal, invitation_id: str, changes: Dict[str, Any]) -> Dict[str, Any]:
     """Edit name, e-mail, roles, sites or language while the invitation is CREATED or SENT."""
-    invitation = _load(principal, invitation_id)
+    invitation = _load(principal, invitation_id, to_hand_out=True)
     if invitation.state not in OPEN_STATES:
         raise InvitationClosed()
     if "roles" in changes or "site_ids" in changes:
@@ -170,7 +192,7 @@ def update_invitation(principal: Principal, invitation_id: str, changes: Dict[st
 
 def send_invitation(principal: Principal, invitation_id: str, email: Optional[str] = None) -> Dict[str, Any]:
     """Send the invite mail (CREATED -> SENT); on SENT it is a resend: same link, expiry renewed, 5 an hour."""
-    invitation = _load(principal, invitation_id)
+    invitation = _load(principal, invitation_id, to_hand_out=True)
     if invitation.state not in OPEN_STATES:
         raise InvitationClosed()
     address = normalize_email(email) if email else invitation.email

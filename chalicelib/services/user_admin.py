@@ -7,7 +7,7 @@ from chalicelib.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from chalicelib.mail import public_link, send_mail, send_sms
 from chalicelib.models import OrganizationModel, SiteModel, UserModel
 from chalicelib.paging import page_chain
-from chalicelib.permissions import SITE_ADMIN, USERS_MANAGE, Principal, actions_of, may_grant, require
+from chalicelib.permissions import SITE_ADMIN, USERS_MANAGE, Principal, may_grant, require
 from chalicelib.security import check_password_policy, hash_password, new_temporary_password
 from chalicelib.services import sessions
 from chalicelib.services.accounts import clear_login_failures
@@ -37,6 +37,10 @@ class GrantRefused(Forbidden):
     message = "You cannot grant roles or permissions you do not have yourself."
 
 
+class SitesRefused(Forbidden):
+    code, message = "sites_refused", "You may only give sites of your own (at least one)."
+
+
 class NoReference(DomainError):
     status, code = 422, "org_reference_missing"
     message = "Split delivery needs the organization to have a reference (the second proof at first login)."
@@ -49,7 +53,7 @@ def _manageable(principal: Principal, user: Optional[UserModel]) -> UserModel:
     if principal.site_limited and not (user.site_ids and set(user.site_ids) <= principal.site_ids):
         raise UserNotFound()
     require(principal, USERS_MANAGE)
-    if not principal.is_operator and not actions_of(user.roles, user.permissions) <= principal.actions:
+    if not may_grant(principal, user.roles, user.permissions, user.site_ids):
         raise Forbidden("This user has rights you do not have; ask someone above you.")
     return user
 
@@ -57,10 +61,10 @@ def _manageable(principal: Principal, user: Optional[UserModel]) -> UserModel:
 def check_grant(principal: Principal, org_id: str, roles: List[str], permissions: List[str],
                 site_ids: List[str]) -> None:
     """Refuse roles, permissions or sites the principal cannot give in that organization."""
-    if not may_grant(principal, roles, permissions):
-        raise GrantRefused()
     if principal.site_limited and not (site_ids and set(site_ids) <= principal.site_ids):
-        raise Forbidden("You may only give users sites of your own.")
+        raise SitesRefused()
+    if not may_grant(principal, roles, permissions, site_ids):
+        raise GrantRefused()
     if SITE_ADMIN in roles and not site_ids:
         raise ValidationFailed("site_ids: a SITE_ADMIN needs at least one site.",
                                details=[{"field": "site_ids", "problem": "is required for SITE_ADMIN"}])
