@@ -1,9 +1,11 @@
 """The OpenAPI 3.1 document of every registered route, built from the RouteSpecs."""
+import copy
 import re
 from typing import Any, Dict, Iterable
 
 from chalicelib.api import schemas
 from chalicelib.api.http import MAX_PATH_PARAM, RouteSpec
+from chalicelib.errors import DomainError
 
 _DESCRIPTIONS = {
     200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 400: "Malformed request",
@@ -28,9 +30,35 @@ def build_document(routes: Iterable[RouteSpec], version: str = "1") -> Dict[str,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "The token answered by POST /auth/login."}},
-            "schemas": {"Error": schemas.ERROR},
+            "schemas": {"Error": _error_schema()},
         },
     }
+
+
+def _error_schema() -> Dict[str, Any]:
+    """The one error shape, its code one of every domain error's code (grouped by status in the description)."""
+    import importlib
+    import pkgutil
+
+    from chalicelib import services
+
+    for module in pkgutil.iter_modules(services.__path__):  # every error is defined once its module is loaded
+        importlib.import_module(f"chalicelib.services.{module.name}")
+    by_status: Dict[int, set] = {}
+    for error_class in _domain_errors(DomainError):
+        by_status.setdefault(error_class.status, set()).add(error_class.code)
+    codes = sorted(set().union(*by_status.values()))
+    described = "; ".join(f"{status}: {', '.join(sorted(found))}" for status, found in sorted(by_status.items()))
+    error = copy.deepcopy(schemas.ERROR)
+    error["properties"]["error"]["properties"]["code"] = {"type": "string", "enum": codes,
+                                                          "description": "By status: " + described}
+    return error
+
+
+def _domain_errors(base) -> Iterable[type]:
+    for sub in base.__subclasses__():
+        yield sub
+        yield from _domain_errors(sub)
 
 
 def _operation(spec: RouteSpec) -> Dict[str, Any]:
@@ -84,6 +112,9 @@ def _responses(spec: RouteSpec) -> Dict[str, Any]:
         responses[str(status)] = {"description": _DESCRIPTIONS[status]}
         if status != 414:  # the server's own page, not keyport's error shape
             responses[str(status)]["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        if status == 429:
+            responses["429"]["headers"] = {"Retry-After": {
+                "description": "Seconds to wait before trying again", "schema": {"type": "integer", "minimum": 1}}}
     return responses
 
 

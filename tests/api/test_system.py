@@ -52,3 +52,16 @@ def test_each_request_writes_one_json_access_line_with_route_status_and_actor(ap
     assert (line["route"], line["status"], line["method"]) == ("/me", 200, "GET")
     assert line["actor_id"].startswith("usr_") and line["duration_ms"] >= 0 and line["request_id"]
     assert token not in caplog.text
+
+
+def test_the_openapi_document_names_every_error_code_and_the_wait_of_every_429(api):
+    from chalicelib.api.openapi import _domain_errors
+    from chalicelib.errors import DomainError
+
+    document = api.call("GET", "/openapi.json").data
+    code = document["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]
+    assert {error.code for error in _domain_errors(DomainError)} <= set(code["enum"])
+    assert {"grant_refused", "sites_refused", "invitation_beyond_reach", "account_locked"} <= set(code["enum"])
+    throttled = [operation for operations in document["paths"].values() for operation in operations.values()
+                 if "429" in operation["responses"]]
+    assert throttled and all("Retry-After" in operation["responses"]["429"]["headers"] for operation in throttled)
