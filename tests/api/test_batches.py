@@ -135,3 +135,66 @@ def test_a_confirm_resumes_a_batch_a_failure_left_half_moved(api, world, monkeyp
 
 def test_without_the_permission_nobody_creates_batches(api, world, login_as):
     assert create(api, world["target"]).status_code == 403
+
+
+def test_a_reject_refuses_a_batch_whose_confirmation_died_part_way_and_a_repeated_confirm_finishes_it(
+        api, world, monkeypatch):
+    from chalicelib.services import batches
+
+    batch = create(api, world["maker"], serials=["M-01", "M-02", "M-03", "M-04"], requires_confirmation=True).data
+    original, calls = batches._move_chunk, {"n": 0}
+
+    def dying_after_first(devices, *args):
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise RuntimeError("the process died")
+        return original(devices, *args)
+
+    monkeypatch.setattr(batches, "TRANSACTION_ITEMS", 2)
+    monkeypatch.setattr(batches, "_move_chunk", dying_after_first)
+    assert api.call("POST", f"/batches/{batch['id']}/confirm", token=world["target"]).status_code == 500
+    monkeypatch.setattr(batches, "_move_chunk", original)
+    assert [DeviceModel.get(f"M-0{n}").claim_status for n in range(1, 5)] == ["CLAIMED"] * 2 + ["PENDING"] * 2
+
+    refused = api.call("POST", f"/batches/{batch['id']}/reject", token=world["target"])
+    assert refused.status_code == 409 and refused.data["error"]["code"] == "batch_confirming"
+    assert api.call("GET", f"/batches/{batch['id']}", token=world["target"]).data["state"] == "CONFIRMING"
+    resumed = api.call("POST", f"/batches/{batch['id']}/confirm", token=world["target"])
+    assert resumed.status_code == 200 and (resumed.data["state"], resumed.data["count"]) == ("CONFIRMED", 4)
+    assert {(DeviceModel.get(f"M-0{n}").owner_org_id, DeviceModel.get(f"M-0{n}").claim_status)
+            for n in range(1, 5)} == {("target", "CLAIMED")}
+
+
+def test_a_batch_whose_creation_died_part_way_waits_for_the_same_create_which_makes_it_hold_exactly_its_serials(
+        api, world, monkeypatch, mailbox):
+    from chalicelib.models import BatchSerialModel
+    from chalicelib.services import batches
+
+    original, calls = batches._write_entries_chunk, {"n": 0}
+
+    def dying_after_first(*args):
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise RuntimeError("the process died")
+        return original(*args)
+
+    monkeypatch.setattr(batches, "ENTRY_ITEMS", 2)
+    monkeypatch.setattr(batches, "_write_entries_chunk", dying_after_first)
+    assert create(api, world["maker"], serials=["M-01", "M-02", "M-03"], requires_confirmation=True).status_code == 500
+    monkeypatch.setattr(batches, "_write_entries_chunk", original)
+    [batch] = BatchModel.scan()
+    assert batch.state == "CREATING" and [e.serial for e in BatchSerialModel.query(batch.batch_id)] == ["M-01", "M-02"]
+    early = api.call("POST", f"/batches/{batch.batch_id}/confirm", token=world["target"])
+    assert early.status_code == 409 and early.data["error"]["code"] == "batch_incomplete"
+    assert {DeviceModel.get(f"M-0{n}").claim_status for n in range(1, 5)} == {"UNCLAIMED"}
+    assert mailbox.messages(to="boss@target.example") == []
+
+    other_target = create(api, world["maker"], org_id="maker", serials=["M-02", "M-04"])
+    assert other_target.status_code == 409 and other_target.data["error"]["code"] == "batch_reference_taken"
+    again = create(api, world["maker"], serials=["M-02", "M-04"], requires_confirmation=True)
+    assert again.status_code == 201
+    assert (again.data["id"], again.data["state"], again.data["count"]) == (batch.batch_id, "PENDING", 2)
+    assert [e.serial for e in BatchSerialModel.query(batch.batch_id)] == ["M-02", "M-04"]
+    assert [DeviceModel.get(f"M-0{n}").claim_status for n in range(1, 5)] == ["UNCLAIMED", "PENDING", "UNCLAIMED",
+                                                                              "PENDING"]
+    assert len(mailbox.messages(to="boss@target.example")) == 1
