@@ -11,7 +11,14 @@ from chalicelib import models
 from chalicelib.errors import BodyTooLarge, Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.fields import iso_time
 from chalicelib.mail import MailNotSent, public_link, send_mail
-from chalicelib.models import BatchModel, BatchReferenceModel, BatchSerialModel, DeviceModel, UserModel
+from chalicelib.models import (
+    BatchModel,
+    BatchReferenceModel,
+    BatchSerialModel,
+    DeviceModel,
+    OrganizationModel,
+    UserModel,
+)
 from chalicelib.paging import page, page_chain
 from chalicelib.permissions import (
     BATCHES_CONFIRM,
@@ -27,11 +34,13 @@ from chalicelib.services.audit import record_event
 from chalicelib.services.claims import ownership_actions
 from chalicelib.services.device_rows import SERIAL_PATTERN
 from chalicelib.services.devices import read_devices
-from chalicelib.services.orgs import get_org, in_scope, listed_org_ids, org_in_scope
+from chalicelib.services.orgs import get_org, in_scope, is_partner, listed_org_ids, org_in_scope
+from chalicelib.services.throttle import hit
 
 MAX_SERIALS = 50_000
 TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
 ENTRY_ITEMS = TRANSACTION_ITEMS - 1  # entries per transaction, beside the check that the batch is still CREATING
+CREATES_PER_HOUR = 20  # per actor and per maker organization: each creation mails the target's admins
 LISTED_PROBLEMS = 1_000  # unknown / unavailable serials kept on the batch item (400 KB item limit)
 _SERIAL = re.compile(SERIAL_PATTERN)
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -63,6 +72,16 @@ class BatchIncomplete(Conflict):
 
 class BatchBusy(Conflict):
     code, message = "batch_busy", "Another request changed this batch meanwhile; reload it and try again."
+
+
+class BatchEmpty(ValidationFailed):
+    code = "batch_empty"
+    message = ("None of these serials can be assigned: each is unknown, not made by your organization, "
+               "or owned by another organization.")
+
+
+class TargetNotFound(NotFound):
+    message = "No such target organization."  # also for one that is neither in your tree nor a partner
 
 
 class SerialsInvalid(ValidationFailed):
@@ -101,13 +120,13 @@ def batch_view(batch: BatchModel) -> Dict[str, Any]:
 
 
 def create_batch(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
-    """Assign serials the actor's organizations made to a target: CLAIMED at once, or
+    """Assign serials the actor's organizations made to a target in its tree or a partner: CLAIMED at once, or
     PENDING until confirmed. Repeated with the same reference, it finishes a creation a failure interrupted."""
     maker = org_in_scope(principal, fields.get("maker_org_id") or principal.org_id)
-    target = get_org(fields["org_id"])
-    if target is None:
-        raise NotFound("No such target organization.")
     require(principal, BATCHES_MANAGE)
+    target = _target(principal, maker, fields["org_id"])
+    hit("batch_create_actor", principal.user_id, limit=CREATES_PER_HOUR, window_seconds=3600)
+    hit("batch_create_org", maker.org_id, limit=CREATES_PER_HOUR, window_seconds=3600)
     serials = parse_serials(fields.get("serials"), fields.get("file"))
     devices = {device.serial: device for device in read_devices(serials)}
     unknown, unavailable, included = [], [], []
@@ -119,6 +138,8 @@ def create_batch(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]
             unavailable.append(serial)
         else:
             included.append(serial)
+    if not included:
+        raise BatchEmpty()
     batch = _reserve(principal, maker, target, fields)
     if batch.state == "CREATING":
         _write_entries(batch, included)
@@ -131,7 +152,18 @@ def create_batch(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]
     return batch_view(BatchModel.get(batch.batch_id, consistent_read=True))
 
 
-def _reserve(principal: Principal, maker, target, fields: Dict[str, Any]) -> BatchModel:
+def _target(principal: Principal, maker: OrganizationModel, org_id: str) -> OrganizationModel:
+    """The target if the actor may send devices there: its tree, or a partner of the maker or of its own
+    organization (operators: any). TargetNotFound otherwise, the same as for an unknown id."""
+    target = get_org(org_id)
+    if target is None or not (in_scope(principal, target) or is_partner(maker.org_id, target.org_id)
+                              or is_partner(principal.org_id, target.org_id)):
+        raise TargetNotFound()
+    return target
+
+
+def _reserve(principal: Principal, maker: OrganizationModel, target: OrganizationModel,
+             fields: Dict[str, Any]) -> BatchModel:
     """A new batch in CREATING with its reference spent, or the batch of that reference a failure left unfinished
     (CREATING or MOVING) when it goes to the same target; BatchReferenceTaken otherwise."""
     now = datetime.now(timezone.utc)
