@@ -19,7 +19,7 @@ def list_batches(call):
 
 
 @endpoint(bp, "/batches", "POST", summary="Assign serials to an organization (at once, or after its confirmation)",
-          status=201, body=schemas.BATCH_CREATE, response=schemas.BATCH, errors=(404, 409, 413, 422),
+          status=201, body=schemas.BATCH_CREATE, response=schemas.BATCH, errors=(404, 409, 413, 422, 429),
           max_body=get_settings().import_max_body_bytes)
 def create_batch(call):
     return batches.create_batch(call.principal, call.body)
@@ -38,7 +38,7 @@ def confirm_batch(call, batch_id):
     return batches.confirm_batch(call.principal, batch_id)
 
 
-@endpoint(bp, ONE + "/reject", "POST", summary="The target refuses a batch", response=schemas.BATCH,
+@endpoint(bp, ONE + "/reject", "POST", summary="The target refuses (or resumes refusing) a batch; refused once a confirmation began", response=schemas.BATCH,
           errors=(404, 409))
 def reject_batch(call, batch_id):
     return batches.reject_batch(call.principal, batch_id)

@@ -71,7 +71,7 @@ CLAIM = obj({
 
 TAKE_OWNERSHIP = obj({"org_id": fields.ID}, required=("org_id",))
 
-BATCH_STATES = ["MOVING", "PENDING", "CONFIRMED", "REJECTED"]
+BATCH_STATES = ["CREATING", "MOVING", "PENDING", "CONFIRMING", "CONFIRMED", "REJECTING", "REJECTED"]
 BATCH = obj({
     "id": {"type": "string"}, "reference": {"type": "string"}, "label": nullable({"type": "string"}),
     "org_id": {"type": "string"}, "target_org_id": {"type": "string"}, "requires_confirmation": {"type": "boolean"},

@@ -27,8 +27,9 @@ class BatchTargetIndex(GlobalSecondaryIndex):
     created_key = UnicodeAttribute(range_key=True)
 
 class BatchModel(Model):
-    """A batch reference: serials a maker assigns to a target organization (CLAIMING, PENDING, CONFIRMED,
-    REJECTED)."""
+    """A batch reference: serials a maker assigns to a target organization. States: CREATING (entries being
+    written; never confirmable), MOVING (devices going to PENDING or CLAIMED), PENDING, CONFIRMING (a confirmation
+    began: no longer rejectable), CONFIRMED, REJECTING, REJECTED. At rest its count is its number of entries."""
 
     Meta = table_meta("batches")
     batch_id = UnicodeAttribute(hash_key=True)

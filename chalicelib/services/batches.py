@@ -4,14 +4,21 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import models
 from chalicelib.errors import BodyTooLarge, Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.fields import iso_time
 from chalicelib.mail import MailNotSent, public_link, send_mail
-from chalicelib.models import BatchModel, BatchReferenceModel, BatchSerialModel, DeviceModel, UserModel
+from chalicelib.models import (
+    BatchModel,
+    BatchReferenceModel,
+    BatchSerialModel,
+    DeviceModel,
+    OrganizationModel,
+    UserModel,
+)
 from chalicelib.paging import page, page_chain
 from chalicelib.permissions import (
     BATCHES_CONFIRM,
@@ -27,10 +34,13 @@ from chalicelib.services.audit import record_event
 from chalicelib.services.claims import ownership_actions
 from chalicelib.services.device_rows import SERIAL_PATTERN
 from chalicelib.services.devices import read_devices
-from chalicelib.services.orgs import get_org, in_scope, listed_org_ids, org_in_scope
+from chalicelib.services.orgs import get_org, in_scope, is_partner, listed_org_ids, org_in_scope
+from chalicelib.services.throttle import hit
 
 MAX_SERIALS = 50_000
 TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
+ENTRY_ITEMS = TRANSACTION_ITEMS - 1  # entries per transaction, beside the check that the batch is still CREATING
+CREATES_PER_HOUR = 20  # per actor and per maker organization: each creation mails the target's admins
 LISTED_PROBLEMS = 1_000  # unknown / unavailable serials kept on the batch item (400 KB item limit)
 _SERIAL = re.compile(SERIAL_PATTERN)
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -46,6 +56,32 @@ class BatchReferenceTaken(Conflict):
 
 class BatchNotPending(Conflict):
     code = "batch_not_pending"
+
+
+class BatchConfirming(Conflict):
+    code = "batch_confirming"
+    message = ("A confirmation of this batch began and moved part of it: it can no longer be rejected. "
+               "Confirm it again to finish.")
+
+
+class BatchIncomplete(Conflict):
+    code = "batch_incomplete"
+    message = ("The creation of this batch was interrupted before all its serials were written; the maker "
+               "finishes it by repeating the same creation (same reference).")
+
+
+class BatchBusy(Conflict):
+    code, message = "batch_busy", "Another request changed this batch meanwhile; reload it and try again."
+
+
+class BatchEmpty(ValidationFailed):
+    code = "batch_empty"
+    message = ("None of these serials can be assigned: each is unknown, not made by your organization, "
+               "or owned by another organization.")
+
+
+class TargetNotFound(NotFound):
+    message = "No such target organization."  # also for one that is neither in your tree nor a partner
 
 
 class SerialsInvalid(ValidationFailed):
@@ -84,12 +120,13 @@ def batch_view(batch: BatchModel) -> Dict[str, Any]:
 
 
 def create_batch(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
-    """Assign serials the actor's organizations made to a target: CLAIMED at once, or PENDING until confirmed."""
+    """Assign serials the actor's organizations made to a target in its tree or a partner: CLAIMED at once, or
+    PENDING until confirmed. Repeated with the same reference, it finishes a creation a failure interrupted."""
     maker = org_in_scope(principal, fields.get("maker_org_id") or principal.org_id)
-    target = get_org(fields["org_id"])
-    if target is None:
-        raise NotFound("No such target organization.")
     require(principal, BATCHES_MANAGE)
+    target = _target(principal, maker, fields["org_id"])
+    hit("batch_create_actor", principal.user_id, limit=CREATES_PER_HOUR, window_seconds=3600)
+    hit("batch_create_org", maker.org_id, limit=CREATES_PER_HOUR, window_seconds=3600)
     serials = parse_serials(fields.get("serials"), fields.get("file"))
     devices = {device.serial: device for device in read_devices(serials)}
     unknown, unavailable, included = [], [], []
@@ -101,33 +138,104 @@ def create_batch(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]
             unavailable.append(serial)
         else:
             included.append(serial)
-    now = datetime.now(timezone.utc)
-    confirm = bool(fields.get("requires_confirmation"))
-    batch = BatchModel(new_id("bat"), org_id=maker.org_id, target_org_id=target.org_id, reference=fields["reference"],
-                       label=fields.get("label"), requires_confirmation=confirm, state="MOVING", count=len(included),
-                       unknown_serials=unknown[:LISTED_PROBLEMS], unavailable_serials=unavailable[:LISTED_PROBLEMS],
-                       created_key=f"{now.isoformat()}#{new_id('k')}", created_at=now, created_by=principal.user_id)
-    try:
-        with TransactWrite(connection=models.connection()) as transaction:
-            transaction.save(BatchReferenceModel(f"{maker.org_id}#{batch.reference}", batch_id=batch.batch_id),
-                             condition=BatchReferenceModel.reference_key.does_not_exist())
-            transaction.save(batch, condition=BatchModel.batch_id.does_not_exist())
-    except TransactWriteError:
-        raise BatchReferenceTaken() from None
-    with BatchSerialModel.batch_write() as writer:
-        for serial in included:
-            writer.save(BatchSerialModel(batch.batch_id, serial))
-    record_event(principal.user_id, "batch_created", maker.org_id, target=batch.batch_id,
-                 detail={"target_org_id": target.org_id, "count": len(included), "unknown": len(unknown),
-                         "unavailable": len(unavailable), "requires_confirmation": confirm})
-    _move(batch, "PENDING" if confirm else "CLAIMED")
+    if not included:
+        raise BatchEmpty()
+    batch = _reserve(principal, maker, target, fields)
+    if batch.state == "CREATING":
+        _write_entries(batch, included)
+        batch = _open(batch, fields, unknown, unavailable)
+        record_event(principal.user_id, "batch_created", maker.org_id, target=batch.batch_id,
+                     detail={"target_org_id": target.org_id, "count": batch.count, "unknown": len(unknown),
+                             "unavailable": len(unavailable), "requires_confirmation": batch.requires_confirmation})
+    _move(batch, "PENDING" if batch.requires_confirmation else "CLAIMED")
     _mail_target_admins(BatchModel.get(batch.batch_id, consistent_read=True), maker.name, target)
     return batch_view(BatchModel.get(batch.batch_id, consistent_read=True))
 
 
+def _target(principal: Principal, maker: OrganizationModel, org_id: str) -> OrganizationModel:
+    """The target if the actor may send devices there: its tree, or a partner of the maker or of its own
+    organization (operators: any). TargetNotFound otherwise, the same as for an unknown id."""
+    target = get_org(org_id)
+    if target is None or not (in_scope(principal, target) or is_partner(maker.org_id, target.org_id)
+                              or is_partner(principal.org_id, target.org_id)):
+        raise TargetNotFound()
+    return target
+
+
+def _reserve(principal: Principal, maker: OrganizationModel, target: OrganizationModel,
+             fields: Dict[str, Any]) -> BatchModel:
+    """A new batch in CREATING with its reference spent, or the batch of that reference a failure left unfinished
+    (CREATING or MOVING) when it goes to the same target; BatchReferenceTaken otherwise."""
+    now = datetime.now(timezone.utc)
+    batch = BatchModel(new_id("bat"), org_id=maker.org_id, target_org_id=target.org_id, reference=fields["reference"],
+                       label=fields.get("label"), requires_confirmation=bool(fields.get("requires_confirmation")),
+                       state="CREATING", count=0, created_key=f"{now.isoformat()}#{new_id('k')}", created_at=now,
+                       created_by=principal.user_id)
+    reference_key = f"{maker.org_id}#{batch.reference}"
+    try:
+        with TransactWrite(connection=models.connection()) as transaction:
+            transaction.save(BatchReferenceModel(reference_key, batch_id=batch.batch_id),
+                             condition=BatchReferenceModel.reference_key.does_not_exist())
+            transaction.save(batch, condition=BatchModel.batch_id.does_not_exist())
+        return batch
+    except TransactWriteError:
+        pass
+    try:
+        earlier = BatchModel.get(BatchReferenceModel.get(reference_key, consistent_read=True).batch_id,
+                                 consistent_read=True)
+    except DoesNotExist:
+        raise BatchReferenceTaken() from None
+    if earlier.state not in ("CREATING", "MOVING") or earlier.target_org_id != target.org_id:
+        raise BatchReferenceTaken()
+    return earlier
+
+
+def _write_entries(batch: BatchModel, serials: List[str]) -> None:
+    """Make the batch's entries exactly `serials`, ENTRY_ITEMS per transaction, each only while the batch is still
+    CREATING (so no entry changes once it is open)."""
+    present = {entry.serial for entry in BatchSerialModel.query(batch.batch_id, consistent_read=True)}
+    wanted = set(serials)
+    changes = [("save", serial) for serial in serials if serial not in present] + \
+              [("delete", serial) for serial in sorted(present - wanted)]
+    for start in range(0, len(changes), ENTRY_ITEMS):
+        _write_entries_chunk(batch.batch_id, changes[start:start + ENTRY_ITEMS])
+
+
+def _write_entries_chunk(batch_id: str, changes: List[Tuple[str, str]]) -> None:
+    try:
+        with TransactWrite(connection=models.connection()) as transaction:
+            transaction.condition_check(BatchModel, batch_id, condition=BatchModel.state == "CREATING")
+            for change, serial in changes:
+                getattr(transaction, change)(BatchSerialModel(batch_id, serial))
+    except TransactWriteError as error:
+        reasons = error.cancellation_reasons or []
+        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            raise BatchBusy() from None  # a concurrent repeat of this creation opened the batch meanwhile
+        raise
+
+
+def _open(batch: BatchModel, fields: Dict[str, Any], unknown: List[str], unavailable: List[str]) -> BatchModel:
+    """CREATING -> MOVING once every entry is written, with the count its entries give (never the request's)."""
+    count = BatchSerialModel.count(batch.batch_id, consistent_read=True)
+    try:
+        batch.update(actions=[
+            BatchModel.state.set("MOVING"), BatchModel.count.set(count),
+            BatchModel.label.set(fields["label"]) if fields.get("label") else BatchModel.label.remove(),
+            BatchModel.requires_confirmation.set(bool(fields.get("requires_confirmation"))),
+            BatchModel.unknown_serials.set(unknown[:LISTED_PROBLEMS]),
+            BatchModel.unavailable_serials.set(unavailable[:LISTED_PROBLEMS]),
+            BatchModel.updated_at.set(datetime.now(timezone.utc)),
+        ], condition=BatchModel.state == "CREATING")
+    except UpdateError as error:
+        _unless_condition_failed(error)
+        raise BatchBusy() from None
+    return batch
+
+
 def _move(batch: BatchModel, status: str) -> None:
     """Move every serial of the batch that is not there yet to `status` for the target, 100 per transaction;
-    then the batch takes its resting state. Idempotent: after a failure part-way, calling it again resumes."""
+    then the batch takes its resting state, with the count its entries give, if it is still in the state it was
+    read in. Idempotent: after a failure part-way, calling it again resumes."""
     serials = [entry.serial for entry in BatchSerialModel.query(batch.batch_id, consistent_read=True)]
     owner = None if status == "UNCLAIMED" else batch.target_org_id
     todo = [device for device in read_devices(sorted(serials)) if not _arrived(device, batch, status)]
@@ -136,13 +244,22 @@ def _move(batch: BatchModel, status: str) -> None:
     for start in range(0, len(todo), TRANSACTION_ITEMS):
         lost += _move_chunk(todo[start:start + TRANSACTION_ITEMS], batch, owner, status, now)
     resting = {"PENDING": "PENDING", "CLAIMED": "CONFIRMED", "UNCLAIMED": "REJECTED"}[status]
-    actions = [BatchModel.state.set(resting), BatchModel.updated_at.set(now)]
+    actions = [BatchModel.state.set(resting), BatchModel.updated_at.set(now),
+               BatchModel.count.set(len(serials) - len(lost))]
     if lost:  # claimed by someone else between the batch's creation and this move: not part of it any more
-        actions += [BatchModel.count.add(-len(lost)),
-                    BatchModel.unavailable_serials.set((list(batch.unavailable_serials or []) + lost)[:LISTED_PROBLEMS])]
+        actions.append(BatchModel.unavailable_serials.set(
+            (list(batch.unavailable_serials or []) + lost)[:LISTED_PROBLEMS]))
         for serial in lost:
             BatchSerialModel(batch.batch_id, serial).delete()
-    batch.update(actions=actions)
+    try:
+        batch.update(actions=actions, condition=BatchModel.state == batch.state)
+    except UpdateError as error:
+        _unless_condition_failed(error)  # else a concurrent call of the same move finished it first
+
+
+def _unless_condition_failed(error: UpdateError) -> None:
+    if error.cause_response_code != "ConditionalCheckFailedException":
+        raise error
 
 
 def _arrived(device: DeviceModel, batch: BatchModel, status: str) -> bool:
@@ -230,9 +347,9 @@ def _forbidden() -> Forbidden:
 
 
 def _goal(batch: BatchModel) -> str:
-    if batch.state == "REJECTED":
+    if batch.state in ("REJECTING", "REJECTED"):
         return "UNCLAIMED"
-    if batch.state == "PENDING" or (batch.state == "MOVING" and batch.requires_confirmation):
+    if batch.state == "PENDING" or (batch.state in ("CREATING", "MOVING") and batch.requires_confirmation):
         return "PENDING"
     return "CLAIMED"
 
@@ -252,34 +369,58 @@ def list_batches(principal: Principal, org_id: Optional[str] = None, limit: int 
 
 
 def confirm_batch(principal: Principal, batch_id: str) -> Dict[str, Any]:
-    """The target confirms: its PENDING devices become CLAIMED. Also resumes a batch a failure left MOVING."""
+    """The target confirms: its PENDING devices become CLAIMED. The batch is CONFIRMING (and no longer rejectable)
+    before the first device moves; called again, it finishes a confirmation or a creation a failure interrupted."""
     batch, maker_side, target_side = _batch_for(principal, batch_id)
     if not target_side and not (maker_side and batch.state == "MOVING" and not batch.requires_confirmation):
         raise BatchNotFound() if not maker_side else _not_pending(batch)
     require(principal, BATCHES_CONFIRM if target_side else BATCHES_MANAGE)
-    if batch.state not in ("PENDING", "MOVING"):
-        raise _not_pending(batch)
+    if batch.state == "CREATING":
+        raise BatchIncomplete()
     if batch.state == "MOVING" and batch.requires_confirmation:
         _move(batch, "PENDING")  # finish what creation began, then confirm
         batch = BatchModel.get(batch_id, consistent_read=True)
+    if batch.state == "PENDING":
+        batch = _change_state(batch, "CONFIRMING")
+    if batch.state not in ("CONFIRMING", "MOVING"):
+        raise _not_pending(batch)
     _move(batch, "CLAIMED")
-    record_event(principal.user_id, "batch_confirmed", batch.target_org_id, target=batch_id, detail={"count": batch.count})
-    return batch_view(BatchModel.get(batch_id, consistent_read=True))
+    done = BatchModel.get(batch_id, consistent_read=True)
+    record_event(principal.user_id, "batch_confirmed", batch.target_org_id, target=batch_id,
+                 detail={"count": done.count})
+    return batch_view(done)
 
 
 def reject_batch(principal: Principal, batch_id: str) -> Dict[str, Any]:
-    """The target refuses: its PENDING devices of the batch are UNCLAIMED again."""
+    """The target refuses: its PENDING devices of the batch are UNCLAIMED again. A batch whose confirmation began
+    is refused (BatchConfirming); called again, it finishes a rejection a failure interrupted."""
     batch, _maker_side, target_side = _batch_for(principal, batch_id)
     if not target_side:
         raise BatchNotFound()
     require(principal, BATCHES_CONFIRM)
-    if batch.state != "PENDING":
+    if batch.state == "PENDING":
+        batch = _change_state(batch, "REJECTING")
+    if batch.state == "CONFIRMING":
+        raise BatchConfirming()
+    if batch.state != "REJECTING":
         raise _not_pending(batch)
     _move(batch, "UNCLAIMED")
-    record_event(principal.user_id, "batch_rejected", batch.target_org_id, target=batch_id, detail={"count": batch.count})
-    return batch_view(BatchModel.get(batch_id, consistent_read=True))
+    done = BatchModel.get(batch_id, consistent_read=True)
+    record_event(principal.user_id, "batch_rejected", batch.target_org_id, target=batch_id,
+                 detail={"count": done.count})
+    return batch_view(done)
+
+
+def _change_state(batch: BatchModel, state: str) -> BatchModel:
+    """PENDING -> `state` by a conditional write; the batch as it stands when a concurrent request changed it."""
+    try:
+        batch.update(actions=[BatchModel.state.set(state), BatchModel.updated_at.set(datetime.now(timezone.utc))],
+                     condition=BatchModel.state == "PENDING")
+        return batch
+    except UpdateError as error:
+        _unless_condition_failed(error)
+        return BatchModel.get(batch.batch_id, consistent_read=True)
 
 
 def _not_pending(batch: BatchModel) -> BatchNotPending:
     return BatchNotPending(f"The batch is {batch.state}; only a PENDING batch is confirmed or rejected.")
-
