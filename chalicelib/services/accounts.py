@@ -50,7 +50,7 @@ def log_in(email: str, password: str, org_reference: Optional[str] = None,
     except AccountLocked:
         record_event(actor, "login_refused_locked", org_id, target=email, detail={"source_ip": source_ip})
         raise
-    # Verify even when the answer is already known, so timing tells nothing about the account.
+    # Verify against a dummy hash for unknown addresses, so timing tells nothing about the account.
     password_ok = verify_password(user.password_hash if user else dummy_password_hash(), password)
     if password_ok and user is not None and user.login_needs_reference:
         password_ok = _reference_matches(user.org_id, org_reference)
@@ -104,13 +104,14 @@ def _reserve_attempt(key: str, settings) -> int:
         try:  # the lock has ended: this attempt starts a new count (one racer wins, the others look again)
             record.update(actions=[LoginAttemptModel.failures.set(1), *counted[1:]],
                           condition=(LoginAttemptModel.failures >= threshold)
-                          & (LoginAttemptModel.locked_until <= now))
+                          & (LoginAttemptModel.locked_until.does_not_exist()
+                             | (LoginAttemptModel.locked_until <= now)))
             return record.failures
         except UpdateError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
         current = _get_attempts(key)
-        if current is not None and current.failures >= threshold and current.locked_until > now:
+        if current is not None and current.failures >= threshold and (current.locked_until or now) > now:
             raise AccountLocked(retry_after=math.ceil((current.locked_until - now).total_seconds()))
     raise AccountLocked(retry_after=settings.lockout_minutes * 60)
 
