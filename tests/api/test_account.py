@@ -101,6 +101,16 @@ def test_after_a_lock_ends_the_count_starts_again(api):
     assert statuses == [401] * 9 + [429]
 
 
+def test_a_count_at_the_threshold_without_a_lock_end_does_not_lock_forever(api):
+    from chalicelib.models import LoginAttemptModel
+    from chalicelib.services.accounts import _attempts_key
+
+    make_user(email="ada@example.com")
+    LoginAttemptModel(_attempts_key("ada@example.com"), failures=10,  # as a crash of the former code left it
+                      ttl=datetime.now(timezone.utc) + timedelta(days=1)).save()
+    assert api.call("POST", "/auth/login", {"email": "ada@example.com", "password": STRONG_PASSWORD}).status_code == 200
+
+
 def test_a_successful_login_restarts_the_count_of_failures(api):
     make_user(email="ada@example.com")
     for _ in range(9):
