@@ -11,6 +11,7 @@ from chalicelib.config import get_settings
 from chalicelib.services import exports as export_service
 from chalicelib.services import installations as installation_service
 from chalicelib.services import invitations as invitation_service
+from chalicelib.services import queued_jobs
 
 app = Chalice(app_name="keyport")
 # With debug on, a 500 body is the traceback: only ever on a local run that asks for it.
@@ -56,6 +57,11 @@ def expire_installations(event):
 # The queue's name is fixed per stage (infra/resources.json declares it); one job per invocation.
 @app.on_sqs_message(queue=f"keyport-{get_settings().stage}-exports", batch_size=1, name="export_worker")
 def export_worker(event):
-    """Runs queued key exports (SQS delivers at least once; a finished job is left as it is)."""
+    """Runs queued key exports (SQS delivers at least once; a finished job is left as it is) and the mail jobs
+    of public requests (password reset, registration), queued so that their answer time tells nothing."""
     for record in event:
-        export_service.run_export(json.loads(record.body)["export_id"])
+        body = json.loads(record.body)
+        if "export_id" in body:
+            export_service.run_export(body["export_id"])
+        else:
+            queued_jobs.run_job(body)

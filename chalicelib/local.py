@@ -200,12 +200,30 @@ def run_local_exports(app_module) -> int:
     return ran
 
 
+def run_local_jobs(app_module) -> int:
+    """Hand every queued public-request job (mails of resets and registrations) to the app's SQS handler."""
+    from chalicelib import job_queue
+
+    ran = 0
+    for body in job_queue.take_local_jobs():
+        event = {"Records": [{"messageId": secrets.token_hex(8), "receiptHandle": "local", "body": body,
+                              "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs",
+                              "eventSourceARN": "arn:aws:sqs:local:000000000000:keyport-local-exports"}]}
+        try:
+            app_module.export_worker(event, None)
+            ran += 1
+        except Exception as error:  # one broken job must not stop the worker
+            print(f"[jobs] a job crashed: {type(error).__name__}", flush=True)
+    return ran
+
+
 def _export_worker(stop: threading.Event) -> None:
     import app as app_module
 
     while not stop.is_set():
         if run_local_exports(app_module):
             print("[exports] queue drained", flush=True)
+        run_local_jobs(app_module)
         stop.wait(EXPORT_POLL_SECONDS)
 
 

@@ -90,12 +90,13 @@ class SessionModel(Model):
     user_index = SessionUserIndex()
 
 class LoginAttemptModel(Model):
-    """Failed-login counter per e-mail (known or not), so lockout cannot reveal accounts."""
+    """Login attempts per e-mail (known or not), so lockout cannot reveal accounts: each attempt is counted
+    before its password is checked, a success deletes the item."""
 
     Meta = table_meta("login_attempts")
     email_hash = UnicodeAttribute(hash_key=True)
-    failures = NumberAttribute(default=0)
-    locked_until = UTCDateTimeAttribute(null=True)
+    failures = NumberAttribute(default=0)  # attempts since the last success or lock end; locked at the threshold
+    locked_until = UTCDateTimeAttribute(null=True)  # when a lock reached by the latest attempt ends
     ttl = TTLAttribute()
 
 class RateLimitModel(Model):

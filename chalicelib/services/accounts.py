@@ -1,8 +1,9 @@
 """The account of the person logged in: login with lockout, logout, profile, own password."""
+import math
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Optional
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.config import get_settings
 from chalicelib.errors import AccountLocked, InvalidCredentials, NotAuthenticated, WeakPassword, WrongPassword
@@ -40,28 +41,27 @@ def log_in(email: str, password: str, org_reference: Optional[str] = None,
     settings = get_settings()
     email = normalize_email(email)
     attempts_key = _attempts_key(email)
-    now = datetime.now(timezone.utc)
-    attempts = _get_attempts(attempts_key)
     user = find_user_by_email(email)
-    # Verify even when the answer is already known, so timing tells nothing about the account.
+    org_id = user.org_id if user else None
+    actor = user.user_id if user else "anonymous"
+    # The attempt is counted before the password is checked: concurrent guesses cannot outrun the lock.
+    try:
+        failures = _reserve_attempt(attempts_key, settings)
+    except AccountLocked:
+        record_event(actor, "login_refused_locked", org_id, target=email, detail={"source_ip": source_ip})
+        raise
+    # Verify against a dummy hash for unknown addresses, so timing tells nothing about the account.
     password_ok = verify_password(user.password_hash if user else dummy_password_hash(), password)
     if password_ok and user is not None and user.login_needs_reference:
         password_ok = _reference_matches(user.org_id, org_reference)
-    org_id = user.org_id if user else None
-    actor = user.user_id if user else "anonymous"
-    if attempts and attempts.locked_until and attempts.locked_until > now:
-        record_event(actor, "login_refused_locked", org_id, target=email, detail={"source_ip": source_ip})
-        raise AccountLocked()
     if not password_ok or user is None or user.status != "ACTIVE":
-        locked = _count_failure(attempts_key, now, settings)
         record_event(actor, "login_failed", org_id, target=email, detail={"source_ip": source_ip})
-        if locked:
+        if failures >= settings.lockout_threshold:
             record_event(actor, "account_locked", org_id, target=email,
                          detail={"minutes": settings.lockout_minutes})
-            raise AccountLocked()
+            raise AccountLocked(retry_after=settings.lockout_minutes * 60)
         raise InvalidCredentials()
-    if attempts:
-        clear_login_failures(email)
+    clear_login_failures(email)
     token, session = sessions.open_session(user)
     record_event(user.user_id, "login", user.org_id, target=user.user_id, detail={"source_ip": source_ip})
     return {
@@ -79,27 +79,48 @@ def _reference_matches(org_id: str, given: Optional[str]) -> bool:
     return bool(expected) and same_secret((given or "").strip().casefold(), expected.strip().casefold())
 
 
+def _reserve_attempt(key: str, settings) -> int:
+    """Count one login attempt atomically, before its password is checked; answer the attempts counted so far.
+
+    The counter only rises while it is below the threshold, so at most `threshold` passwords are ever checked
+    per lock period, however many requests race. Every attempt moves locked_until to the end the lock would
+    have if this attempt were the last one admitted: the lock is held by the count and ends at that time (a
+    crash between counting and checking cannot leave a lock without an end). A success deletes the record.
+    """
+    lock_end = datetime.now(timezone.utc) + timedelta(minutes=settings.lockout_minutes)
+    threshold = settings.lockout_threshold
+    counted = [LoginAttemptModel.failures.add(1), LoginAttemptModel.locked_until.set(lock_end),
+               LoginAttemptModel.ttl.set(lock_end + timedelta(days=1))]
+    for _ in range(3):  # a lock ending or cleared under us: look again (bounded)
+        record = LoginAttemptModel(key)
+        try:
+            record.update(actions=counted, condition=LoginAttemptModel.failures.does_not_exist()
+                          | (LoginAttemptModel.failures < threshold))
+            return record.failures
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+        now = datetime.now(timezone.utc)
+        try:  # the lock has ended: this attempt starts a new count (one racer wins, the others look again)
+            record.update(actions=[LoginAttemptModel.failures.set(1), *counted[1:]],
+                          condition=(LoginAttemptModel.failures >= threshold)
+                          & (LoginAttemptModel.locked_until.does_not_exist()
+                             | (LoginAttemptModel.locked_until <= now)))
+            return record.failures
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+        current = _get_attempts(key)
+        if current is not None and current.failures >= threshold and (current.locked_until or now) > now:
+            raise AccountLocked(retry_after=math.ceil((current.locked_until - now).total_seconds()))
+    raise AccountLocked(retry_after=settings.lockout_minutes * 60)
+
+
 def _get_attempts(key: str) -> Optional[LoginAttemptModel]:
     try:
         return LoginAttemptModel.get(key, consistent_read=True)
     except DoesNotExist:
         return None
-
-
-def _count_failure(key: str, now: datetime, settings) -> bool:
-    """Count one failed login atomically; lock when the run reaches the threshold. True if now locked."""
-    record = LoginAttemptModel(key)
-    record.update(actions=[
-        LoginAttemptModel.failures.add(1),
-        LoginAttemptModel.ttl.set(now + timedelta(days=1)),
-    ])
-    if record.failures < settings.lockout_threshold:
-        return False
-    record.update(actions=[
-        LoginAttemptModel.failures.set(0),
-        LoginAttemptModel.locked_until.set(now + timedelta(minutes=settings.lockout_minutes)),
-    ])
-    return True
 
 
 def log_out(principal: Principal) -> None:

@@ -9,6 +9,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import models
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound
 from chalicelib.fields import iso_time, normalize_email
+from chalicelib.job_queue import enqueue_job
 from chalicelib.mail import public_link, send_mail
 from chalicelib.models import OrganizationModel, RegistrationEmailModel, RegistrationModel
 from chalicelib.paging import page_chain
@@ -50,23 +51,33 @@ def registration_view(registration: RegistrationModel) -> Dict[str, Any]:
 
 
 def register(fields: Dict[str, Any], source_ip: Optional[str] = None) -> Dict[str, Any]:
-    """Take a registration (PENDING) and confirm it by mail; a known address only gets a mail saying so.
+    """Queue a registration (stored PENDING and confirmed by mail in the worker, take_registration).
 
-    The answer is the same in every case, so it tells nobody which addresses have accounts."""
+    The answer is the same in every case, and so is the work done before it (two throttle writes and one queued
+    message): neither the answer nor its time tells anybody which addresses have accounts."""
     email = normalize_email(fields["email"])
     hit("registration_source", source_ip or "unknown", limit=PER_SOURCE_PER_HOUR, window_seconds=3600)
     hit("registration_address", email, limit=PER_ADDRESS_PER_HOUR, window_seconds=3600)  # bounds mail to one inbox
-    language = fields.get("language", "en")
-    mail = functools.partial(send_mail, "registration_received", email, language, None)
+    # The id is chosen now, so a message SQS delivers twice stores one registration.
+    enqueue_job("registration", {"registration_id": new_id("reg"), "fields": {**fields, "email": email},
+                                 "source_ip": source_ip})
+    return RECEIVED
+
+
+def take_registration(registration_id: str, fields: Dict[str, Any], source_ip: Optional[str] = None) -> None:
+    """The worker's part: store the registration PENDING and confirm it by mail; a known address only gets a
+    mail saying so, an address with an open registration a second confirmation. A failed mail is audited."""
+    email, language = fields["email"], fields.get("language", "en")
     variables = {"recipient_name": fields["name"], "company_name": fields["company_name"],
                  "link": public_link("/login")}
+    mail = functools.partial(_mail_received, email, language, variables)
     if find_user_by_email(email) is not None:
-        mail({**variables, "account_exists": True})
-        record_event("public", "registration_refused", ROOT_ORG_ID, detail={"reason": "account_exists"})
-        return RECEIVED
+        if mail(account_exists=True):
+            record_event("public", "registration_refused", ROOT_ORG_ID, detail={"reason": "account_exists"})
+        return
     now = _now()
     registration = RegistrationModel(
-        new_id("reg"), kind=fields["kind"], state="PENDING", name=fields["name"], email=email,
+        registration_id, kind=fields["kind"], state="PENDING", name=fields["name"], email=email,
         phone=fields.get("phone"), company_name=fields["company_name"],
         company_address=fields.get("company_address"), language=language, created_at=now, source_ip=source_ip)
     registration.created_key = f"{now.isoformat()}#{registration.registration_id}"
@@ -75,19 +86,36 @@ def register(fields: Dict[str, Any], source_ip: Optional[str] = None) -> Dict[st
             transaction.save(RegistrationEmailModel(email, registration_id=registration.registration_id),
                              condition=RegistrationEmailModel.email.does_not_exist())
             transaction.save(registration, condition=RegistrationModel.registration_id.does_not_exist())
-    except TransactWriteError:  # a registration of this address is open already: no second one
-        mail({**variables, "account_exists": False})
-        record_event("public", "registration_refused", ROOT_ORG_ID, detail={"reason": "registration_open"})
-        return RECEIVED
-    try:
-        mail({**variables, "account_exists": False})
-    except DomainError:  # nobody would ever hear of it: take it back, so the person can try again
+    except TransactWriteError:
+        if _claim_of(email) == registration_id:  # this message was delivered before and taken then
+            return
+        # A registration of this address is open already: no second one.
+        if mail(account_exists=False):
+            record_event("public", "registration_refused", ROOT_ORG_ID, detail={"reason": "registration_open"})
+        return
+    if not mail(account_exists=False):  # nobody would ever hear of it: take it back, so the person can try again
         _forget_address(registration)
         registration.delete()
-        raise
+        return
     record_event("public", "registration_received", ROOT_ORG_ID, target=registration.registration_id,
                  detail={"kind": registration.kind})
-    return RECEIVED
+
+
+def _mail_received(email: str, language: str, variables: Dict[str, Any], account_exists: bool) -> bool:
+    """Send `registration_received`; False (audited, nobody waits for an answer) when it cannot be sent."""
+    try:
+        send_mail("registration_received", email, language, None, {**variables, "account_exists": account_exists})
+    except DomainError as error:
+        record_event("public", "registration_mail_failed", ROOT_ORG_ID, detail={"code": error.code})
+        return False
+    return True
+
+
+def _claim_of(email: str) -> Optional[str]:
+    try:
+        return RegistrationEmailModel.get(email, consistent_read=True).registration_id
+    except DoesNotExist:
+        return None
 
 
 def _operator(principal: Principal) -> None:

@@ -74,6 +74,43 @@ def test_the_lock_ends_after_its_time(api):
     assert api.call("POST", "/auth/login", {"email": "ada@example.com", "password": STRONG_PASSWORD}).status_code == 200
 
 
+def test_a_locked_login_answers_429_with_the_seconds_until_the_lock_ends(api):
+    from chalicelib.models import LoginAttemptModel
+
+    make_user(email="ada@example.com")
+    statuses = [api.call("POST", "/auth/login", {"email": "ada@example.com", "password": "Wrong-Passw0rd!"})
+                for _ in range(10)]
+    assert int(statuses[-1].headers["Retry-After"]) == 15 * 60
+    for record in LoginAttemptModel.scan():  # the lock has 100 s left
+        record.update(actions=[LoginAttemptModel.locked_until.set(datetime.now(timezone.utc) + timedelta(seconds=100))])
+    locked = api.call("POST", "/auth/login", {"email": "ada@example.com", "password": STRONG_PASSWORD})
+    assert locked.status_code == 429 and locked.data["error"]["code"] == "account_locked"
+    assert 90 <= int(locked.headers["Retry-After"]) <= 100
+
+
+def test_after_a_lock_ends_the_count_starts_again(api):
+    from chalicelib.models import LoginAttemptModel
+
+    make_user(email="ada@example.com")
+    for _ in range(10):
+        api.call("POST", "/auth/login", {"email": "ada@example.com", "password": "Wrong-Passw0rd!"})
+    for record in LoginAttemptModel.scan():
+        record.update(actions=[LoginAttemptModel.locked_until.set(datetime.now(timezone.utc) - timedelta(seconds=1))])
+    statuses = [api.call("POST", "/auth/login", {"email": "ada@example.com", "password": "Wrong-Passw0rd!"})
+                .status_code for _ in range(10)]
+    assert statuses == [401] * 9 + [429]
+
+
+def test_a_count_at_the_threshold_without_a_lock_end_does_not_lock_forever(api):
+    from chalicelib.models import LoginAttemptModel
+    from chalicelib.services.accounts import _attempts_key
+
+    make_user(email="ada@example.com")
+    LoginAttemptModel(_attempts_key("ada@example.com"), failures=10,  # as a crash of the former code left it
+                      ttl=datetime.now(timezone.utc) + timedelta(days=1)).save()
+    assert api.call("POST", "/auth/login", {"email": "ada@example.com", "password": STRONG_PASSWORD}).status_code == 200
+
+
 def test_a_successful_login_restarts_the_count_of_failures(api):
     make_user(email="ada@example.com")
     for _ in range(9):

@@ -2,6 +2,7 @@
 import logging
 import re
 
+from tests.conftest import run_queued_jobs
 from tests.helpers import STRONG_PASSWORD, make_org, make_user
 
 NEW_PASSWORD = "Logged-Never-Passw0rd"
@@ -19,6 +20,7 @@ def test_passwords_tokens_and_links_never_reach_the_logs(api, mailbox, login_as,
     api.call("POST", "/me/password", {"current_password": STRONG_PASSWORD, "new_password": NEW_PASSWORD}, token=admin)
     make_user(email="ada@example.com", org_id="acme")
     api.call("POST", "/public/password-resets", {"email": "ada@example.com"})
+    run_queued_jobs()
     reset = re.search(r"reset-password/(\S+)", mailbox.text(mailbox.messages(to="ada@example.com")[0])).group(1)
     api.call("POST", f"/public/password-resets/{reset}", {"new_password": NEW_PASSWORD})
     secrets.add(reset)

@@ -7,12 +7,15 @@ import pytest
 from chalicelib.models import OneTimeTokenModel
 from chalicelib.security import token_hash
 from chalicelib.services.users import find_user_by_email
+from tests.aws_calls import record_aws_operations
+from tests.conftest import run_queued_jobs
 from tests.helpers import STRONG_PASSWORD, make_user
 
 NEW_PASSWORD = "Reset-Passw0rd-2026"
 
 
 def link_token(mailbox, to, path):
+    run_queued_jobs()
     [message] = mailbox.messages(to=to)
     return re.search(rf"{path}/([A-Za-z0-9_-]+)", mailbox.text(message)).group(1)
 
@@ -24,7 +27,30 @@ def test_known_and_unknown_emails_get_the_same_answer_and_only_the_known_one_a_m
     malformed = api.call("POST", "/public/password-resets", {"email": "not an address"})
     assert known.status_code == unknown.status_code == malformed.status_code == 202
     assert known.body == unknown.body == malformed.body
+    run_queued_jobs()
     assert [m["To"] for m in mailbox.messages()] == ["ada@example.com"]
+
+
+def test_a_reset_request_makes_the_same_aws_calls_for_a_known_and_an_unknown_address(api, mailbox):
+    make_user(email="ada@example.com")
+    with record_aws_operations() as known:
+        assert api.call("POST", "/public/password-resets", {"email": "ada@example.com"}).status_code == 202
+    with record_aws_operations() as unknown:
+        assert api.call("POST", "/public/password-resets", {"email": "nobody@example.com"}).status_code == 202
+    assert known == unknown and known  # same calls, same order: the time tells nothing about the address
+    assert mailbox.messages() == []  # the mail is the worker's
+
+
+def test_the_worker_mails_the_reset_link_to_a_known_active_address_only(api, mailbox):
+    make_user(email="ada@example.com")
+    disabled = make_user(email="bob@example.com")
+    disabled.update(actions=[disabled.__class__.status.set("DISABLED")])
+    for email in ("ada@example.com", "bob@example.com", "nobody@example.com"):
+        api.call("POST", "/public/password-resets", {"email": email})
+    run_queued_jobs()
+    [message] = mailbox.messages()
+    assert message["To"] == "ada@example.com" and message["X-Keyport-Mail-Type"] == "password_reset"
+    assert [item.purpose for item in OneTimeTokenModel.scan()] == ["password_reset"]
 
 
 def test_a_reset_link_sets_the_password_once_and_ends_every_session(api, mailbox):
@@ -165,5 +191,6 @@ def test_reset_requests_are_throttled_per_address_alike_for_unknown_ones(api, ma
     for email in ("ada@example.com", "nobody@example.com"):
         statuses = [api.call("POST", "/public/password-resets", {"email": email}).status_code for _ in range(6)]
         assert statuses == [202] * 5 + [429]
+    run_queued_jobs()
     assert len(mailbox.messages(to="ada@example.com")) == 5
     assert api.call("POST", "/public/password-resets", {"email": "other@example.com"}).status_code == 202

@@ -5,6 +5,8 @@ import pytest
 
 from chalicelib.models import AuditEventModel, OrganizationModel, RegistrationModel
 from chalicelib.services.users import find_user_by_email
+from tests.aws_calls import record_aws_operations
+from tests.conftest import run_queued_jobs
 from tests.helpers import make_user
 
 APPLICANT = {"kind": "installer", "name": "Ines Installer", "email": "ines@schmidt.example", "phone": "+4915123456789",
@@ -20,6 +22,7 @@ def operator(login_as, mailbox):
 def register(api, **fields):
     response = api.call("POST", "/public/registrations", {**APPLICANT, **fields})
     assert response.status_code == 202, response.body
+    run_queued_jobs()  # the worker stores it and mails
     return response.data
 
 
@@ -54,10 +57,51 @@ def test_a_known_address_gets_the_same_answer_a_mail_saying_so_and_no_registrati
     new = api.call("POST", "/public/registrations", {**APPLICANT, "email": "other@schmidt.example"})
     known = api.call("POST", "/public/registrations", APPLICANT)
     assert known.status_code == new.status_code == 202 and known.data == new.data
+    run_queued_jobs()
     assert [item["email"] for item in pending(api, operator)] == ["other@schmidt.example"]
     [message] = mailbox.messages(to="ines@schmidt.example")
     assert message["X-Keyport-Mail-Type"] == "registration_received"
     assert "bereits ein Konto" in mailbox.text(message)
+
+
+def test_a_registration_makes_the_same_aws_calls_for_a_known_and_a_new_address(api, operator, mailbox):
+    make_user(email="ines@schmidt.example", roles=("VIEWER",))
+    with record_aws_operations() as known:
+        assert api.call("POST", "/public/registrations", APPLICANT).status_code == 202
+    with record_aws_operations() as new:
+        assert api.call("POST", "/public/registrations", {**APPLICANT, "email": "new@schmidt.example"}).status_code == 202
+    assert known == new and known  # same calls, same order: the time tells nothing about the address
+    assert mailbox.messages() == [] and pending(api, operator) == []  # storing and mailing are the worker's
+
+
+def test_the_worker_stores_a_registration_once_even_when_its_message_comes_twice(api, operator, mailbox):
+    from tests.conftest import aws_client
+
+    api.call("POST", "/public/registrations", APPLICANT)
+    url = aws_client("sqs").get_queue_url(QueueName="keyport-test-exports")["QueueUrl"]
+    [message] = aws_client("sqs").receive_message(QueueUrl=url).get("Messages", [])
+    aws_client("sqs").send_message(QueueUrl=url, MessageBody=message["Body"])  # SQS delivers at least once
+    aws_client("sqs").change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
+                                                VisibilityTimeout=0)
+    run_queued_jobs()
+    assert len(pending(api, operator)) == 1
+    assert mail_types(mailbox, "ines@schmidt.example") == ["registration_received"]
+
+
+def test_a_registration_whose_mail_fails_is_taken_back_and_audited(api, operator, mailbox, monkeypatch):
+    from chalicelib.mail import MailNotSent
+    from chalicelib.services import registrations
+
+    def broken(*args, **kwargs):
+        raise MailNotSent()
+
+    monkeypatch.setattr(registrations, "send_mail", broken)
+    assert api.call("POST", "/public/registrations", APPLICANT).status_code == 202
+    run_queued_jobs()
+    assert pending(api, operator) == [] and "registration_mail_failed" in actions()
+    monkeypatch.undo()
+    register(api)  # the address is free: the person may try again
+    assert len(pending(api, operator)) == 1
 
 
 def test_registering_twice_while_pending_creates_no_second_registration(api, operator, mailbox):
