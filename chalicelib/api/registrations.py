@@ -12,7 +12,7 @@ ONE = "/registrations/{registration_id}"
 
 
 @endpoint(bp, "/public/registrations", "POST", summary="Register as an installer or system manager", status=202,
-          public=True, body=schemas.REGISTRATION_CREATE, response=schemas.RECEIVED, errors=(429, 502))
+          public=True, body=schemas.REGISTRATION_CREATE, response=schemas.RECEIVED, errors=(429,))
 def register(call):
     return registrations.register(call.body, call.source_ip)
 
