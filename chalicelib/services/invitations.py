@@ -12,7 +12,7 @@ from chalicelib.errors import Conflict, DomainError, NotFound, ValidationFailed
 from chalicelib.fields import iso_time, normalize_email
 from chalicelib.mail import public_link, send_mail
 from chalicelib.models import InvitationModel, OrganizationModel
-from chalicelib.paging import page_chain
+from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import INVITATIONS_MANAGE, ROLE_ACTIONS, ROLES, Principal, require
 from chalicelib.security import check_password_policy, keyed_digest, new_id, same_secret
 from chalicelib.services.audit import record_event
@@ -136,7 +136,8 @@ def list_invitations(principal: Principal, org_id: Optional[str] = None, state: 
     require(principal, INVITATIONS_MANAGE)
     condition = InvitationModel.state_key.startswith(f"{state}#") if state else None
     queries = [functools.partial(InvitationModel.org_state_index.query, each, condition) for each in org_ids]
-    items, next_cursor = page_chain(queries, limit, cursor)
+    items, next_cursor = page_chain(queries, limit, cursor, bound_to=binding(
+        principal.user_id, "invitations", org_id=org_id, state=state))
     return {"items": [invitation_view(item) for item in items], "next_cursor": next_cursor}
 
 

@@ -101,3 +101,23 @@ def test_a_wrong_content_type_answers_415_in_the_error_shape(api):
 def test_an_unsupported_method_answers_405_in_the_error_shape(api):
     response = api.call("DELETE", "/me")
     assert_error(response, 405, "method_not_allowed")
+
+
+LIST_ROUTES = [spec for spec in ROUTES if spec.method == "GET" and "cursor" in (spec.query or {})
+               and not spec.portal and "{" not in spec.path]
+
+
+def old_style_cursor(key):
+    """A cursor in the readable form once handed out: base64 JSON of a start key."""
+    import base64
+
+    return base64.urlsafe_b64encode(json.dumps({"q": 0, "k": key}).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("cursor", [old_style_cursor({"x": {"S": "y"}}), old_style_cursor(None),
+                                    old_style_cursor({"org_id": {"S": "root"}, "serial": {"N": "1"}}),
+                                    "A" * 64], ids=["unknown-key", "no-key", "wrong-types", "random"])
+@pytest.mark.parametrize("spec", LIST_ROUTES, ids=route_id)
+def test_a_forged_cursor_answers_400_on_every_list_route(api, login_as, spec, cursor):
+    response = api.call("GET", f"{spec.path}?cursor={cursor}", token=login_as("OPERATOR"))
+    assert_error(response, 400, "invalid_cursor")
