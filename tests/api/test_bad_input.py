@@ -103,6 +103,18 @@ def test_an_unsupported_method_answers_405_in_the_error_shape(api):
     assert_error(response, 405, "method_not_allowed")
 
 
+@pytest.mark.parametrize("spec", BODY_ROUTES, ids=route_id)
+def test_a_50000_deep_json_body_answers_400(send, spec):
+    assert_error(send(spec, "[" * 50_000 + "]" * 50_000), 400, "invalid_json")
+
+
+@pytest.mark.parametrize("spec", BODY_ROUTES, ids=route_id)
+def test_a_body_nested_deeper_than_any_request_needs_answers_400_before_validation(send, spec):
+    field = next(iter(spec.body["properties"]))
+    assert_error(send(spec, json.dumps({field: [{"a": 1}]}).replace("[", "[" * 200).replace("]", "]" * 200)),
+                 400, "invalid_json")
+
+
 LIST_ROUTES = [spec for spec in ROUTES if spec.method == "GET" and "cursor" in (spec.query or {})
                and not spec.portal and "{" not in spec.path]
 
