@@ -133,3 +133,12 @@ def old_style_cursor(key):
 def test_a_forged_cursor_answers_400_on_every_list_route(api, login_as, spec, cursor):
     response = api.call("GET", f"{spec.path}?cursor={cursor}", token=login_as("OPERATOR"))
     assert_error(response, 400, "invalid_cursor")
+
+
+def test_a_recipient_jwk_nested_past_the_parsers_stack_answers_422(api, login_as):
+    deep = "[" * 1999 + "]" * 1999
+    token = login_as("OPERATOR")
+    response = api.call("GET", f"/devices/keys?format=jwe&recipient_jwk={deep}", token=token)
+    assert_error(response, 422, "recipient_key_invalid")
+    response = api.call("POST", "/exports", {"format": "jwe", "recipient_jwk": deep}, token=token)
+    assert_error(response, 422)
