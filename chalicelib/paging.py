@@ -166,7 +166,7 @@ def _selected_page(queries: Sequence[Callable[..., Any]], limit: int, index: int
 
 def _key_of(results: Any, row: Any) -> Dict[str, Any]:
     """The start key that resumes a query right after this row (what DynamoDB's LastEvaluatedKey would be)."""
-    attributes = row.serialize()
+    attributes = row.serialize(null_check=False)  # an index may project only some attributes
     return {name: attributes[name] for name in results.page_iter.key_names}
 
 

@@ -86,10 +86,11 @@ def list_users(principal: Principal, name: Optional[str] = None, email: Optional
     filter_condition = functools.reduce(lambda a, b: a & b, wanted) if wanted else None
     queries = [functools.partial(UserModel.org_index.query, each, email_condition, filter_condition)
                for each in org_ids]
-    items, next_cursor = page_chain(queries, limit, cursor, bound_to=binding(
+    # A SITE_ADMIN's organization holds users of other sites: kept out of its pages and its cursors.
+    select = (lambda users: [(user, user) for user in users if user.site_ids and
+                             set(user.site_ids) <= principal.site_ids]) if principal.site_limited else None
+    items, next_cursor = page_chain(queries, limit, cursor, select=select, bound_to=binding(
         principal.user_id, "users", name=name, email=email, org_id=org_id, role=role))
-    if principal.site_limited:
-        items = [user for user in items if user.site_ids and set(user.site_ids) <= principal.site_ids]
     return {"items": [user_view(user) for user in items], "next_cursor": next_cursor}
 
 

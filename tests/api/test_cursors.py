@@ -140,3 +140,45 @@ def test_a_device_list_filtered_by_a_batch_out_of_scope_answers_an_empty_page(ap
     token = login_as("ORG_ADMIN", org_id="acme", permissions=("devices.import",))
     page = api.call("GET", "/devices?view=imported&batch_id=bat_r&limit=1", token=token)
     assert page.status_code == 200 and page.data == {"items": [], "next_cursor": None}
+
+
+def unsealed_keys(cursors, reader, list_name, **filters):
+    """The start keys inside cursors, read as the server reads them."""
+    from chalicelib.paging import binding, decode_cursor
+
+    return [decode_cursor(cursor, bound_to=binding(reader, list_name, **filters))[1] for cursor in cursors]
+
+
+def test_a_site_admins_cursors_only_ever_point_at_its_own_sites_and_devices(api, tenants):
+    from datetime import datetime, timezone
+
+    from chalicelib.models import SiteModel
+
+    for site in ("site_a", "site_b", "site_c", "site_d", "site_e"):
+        SiteModel(site, org_id="acme", name=site, created_at=datetime.now(timezone.utc), created_by="x").save()
+    own = {"site_b", "site_d"}
+    for number, site in enumerate(("site_a", "site_b", "site_c", "site_d", "site_e", "site_b")):
+        make_device(f"T-{number}", "rival", "acme", site_id=site)
+    admin = make_user(email="sites@example.com", org_id="acme", roles=("SITE_ADMIN",), site_ids=tuple(own))
+    token = api.login("sites@example.com")
+    sites, site_cursors = follow_ids(api, token, "/sites?limit=1", "id")
+    assert sorted(sites) == sorted(own)
+    assert all(key["site_id"]["S"] in own for key in unsealed_keys(site_cursors, admin.user_id, "sites"))
+    devices, device_cursors = follow(api, token, "/devices?view=owned&limit=1")
+    assert devices == ["T-1", "T-3", "T-5"]
+    keys = unsealed_keys(device_cursors, admin.user_id, "devices", view="owned", filters={})
+    assert device_cursors and all(key["serial"]["S"] in devices for key in keys)
+
+
+def follow_ids(api, token, path, field):
+    """Every page of a list: the items' `field` and the cursors handed out."""
+    seen, cursors, cursor = [], [], None
+    for _ in range(20):
+        response = api.call("GET", path + (f"&cursor={quote(cursor)}" if cursor else ""), token=token)
+        assert response.status_code == 200, response.body
+        seen += [item[field] for item in response.data["items"]]
+        cursor = response.data["next_cursor"]
+        if not cursor:
+            return seen, cursors
+        cursors.append(cursor)
+    raise AssertionError("the list never ended")
