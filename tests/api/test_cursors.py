@@ -163,9 +163,14 @@ def test_a_site_admins_cursors_only_ever_point_at_its_own_sites_and_devices(api,
     token = api.login("sites@example.com")
     sites, site_cursors = follow_ids(api, token, "/sites?limit=1", "id")
     assert sorted(sites) == sorted(own)
+    hidden = ("site_a", "site_c", "site_e", "T-0", "T-2", "T-4")
+    for cursor in site_cursors:
+        assert not any(secret in text for text in readings(cursor) for secret in hidden)
     assert all(key["site_id"]["S"] in own for key in unsealed_keys(site_cursors, admin.user_id, "sites"))
     devices, device_cursors = follow(api, token, "/devices?view=owned&limit=1")
     assert devices == ["T-1", "T-3", "T-5"]
+    for cursor in device_cursors:
+        assert not any(secret in text for text in readings(cursor) for secret in hidden)
     keys = unsealed_keys(device_cursors, admin.user_id, "devices", view="owned", filters={})
     assert device_cursors and all(key["serial"]["S"] in devices for key in keys)
 
