@@ -164,9 +164,31 @@ def _json_body(request, text_types: Tuple[str, ...] = ()) -> Any:
     if not raw:  # no body at all; whitespace alone is malformed JSON
         return {}
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested past the parser's stack
         raise InvalidJson() from None
+    if _nests_deeper(body, MAX_JSON_DEPTH):
+        raise InvalidJson(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.")
+    return body
+
+
+# No body of ours nests more than a few levels; the schema validator recurses per level, so a deeper body
+# (one the parser still took) is refused before validation sees it.
+MAX_JSON_DEPTH = 32
+
+
+def _nests_deeper(value: Any, limit: int) -> bool:
+    """Some array or object inside the value sits deeper than the limit (walked without recursion)."""
+    pending = [(value, 1)]
+    while pending:
+        current, depth = pending.pop()
+        children = current.values() if isinstance(current, dict) else current if isinstance(current, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                pending.append((child, depth + 1))
+    return False
 
 
 def _form_body(request) -> Dict[str, str]:

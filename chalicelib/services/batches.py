@@ -19,7 +19,7 @@ from chalicelib.models import (
     OrganizationModel,
     UserModel,
 )
-from chalicelib.paging import page, page_chain
+from chalicelib.paging import binding, page, page_chain
 from chalicelib.permissions import (
     BATCHES_CONFIRM,
     BATCHES_MANAGE,
@@ -334,7 +334,8 @@ def read_batch(principal: Principal, batch_id: str, limit: int = 50, cursor: Opt
     batch, _maker_side, _target_side = _batch_for(principal, batch_id)
     if not (principal.may(BATCHES_MANAGE) or principal.may(BATCHES_CONFIRM) or principal.may(CATALOG_READ)):
         raise _forbidden()
-    entries, next_cursor = page(functools.partial(BatchSerialModel.query, batch_id), limit, cursor)
+    entries, next_cursor = page(functools.partial(BatchSerialModel.query, batch_id), limit, cursor,
+                                bound_to=binding(principal.user_id, "batch_serials", batch_id=batch_id))
     devices = {device.serial: device for device in read_devices([entry.serial for entry in entries])}
     serials = [{"serial": entry.serial, "claim_status": devices[entry.serial].claim_status if entry.serial in devices
                 else None, "moved": entry.serial in devices and _arrived(devices[entry.serial], batch, _goal(batch))}
@@ -364,7 +365,8 @@ def list_batches(principal: Principal, org_id: Optional[str] = None, limit: int 
         raise Forbidden("Batches concern whole organizations, not sites.")
     queries = [functools.partial(BatchModel.org_index.query, each) for each in org_ids] + \
               [functools.partial(BatchModel.target_index.query, each) for each in org_ids]
-    items, next_cursor = page_chain(queries, limit, cursor)
+    items, next_cursor = page_chain(queries, limit, cursor,
+                                    bound_to=binding(principal.user_id, "batches", org_id=org_id))
     return {"items": [batch_view(batch) for batch in items], "next_cursor": next_cursor}
 
 

@@ -9,8 +9,8 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import models
 from chalicelib.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from chalicelib.fields import iso_time
-from chalicelib.models import DeviceLabelModel, DeviceModel, SiteModel
-from chalicelib.paging import decode_cursor, encode_cursor, page_chain
+from chalicelib.models import BatchModel, DeviceLabelModel, DeviceModel, SiteModel
+from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import CATALOG_READ, DEVICES_CLAIM, DEVICES_IMPORT, Principal
 from chalicelib.security import keyed_digest
 from chalicelib.services.device_rows import RowInvalid, parse_labels
@@ -129,14 +129,18 @@ def list_devices(principal: Principal, filters: Dict[str, str], view: Optional[s
     indexed = [name for name in ("claim_status", "product_type", "batch_id", "label") if filters.get(name)]
     if len(indexed) > 1:
         raise FilterNotIndexed()
+    bound_to = binding(principal.user_id, "devices", view=view, org_id=org_id, filters=filters)
+    visible = functools.partial(_visible_in_list, principal, view, set(org_ids))
     if indexed and indexed[0] in ("batch_id", "label"):
-        items, next_cursor = _page_outside_org_indexes(indexed[0], filters[indexed[0]], prefix, limit, cursor)
-        items = [device for device in items if _in_view(device, view, set(org_ids))]
+        if indexed[0] == "batch_id" and not _batch_in_scope(principal, filters["batch_id"]):
+            return {"items": [], "next_cursor": None}  # no query, so no cursor to tell anything by
+        items, next_cursor = _page_outside_org_indexes(indexed[0], filters[indexed[0]], prefix, limit, cursor,
+                                                       bound_to, visible)
     else:
         queries = [_org_query(view, indexed[0] if indexed else None, filters, org, prefix) for org in org_ids]
-        items, next_cursor = page_chain(queries, limit, cursor)
-    if view == "owned" and principal.site_limited:
-        items = [device for device in items if device.site_id in principal.site_ids]
+        # A SITE_ADMIN's organization holds devices of other sites: kept out of its pages and its cursors.
+        select = _select(visible) if view == "owned" and principal.site_limited else None
+        items, next_cursor = page_chain(queries, limit, cursor, bound_to=bound_to, select=select)
     return {"items": [device_view(device, for_maker=view == "imported") for device in items],
             "next_cursor": next_cursor}
 
@@ -158,23 +162,43 @@ def _org_query(view: str, filter_name: Optional[str], filters: Dict[str, str], o
     return functools.partial(index.query, hash_key, _serial_condition(prefix))
 
 
-def _page_outside_org_indexes(name: str, value: str, prefix: Optional[str], limit: int,
-                              cursor: Optional[str]) -> tuple:
-    """batch_id: the batch_index; label: the device_labels table then one BatchGet. Both span organizations, so
-    the caller keeps what is in scope: a page may hold fewer than `limit` devices, never another's."""
+def _batch_in_scope(principal: Principal, batch_id: str) -> bool:
+    """The batch exists and was made by or for an organization in scope (checked before its index is read)."""
+    try:
+        batch = BatchModel.get(batch_id, consistent_read=True)
+    except DoesNotExist:
+        return False
+    return any(in_scope(principal, get_org(org)) for org in (batch.org_id, batch.target_org_id))
+
+
+def _select(visible: Callable[[DeviceModel], bool]) -> Callable[[List[DeviceModel]], List[tuple]]:
+    return lambda devices: [(device, device) for device in devices if visible(device)]
+
+
+def _page_outside_org_indexes(name: str, value: str, prefix: Optional[str], limit: int, cursor: Optional[str],
+                              bound_to: str, visible: Callable[[DeviceModel], bool]) -> tuple:
+    """batch_id: the batch_index; label: the device_labels table then one BatchGet a chunk. Both span
+    organizations, so only the devices in scope make the page and the cursor (see paging.page_chain)."""
     if name == "batch_id":
         return page_chain([functools.partial(DeviceModel.batch_index.query, value, _serial_condition(prefix))],
-                          limit, cursor)
-    index, start = decode_cursor(cursor)
+                          limit, cursor, bound_to=bound_to, select=_select(visible))
+
+    def select(entries: List[DeviceLabelModel]) -> List[tuple]:
+        devices = {device.serial: device for device in read_devices([entry.serial for entry in entries])}
+        return [(entry, devices[entry.serial]) for entry in entries
+                if entry.serial in devices and visible(devices[entry.serial])]
+
     condition = DeviceLabelModel.serial.startswith(prefix) if prefix else None
-    results = DeviceLabelModel.query(value, condition, limit=limit, page_size=limit, last_evaluated_key=start)
-    devices = read_devices([entry.serial for entry in results])
-    key = results.last_evaluated_key
-    return devices, encode_cursor(key, index) if key else None
+    return page_chain([functools.partial(DeviceLabelModel.query, value, condition)], limit, cursor,
+                      bound_to=bound_to, select=select)
 
 
-def _in_view(device: DeviceModel, view: str, org_ids: set) -> bool:
-    return (device.maker_org_id if view == "imported" else device.owner_org_id) in org_ids
+def _visible_in_list(principal: Principal, view: str, org_ids: set, device: DeviceModel) -> bool:
+    """The device belongs to this list: made (imported view) or owned (owned view) by an organization listed,
+    and for a SITE_ADMIN's owned view, on one of its sites."""
+    if (device.maker_org_id if view == "imported" else device.owner_org_id) not in org_ids:
+        return False
+    return not (view == "owned" and principal.site_limited and device.site_id not in principal.site_ids)
 
 
 def update_device(principal: Principal, serial: str, changes: Dict[str, Any]) -> Dict[str, Any]:

@@ -16,7 +16,7 @@ from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotAuthenticated, NotFound
 from chalicelib.fields import iso_time
 from chalicelib.models import ExportModel
-from chalicelib.paging import page
+from chalicelib.paging import binding, page
 from chalicelib.permissions import KEYS_DOWNLOAD, Principal
 from chalicelib.security import new_id
 from chalicelib.services import key_files
@@ -73,7 +73,8 @@ def request_export(principal: Principal, file_format: str, filters: Dict[str, st
 def list_exports(principal: Principal, limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
     """The actor's own download list, newest first."""
     items, next_cursor = page(lambda **kw: ExportModel.user_index.query(principal.user_id, scan_index_forward=False,
-                                                                        **kw), limit, cursor)
+                                                                        **kw), limit, cursor,
+                              bound_to=binding(principal.user_id, "exports"))
     return {"items": [export_view(job) for job in items], "next_cursor": next_cursor}
 
 

@@ -11,7 +11,7 @@ from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound, Valida
 from chalicelib.fields import iso_time, normalize_email
 from chalicelib.mail import public_link, send_mail
 from chalicelib.models import DeviceModel, InstallationModel, OneTimeTokenModel, OrganizationModel, SiteModel
-from chalicelib.paging import page_chain
+from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import CUSTOMER, DEVICES_REGISTER, INSTALLER, ORG_ADMIN, Principal, require, require_role
 from chalicelib.security import new_id, new_temporary_password, new_token, token_hash
 from chalicelib.services.audit import record_event
@@ -297,7 +297,8 @@ def list_installations(principal: Principal, org_id: Optional[str] = None, state
         for each in org_ids:
             queries += [functools.partial(InstallationModel.installer_index.query, each, None, wanted),
                         functools.partial(InstallationModel.customer_index.query, each, None, wanted)]
-    items, next_cursor = page_chain(queries, limit, cursor)
+    items, next_cursor = page_chain(queries, limit, cursor, bound_to=binding(
+        principal.user_id, "installations", org_id=org_id, state=state))
     devices = {device.serial: device for device in DeviceModel.batch_get(
         {item.serial for item in items}, attributes_to_get=["serial", "product_type", "claim_status", "site_id"])}
     installers = {org.org_id: org for org in OrganizationModel.batch_get({item.installer_org_id for item in items})}

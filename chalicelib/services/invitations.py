@@ -12,7 +12,7 @@ from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound, Valida
 from chalicelib.fields import iso_time, normalize_email
 from chalicelib.mail import public_link, send_mail
 from chalicelib.models import InvitationModel, OrganizationModel
-from chalicelib.paging import page_chain
+from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import INVITATIONS_MANAGE, ROLES, Principal, may_grant, require
 from chalicelib.security import check_password_policy, keyed_digest, new_id, same_secret
 from chalicelib.services.audit import record_event
@@ -157,8 +157,10 @@ def list_invitations(principal: Principal, org_id: Optional[str] = None, state: 
     require(principal, INVITATIONS_MANAGE)
     condition = InvitationModel.state_key.startswith(f"{state}#") if state else None
     queries = [functools.partial(InvitationModel.org_state_index.query, each, condition) for each in org_ids]
-    items, next_cursor = page_chain(queries, limit, cursor)
-    items = [item for item in items if _within_sites(principal, item)]
+    select = (lambda found: [(item, item) for item in found if _within_sites(principal, item)]
+              ) if principal.site_limited else None
+    items, next_cursor = page_chain(queries, limit, cursor, select=select, bound_to=binding(
+        principal.user_id, "invitations", org_id=org_id, state=state))
     return {"items": [_staff_view(principal, item) for item in items], "next_cursor": next_cursor}
 
 

@@ -121,7 +121,7 @@ def choose_recipient(given: Any, on_profile: Optional[Dict[str, Any]]) -> Dict[s
     if isinstance(given, str):
         try:
             given = json.loads(given)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past the parser's stack
             raise RecipientKeyInvalid("recipient_jwk is not valid JSON.") from None
     if given is not None:
         return recipient_key(given)

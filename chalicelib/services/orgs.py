@@ -9,7 +9,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import models
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.models import OrganizationModel, PartnerModel
-from chalicelib.paging import page, page_chain
+from chalicelib.paging import binding, page, page_chain
 from chalicelib.permissions import ORGS_CREATE, ORGS_MANAGE, ORGS_READ, PARTNERS_MANAGE, Principal, require
 from chalicelib.security import new_id
 from chalicelib.services.audit import record_event
@@ -102,7 +102,8 @@ def list_orgs(principal: Principal, name: Optional[str] = None, parent_id: Optio
         queries = [functools.partial(OrganizationModel.tree_index.query, "orgs",
                                      OrganizationModel.path.startswith(own.path), name_filter),
                    functools.partial(PartnerModel.query, principal.org_id)]
-    items, next_cursor = page_chain(queries, limit, cursor)
+    items, next_cursor = page_chain(queries, limit, cursor, bound_to=binding(
+        principal.user_id, "orgs", name=name, parent_id=parent_id))
     views = []
     partners = [item.partner_org_id for item in items if isinstance(item, PartnerModel)]
     found = {org.org_id: org for org in OrganizationModel.batch_get(partners)} if partners else {}
@@ -189,7 +190,8 @@ def list_partners(principal: Principal, org_id: str, limit: int = 50, cursor: Op
     """The partner links of an organization in scope."""
     org_in_scope(principal, org_id)
     require(principal, ORGS_READ)
-    items, next_cursor = page(functools.partial(PartnerModel.query, org_id), limit, cursor)
+    items, next_cursor = page(functools.partial(PartnerModel.query, org_id), limit, cursor,
+                              bound_to=binding(principal.user_id, "partners", org_id=org_id))
     found = {org.org_id: org for org in OrganizationModel.batch_get([i.partner_org_id for i in items])} if items else {}
     return {"items": [{"org_id": org_id, "partner_org_id": item.partner_org_id,
                        "partner_name": found[item.partner_org_id].name if item.partner_org_id in found else None,

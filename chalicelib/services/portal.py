@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.errors import DomainError, NotAuthenticated
 from chalicelib.fields import iso_time
 from chalicelib.models import DeviceModel, InstallationModel, PortalAccessModel, PortalSessionModel
-from chalicelib.paging import page
+from chalicelib.paging import binding, page
 from chalicelib.security import new_token, same_secret, token_hash
 from chalicelib.services.audit import record_event
 from chalicelib.services.bootstrap import ROOT_ORG_ID
@@ -120,7 +120,7 @@ def portal_devices(portal: PortalPrincipal, limit: int = 50, cursor: Optional[st
         return {"items": [_device_view(device)] if mine else [], "next_cursor": None}
     only_site = DeviceModel.site_id == portal.scope_id if portal.scope_type == "site" else None
     items, next_cursor = page(functools.partial(DeviceModel.owner_index.query, portal.org_id, None, only_site),
-                              limit, cursor)
+                              limit, cursor, bound_to=binding(portal.access_id, "portal_devices"))
     return {"items": [_device_view(item) for item in items], "next_cursor": next_cursor}
 
 
@@ -131,5 +131,6 @@ def portal_installations(portal: PortalPrincipal, limit: int = 50, cursor: Optio
                 "next_cursor": None}
     only_site = InstallationModel.site_id == portal.scope_id if portal.scope_type == "site" else None
     items, next_cursor = page(functools.partial(InstallationModel.customer_index.query, portal.org_id, None,
-                                                only_site), limit, cursor)
+                                                only_site), limit, cursor,
+                              bound_to=binding(portal.access_id, "portal_installations"))
     return {"items": [_installation_view(item) for item in items], "next_cursor": next_cursor}

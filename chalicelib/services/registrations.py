@@ -12,7 +12,7 @@ from chalicelib.fields import iso_time, normalize_email
 from chalicelib.job_queue import enqueue_job
 from chalicelib.mail import public_link, send_mail
 from chalicelib.models import OrganizationModel, RegistrationEmailModel, RegistrationModel
-from chalicelib.paging import page_chain
+from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import INSTALLER, ORG_ADMIN, Principal
 from chalicelib.security import new_id, new_temporary_password
 from chalicelib.services.audit import record_event
@@ -136,7 +136,8 @@ def list_registrations(principal: Principal, state: Optional[str] = None, limit:
     """Registrations of one state (or all, PENDING first), oldest first: the operator's review queue."""
     _operator(principal)
     queries = [functools.partial(RegistrationModel.state_index.query, each) for each in ([state] if state else STATES)]
-    items, next_cursor = page_chain(queries, limit, cursor)
+    items, next_cursor = page_chain(queries, limit, cursor,
+                                    bound_to=binding(principal.user_id, "registrations", state=state))
     return {"items": [registration_view(item) for item in items], "next_cursor": next_cursor}
 
 

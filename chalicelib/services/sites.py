@@ -7,7 +7,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.errors import Forbidden, NotFound
 from chalicelib.models import SiteModel
-from chalicelib.paging import page_chain
+from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import SITES_MANAGE, SITES_READ, Principal, require
 from chalicelib.security import new_id
 from chalicelib.services.audit import record_event
@@ -40,9 +40,11 @@ def list_sites(principal: Principal, org_id: Optional[str] = None, limit: int = 
     org_ids = listed_org_ids(principal, org_id)
     require(principal, SITES_READ)
     queries = [functools.partial(SiteModel.org_index.query, each) for each in org_ids]
-    items, next_cursor = page_chain(queries, limit, cursor)
-    if principal.site_limited:
-        items = [site for site in items if site.site_id in principal.site_ids]
+    # A SITE_ADMIN's organization holds other sites: kept out of its pages and its cursors.
+    select = ((lambda sites: [(site, site) for site in sites if site.site_id in principal.site_ids])
+              if principal.site_limited else None)
+    items, next_cursor = page_chain(queries, limit, cursor, select=select,
+                                    bound_to=binding(principal.user_id, "sites", org_id=org_id))
     return {"items": [site_view(site) for site in items], "next_cursor": next_cursor}
 
 

@@ -12,7 +12,7 @@ from chalicelib.errors import Conflict, Forbidden, NotFound
 from chalicelib.mail import SYSTEM, check_template, deliver, render, slot_key
 from chalicelib.mail_types import LANGUAGES, MAIL_TYPES
 from chalicelib.models import MailTemplateModel, OrganizationModel, TemplateSlotModel
-from chalicelib.paging import page
+from chalicelib.paging import binding, page
 from chalicelib.permissions import Principal
 from chalicelib.security import new_id
 from chalicelib.services.audit import record_event
@@ -113,7 +113,8 @@ def list_templates(principal: Principal, owner: Optional[str] = None, mail_type:
         wanted.append(MailTemplateModel.state == ("ACTIVE" if active else "INACTIVE"))
     filter_condition = functools.reduce(lambda a, b: a & b, wanted) if wanted else None
     query = functools.partial(MailTemplateModel.owner_index.query, owner, condition, filter_condition)
-    items, next_cursor = page(query, limit, cursor)
+    items, next_cursor = page(query, limit, cursor, bound_to=binding(
+        principal.user_id, "templates", owner=owner, mail_type=mail_type, language=language, active=active))
     return {"items": [template_view(item) for item in items], "next_cursor": next_cursor}
 
 

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional
 from chalicelib.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from chalicelib.mail import public_link, send_mail, send_sms
 from chalicelib.models import OrganizationModel, SiteModel, UserModel
-from chalicelib.paging import page_chain
+from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import SITE_ADMIN, USERS_MANAGE, Principal, may_grant, require
 from chalicelib.security import check_password_policy, hash_password, new_temporary_password
 from chalicelib.services import sessions
@@ -90,9 +90,11 @@ def list_users(principal: Principal, name: Optional[str] = None, email: Optional
     filter_condition = functools.reduce(lambda a, b: a & b, wanted) if wanted else None
     queries = [functools.partial(UserModel.org_index.query, each, email_condition, filter_condition)
                for each in org_ids]
-    items, next_cursor = page_chain(queries, limit, cursor)
-    if principal.site_limited:
-        items = [user for user in items if user.site_ids and set(user.site_ids) <= principal.site_ids]
+    # A SITE_ADMIN's organization holds users of other sites: kept out of its pages and its cursors.
+    select = (lambda users: [(user, user) for user in users if user.site_ids and
+                             set(user.site_ids) <= principal.site_ids]) if principal.site_limited else None
+    items, next_cursor = page_chain(queries, limit, cursor, select=select, bound_to=binding(
+        principal.user_id, "users", name=name, email=email, org_id=org_id, role=role))
     return {"items": [user_view(user) for user in items], "next_cursor": next_cursor}
 
 

@@ -10,7 +10,7 @@ from chalicelib import models
 from chalicelib.errors import EmailTaken
 from chalicelib.fields import normalize_email
 from chalicelib.models import UserEmailModel, UserModel
-from chalicelib.paging import page
+from chalicelib.paging import binding, page
 from chalicelib.security import hash_password, new_id
 
 
@@ -95,7 +95,8 @@ def get_user(user_id: str) -> Optional[UserModel]:
 
 def page_users_of_org(org_id: str, limit: int, cursor: Optional[str] = None) -> Tuple[List[UserModel], Optional[str]]:
     """One page of an organization's users, ordered by e-mail (an index query)."""
-    return page(functools.partial(UserModel.org_index.query, org_id), limit, cursor)
+    return page(functools.partial(UserModel.org_index.query, org_id), limit, cursor,
+                bound_to=binding("", "users_of_org", org_id=org_id))
 
 
 def user_view(user: UserModel) -> Dict[str, Any]:

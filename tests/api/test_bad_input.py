@@ -101,3 +101,44 @@ def test_a_wrong_content_type_answers_415_in_the_error_shape(api):
 def test_an_unsupported_method_answers_405_in_the_error_shape(api):
     response = api.call("DELETE", "/me")
     assert_error(response, 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize("spec", BODY_ROUTES, ids=route_id)
+def test_a_50000_deep_json_body_answers_400(send, spec):
+    assert_error(send(spec, "[" * 50_000 + "]" * 50_000), 400, "invalid_json")
+
+
+@pytest.mark.parametrize("spec", BODY_ROUTES, ids=route_id)
+def test_a_body_nested_deeper_than_any_request_needs_answers_400_before_validation(send, spec):
+    field = next(iter(spec.body["properties"]))
+    assert_error(send(spec, json.dumps({field: [{"a": 1}]}).replace("[", "[" * 200).replace("]", "]" * 200)),
+                 400, "invalid_json")
+
+
+LIST_ROUTES = [spec for spec in ROUTES if spec.method == "GET" and "cursor" in (spec.query or {})
+               and not spec.portal and "{" not in spec.path]
+
+
+def old_style_cursor(key):
+    """A cursor in the readable form once handed out: base64 JSON of a start key."""
+    import base64
+
+    return base64.urlsafe_b64encode(json.dumps({"q": 0, "k": key}).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("cursor", [old_style_cursor({"x": {"S": "y"}}), old_style_cursor(None),
+                                    old_style_cursor({"org_id": {"S": "root"}, "serial": {"N": "1"}}),
+                                    "A" * 64], ids=["unknown-key", "no-key", "wrong-types", "random"])
+@pytest.mark.parametrize("spec", LIST_ROUTES, ids=route_id)
+def test_a_forged_cursor_answers_400_on_every_list_route(api, login_as, spec, cursor):
+    response = api.call("GET", f"{spec.path}?cursor={cursor}", token=login_as("OPERATOR"))
+    assert_error(response, 400, "invalid_cursor")
+
+
+def test_a_recipient_jwk_nested_past_the_parsers_stack_answers_422(api, login_as):
+    deep = "[" * 1999 + "]" * 1999
+    token = login_as("OPERATOR")
+    response = api.call("GET", f"/devices/keys?format=jwe&recipient_jwk={deep}", token=token)
+    assert_error(response, 422, "recipient_key_invalid")
+    response = api.call("POST", "/exports", {"format": "jwe", "recipient_jwk": deep}, token=token)
+    assert_error(response, 422)

@@ -147,12 +147,14 @@ def catalog(aws):
     """maker imported six devices: two owned by customer (one on its site), one pending there, three unclaimed."""
     from datetime import datetime, timezone
 
-    from chalicelib.models import SiteModel
+    from chalicelib.models import BatchModel, SiteModel
 
     make_org("maker")
     make_org("customer")
     make_org("other")
     SiteModel("site_c", org_id="customer", name="Plant", created_at=datetime.now(timezone.utc), created_by="x").save()
+    BatchModel("bat_1", org_id="maker", target_org_id="customer", reference="R1", state="PENDING",
+               created_key="x", created_at=datetime.now(timezone.utc), created_by="x").save()
     make_device("A-1", "maker", "customer", site_id="site_c", labels=("north",), product_type="water")
     make_device("A-2", "maker", "customer", labels=("south",), product_type="heat")
     make_device("A-3", "maker", "customer", status="PENDING", product_type="heat")

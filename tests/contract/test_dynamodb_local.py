@@ -65,10 +65,12 @@ def test_paging_ending_exactly_on_a_page_boundary_answers_no_cursor_and_no_empty
 
 
 def test_a_cursor_from_another_partition_is_refused_as_invalid(ddb):
-    from chalicelib.paging import InvalidCursor, encode_cursor
+    from chalicelib.paging import InvalidCursor, binding, encode_cursor
 
     make_user(email="a@example.com")
-    forged = encode_cursor({"org_id": {"S": "other"}, "email": {"S": "a@example.com"}, "user_id": {"S": "usr_x"}})
+    # Sealed by the server itself (a client can no longer forge one): the start-key check still holds.
+    forged = encode_cursor({"org_id": {"S": "other"}, "email": {"S": "a@example.com"}, "user_id": {"S": "usr_x"}},
+                           bound_to=binding("", "users_of_org", org_id="root"))
     with pytest.raises(InvalidCursor):
         page_users_of_org("root", 5, forged)
 

@@ -1,23 +1,66 @@
 """Cursor paging (moto tier; the exact-boundary case also runs on DynamoDB Local)."""
+import base64
+import json
+
 import pytest
 
-from chalicelib.paging import InvalidCursor, InvalidLimit, decode_cursor, encode_cursor, parse_limit
+from chalicelib.paging import InvalidCursor, InvalidLimit, binding, decode_cursor, encode_cursor, parse_limit
 from chalicelib.services.users import page_users_of_org
 from tests.helpers import make_user
 
+BOUND = binding("usr_a", "users", org_id="root")
+KEY = {"org_id": {"S": "root"}, "email": {"S": "a@example.com"}, "user_id": {"S": "usr_1"}}
+
+
+def unpadded_b64decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
 
 def test_a_cursor_round_trips_a_query_index_and_start_key():
-    key = {"org_id": {"S": "root"}, "email": {"S": "a@example.com"}, "user_id": {"S": "usr_1"}}
-    assert decode_cursor(encode_cursor(key, 2)) == (2, key)
-    assert decode_cursor(encode_cursor(None, 1)) == (1, None)
-    assert decode_cursor(None) == (0, None)
+    assert decode_cursor(encode_cursor(KEY, 2, bound_to=BOUND), bound_to=BOUND) == (2, KEY)
+    assert decode_cursor(encode_cursor(None, 1, bound_to=BOUND), bound_to=BOUND) == (1, None)
+    assert decode_cursor(None, bound_to=BOUND) == (0, None)
 
 
-@pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", encode_cursor({"a": "plain"}), "e30" * 1000,
-                                    encode_cursor(None, -1)])
+def test_a_cursor_reveals_nothing_of_its_start_key():
+    cursor = encode_cursor(KEY, 0, bound_to=BOUND)
+    raw = unpadded_b64decode(cursor)
+    for secret in (b"root", b"a@example.com", b"usr_1", b"email", b"org_id"):
+        assert secret not in raw and secret.decode() not in cursor
+    with pytest.raises(ValueError):
+        json.loads(raw)
+
+
+@pytest.mark.parametrize("other", [binding("usr_b", "users", org_id="root"), binding("usr_a", "users", org_id="x"),
+                                   binding("usr_a", "sites", org_id="root"), binding("usr_a", "users")])
+def test_a_cursor_is_refused_under_another_reader_list_or_filter(other):
+    cursor = encode_cursor(KEY, 0, bound_to=BOUND)
+    with pytest.raises(InvalidCursor):
+        decode_cursor(cursor, bound_to=other)
+
+
+def test_unset_filters_bind_like_absent_ones():
+    assert binding("usr_a", "users", org_id=None, name="") == binding("usr_a", "users")
+
+
+@pytest.mark.parametrize("position", [0, 5, 11, 12, 20, -17, -1])
+def test_a_cursor_with_any_byte_changed_is_refused(position):
+    raw = bytearray(unpadded_b64decode(encode_cursor(KEY, 0, bound_to=BOUND)))
+    raw[position] ^= 0x01
+    with pytest.raises(InvalidCursor):
+        decode_cursor(base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("="), bound_to=BOUND)
+
+
+def old_style(key, index=0):
+    """A cursor as it was once handed out: the start key as readable, editable base64 JSON."""
+    return base64.urlsafe_b64encode(json.dumps({"q": index, "k": key}).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", old_style({"a": "plain"}), "e30" * 1000,
+                                    old_style(None, -1), old_style(KEY), old_style(None, 0), "A" * 60, "A" * 40])
 def test_a_cursor_that_is_not_ours_is_refused(cursor):
     with pytest.raises(InvalidCursor):
-        decode_cursor(cursor)
+        decode_cursor(cursor, bound_to=BOUND)
 
 
 @pytest.mark.parametrize("raw, expected", [(None, 50), ("", 50), ("1", 1), ("500", 500)])
@@ -62,10 +105,32 @@ def test_a_chain_of_queries_pages_through_all_of_them_without_empty_pages(aws):
     for limit, expected_pages in [(1, 3), (2, 2), (3, 1), (50, 1)]:
         seen, cursor, pages = [], None, 0
         while True:
-            items, cursor = page_chain(queries, limit, cursor)
+            items, cursor = page_chain(queries, limit, cursor, bound_to=BOUND)
             assert items
             seen += [user.email for user in items]
             pages += 1
             if cursor is None:
                 break
         assert seen == ["r1@example.com", "r2@example.com", "c1@example.com"] and pages == expected_pages, limit
+
+
+def test_a_filtered_page_fills_up_and_its_cursor_holds_only_the_key_of_an_item_shown(aws):
+    import functools
+
+    from chalicelib.models import UserModel
+    from chalicelib.paging import page
+
+    emails = [f"user{i:02d}@example.com" for i in range(12)]
+    for email in emails:
+        make_user(email=email)
+    shown = emails[::3]
+    query = functools.partial(UserModel.org_index.query, "root")
+    seen, cursor = [], None
+    while True:
+        items, cursor = page(query, 2, cursor, bound_to=BOUND,
+                             select=lambda users: [(user, user) for user in users if user.email in shown])
+        seen += [user.email for user in items]
+        if cursor is None:
+            break
+        assert len(items) == 2 and decode_cursor(cursor, bound_to=BOUND)[1]["email"]["S"] in shown
+    assert seen == shown
