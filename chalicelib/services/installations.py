@@ -25,7 +25,10 @@ from chalicelib.services.users import delete_user_record, find_user_by_email, ge
 
 STATES = ("PENDING", "ACTIVE", "CANCELLED", "EXPIRED")
 ACTIVATION_DAYS = 14
-FAILED_CHECKS_LIMIT, FAILED_CHECKS_WINDOW = 10, 15 * 60
+# Failed device checks in 15 minutes: per account and per MAC (the device guessed at: its 4+ symbol ID code is
+# the secret), and far more per source address, which a whole office behind one NAT shares.
+FAILED_CHECKS_WINDOW = 15 * 60
+FAILED_CHECKS_PER_ACCOUNT, FAILED_CHECKS_PER_DEVICE, FAILED_CHECKS_PER_SOURCE = 10, 10, 100
 RESENDS_PER_HOUR = 5
 
 
@@ -75,10 +78,12 @@ def installation_view(installation: InstallationModel, device: Optional[DeviceMo
 
 def matching_device(principal: Principal, id_code: str, mac: str, source_ip: Optional[str]) -> DeviceModel:
     """The one device with this ID code and MAC; NoDeviceMatch otherwise. Failures count against the account and
-    the source address: 429 after 10 in 15 minutes (an ID code is short enough to be guessed)."""
-    subjects = [("installation_check_failed", principal.user_id, FAILED_CHECKS_LIMIT),
-                ("installation_check_source", source_ip or "-", FAILED_CHECKS_LIMIT)]
-    refuse_when_exhausted(subjects, FAILED_CHECKS_WINDOW, "Too many device checks failed; try again in 15 minutes.")
+    the MAC (429 after 10 in 15 minutes: an ID code is short enough to be guessed) and the source address (after
+    100: one person's typos must not lock an office behind one address)."""
+    subjects = [("installation_check_failed", principal.user_id, FAILED_CHECKS_PER_ACCOUNT),
+                ("installation_check_device", _mac_key(mac), FAILED_CHECKS_PER_DEVICE),
+                ("installation_check_source", source_ip or "-", FAILED_CHECKS_PER_SOURCE)]
+    refuse_when_exhausted(subjects, FAILED_CHECKS_WINDOW, "Too many device checks failed; try again later.")
     try:
         proof = id_proof(normalize_code(id_code, "id_code", ID_CODE_MIN), normalize_mac(mac))
         matches = list(DeviceModel.id_proof_index.query(proof, limit=2))
@@ -92,6 +97,14 @@ def matching_device(principal: Principal, id_code: str, mac: str, source_ip: Opt
                      detail={"ambiguous": len(matches) > 1})
         raise NoDeviceMatch()
     return device
+
+
+def _mac_key(mac: str) -> str:
+    """The device a check aims at, in one notation whatever was typed (the raw text if it is no MAC)."""
+    try:
+        return normalize_mac(mac)
+    except RowInvalid:
+        return str(mac)[:64]
 
 
 def check_installation(principal: Principal, fields: Dict[str, Any], source_ip: Optional[str] = None) -> Dict[str, Any]:

@@ -63,13 +63,44 @@ def test_a_pair_two_devices_share_matches_neither(api, installers):
     assert response.status_code == 404
 
 
-def test_guessing_is_throttled_after_ten_failures(api, installers):
+def check(api, token, id_code="ID-0001", mac="00:1a:2b:3c:4d:01"):
+    return api.call("POST", "/installations/check", {"id_code": id_code, "mac": mac}, token=token)
+
+
+def test_ten_failed_checks_lock_the_account_but_not_another_installer_behind_the_same_address(api, installers):
+    for number in range(10):  # every request of the test client comes from one source address, as behind a NAT
+        assert check(api, installers["schmidt"], f"GUESS{number}", "00:1a:2b:3c:4d:99").status_code == 404
+    assert check(api, installers["schmidt"]).status_code == 429
+    assert check(api, installers["meyer"]).status_code == 200
+
+
+def test_ten_failed_checks_at_one_mac_lock_that_mac_for_every_account(api, installers, login_as):
+    for number in range(5):
+        check(api, installers["schmidt"], f"GUESS{number}", "001A2B3C4D01")
+        check(api, installers["meyer"], f"GUESS{number}", "00-1a-2b-3c-4d-01")
+    third = login_as("INSTALLER", org_id="meyer")
+    assert check(api, third).status_code == 429
+    assert check(api, third, "ID-0002", "00:1a:2b:3c:4d:02").status_code == 200
+
+
+def test_a_source_address_is_locked_only_after_a_hundred_failed_checks(api, installers, login_as):
+    accounts = [login_as("INSTALLER", org_id="meyer") for _ in range(10)]
+    for index, account in enumerate(accounts):
+        for number in range(10):
+            check(api, account, f"GUESS{number}", f"00:1a:2b:3c:{index:02d}:99")
+    locked = check(api, installers["schmidt"])
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+
+
+def test_a_locked_check_names_the_seconds_until_the_failures_leave_the_window(api, installers, monkeypatch):
+    import time
+
+    now = time.time() // 900 * 900 + 30  # 30 s into a quarter hour, held there
+    monkeypatch.setattr(time, "time", lambda: now)
     for number in range(10):
-        api.call("POST", "/installations/check", {"id_code": f"GUESS{number}", "mac": "00:1a:2b:3c:4d:01"},
-                 token=installers["schmidt"])
-    right = api.call("POST", "/installations/check", {"id_code": "ID-0001", "mac": "00:1a:2b:3c:4d:01"},
-                     token=installers["schmidt"])
-    assert right.status_code == 429
+        check(api, installers["schmidt"], f"GUESS{number}", "00:1a:2b:3c:4d:99")
+    locked = check(api, installers["schmidt"])
+    assert locked.status_code == 429 and locked.headers["Retry-After"] == "871"  # counted in minute slots
 
 
 def test_a_new_customer_gets_an_account_and_exactly_the_credentials_and_activation_mails(api, installers, mailbox):
