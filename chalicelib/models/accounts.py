@@ -100,10 +100,11 @@ class LoginAttemptModel(Model):
     ttl = TTLAttribute()
 
 class RateLimitModel(Model):
-    """A counter per action, subject and fixed time window (throttles against guessing and mail floods)."""
+    """A counter per action, subject and slot; a throttle's sliding window sums its slots (against guessing and
+    mail floods)."""
 
     Meta = table_meta("rate_limits")
-    bucket = UnicodeAttribute(hash_key=True)  # "<action>:<sha256 of the subject>:<window number>"
+    bucket = UnicodeAttribute(hash_key=True)  # "<action>:<sha256 of the subject>:<slot number>"
     hits = NumberAttribute(default=0)
     ttl = TTLAttribute()
 

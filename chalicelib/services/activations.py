@@ -9,12 +9,19 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import models
 from chalicelib.errors import ValidationFailed
 from chalicelib.fields import PHONE_PATTERN
-from chalicelib.models import DeviceModel, InstallationModel, OneTimeTokenModel, UserModel
+from chalicelib.models import (
+    DeviceModel,
+    InstallationModel,
+    OneTimeTokenModel,
+    OrganizationModel,
+    SiteModel,
+    UserModel,
+)
 from chalicelib.security import check_password_policy, hash_password
 from chalicelib.services.audit import record_event
 from chalicelib.services.claims import ownership_actions
 from chalicelib.services.devices import get_device
-from chalicelib.services.installations import installation_view
+from chalicelib.services.installations import installation_view, open_customer
 from chalicelib.services.orgs import get_org
 from chalicelib.services.tokens import TokenInvalid, live_token, spend_in
 from chalicelib.services.users import get_user, user_view
@@ -29,7 +36,8 @@ def _pending(token: str) -> Tuple[OneTimeTokenModel, InstallationModel, UserMode
         installation = InstallationModel.get(item.target_id or "-", consistent_read=True)
     except DoesNotExist:
         raise TokenInvalid() from None
-    user = get_user(item.user_id)
+    # Made for somebody else's address, an installation names no account yet: its address's holder activates it.
+    user = get_user(item.user_id) or open_customer(installation)
     if installation.state != "PENDING" or user is None or user.status != "ACTIVE":
         raise TokenInvalid()
     if installation.activation_token_hash and installation.activation_token_hash != item.token_hash:
@@ -78,13 +86,21 @@ def activate_installation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
     if password:
         user_actions += [UserModel.password_hash.set(hash_password(password)),
                          UserModel.must_change_password.set(False), UserModel.password_changed_at.set(now)]
-    device_actions = ownership_actions(device, installation.customer_org_id, "CLAIMED", now)
+    # An installation made for an existing customer's address moves from the organization made for it to the
+    # customer's own: the holder's activation is their consent to this installer.
+    placeholder = installation.customer_org_id if user.org_id != installation.customer_org_id else None
+    device_actions = ownership_actions(device, user.org_id, "CLAIMED", now)
     if installation.site_id:
         device_actions.append(DeviceModel.site_id.set(installation.site_id))
+    binding = [InstallationModel.customer_org_id.set(user.org_id),
+               InstallationModel.customer_user_id.set(user.user_id)] if placeholder else []
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             spend_in(transaction, item)
-            transaction.update(installation, actions=[
+            if placeholder and installation.site_id:
+                transaction.update(SiteModel(installation.site_id), actions=[SiteModel.org_id.set(user.org_id)],
+                                   condition=SiteModel.org_id == placeholder)
+            transaction.update(installation, actions=binding + [
                 InstallationModel.state.set("ACTIVE"), InstallationModel.activated_at.set(now),
                 InstallationModel.customer.set(customer)], condition=(InstallationModel.state == "PENDING") & (
                     InstallationModel.activation_token_hash == item.token_hash
@@ -92,13 +108,18 @@ def activate_installation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
             transaction.update(device, actions=device_actions,
                                condition=(DeviceModel.installation_id == installation.installation_id)
                                & (DeviceModel.claim_status == "PENDING"))
-            transaction.update(user, actions=user_actions, condition=UserModel.status == "ACTIVE")
+            still = UserModel.status == "ACTIVE"
+            if placeholder:  # and still a customer, as when the link was read
+                still = still & UserModel.roles.contains("CUSTOMER")
+            transaction.update(user, actions=user_actions, condition=still)
     except TransactWriteError:  # spent, cancelled or changed meanwhile
         raise TokenInvalid() from None
-    record_event(user.user_id, "installation_activated", installation.customer_org_id,
+    if placeholder:  # it held the reservation only; nothing else is in it
+        OrganizationModel(placeholder).delete()
+    record_event(user.user_id, "installation_activated", user.org_id,
                  target=installation.installation_id,
                  detail={"serial": installation.serial, "corrected": corrected, "password_set": bool(password)})
-    record_event(user.user_id, "device_claimed", installation.customer_org_id, target=installation.serial,
+    record_event(user.user_id, "device_claimed", user.org_id, target=installation.serial,
                  detail={"proof": "activation", "installation_id": installation.installation_id})
     installation.refresh(consistent_read=True)
     return {"installation": installation_view(installation, get_device(installation.serial)),

@@ -58,7 +58,7 @@ def claim_device(principal: Principal, serial: str, proof: Dict[str, Any]) -> Di
     owner = org_in_scope(principal, proof.get("org_id") or principal.org_id)
     require(principal, DEVICES_CLAIM)
     subjects = _throttle_subjects(principal, serial)
-    refuse_when_exhausted(subjects, FAILED_CLAIMS_WINDOW, "Too many failed claims; try again in 15 minutes.")
+    refuse_when_exhausted(subjects, FAILED_CLAIMS_WINDOW, "Too many failed claims; try again later.")
     try:
         device, used_code = _proven(serial, proof)
     except ClaimProofInvalid:

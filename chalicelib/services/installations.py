@@ -1,6 +1,7 @@
 """Installers register a customer's device by its ID code + MAC: the device is reserved and the customer mailed."""
 import functools
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 from typing import Any, Dict, List, Optional, Tuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -13,7 +14,7 @@ from chalicelib.mail import public_link, send_mail
 from chalicelib.models import DeviceModel, InstallationModel, OneTimeTokenModel, OrganizationModel, SiteModel
 from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import CUSTOMER, DEVICES_REGISTER, INSTALLER, ORG_ADMIN, Principal, require, require_role
-from chalicelib.security import new_id, new_temporary_password, new_token, token_hash
+from chalicelib.security import hash_password, new_id, new_temporary_password, new_token, token_hash
 from chalicelib.services.audit import record_event
 from chalicelib.services.bootstrap import ROOT_ORG_ID
 from chalicelib.services.claims import ownership_actions
@@ -25,8 +26,12 @@ from chalicelib.services.users import delete_user_record, find_user_by_email, ge
 
 STATES = ("PENDING", "ACTIVE", "CANCELLED", "EXPIRED")
 ACTIVATION_DAYS = 14
-FAILED_CHECKS_LIMIT, FAILED_CHECKS_WINDOW = 10, 15 * 60
+# Failed device checks in 15 minutes: per account and per MAC (the device guessed at: its 4+ symbol ID code is
+# the secret), and far more per source address, which a whole office behind one NAT shares.
+FAILED_CHECKS_WINDOW = 15 * 60
+FAILED_CHECKS_PER_ACCOUNT, FAILED_CHECKS_PER_DEVICE, FAILED_CHECKS_PER_SOURCE = 10, 10, 100
 RESENDS_PER_HOUR = 5
+CREATIONS_PER_HOUR = 30  # per installer account: enough for a busy day, too few to sweep addresses
 
 
 class InstallationNotFound(NotFound):
@@ -45,11 +50,6 @@ class DeviceUnavailable(Conflict):
 
 class InstallationClosed(Conflict):
     code, message = "installation_closed", "The installation is no longer pending (activated or cancelled)."
-
-
-class CustomerEmailInUse(Conflict):
-    code = "customer_email_in_use"
-    message = "This address belongs to an account that is not an active customer; give the customer's own address."
 
 
 def _now() -> datetime:
@@ -75,10 +75,12 @@ def installation_view(installation: InstallationModel, device: Optional[DeviceMo
 
 def matching_device(principal: Principal, id_code: str, mac: str, source_ip: Optional[str]) -> DeviceModel:
     """The one device with this ID code and MAC; NoDeviceMatch otherwise. Failures count against the account and
-    the source address: 429 after 10 in 15 minutes (an ID code is short enough to be guessed)."""
-    subjects = [("installation_check_failed", principal.user_id, FAILED_CHECKS_LIMIT),
-                ("installation_check_source", source_ip or "-", FAILED_CHECKS_LIMIT)]
-    refuse_when_exhausted(subjects, FAILED_CHECKS_WINDOW, "Too many device checks failed; try again in 15 minutes.")
+    the MAC (429 after 10 in 15 minutes: an ID code is short enough to be guessed) and the source address (after
+    100: one person's typos must not lock an office behind one address)."""
+    subjects = [("installation_check_failed", principal.user_id, FAILED_CHECKS_PER_ACCOUNT),
+                ("installation_check_device", _mac_key(mac), FAILED_CHECKS_PER_DEVICE),
+                ("installation_check_source", source_ip or "-", FAILED_CHECKS_PER_SOURCE)]
+    refuse_when_exhausted(subjects, FAILED_CHECKS_WINDOW, "Too many device checks failed; try again later.")
     try:
         proof = id_proof(normalize_code(id_code, "id_code", ID_CODE_MIN), normalize_mac(mac))
         matches = list(DeviceModel.id_proof_index.query(proof, limit=2))
@@ -92,6 +94,14 @@ def matching_device(principal: Principal, id_code: str, mac: str, source_ip: Opt
                      detail={"ambiguous": len(matches) > 1})
         raise NoDeviceMatch()
     return device
+
+
+def _mac_key(mac: str) -> str:
+    """The device a check aims at, in one notation whatever was typed (the raw text if it is no MAC)."""
+    try:
+        return normalize_mac(mac)
+    except RowInvalid:
+        return str(mac)[:64]
 
 
 def check_installation(principal: Principal, fields: Dict[str, Any], source_ip: Optional[str] = None) -> Dict[str, Any]:
@@ -120,28 +130,34 @@ def _own_pending(principal: Principal, device: DeviceModel) -> Optional[Installa
 
 
 def create_installation(principal: Principal, fields: Dict[str, Any], source_ip: Optional[str] = None) -> Dict[str, Any]:
-    """Reserve an UNCLAIMED device (PENDING) for a customer and mail the customer: `credentials` and `activation`
-    for a new e-mail (a customer organization and CUSTOMER user are created), `activation` alone for a known one."""
+    """Reserve an UNCLAIMED device (PENDING) for a customer and mail the customer; 30 an hour per installer.
+
+    The answer tells nothing about who else holds the address: the installer's own customer (one its organization
+    registered a device for before) gets the installation bound to its account and `activation` alone; every
+    other address answers as a new one (a new customer organization and user id, `credentials` and
+    `activation`). For an unknown address that is what happens. An address of somebody else's account (another
+    installer's customer, staff, an operator) gets the activation mail only: the installation stays open, and
+    only if that account is an active customer does its owner's activation bind it to their account (see
+    activations); otherwise the link is dead and the installation expires, the device freed."""
     require(principal, DEVICES_REGISTER)
     installer = org_in_scope(principal, principal.org_id)
+    hit("installation_created", principal.user_id, limit=CREATIONS_PER_HOUR, window_seconds=3600)
     device = matching_device(principal, fields["id_code"], fields["mac"], source_ip)
     if device.claim_status != "UNCLAIMED":
         raise DeviceUnavailable()
     customer = _customer_fields(fields["customer"])
-    known = find_user_by_email(customer["email"])
-    if known is not None and (CUSTOMER not in known.roles or known.status != "ACTIVE"):
-        raise CustomerEmailInUse()
+    holder = find_user_by_email(customer["email"])
+    known = holder if _served_by(installer.org_id, holder) else None
+    taken = holder is not None and known is None  # someone else's address: answered as a new one
     now = _now()
     customer_org = get_org(known.org_id) if known else _customer_org(principal, customer["name"], now)
-    if customer_org is None:  # a known customer whose organization is gone cannot own the device
-        raise CustomerEmailInUse()
     site, site_id = _site(principal, fields, customer_org.org_id, known is not None, now)
     installation = InstallationModel(
         new_id("ins"), state="PENDING", serial=device.serial, product_type=device.product_type,
         installer_org_id=installer.org_id, installer_user_id=principal.user_id, customer_org_id=customer_org.org_id,
-        customer_user_id=known.user_id if known else "", customer=customer, web_address=fields.get("web_address"),
-        site_id=site_id, created_at=now, activation_expires_at=now + timedelta(
-            days=ACTIVATION_DAYS))
+        customer_user_id=known.user_id if known else new_id("usr"), customer=customer,
+        web_address=fields.get("web_address"), site_id=site_id, created_at=now,
+        activation_expires_at=now + timedelta(days=ACTIVATION_DAYS))
     installation.created_key = f"{now.isoformat()}#{installation.installation_id}"
     token = new_token()
     installation.activation_token_hash = token_hash(token)
@@ -158,16 +174,17 @@ def create_installation(principal: Principal, fields: Dict[str, Any], source_ip:
             DeviceModel.installation_id.set(installation.installation_id)],
             condition=(DeviceModel.claim_status == "UNCLAIMED") & (DeviceModel.id_proof == device.id_proof))
 
-    temporary, user = None, known
+    temporary, user = None, known or holder
     try:
-        if known is None:
+        if known is None and not taken:
             temporary = new_temporary_password()
-            installation.customer_user_id = new_id("usr")
             user = insert_user(email=customer["email"], name=customer["name"], org_id=customer_org.org_id,
                                password=temporary, roles=[CUSTOMER], must_change_password=True,
                                language=fields.get("language", "en"), phone=customer.get("phone"),
                                created_by=principal.user_id, user_id=installation.customer_user_id, also=reserve)
         else:
+            if taken:  # the same argon2 work as a new account's password, so the time tells nothing either
+                hash_password(new_temporary_password())
             with TransactWrite(connection=models.connection()) as transaction:
                 reserve(transaction)
     except TransactWriteError:  # the device was reserved or claimed meanwhile
@@ -175,14 +192,37 @@ def create_installation(principal: Principal, fields: Dict[str, Any], source_ip:
     try:
         mails = _mail_customer(installation, installer, user, temporary, token)
     except DomainError:  # a customer who never hears of it could not activate: take it all back
-        _undo(installation, user if known is None else None, customer_org if known is None else None, site)
+        _undo(installation, None if known or taken else user, None if known else customer_org, site)
         raise
+    if taken:
+        mails = ["credentials", "activation"]  # what a new address is told; the holder has a password already
+        record_event(principal.user_id, "installation_for_foreign_address", ROOT_ORG_ID,
+                     target=installation.installation_id, detail={"installer_org_id": installer.org_id,
+                                                                 "holder_user_id": holder.user_id})
     record_event(principal.user_id, "installation_created", installer.org_id, target=installation.installation_id,
                  detail={"serial": device.serial, "customer_org_id": customer_org.org_id, "new_customer": not known,
                          "mails": mails})
     return {"installation_id": installation.installation_id, "customer_user_id": installation.customer_user_id,
             "customer_org_id": customer_org.org_id, "mails_sent": mails,
             "installation": installation_view(installation, get_device(device.serial), installer)}
+
+
+def _served_by(installer_org_id: str, user) -> bool:
+    """Whether the account is an active customer the installer's organization registered a device for before (it
+    knows their ids already); a customer's organization has few installations, so the filter reads little."""
+    if user is None or CUSTOMER not in user.roles or user.status != "ACTIVE" or get_org(user.org_id) is None:
+        return False
+    return any(True for _ in InstallationModel.customer_index.query(
+        user.org_id, filter_condition=InstallationModel.installer_org_id == installer_org_id))
+
+
+def open_customer(installation: InstallationModel):
+    """For an installation bound to no account yet (made for somebody else's address): the account that may
+    activate it, which is the address's holder if that is an active customer; None otherwise."""
+    holder = find_user_by_email(installation.customer["email"])
+    if holder is None or CUSTOMER not in holder.roles or holder.status != "ACTIVE":
+        return None
+    return holder
 
 
 def _activation_token(installation: InstallationModel, token: str, now: datetime) -> OneTimeTokenModel:
@@ -332,8 +372,11 @@ def resend_activation(principal: Principal, installation_id: str) -> Dict[str, A
     if installation.state != "PENDING":
         raise InstallationClosed()
     user = get_user(installation.customer_user_id)
-    if user is None or user.status != "ACTIVE":
+    if user is not None and user.status != "ACTIVE":  # an account this installer made or served: no secret
         raise InstallationClosed("The customer's account is disabled; cancel the installation instead.")
+    # Bound to no account yet (somebody else's address): mailed to the address, answered as any other resend.
+    recipient = user or find_user_by_email(installation.customer["email"]) or SimpleNamespace(
+        email=installation.customer["email"], language="en")
     hit("activation_resend", installation_id, limit=RESENDS_PER_HOUR, window_seconds=3600)
     now = _now()
     previous = {"hash": installation.activation_token_hash, "expires": installation.activation_expires_at}
@@ -350,7 +393,7 @@ def resend_activation(principal: Principal, installation_id: str) -> Dict[str, A
         raise InstallationClosed("The installation changed meanwhile; reload it.") from None
     installer = get_org(installation.installer_org_id)
     try:
-        _mail_customer(installation, installer, user, None, token)
+        _mail_customer(installation, installer, recipient, None, token)
     except DomainError:  # the customer never got the new link: the old one stays the live one
         installation.update(actions=[InstallationModel.activation_token_hash.set(previous["hash"]),
                                      InstallationModel.activation_expires_at.set(previous["expires"])])

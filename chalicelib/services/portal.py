@@ -18,8 +18,10 @@ from chalicelib.services.throttle import count_failure, refuse_when_exhausted
 
 SESSION_HOURS = 8
 FAILURES_WINDOW = 15 * 60
-FAILURES_PER_SOURCE, FAILURES_PER_PREFIX = 20, 10
-PREFIX = 4  # symbols of an offered code its failures are counted under
+# Failed logins in 15 minutes, per source address (an office behind one NAT shares it, so the limit is high) and
+# per offered code (an installation's code with wrong tokens). A code is 140 random bits: guessing one is hopeless,
+# so failures are never pooled across codes (a shared prefix bucket let strangers lock a victim's code).
+FAILURES_PER_SOURCE, FAILURES_PER_CODE = 50, 10
 
 
 class PortalLoginInvalid(DomainError):
@@ -39,11 +41,11 @@ class PortalPrincipal:
 
 def open_portal_session(fields: Dict[str, Any], source_ip: Optional[str] = None) -> Dict[str, Any]:
     """Log in with a code (and, for an installation, its token): a read-only session of that scope. Failures
-    count per source address and per code prefix: 429 after 20 and 10 in 15 minutes."""
+    count per source address and per code: 429 after 50 and 10 in 15 minutes (a sliding window)."""
     code = normalize_code(fields["code"])
     subjects = [("portal_login_source", source_ip or "-", FAILURES_PER_SOURCE),
-                ("portal_login_prefix", (code or "-")[:PREFIX], FAILURES_PER_PREFIX)]
-    refuse_when_exhausted(subjects, FAILURES_WINDOW, "Too many failed portal logins; try again in 15 minutes.")
+                ("portal_login_code", code_digest(code) if code else "-", FAILURES_PER_CODE)]
+    refuse_when_exhausted(subjects, FAILURES_WINDOW, "Too many failed portal logins; try again later.")
     access = _access_of(code, fields.get("token"))
     if access is None:
         count_failure(subjects, FAILURES_WINDOW)

@@ -1,4 +1,5 @@
 """Claiming, releasing and taking over devices over HTTP: every refusal path, throttling, audit."""
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -122,6 +123,18 @@ def test_ten_failed_claims_lock_the_device_and_the_account_for_a_while(api, cust
     assert claim(api, rival, "C-2", claim_code="WRONG-CODE-1").status_code == 429  # and the account everywhere
     failed = [e for e in AuditEventModel.query("rival") if e.action == "device_claim_failed"]
     assert len(failed) == 10
+
+
+def test_a_locked_claim_names_the_seconds_until_the_failures_leave_the_window(api, customer, rival, monkeypatch):
+    now = time.time() // 900 * 900 + 30  # 30 s into a quarter hour, held there
+    monkeypatch.setattr(time, "time", lambda: now)
+    for _ in range(10):
+        claim(api, rival, claim_code="WRONG-CODE-1")
+    locked = claim(api, rival, claim_code=CODE)
+    # counted in minute slots, the failures of this minute are gone once the minute 15 minutes on has begun
+    assert locked.status_code == 429 and locked.headers["Retry-After"] == "871"
+    now += 600
+    assert claim(api, rival, claim_code=CODE).headers["Retry-After"] == "271"
 
 
 def test_take_ownership_moves_a_device_and_needs_the_permission(api, customer, login_as):

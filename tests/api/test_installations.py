@@ -63,13 +63,44 @@ def test_a_pair_two_devices_share_matches_neither(api, installers):
     assert response.status_code == 404
 
 
-def test_guessing_is_throttled_after_ten_failures(api, installers):
+def check(api, token, id_code="ID-0001", mac="00:1a:2b:3c:4d:01"):
+    return api.call("POST", "/installations/check", {"id_code": id_code, "mac": mac}, token=token)
+
+
+def test_ten_failed_checks_lock_the_account_but_not_another_installer_behind_the_same_address(api, installers):
+    for number in range(10):  # every request of the test client comes from one source address, as behind a NAT
+        assert check(api, installers["schmidt"], f"GUESS{number}", "00:1a:2b:3c:4d:99").status_code == 404
+    assert check(api, installers["schmidt"]).status_code == 429
+    assert check(api, installers["meyer"]).status_code == 200
+
+
+def test_ten_failed_checks_at_one_mac_lock_that_mac_for_every_account(api, installers, login_as):
+    for number in range(5):
+        check(api, installers["schmidt"], f"GUESS{number}", "001A2B3C4D01")
+        check(api, installers["meyer"], f"GUESS{number}", "00-1a-2b-3c-4d-01")
+    third = login_as("INSTALLER", org_id="meyer")
+    assert check(api, third).status_code == 429
+    assert check(api, third, "ID-0002", "00:1a:2b:3c:4d:02").status_code == 200
+
+
+def test_a_source_address_is_locked_only_after_a_hundred_failed_checks(api, installers, login_as):
+    accounts = [login_as("INSTALLER", org_id="meyer") for _ in range(10)]
+    for index, account in enumerate(accounts):
+        for number in range(10):
+            check(api, account, f"GUESS{number}", f"00:1a:2b:3c:{index:02d}:99")
+    locked = check(api, installers["schmidt"])
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+
+
+def test_a_locked_check_names_the_seconds_until_the_failures_leave_the_window(api, installers, monkeypatch):
+    import time
+
+    now = time.time() // 900 * 900 + 30  # 30 s into a quarter hour, held there
+    monkeypatch.setattr(time, "time", lambda: now)
     for number in range(10):
-        api.call("POST", "/installations/check", {"id_code": f"GUESS{number}", "mac": "00:1a:2b:3c:4d:01"},
-                 token=installers["schmidt"])
-    right = api.call("POST", "/installations/check", {"id_code": "ID-0001", "mac": "00:1a:2b:3c:4d:01"},
-                     token=installers["schmidt"])
-    assert right.status_code == 429
+        check(api, installers["schmidt"], f"GUESS{number}", "00:1a:2b:3c:4d:99")
+    locked = check(api, installers["schmidt"])
+    assert locked.status_code == 429 and locked.headers["Retry-After"] == "871"  # counted in minute slots
 
 
 def test_a_new_customer_gets_an_account_and_exactly_the_credentials_and_activation_mails(api, installers, mailbox):
@@ -94,15 +125,75 @@ def test_a_customer_registered_by_two_installers_has_one_account_and_two_install
     first = install(api, installers["schmidt"])
     second = install(api, installers["meyer"], id_code="ID-0002", mac="00:1a:2b:3c:4d:02",
                      customer={**CUSTOMER, "email": "Erika@Example.com"})
-    assert second["mails_sent"] == ["activation"]
-    assert second["customer_user_id"] == first["customer_user_id"]
-    assert second["customer_org_id"] == first["customer_org_id"]
+    # meyer learns nothing of schmidt's customer: the answer is a new customer's, its ids are not hers
+    assert second["mails_sent"] == ["credentials", "activation"]
+    assert second["customer_user_id"] != first["customer_user_id"]
+    assert second["customer_org_id"] != first["customer_org_id"]
     assert [m["X-Keyport-Mail-Type"] for m in mailbox.messages(to="erika@example.com")] == [
         "credentials", "activation", "activation"]
     assert UserModel.count() == 3  # two installers and one customer
     customer = api.login("erika@example.com", password=_set_password(api, mailbox))
+    assert api.call("POST", f"/public/activations/{activation_token(mailbox)}", {}).status_code == 200
     mine = api.call("GET", "/installations", token=customer).data["items"]
     assert sorted(item["serial"] for item in mine) == ["WM-1", "WM-2"]
+    assert DeviceModel.get("WM-2").owner_org_id == first["customer_org_id"]
+    # her activation bound meyer's installation to her account; the organization made for it is gone
+    seen = api.call("GET", f"/installations/{second['installation_id']}", token=installers["meyer"]).data
+    assert (seen["customer_org_id"], seen["customer_user_id"]) == (first["customer_org_id"],
+                                                                   first["customer_user_id"])
+    assert OrganizationModel.count() == 4  # root, two installers, the customer's
+
+
+def test_an_installers_own_customer_is_named_by_its_ids(api, installers, mailbox):
+    first = install(api, installers["schmidt"])
+    again = install(api, installers["schmidt"], id_code="ID-0002", mac="00:1a:2b:3c:4d:02")
+    assert again["mails_sent"] == ["activation"]
+    assert (again["customer_user_id"], again["customer_org_id"]) == (first["customer_user_id"],
+                                                                     first["customer_org_id"])
+
+
+@pytest.mark.parametrize("holder", ["operator", "foreign_admin", "foreign_customer", "disabled_customer"])
+def test_an_address_of_somebody_elses_account_answers_like_a_new_one(api, installers, mailbox, holder):
+    make_org("other", name="Other Tenant")
+    roles, org_id = {"operator": (("OPERATOR",), "root"), "foreign_admin": (("ORG_ADMIN",), "other"),
+                     "foreign_customer": (("CUSTOMER",), "other"),
+                     "disabled_customer": (("CUSTOMER",), "other")}[holder]
+    taken = make_user(email="taken@example.com", roles=roles, org_id=org_id)
+    if holder == "disabled_customer":
+        taken.update(actions=[UserModel.status.set("DISABLED")])
+    fresh = install(api, installers["meyer"], id_code="ID-0002", mac="00:1a:2b:3c:4d:02",
+                    customer={**CUSTOMER, "email": "fresh@example.com"})
+    answer = install(api, installers["meyer"], customer={**CUSTOMER, "email": "taken@example.com"})
+    assert answer.keys() == fresh.keys() and answer["mails_sent"] == fresh["mails_sent"]
+    assert answer["installation"].keys() == fresh["installation"].keys()
+    assert answer["customer_user_id"] != taken.user_id and answer["customer_org_id"] != org_id
+    assert answer["customer_user_id"].startswith("usr_") and answer["customer_org_id"].startswith("org_")
+    seen = api.call("GET", f"/installations/{answer['installation_id']}", token=installers["meyer"]).data
+    assert (seen["customer_user_id"], seen["customer_org_id"]) == (answer["customer_user_id"],
+                                                                   answer["customer_org_id"])
+    resent = api.call("POST", f"/installations/{answer['installation_id']}/resend", token=installers["meyer"])
+    assert resent.status_code == 200
+    # only the holder is mailed (no password: the account has one); only an active customer's link works
+    assert [m["X-Keyport-Mail-Type"] for m in mailbox.messages(to="taken@example.com")] == ["activation"] * 2
+    activated = api.call("POST", f"/public/activations/{activation_token(mailbox, 'taken@example.com')}", {})
+    assert activated.status_code == (200 if holder == "foreign_customer" else 410)
+    user = UserModel.get(taken.user_id)
+    assert (user.org_id, user.roles) == (org_id, list(roles))
+    assert DeviceModel.get("WM-1").owner_org_id == (org_id if holder == "foreign_customer" else
+                                                   answer["customer_org_id"])
+
+
+def test_installations_are_created_at_most_thirty_an_hour_per_installer(api, installers, monkeypatch):
+    from chalicelib.services import installations
+
+    monkeypatch.setattr(installations, "CREATIONS_PER_HOUR", 1, raising=False)
+    install(api, installers["schmidt"])
+    refused = api.call("POST", "/installations", {"id_code": "ID-0002", "mac": "00:1a:2b:3c:4d:02",
+                                                  "customer": {**CUSTOMER, "email": "x@example.com"}},
+                       token=installers["schmidt"])
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert DeviceModel.get("WM-2").claim_status == "UNCLAIMED"
+    install(api, installers["meyer"], id_code="ID-0002", mac="00:1a:2b:3c:4d:02")  # another installer is not held
 
 
 def _set_password(api, mailbox):
@@ -136,15 +227,6 @@ def test_the_check_of_an_own_pending_device_shows_the_customer_data_and_others_g
     assert other.status_code == 409 and other.data["error"]["code"] == "device_unavailable"
     again = api.call("POST", "/installations", {**body, "customer": CUSTOMER}, token=installers["meyer"])
     assert again.status_code == 409 and InstallationModel.count() == 1
-
-
-def test_a_staff_address_cannot_become_a_customer(api, installers):
-    make_user(email="staff@example.com", roles=("KEY_MANAGER",))
-    response = api.call("POST", "/installations", {"id_code": "ID-0001", "mac": "00:1a:2b:3c:4d:01",
-                                                   "customer": {**CUSTOMER, "email": "staff@example.com"}},
-                        token=installers["schmidt"])
-    assert response.status_code == 409 and response.data["error"]["code"] == "customer_email_in_use"
-    assert DeviceModel.get("WM-1").claim_status == "UNCLAIMED"
 
 
 def test_a_failed_mail_leaves_no_customer_installation_or_reservation(api, installers, monkeypatch):
@@ -224,7 +306,7 @@ def test_cancelling_frees_the_device_and_kills_the_link(api, installers, mailbox
     again = api.call("POST", path, token=installers["schmidt"])
     assert again.status_code == 409 and again.data["error"]["code"] == "installation_closed"
     assert "installation_cancelled" in actions()
-    assert install(api, installers["meyer"])["mails_sent"] == ["activation"]  # the device can be installed again
+    assert install(api, installers["meyer"])["installation"]["state"] == "PENDING"  # the device is free again
 
 
 def test_the_customer_sees_its_installation_but_cannot_cancel_it(api, installers, mailbox):
@@ -280,15 +362,27 @@ def test_the_hourly_job_expires_links_past_their_fourteen_days_and_frees_the_dev
     assert "installation_expired" in actions()
 
 
-def test_a_known_customers_site_can_be_named_and_a_foreign_site_cannot(api, installers, mailbox):
+def test_a_known_customers_site_can_be_named_by_its_installer_only(api, installers, mailbox):
     first = install(api, installers["schmidt"], site={"name": "Keller", "address": "Lindenweg 3"})
     site_id = first["installation"]["site_id"]
     refused = api.call("POST", "/installations", {"id_code": "ID0002", "mac": "00:1a:2b:3c:4d:02", "customer": {
         "email": "new@example.com", "name": "New"}, "site_id": site_id}, token=installers["meyer"])
     assert refused.status_code == 422 and DeviceModel.get("WM-2").claim_status == "UNCLAIMED"
-    second = install(api, installers["meyer"], id_code="ID0002", mac="00:1a:2b:3c:4d:02", site_id=site_id)
+    foreign = api.call("POST", "/installations", {"id_code": "ID0002", "mac": "00:1a:2b:3c:4d:02",
+                                                  "customer": CUSTOMER, "site_id": site_id}, token=installers["meyer"])
+    assert foreign.status_code == 422 and foreign.data == refused.data  # schmidt's customer is a stranger here
+    second = install(api, installers["schmidt"], id_code="ID0002", mac="00:1a:2b:3c:4d:02", site_id=site_id)
     assert second["installation"]["site_id"] == site_id
     assert SiteModel.get(site_id).org_id == first["customer_org_id"]
+
+
+def test_a_new_site_for_somebody_elses_customer_moves_to_the_customer_at_activation(api, installers, mailbox):
+    first = install(api, installers["schmidt"])
+    _set_password(api, mailbox)
+    second = install(api, installers["meyer"], id_code="ID0002", mac="00:1a:2b:3c:4d:02", site={"name": "Garage"})
+    assert api.call("POST", f"/public/activations/{activation_token(mailbox)}", {}).status_code == 200
+    assert SiteModel.get(second["installation"]["site_id"]).org_id == first["customer_org_id"]
+    assert DeviceModel.get("WM-2").site_id == second["installation"]["site_id"]
 
 
 def test_a_resent_link_replaces_the_old_one_and_resends_are_limited(api, installers, mailbox):

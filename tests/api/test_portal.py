@@ -162,14 +162,22 @@ def test_user_sessions_cannot_read_the_portal(api, world):
         assert api.call("GET", route, token=world["admin"]).status_code == 401
 
 
-def test_guessing_codes_is_throttled_per_prefix_and_audited(api, world):
+def test_wrong_codes_sharing_a_victims_first_symbols_do_not_lock_the_victims_code(api, world):
     code = enable(api, world["admin"], "org", "cust")["code"]
-    wrong = code[:5] + ("0" if code[5] != "0" else "1") + code[6:]
-    for _ in range(10):
-        assert portal_login(api, wrong).status_code == 401
-    assert portal_login(api, code).status_code == 429
+    for number in range(10):
+        wrong = code[:5] + f"{number:04d}" + code[9:]  # the first four symbols (and the dash) are the victim's
+        assert wrong != code and portal_login(api, wrong).status_code == 401
+    assert portal_login(api, code).status_code == 201
     actions = [event.action for event in AuditEventModel.scan()]
     assert actions.count("portal_login_failed") == 10 and "portal_access_enabled" in actions
+
+
+def test_ten_failures_of_one_code_lock_that_code(api, world):
+    access = enable(api, world["admin"], "installation", "ins_a")
+    for _ in range(10):
+        assert portal_login(api, access["code"], token="wrong-token").status_code == 401
+    locked = portal_login(api, access["code"], token=access["token"])
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
 
 
 def test_enable_regenerate_revoke_and_logins_are_audited(api, world):
@@ -184,9 +192,14 @@ def test_enable_regenerate_revoke_and_logins_are_audited(api, world):
     assert not any(code in str(event.detail) for event in AuditEventModel.scan())
 
 
-def test_guessing_from_one_source_is_throttled_after_twenty_failures_of_any_prefix(api, world):
+def test_guessing_from_one_source_is_throttled_after_fifty_failures_of_any_code(api, world, monkeypatch):
+    import time
+
+    now = time.time() // 900 * 900 + 30  # 30 s into a quarter hour, held there
+    monkeypatch.setattr(time, "time", lambda: now)
     code = enable(api, world["admin"], "org", "cust")["code"]
-    for number in range(20):
-        guess = f"{number:02d}" + "Z" * 26  # a new prefix each time: only the source's count grows
+    for number in range(50):
+        guess = f"{number:02d}" + "Z" * 26  # a new code each time: only the source's count grows
         assert portal_login(api, guess).status_code == 401
-    assert portal_login(api, code).status_code == 429
+    locked = portal_login(api, code)
+    assert locked.status_code == 429 and locked.headers["Retry-After"] == "871"  # counted in minute slots
