@@ -167,9 +167,15 @@ ORG_CREATE = obj({"name": fields.NAME, "reference": REFERENCE, "can_create_orgs"
 ORG_PATCH = obj({"name": fields.NAME, "reference": REFERENCE, "can_create_orgs": {"type": "boolean"},
                  "prefix": PREFIX, "parent_id": fields.ID})
 ORG_QUERY = {"name": {"type": "string", "minLength": 1, "maxLength": 200}, "parent_id": fields.ID, **PAGING_QUERY}
+# A partner link (ACCEPTED) or a request for one (PENDING; direction says who asked). partner_name is null for an
+# outgoing request: the asked organization's name shows once it accepts.
 PARTNER = obj({"org_id": fields.ID, "partner_org_id": fields.ID, "partner_name": nullable({"type": "string"}),
-               "created_at": fields.TIMESTAMP}, required=("org_id", "partner_org_id", "created_at"))
+               "status": {"type": "string", "enum": ["PENDING", "ACCEPTED"]},
+               "direction": {"type": "string", "enum": ["outgoing", "incoming"]},
+               "created_at": fields.TIMESTAMP, "expires_at": fields.TIMESTAMP},
+              required=("org_id", "partner_org_id", "status", "created_at"))
 PARTNER_ADD = obj({"partner_org_id": fields.ID}, required=("partner_org_id",))
+PARTNER_REQUEST_QUERY = {"direction": {"type": "string", "enum": ["outgoing", "incoming"]}, **PAGING_QUERY}
 
 USER_CREATED = {**USER, "properties": {**USER["properties"],
                                        "sent": {"type": "array", "items": {"type": "string"}}}}

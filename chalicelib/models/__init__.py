@@ -21,13 +21,13 @@ from chalicelib.models.invitations import InvitationModel
 from chalicelib.models.portal import PortalAccessModel, PortalSessionModel
 from chalicelib.models.registrations import RegistrationEmailModel, RegistrationModel
 from chalicelib.models.templates import MailTemplateModel, TemplateSlotModel
-from chalicelib.models.tenants import OrganizationModel, PartnerModel, SiteModel
+from chalicelib.models.tenants import OrganizationModel, PartnerModel, PartnerRequestModel, SiteModel
 
 __all__ = [
     "ALL_MODELS", "DEVICE_VIEW_ATTRIBUTES", "AuditEventModel", "BatchModel", "BatchReferenceModel",
     "BatchSerialModel", "DeviceLabelModel", "DeviceModel", "ExportModel", "InstallationModel", "InvitationModel",
     "LoginAttemptModel", "MailTemplateModel", "OneTimeTokenModel", "OrganizationModel", "PartnerModel",
-    "PortalAccessModel", "PortalSessionModel", "RateLimitModel", "RegistrationEmailModel", "RegistrationModel",
+    "PartnerRequestModel", "PortalAccessModel", "PortalSessionModel", "RateLimitModel", "RegistrationEmailModel", "RegistrationModel",
     "SessionModel", "SiteModel",
     "TemplateSlotModel", "UserEmailModel", "UserModel", "bind", "connection", "create_tables", "reset_connections",
 ]
@@ -61,6 +61,7 @@ _share_botocore_data()
 ALL_MODELS: List[Type[Model]] = [
     OrganizationModel,
     PartnerModel,
+    PartnerRequestModel,
     SiteModel,
     OneTimeTokenModel,
     UserModel,

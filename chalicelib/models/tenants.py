@@ -1,5 +1,5 @@
-"""Organizations, partner links and sites."""
-from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
+"""Organizations, partner links (and the requests for them) and sites."""
+from pynamodb.attributes import BooleanAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -47,6 +47,19 @@ class PartnerModel(Model):
     partner_org_id = UnicodeAttribute(range_key=True)
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute()
+
+class PartnerRequestModel(Model):
+    """A pending request for a partner link, written for both organizations: the asker's "outgoing" row and the
+    asked one's "incoming" row (one pair, one row each side: a repeated request finds its own row)."""
+
+    Meta = table_meta("partner_requests")
+    org_id = UnicodeAttribute(hash_key=True)
+    partner_org_id = UnicodeAttribute(range_key=True)
+    direction = UnicodeAttribute()  # "outgoing": org_id asked partner_org_id; "incoming": partner_org_id asked
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    ttl = TTLAttribute()
 
 class SiteOrgIndex(GlobalSecondaryIndex):
     """Sites of an organization."""

@@ -1,4 +1,6 @@
-"""Organizations: the tenant tree, partner links, and the scope rule every service asks."""
+"""Organizations: the tenant tree, whether two are partners, and the scope rule every service asks.
+
+Partner links and the requests for them: chalicelib/services/partners.py."""
 import functools
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
@@ -9,8 +11,8 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import models
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.models import OrganizationModel, PartnerModel
-from chalicelib.paging import binding, page, page_chain
-from chalicelib.permissions import ORGS_CREATE, ORGS_MANAGE, ORGS_READ, PARTNERS_MANAGE, Principal, require
+from chalicelib.paging import binding, page_chain
+from chalicelib.permissions import ORGS_CREATE, ORGS_MANAGE, ORGS_READ, Principal, require
 from chalicelib.security import new_id
 from chalicelib.services.audit import record_event
 
@@ -58,7 +60,7 @@ def org_id_in_scope(principal: Principal, org_id: Optional[str]) -> bool:
 
 
 def is_partner(org_id: str, partner_org_id: str) -> bool:
-    """True when the two organizations are linked as partners."""
+    """True when the two organizations are linked as partners (accepted links only: requests live elsewhere)."""
     try:
         PartnerModel.get(org_id, partner_org_id)
         return True
@@ -184,47 +186,6 @@ def _move(principal: Principal, org: OrganizationModel, new_parent_id: Optional[
         raise OrgChanged() from None
     record_event(principal.user_id, "org_moved", org.org_id, target=org.org_id,
                  detail={"from": org.parent_id, "to": new_parent.org_id, "subtree": len(subtree)})
-
-
-def list_partners(principal: Principal, org_id: str, limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
-    """The partner links of an organization in scope."""
-    org_in_scope(principal, org_id)
-    require(principal, ORGS_READ)
-    items, next_cursor = page(functools.partial(PartnerModel.query, org_id), limit, cursor,
-                              bound_to=binding(principal.user_id, "partners", org_id=org_id))
-    found = {org.org_id: org for org in OrganizationModel.batch_get([i.partner_org_id for i in items])} if items else {}
-    return {"items": [{"org_id": org_id, "partner_org_id": item.partner_org_id,
-                       "partner_name": found[item.partner_org_id].name if item.partner_org_id in found else None,
-                       "created_at": item.created_at.isoformat()} for item in items],
-            "next_cursor": next_cursor}
-
-
-def add_partner(principal: Principal, org_id: str, partner_org_id: str) -> Dict[str, Any]:
-    """Link two organizations as partners (both see each other); the partner is named by its id."""
-    org_in_scope(principal, org_id)
-    require(principal, PARTNERS_MANAGE)
-    partner = get_org(partner_org_id)
-    if partner is None or partner_org_id == org_id:
-        raise OrgNotFound("No organization with that id to link as a partner.")
-    now = datetime.now(timezone.utc)
-    with TransactWrite(connection=models.connection()) as transaction:
-        for source, target in ((org_id, partner_org_id), (partner_org_id, org_id)):
-            transaction.save(PartnerModel(source, target, created_at=now, created_by=principal.user_id))
-    record_event(principal.user_id, "partner_added", org_id, target=partner_org_id)
-    return {"org_id": org_id, "partner_org_id": partner_org_id, "partner_name": partner.name,
-            "created_at": now.isoformat()}
-
-
-def remove_partner(principal: Principal, org_id: str, partner_org_id: str) -> None:
-    """Remove a partner link in both directions."""
-    org_in_scope(principal, org_id)
-    require(principal, PARTNERS_MANAGE)
-    if not is_partner(org_id, partner_org_id):
-        raise NotFound("No such partner link.")
-    with TransactWrite(connection=models.connection()) as transaction:
-        transaction.delete(PartnerModel(org_id, partner_org_id))
-        transaction.delete(PartnerModel(partner_org_id, org_id))
-    record_event(principal.user_id, "partner_removed", org_id, target=partner_org_id)
 
 
 def descendant_org_ids(principal: Principal) -> List[str]:

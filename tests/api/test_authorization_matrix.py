@@ -12,7 +12,8 @@ import app  # noqa: F401  (registers the routes)
 from chalicelib.api.http import ROUTES
 from chalicelib.mail import slot_key
 from chalicelib.models import (BatchModel, BatchSerialModel, ExportModel, InstallationModel, InvitationModel,
-                               MailTemplateModel, PartnerModel, RegistrationModel, SiteModel, TemplateSlotModel)
+                               MailTemplateModel, PartnerModel, PartnerRequestModel, RegistrationModel, SiteModel,
+                               TemplateSlotModel)
 from chalicelib.permissions import ROLES
 from chalicelib.services.portal_access import access_id_of
 from chalicelib.services.sessions import open_session
@@ -76,6 +77,15 @@ MATRIX: Dict[tuple, Case] = {
                                               foreign_path="/orgs/foreign/partners"),
     ("DELETE", "/orgs/{org_id}/partners/{partner_id}"): Case("/orgs/home/partners/ally", ADMINS, 204,
                                                              foreign_path="/orgs/foreign/partners/ally"),
+    ("GET", "/orgs/{org_id}/partner-requests"): Case("/orgs/home/partner-requests", ADMINS,
+                                                     foreign_path="/orgs/foreign/partner-requests"),
+    ("POST", "/orgs/{org_id}/partner-requests/{partner_id}/accept"): Case(
+        "/orgs/home/partner-requests/suitor/accept", ADMINS, foreign_path="/orgs/foreign/partner-requests/ally/accept"),
+    ("POST", "/orgs/{org_id}/partner-requests/{partner_id}/decline"): Case(
+        "/orgs/home/partner-requests/suitor/decline", ADMINS, 204,
+        foreign_path="/orgs/foreign/partner-requests/ally/decline"),
+    ("DELETE", "/orgs/{org_id}/partner-requests/{partner_id}"): Case(
+        "/orgs/home/partner-requests/org_ghost", ADMINS, 204, foreign_path="/orgs/ally/partner-requests/foreign"),
     ("GET", "/users"): Case("/users", USER_MANAGERS, foreign_path="/users?org_id=foreign"),
     ("POST", "/users"): Case("/users", USER_MANAGERS, 201,
                              body={"name": "N", "email": "n@example.com", "roles": ["VIEWER"], "org_id": "home",
@@ -224,7 +234,8 @@ _world_snapshot: dict = {}
 
 @pytest.fixture
 def world(aws):
-    """home (may create orgs) > home_child; foreign and ally beside it; a site, a user and a template in each.
+    """home (may create orgs) > home_child; foreign and ally beside it; a site, a user and a template in each;
+    suitor asks home to be partners.
 
     Built once per worker, then restored from a deep copy of moto's tables (~0.6 s -> a few ms a test)."""
     import copy
@@ -255,6 +266,12 @@ def build_world():
     portal_access("site", "site_foreign", "foreign")
     for source, target in (("home", "ally"), ("ally", "home")):
         PartnerModel(source, target, created_at=now, created_by="usr_x").save()
+    make_org("suitor")
+    # Pending partner requests: suitor asked home, home asked an id naming nobody, ally asked foreign.
+    for asker, asked in (("suitor", "home"), ("home", "org_ghost"), ("ally", "foreign")):
+        for org_id, partner_org_id, direction in ((asker, asked, "outgoing"), (asked, asker, "incoming")):
+            PartnerRequestModel(org_id, partner_org_id, direction=direction, created_at=now, created_by="usr_x",
+                                expires_at=now + timedelta(days=30), ttl=now + timedelta(days=30)).save()
     template("tpl_home", "home", "Home Template Text")
     template("tpl_foreign", "foreign", "Foreign Template Text")
     for mail_type in ("confirm_email", "invite", "registration_approved", "registration_rejected", "credentials",
