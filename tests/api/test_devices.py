@@ -273,3 +273,14 @@ def test_the_maker_may_relabel_but_not_place_a_device(api, catalog):
     token = api.login("m@example.com")
     assert api.call("PATCH", "/devices/B-3", {"labels": ["lot-9"]}, token=token).status_code == 200
     assert api.call("PATCH", "/devices/A-1", {"site_id": "site_c"}, token=token).status_code == 403
+
+
+def test_a_patch_with_the_same_labels_writes_back_a_label_row_an_old_import_crash_lost(api, catalog):
+    from chalicelib.models import DeviceLabelModel
+
+    DeviceLabelModel("north", "B-1").delete()  # B-1 still carries "north", but the label filter cannot find it
+    make_user(email="m@example.com", org_id="maker", roles=("VIEWER",), permissions=("devices.import",))
+    token = api.login("m@example.com")
+    assert serials(api.call("GET", "/devices?label=north", token=token)) == ["A-1"]
+    assert api.call("PATCH", "/devices/B-1", {"labels": ["north"]}, token=token).status_code == 200
+    assert serials(api.call("GET", "/devices?label=north", token=token)) == ["A-1", "B-1"]
