@@ -25,6 +25,26 @@ INSTANT = {"type": "string", "maxLength": 40, "description": "ISO 8601 time such
 ID = {"type": "string", "minLength": 1, "maxLength": 100}
 PHONE_PATTERN = r"^\+[1-9][0-9]{7,14}$"
 
+# Text is what a person reads and every file format can hold: no control characters (C0, DEL, C1) and no
+# unpaired UTF-16 surrogate (JSON's "\ud800" decodes to one; UTF-8 cannot encode it, so a CSV of it fails).
+# Tab and line breaks only in multi-line text: a string schema marked with MULTILINE (mail bodies, reasons).
+MULTILINE_KEYWORD = "x-multiline"
+MULTILINE = {MULTILINE_KEYWORD: True}
+_UNPAIRED_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAK_OR_TAB = re.compile("[\t\n\r]")
+
+
+def text_problem(value: str, multiline: bool = False) -> Optional[str]:
+    """Why the string is not acceptable text (never quoting it), or None when it is."""
+    if _UNPAIRED_SURROGATE.search(value):
+        return "must be text: it holds an unpaired UTF-16 surrogate"
+    if _CONTROL.search(value):
+        return "must not contain control characters"
+    if not multiline and _LINE_BREAK_OR_TAB.search(value):
+        return "must be one line: no tabs or line breaks"
+    return None
+
 
 def iso_time(value: Optional[datetime]) -> Optional[str]:
     """A timestamp as answers carry it (ISO 8601), or None."""

@@ -92,7 +92,8 @@ BATCH_CREATE = obj({
     "requires_confirmation": {"type": "boolean"},
     "serials": {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 50_000},
     "file": obj({"name": {"type": "string", "minLength": 1, "maxLength": 200},
-                 "content": {"type": "string", "maxLength": 6 * 1024 * 1024}}, required=("name", "content")),
+                 "content": {"type": "string", "maxLength": 6 * 1024 * 1024, **fields.MULTILINE}},
+                required=("name", "content")),
 }, required=("reference", "org_id"), anyOf=[{"required": ["serials"]}, {"required": ["file"]}])
 BATCH_QUERY = {"org_id": fields.ID, **PAGING_QUERY}
 
@@ -112,7 +113,7 @@ AUDIT_QUERY = {"org_id": fields.ID, "action": {"type": "string", "minLength": 1,
                **PAGING_QUERY}
 
 KEYS_QUERY = {**CATALOG_FILTERS, "format": FILE_FORMAT,
-              "recipient_jwk": {"type": "string", "minLength": 2, "maxLength": 4000,
+              "recipient_jwk": {"type": "string", "minLength": 2, "maxLength": 4000, **fields.MULTILINE,  # JSON text
                                 "description": "format jwe: the recipient's public JWK as JSON (else the profile's)"}}
 EXPORT_REQUEST = obj({"format": FILE_FORMAT, "recipient_jwk": RECIPIENT_JWK, **CATALOG_FILTERS}, required=("format",))
 EXPORT = obj({

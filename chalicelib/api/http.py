@@ -8,6 +8,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from chalice import Blueprint, Response
 
+from chalicelib import fields
 from chalicelib.errors import (
     DomainError,
     InternalError,
@@ -207,9 +208,26 @@ def _form_body(request) -> Dict[str, str]:
 @functools.lru_cache(maxsize=None)
 def _validator(schema_json: str):
     # jsonschema loads on the first validated body, not at `import app`.
-    from jsonschema import Draft202012Validator
+    return _text_checking_validator()(json.loads(schema_json))
 
-    return Draft202012Validator(json.loads(schema_json))
+
+@functools.lru_cache(maxsize=None)
+def _text_checking_validator():
+    """Draft 2020-12 where every string a schema types as one (bodies, forms, query parameters) must also be
+    text (fields.text_problem): one rule at the edge for every field, present and future. An enum names its
+    values itself (the CSV delimiter may be a tab)."""
+    from jsonschema import Draft202012Validator, ValidationError, validators
+
+    check_type = Draft202012Validator.VALIDATORS["type"]
+
+    def type_and_text(validator, types, instance, schema):
+        yield from check_type(validator, types, instance, schema)
+        if isinstance(instance, str) and "enum" not in schema:
+            problem = fields.text_problem(instance, multiline=schema.get(fields.MULTILINE_KEYWORD, False))
+            if problem:
+                yield ValidationError(problem, validator="text")
+
+    return validators.extend(Draft202012Validator, {"type": type_and_text})
 
 
 def validate(schema: Dict[str, Any], instance: Any) -> None:
@@ -233,6 +251,13 @@ def _describe(error) -> List[Dict[str, str]]:
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return [{"field": ".".join(filter(None, [where, name])), "problem": "is not a known field"}
                 for name in extra]
+    if keyword == "text":
+        return [{"field": where, "problem": error.message}]
+    if keyword == "anyOf":  # e.g. nullable text: the text branch's own problem says more than "is not valid"
+        text_errors = [branch_error for branch_error in error.context if branch_error.validator == "text"]
+        if text_errors:
+            return [{"field": ".".join(str(part) for part in text_errors[0].absolute_path),
+                     "problem": text_errors[0].message}]
     if keyword == "anyOf" and all(set(branch) == {"required"} for branch in expected):
         choices = " or ".join(" and ".join(branch["required"]) for branch in expected)
         return [{"field": where, "problem": f"needs {choices}"}]

@@ -26,7 +26,8 @@ REGISTRATION = obj({
 }, required=("id", "kind", "state", "name", "email", "company_name", "language", "created_at"))
 REGISTRATION_QUERY = {"state": REGISTRATION_STATE, **PAGING_QUERY}
 APPROVAL = obj({"parent_id": fields.ID})
-REJECTION = obj({"reason": {"type": "string", "minLength": 1, "maxLength": 1000}}, required=("reason",))
+REJECTION = obj({"reason": {"type": "string", "minLength": 1, "maxLength": 1000, **fields.MULTILINE}},
+                required=("reason",))
 
 DEVICE_PROOF = obj({"id_code": ID_CODE, "mac": MAC}, required=("id_code", "mac"))
 CUSTOMER_DATA = obj({"email": fields.EMAIL, "name": fields.NAME, "phone": PHONE, "address": TEXT},

@@ -131,8 +131,8 @@ TEMPLATE_QUERY = {
 TEMPLATE_PATCH = obj({
     "name": fields.NAME,
     "subject": {"type": "string", "minLength": 1, "maxLength": 300},
-    "html": {"type": "string", "minLength": 1, "maxLength": 100_000},
-    "text": {"type": "string", "minLength": 1, "maxLength": 50_000},
+    "html": {"type": "string", "minLength": 1, "maxLength": 100_000, **fields.MULTILINE},
+    "text": {"type": "string", "minLength": 1, "maxLength": 50_000, **fields.MULTILINE},
 })
 
 TEMPLATE_COPY = obj({"org_id": fields.ID})

@@ -1,11 +1,16 @@
 """Device import: validate every row, wrap each device's keys, write new devices and never overwrite one."""
 import csv
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import models
 from chalicelib.config import get_settings
 from chalicelib.crypto import KeyWrapper
 from chalicelib.errors import DomainError
@@ -18,8 +23,9 @@ from chalicelib.services.devices import claim_code_digest, id_proof, index_keys
 from chalicelib.services.orgs import OrgNotFound, get_org, org_in_scope
 
 CLI_ACTOR = "cli"
-WRITERS = 4  # threads writing batches and reading back
-WRITE_CHUNK = 250  # devices per writing thread's batch (10 BatchWriteItem calls)
+WRITERS = 4  # threads writing transactions and reading
+TRANSACTION_ITEMS = 100  # DynamoDB's limit of actions in one TransactWriteItems: devices and their label rows
+CONFLICT_RETRIES = 5  # a transaction touching a serial a concurrent import writes at the same moment
 ALREADY_IN_CATALOG = "serial is already in the catalog (an import never overwrites a device)"
 
 
@@ -75,48 +81,63 @@ def split_results(results: Iterable[Any]) -> Tuple[List[DeviceDraft], List[Rejec
 def store_devices(drafts: List[DeviceDraft], maker_org_id: str, actor_id: str, wrapper: KeyWrapper) -> StoreReport:
     """Write new devices with wrapped keys; a serial already in the catalog is left as it is and reported.
 
-    BatchWriteItem cannot hold a condition, so: a consistent read drops serials already taken, the batch writes
-    the rest (pynamodb resends unprocessed items with backoff), and a second consistent read finds any device a
-    concurrent import of the same serial wrote over ours, which is then reported as not imported. Writes run in
-    a few threads while this one wraps the next keys: DynamoDB round trips, not the SDK, set the pace otherwise.
+    A device and its label rows are written in one transaction, on condition that the serial is free: a crash
+    between two transactions leaves whole devices or none (never one that label filters miss), and a serial a
+    concurrent import took meanwhile drops out of its transaction, which is retried without it. A consistent read
+    first drops the serials already taken (a re-run of an interrupted import skips what it wrote). Transactions
+    run in a few threads while this one wraps the next keys: DynamoDB round trips, not the SDK, set the pace.
     """
     report = StoreReport()
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
         taken = {device.serial for device in _read_back(pool, [draft.serial for draft in drafts], ["serial"])}
         report.existing = [draft for draft in drafts if draft.serial in taken]
         now = datetime.now(timezone.utc)
-        pending: Dict[str, Tuple[DeviceDraft, DeviceModel]] = {}
-        writes, chunk = [], []
+        writes, group, actions = [], [], 0
         for draft in drafts:
             if draft.serial in taken:
                 continue
             device = _device(draft, maker_org_id, actor_id, wrapper, now)
-            pending[draft.serial] = (draft, device)
-            chunk.append(device)
-            if len(chunk) == WRITE_CHUNK:
-                writes.append(pool.submit(_write, chunk))
-                chunk = []
-        if chunk:
-            writes.append(pool.submit(_write, chunk))
+            if actions + 1 + len(device.labels) > TRANSACTION_ITEMS:
+                writes.append(pool.submit(_write, group))
+                group, actions = [], 0
+            group.append((draft, device))
+            actions += 1 + len(device.labels)
+        if group:
+            writes.append(pool.submit(_write, group))
         for write in writes:
-            write.result()  # a write that failed after pynamodb's retries fails the import loudly
-        written = {device.serial: device for device in _read_back(pool, list(pending), ["serial", "import_id", "labels"])}
-    for serial, (draft, device) in pending.items():
-        winner = written.get(serial)
-        if winner is not None and winner.import_id == wrapper.import_id:
-            report.imported.append(draft)
-        else:
-            report.existing.append(draft)
-            _forget_labels(device, winner)
+            written, lost = write.result()  # a write that failed for another reason fails the import loudly
+            report.imported += written
+            report.existing += lost
     return report
 
 
-def _write(devices: List[DeviceModel]) -> None:
-    with DeviceModel.batch_write() as device_batch, DeviceLabelModel.batch_write() as label_batch:
-        for device in devices:
-            device_batch.save(device)
-            for label in device.labels:
-                label_batch.save(DeviceLabelModel(label, device.serial))
+def _write(group: List[Tuple[DeviceDraft, DeviceModel]]) -> Tuple[List[DeviceDraft], List[DeviceDraft]]:
+    """One transaction of new devices with their label rows: (drafts written, drafts whose serial was taken)."""
+    lost: List[DeviceDraft] = []
+    conflicts = 0
+    while group:
+        serial_of_action: List[str] = []
+        try:
+            with TransactWrite(connection=models.connection()) as transaction:
+                for _, device in group:
+                    transaction.save(device, condition=DeviceModel.serial.does_not_exist())
+                    for label in device.labels:
+                        transaction.save(DeviceLabelModel(label, device.serial))
+                    serial_of_action += [device.serial] * (1 + len(device.labels))
+            return [draft for draft, _ in group], lost
+        except TransactWriteError as error:
+            codes = [(serial, reason.code) for serial, reason in zip(serial_of_action, error.cancellation_reasons or [])
+                     if reason is not None]
+            taken = {serial for serial, code in codes if code == "ConditionalCheckFailed"}
+            if taken:
+                lost += [draft for draft, _ in group if draft.serial in taken]
+                group = [(draft, device) for draft, device in group if draft.serial not in taken]
+            elif codes and all(code == "TransactionConflict" for _, code in codes) and conflicts < CONFLICT_RETRIES:
+                conflicts += 1
+                time.sleep(0.05 * 2 ** conflicts)
+            else:
+                raise
+    return [], lost
 
 
 def _read_back(pool: ThreadPoolExecutor, serials: List[str], attributes: List[str]) -> Iterator[DeviceModel]:
@@ -125,12 +146,6 @@ def _read_back(pool: ThreadPoolExecutor, serials: List[str], attributes: List[st
 
     for found in pool.map(read, [serials[start:start + 100] for start in range(0, len(serials), 100)]):
         yield from found
-
-
-def _forget_labels(lost: DeviceModel, winner: Optional[DeviceModel]) -> None:
-    kept = set(winner.labels or []) if winner is not None else set()
-    for label in set(lost.labels) - kept:
-        DeviceLabelModel(label, lost.serial).delete()
 
 
 def _device(draft: DeviceDraft, maker_org_id: str, actor_id: str, wrapper: KeyWrapper, now: datetime) -> DeviceModel:

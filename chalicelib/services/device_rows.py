@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple, Union
 
 from chalicelib.errors import DomainError
+from chalicelib.fields import text_problem
 
 # Key lengths in bytes per algorithm (API.md): DES 8, AES-128 16, AES-192 24, AES-256 32.
 ALGORITHM_BYTES = {"DES": 8, "AES128": 16, "AES192": 24, "AES256": 32}
@@ -82,6 +83,9 @@ def parse_labels(raw: Union[str, List[Any], None]) -> List[str]:
             continue
         if len(label) > MAX_LABEL_LENGTH:
             raise RowInvalid(f"a label may be at most {MAX_LABEL_LENGTH} characters long")
+        problem = text_problem(label)
+        if problem:
+            raise RowInvalid(f"a label {problem}")
         if label not in labels:
             labels.append(label)
     if len(labels) > MAX_LABELS:
@@ -116,6 +120,9 @@ def _device_fields(row: Dict[str, Any]) -> Dict[str, Any]:
     product_type = str(row.get("product_type") or "").strip()
     if not 1 <= len(product_type) <= 100:
         raise RowInvalid("product_type is required (at most 100 characters)")
+    problem = text_problem(product_type)
+    if problem:
+        raise RowInvalid(f"product_type {problem}")
     fields = {"product_type": product_type, "mac": normalize_mac(str(row.get("mac") or "")),
               "id_code": None, "claim_code": None, "labels": parse_labels(row.get("labels")),
               "claim_valid_from": _timestamp(str(row.get("claim_valid_from") or ""), "claim_valid_from"),
@@ -207,8 +214,9 @@ def group_rows(rows: Iterable[Tuple[int, Dict[str, Any]]]) -> Iterator[Union[Dev
             yield [Rejection(line, serial, f"{serial!r} names a route (/devices/{serial.lower()}), not a device")]
             continue
         if not _SERIAL.match(serial):
-            yield [Rejection(line, serial[:64] or None, "serial must be 3 to 64 letters, digits, dots, hyphens or "
-                                                         "underscores, starting with a letter or digit")]
+            shown = serial[:64] if not text_problem(serial[:64]) else None  # the report must stay writable text
+            yield [Rejection(line, shown or None, "serial must be 3 to 64 letters, digits, dots, hyphens or "
+                                                  "underscores, starting with a letter or digit")]
             continue
         if group is None:
             if serial in seen:

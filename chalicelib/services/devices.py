@@ -226,7 +226,9 @@ def update_device(principal: Principal, serial: str, changes: Dict[str, Any]) ->
             transaction.update(device, actions=actions, condition=DeviceModel.serial.exists())
             for label in set(old_labels) - set(new_labels):
                 transaction.delete(DeviceLabelModel(label, serial))
-            for label in set(new_labels) - set(old_labels):
+            # Every current label, not only the new ones: a label row lost earlier (an import that crashed
+            # before labels came with devices) is written again, so a PATCH repairs what label filters miss.
+            for label in new_labels:
                 transaction.save(DeviceLabelModel(label, serial))
     except TransactWriteError:
         raise DeviceNotFound() from None

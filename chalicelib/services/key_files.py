@@ -16,6 +16,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json", "jwe": "application/jose"}
 EXTENSIONS = {"csv": "csv", "json": "json", "jwe": "jwe"}
 MIN_RSA_BITS = 3072
+# Primes below 1,000: a modulus with one of them as a factor is broken by trial division (and an even one makes
+# OpenSSL fail at encryption time).
+SMALL_PRIMES = tuple(p for p in range(2, 1000) if all(p % q for q in range(2, int(p ** 0.5) + 1)))
 EC_CURVES = ("P-256", "P-384")
 CONTENT_ENCRYPTION = "A256GCM"
 
@@ -88,14 +91,25 @@ def recipient_key(jwk: Any) -> Dict[str, Any]:
         if jwk["kty"] == "EC" and jwk.get("crv") not in EC_CURVES:
             raise RecipientKeyInvalid("EC keys must be on P-256 or P-384.")
         material = key.get_op_key("wrapKey")  # builds the key: an EC point off its curve fails here
-        if jwk["kty"] == "RSA" and material.key_size < MIN_RSA_BITS:
-            raise RecipientKeyInvalid(f"The RSA key has {material.key_size} bits; at least {MIN_RSA_BITS:,} are "
-                                      "needed.")
+        if jwk["kty"] == "RSA":
+            _check_rsa_public(material.public_numbers().n, material.public_numbers().e)
     except RecipientKeyInvalid:
         raise
     except Exception:  # jwcrypto and cryptography raise many kinds for malformed keys
         raise RecipientKeyInvalid() from None
     return {name: public[name] for name in ("kty", "n", "e", "crv", "x", "y", "kid") if name in public}
+
+
+def _check_rsa_public(modulus: int, exponent: int) -> None:
+    """RecipientKeyInvalid for an RSA public key nobody could hold safely: too short, a modulus with a small
+    factor (even, divisible by 3, ...), or an exponent that is even, below 3 or not below the modulus."""
+    if modulus.bit_length() < MIN_RSA_BITS:
+        raise RecipientKeyInvalid(f"The RSA key has {modulus.bit_length()} bits; at least {MIN_RSA_BITS:,} are needed.")
+    if any(modulus % prime == 0 for prime in SMALL_PRIMES):
+        raise RecipientKeyInvalid("The RSA modulus has a small prime factor: it is not the product of two large "
+                                  "primes.")
+    if exponent < 3 or exponent % 2 == 0 or exponent >= modulus:
+        raise RecipientKeyInvalid("The RSA public exponent must be odd, at least 3 and below the modulus.")
 
 
 def key_algorithm(jwk: Dict[str, Any]) -> str:

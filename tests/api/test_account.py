@@ -44,11 +44,13 @@ def test_wrong_password_and_unknown_email_answer_the_same_401(api):
     assert audit_actions().count("login_failed") == 2
 
 
-@pytest.mark.parametrize("email", ["\t", " ", "\u00a0"])
-def test_a_blank_email_answers_401_like_any_unknown_one(api, email):
+@pytest.mark.parametrize("email, status, code", [
+    ("\t", 422, "validation_failed"),  # no text field holds a tab or a control character (alike for everyone)
+    (" ", 401, "invalid_credentials"), ("\u00a0", 401, "invalid_credentials")])
+def test_a_blank_email_answers_401_like_any_unknown_one(api, email, status, code):
     # Found by schemathesis: "\t" normalized to "" reached DynamoDB as an empty key (500).
     response = api.call("POST", "/auth/login", {"email": email, "password": "Wrong-Passw0rd!"})
-    assert response.status_code == 401 and response.data["error"]["code"] == "invalid_credentials"
+    assert response.status_code == status and response.data["error"]["code"] == code
 
 
 @pytest.mark.parametrize("known", [True, False], ids=["known e-mail", "unknown e-mail"])

@@ -142,3 +142,77 @@ def test_a_recipient_jwk_nested_past_the_parsers_stack_answers_422(api, login_as
     assert_error(response, 422, "recipient_key_invalid")
     response = api.call("POST", "/exports", {"format": "jwe", "recipient_jwk": deep}, token=token)
     assert_error(response, 422)
+
+
+def _text_fields(properties):
+    """(field, the value shape) of every top-level free-text field: a string or a list of strings, nullable or not."""
+    found = []
+    for name, schema in properties.items():
+        for branch in schema.get("anyOf", [schema]):
+            if branch.get("type") == "string" and "enum" not in branch:
+                found.append((name, "string"))
+            elif branch.get("type") == "array" and branch.get("items", {}).get("type") == "string" \
+                    and "enum" not in branch["items"]:
+                found.append((name, "array"))
+    return found
+
+
+TEXT_BODY_FIELDS = [(spec, name, shape) for spec in BODY_ROUTES for name, shape in _text_fields(spec.body["properties"])]
+# Portal routes answer 401 to a user session before reading the query; their parameters are the paging ones.
+TEXT_QUERY_PARAMETERS = [(spec, name) for spec in ROUTES if not spec.portal for name, _ in _text_fields(spec.query or {})]
+VALID_BODIES = {"POST /devices/import": {"items": []}}  # the body is checked before the query
+
+
+def _nameit(value):
+    return value if isinstance(value, str) else route_id(value)
+
+
+@pytest.mark.parametrize("spec, field, shape", TEXT_BODY_FIELDS, ids=_nameit)
+@pytest.mark.parametrize("bad", ["Meter\ud800", "Me\x00ter", "Meter\x1b[2J", "Me\u0085ter"])
+def test_an_unpaired_surrogate_or_control_character_in_any_text_field_answers_422_naming_it(send, spec, field,
+                                                                                           shape, bad):
+    value = bad if shape == "string" else [bad]
+    response = send(spec, json.dumps({field: value}))  # json.dumps escapes "\ud800": the edge decodes it alone
+    assert_error(response, 422, "validation_failed")
+    problems = [p["problem"] for p in response.data["error"]["details"] if p["field"].split(".")[0] == field]
+    assert any("surrogate" in problem or "control characters" in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize("spec, name", TEXT_QUERY_PARAMETERS, ids=_nameit)
+def test_a_control_character_in_any_text_query_parameter_answers_422_naming_it(api, login_as, spec, name):
+    token = None if spec.public else login_as("OPERATOR")
+    response = api.call(spec.method, f"{concrete(spec.path)}?{name}=Meter%1B%5B2J", VALID_BODIES.get(route_id(spec)),
+                        token=token)
+    assert_error(response, 422, "validation_failed")
+    assert {"field": name, "problem": "must not contain control characters"} in response.data["error"]["details"]
+
+
+@pytest.mark.parametrize("method, path, body, field", [
+    ("PATCH", "/me", {"name": "Ada\nLovelace"}, "name"),
+    ("POST", "/orgs", {"name": "Acme\tInc"}, "name"),
+    ("POST", "/sites", {"name": "Plant", "address": "Main St 1\r\nBerlin"}, "address"),
+    ("PATCH", "/templates/tpl_x", {"subject": "Welcome\r\nBcc: x@example.com"}, "subject"),
+    ("POST", "/batches", {"reference": "R-1\n", "org_id": "root", "serials": ["SN-1"]}, "reference"),
+])
+def test_a_tab_or_line_break_in_a_one_line_field_answers_422(api, login_as, method, path, body, field):
+    response = api.call(method, path, body, token=login_as("OPERATOR"))
+    assert_error(response, 422, "validation_failed")
+    assert {"field": field, "problem": "must be one line: no tabs or line breaks"} in response.data["error"]["details"]
+
+
+def test_a_mail_template_body_keeps_its_lines_and_tabs_but_refuses_control_characters(api, login_as):
+    from chalicelib.services.templates import sync_default_templates
+
+    sync_default_templates()
+    token = login_as("OPERATOR")
+    copy = api.call("POST", "/templates/tpl_system_invite_de/copy", token=token)
+    assert copy.status_code == 201, copy.body
+    path = f"/templates/{copy.data['id']}"
+    lines = "Hallo {{ recipient_name }},\r\n\r\n\tbitte hier entlang: {{ link }}\n"
+    edited = api.call("PATCH", path, {"text": lines, "html": "<p>\n\t{{ link }}\n</p>"}, token=token)
+    assert edited.status_code == 200, edited.body
+    assert edited.data["text"] == lines
+    for body in ({"text": lines + "\x00"}, {"html": "<p>{{ link }}\ud800</p>"}, {"subject": "Hallo\x07 {{ link }}"}):
+        refused = api.call("PATCH", path, body, token=token)
+        assert_error(refused, 422, "validation_failed")
+    assert api.call("GET", path, token=token).data["text"] == lines

@@ -104,6 +104,23 @@ def test_json_items_import_like_csv_rows(api, maker):
     assert api.call("GET", "/devices/SN-J1", token=maker).data["mac"] == "aa:bb:cc:dd:ee:ff"
 
 
+def test_json_items_and_csv_rows_whose_text_is_not_text_are_rejected_in_the_report_and_not_stored(api, maker):
+    key = [{"name": "app", "algorithm": "DES", "hex": "0011223344556677"}]
+    items = [{"serial": "SN-T1", "product_type": "Meter", "mac": "AA-BB-CC-DD-EE-FF", "keys": key},
+             {"serial": "SN-T2", "product_type": "Meter\ud800", "mac": "AA-BB-CC-DD-EE-FF", "keys": key},
+             {"serial": "SN-T3", "product_type": "Meter", "mac": "AA-BB-CC-DD-EE-FF", "labels": ["roof\x00"],
+              "keys": key}]
+    response = api.call("POST", "/devices/import", {"items": items}, token=maker)
+    assert response.status_code == 200 and response.data["imported"] == 1
+    assert response.data["rejected"] == [
+        {"line": 2, "serial": "SN-T2", "error": "product_type must be text: it holds an unpaired UTF-16 surrogate"},
+        {"line": 3, "serial": "SN-T3", "error": "a label must not contain control characters"}]
+    csv_file = HEADER + good_row(1).replace(";heat-meter;", ";heat\x1bmeter;") + good_row(2)
+    assert import_csv(api, maker, csv_file).data["rejected"] == [
+        {"line": 2, "serial": "SN-000001", "error": "product_type must not contain control characters"}]
+    assert sorted(device.serial for device in DeviceModel.scan()) == ["SN-000002", "SN-T1"]
+
+
 def test_more_rows_than_a_request_takes_answer_413_pointing_at_the_cli(api, maker):
     from chalicelib.config import get_settings
 
@@ -258,3 +275,14 @@ def test_the_maker_may_relabel_but_not_place_a_device(api, catalog):
     token = api.login("m@example.com")
     assert api.call("PATCH", "/devices/B-3", {"labels": ["lot-9"]}, token=token).status_code == 200
     assert api.call("PATCH", "/devices/A-1", {"site_id": "site_c"}, token=token).status_code == 403
+
+
+def test_a_patch_with_the_same_labels_writes_back_a_label_row_an_old_import_crash_lost(api, catalog):
+    from chalicelib.models import DeviceLabelModel
+
+    DeviceLabelModel("north", "B-1").delete()  # B-1 still carries "north", but the label filter cannot find it
+    make_user(email="m@example.com", org_id="maker", roles=("VIEWER",), permissions=("devices.import",))
+    token = api.login("m@example.com")
+    assert serials(api.call("GET", "/devices?label=north", token=token)) == ["A-1"]
+    assert api.call("PATCH", "/devices/B-1", {"labels": ["north"]}, token=token).status_code == 200
+    assert serials(api.call("GET", "/devices?label=north", token=token)) == ["A-1", "B-1"]

@@ -132,8 +132,24 @@ def test_a_jwe_download_uses_the_key_on_the_profile_and_needs_one(api, world):
     assert api.call("PATCH", "/me", {"recipient_jwk": None}, token=world["keys"]).data["recipient_jwk"] is None
 
 
+def rsa_with_modulus_factor(factor):
+    """A 3,072-bit RSA public JWK whose modulus is an odd multiple of `factor` (even when factor is 2)."""
+    import base64
+
+    public = private_and_public("RSA", 3072)[1]
+    modulus = int.from_bytes(base64.urlsafe_b64decode(public["n"] + "=" * (-len(public["n"]) % 4)), "big")
+    modulus -= modulus % factor
+    if factor != 2 and modulus % 2 == 0:
+        modulus -= factor
+    encoded = base64.urlsafe_b64encode(modulus.to_bytes(384, "big")).rstrip(b"=").decode()
+    return {**public, "n": encoded}
+
+
 @pytest.mark.parametrize("jwk,code", [
     (lambda: private_and_public("RSA", 2048)[1], "recipient_key_invalid"),
+    (lambda: rsa_with_modulus_factor(2), "recipient_key_invalid"),  # answered 500 at sealing time
+    (lambda: rsa_with_modulus_factor(3), "recipient_key_invalid"),
+    (lambda: rsa_with_modulus_factor(997), "recipient_key_invalid"),
     (lambda: {**private_and_public("EC", "P-256")[1], "d": "AAAA"}, "validation_failed"),
     (lambda: {"kty": "oct", "k": "AAAA"}, "validation_failed"),
 ])

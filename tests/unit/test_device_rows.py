@@ -148,3 +148,32 @@ def test_json_items_are_numbered_by_position_and_checked_like_rows():
     assert [draft.serial for draft in drafts] == ["SN-1"] and drafts[0].fields["labels"] == ["x"]
     assert [(r.line, r.serial) for r in rejected] == [(2, None), (3, "SN-3"), (4, "SN-1")]
     assert "already appeared" in rejected[2].error
+
+
+@pytest.mark.parametrize("product,labels,message", [
+    ("meter\x1b[31m", "a", "product_type must not contain control characters"),
+    ("me\x00ter", "a", "product_type must not contain control characters"),
+    ("me\u0085ter", "a", "product_type must not contain control characters"),
+    ("meter\tX", "a", "product_type must be one line"),
+    ("meter", "roof\x07", "a label must not contain control characters"),
+    ("meter", "a|ro\tof", "a label must be one line"),
+])
+def test_control_characters_in_a_csv_rows_text_reject_that_row(product, labels, message):
+    drafts, rejected = parse(HEADER + row(serial="SN-0") + row(product=product, labels=labels) + row(serial="SN-2"))
+    assert [draft.serial for draft in drafts] == ["SN-0", "SN-2"]
+    assert [(r.line, r.serial) for r in rejected] == [(3, "SN-1")] and message in rejected[0].error
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("product_type", "Meter\ud800", "product_type must be text: it holds an unpaired UTF-16 surrogate"),
+    ("labels", ["roof\udfff"], "a label must be text"),
+    ("labels", ["line\nbreak"], "a label must be one line"),
+    ("serial", "SN-\ud800", "serial must be"),
+])
+def test_unpaired_surrogates_and_control_characters_in_json_items_reject_that_item(field, value, message):
+    good = {"serial": "SN-1", "product_type": "meter", "mac": "001a2b3c4d5e",
+            "keys": [{"name": "app", "algorithm": "AES128", "hex": AES128}]}
+    drafts, rejected = split_results(group_rows(json_rows([{**good, "serial": "SN-0"}, {**good, field: value}])))
+    assert [draft.serial for draft in drafts] == ["SN-0"]
+    assert len(rejected) == 1 and rejected[0].line == 2 and message in rejected[0].error
+    assert rejected[0].serial in ("SN-1", None)  # a serial that is not text is not echoed into the report
