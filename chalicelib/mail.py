@@ -69,9 +69,10 @@ def check_template(mail_type: str, subject: str, html: str, text: str) -> None:
         environment = _environment(part == "html")
         try:
             tree = environment.parse(source)
+            declared = meta.find_undeclared_variables(tree)  # also refuses an unknown filter or test
         except TemplateSyntaxError as error:
             raise TemplateInvalid(f"{part}: syntax error on line {error.lineno}: {error.message}") from None
-        unknown = sorted(meta.find_undeclared_variables(tree) - kind.variables)
+        unknown = sorted(declared - kind.variables)
         if unknown:
             raise TemplateInvalid(f"{part}: unknown variable(s) {', '.join(unknown)}; a {mail_type} mail may use "
                                   f"{', '.join(sorted(kind.variables))}.")

@@ -193,3 +193,11 @@ def test_test_mails_are_throttled_per_account(api, org_admin, mailbox, monkeypat
     statuses = [api.call("POST", "/templates/tpl_system_invite_en/test", {"email": "qa@example.com"},
                          token=org_admin).status_code for _ in range(3)]
     assert statuses == [202, 202, 429] and len(mailbox.messages(to="qa@example.com")) == 2
+
+
+def test_an_unknown_filter_answers_422_not_500(api, org_admin):
+    copy = copy_of(api, org_admin)
+    response = api.call("PATCH", f"/templates/{copy['id']}", {"text": GOOD_TEXT + "{{ link | no_such_filter }}"},
+                        token=org_admin)
+    assert (response.status_code, response.data["error"]["code"]) == (422, "template_invalid")
+    assert "no_such_filter" in response.data["error"]["message"]
