@@ -43,20 +43,9 @@ class RenderedMail:
 @functools.lru_cache(maxsize=2)
 def _environment(html: bool):
     # Imported on first use so `import app` stays light.
-    from jinja2 import StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment, SecurityError
+    from chalicelib.mail_sandbox import MailSandbox
 
-    class MailSandbox(SandboxedEnvironment):
-        """The sandbox, also refusing ** and string repetition (a template must not eat the memory)."""
-
-        intercepted_binops = frozenset(["*", "**"])
-
-        def call_binop(self, context, operator, left, right):
-            if operator == "**" or isinstance(left, str) or isinstance(right, str):
-                raise SecurityError(f"the operator {operator} is not allowed in mail templates")
-            return super().call_binop(context, operator, left, right)
-
-    return MailSandbox(autoescape=html, undefined=StrictUndefined, keep_trailing_newline=True)
+    return MailSandbox(autoescape=html)
 
 
 def check_template(mail_type: str, subject: str, html: str, text: str) -> None:
@@ -69,9 +58,10 @@ def check_template(mail_type: str, subject: str, html: str, text: str) -> None:
         environment = _environment(part == "html")
         try:
             tree = environment.parse(source)
+            declared = meta.find_undeclared_variables(tree)  # also refuses an unknown filter or test
         except TemplateSyntaxError as error:
             raise TemplateInvalid(f"{part}: syntax error on line {error.lineno}: {error.message}") from None
-        unknown = sorted(meta.find_undeclared_variables(tree) - kind.variables)
+        unknown = sorted(declared - kind.variables)
         if unknown:
             raise TemplateInvalid(f"{part}: unknown variable(s) {', '.join(unknown)}; a {mail_type} mail may use "
                                   f"{', '.join(sorted(kind.variables))}.")
@@ -89,11 +79,16 @@ def check_template(mail_type: str, subject: str, html: str, text: str) -> None:
 
 def render(subject: str, html: str, text: str, variables: Dict[str, Any]) -> RenderedMail:
     """Render the three parts in the sandbox (HTML autoescaped); TemplateInvalid if any part fails."""
+    from chalicelib.mail_sandbox import RenderRefused, budget, render_part
+
     try:
-        rendered_subject = _environment(False).from_string(subject).render(variables)
-        rendered_html = _environment(True).from_string(html).render(variables)
-        rendered_text = _environment(False).from_string(text).render(variables)
-    except Exception as error:  # SecurityError, UndefinedError, TypeError ...: all mean "unusable"
+        with budget():  # one budget (time, output) for the whole mail
+            rendered_subject = render_part(_environment(False), subject, variables)
+            rendered_html = render_part(_environment(True), html, variables)
+            rendered_text = render_part(_environment(False), text, variables)
+    except RenderRefused as error:
+        raise TemplateInvalid(f"The template is too costly to render: {error}"[:500]) from None
+    except Exception as error:  # SecurityError, UndefinedError, TypeError, MemoryError ...: all mean "unusable"
         raise TemplateInvalid(f"The template fails to render: {type(error).__name__}: {error}"[:500]) from None
     # A subject is one header line: no line breaks may reach the MIME headers.
     return RenderedMail(" ".join(rendered_subject.split())[:300], rendered_html, rendered_text)

@@ -193,3 +193,33 @@ def test_test_mails_are_throttled_per_account(api, org_admin, mailbox, monkeypat
     statuses = [api.call("POST", "/templates/tpl_system_invite_en/test", {"email": "qa@example.com"},
                          token=org_admin).status_code for _ in range(3)]
     assert statuses == [202, 202, 429] and len(mailbox.messages(to="qa@example.com")) == 2
+
+
+# Each of these froze the process or ate its memory while the save-time trial render ran (issue 17, item 4).
+COSTLY = {
+    "squaring_in_a_namespace": "{% set ns = namespace(v=10**22) %}{% for i in range(19) %}"
+                               "{% set ns.v = ns.v * ns.v %}{% endfor %}",
+    "squaring_a_literal_in_a_namespace": "{% set ns = namespace(v=10000000000000000000000) %}"
+                                         "{% for i in range(19) %}{% set ns.v = ns.v * ns.v %}{% endfor %}",
+    "a_list_of_twenty_million": "{{ ([0]*20000000)|length }}",
+    "a_fifty_million_wide_center": "{{ ('x'|center(50000000)) }}",
+    "chained_replace_to_ten_million": "{{ 'xxxxxxxxxx'" + "|replace('x', 'xxxxxxxxxx')" * 6 + " }}",
+    "a_format_width_from_the_arguments": "{{ ('{0!r:>{1}}'|attr('format'))(link, 99999999) }}",
+}
+
+
+@pytest.mark.parametrize("attack", COSTLY.values(), ids=COSTLY.keys())
+def test_a_template_too_costly_to_render_answers_422_naming_why_and_changes_nothing(api, org_admin, attack):
+    copy = copy_of(api, org_admin)
+    response = api.call("PATCH", f"/templates/{copy['id']}", {"text": GOOD_TEXT + attack}, token=org_admin)
+    assert (response.status_code, response.data["error"]["code"]) == (422, "template_invalid")
+    assert "too costly" in response.data["error"]["message"] or "namespace" in response.data["error"]["message"]
+    assert api.call("GET", f"/templates/{copy['id']}", token=org_admin).data["text"] == copy["text"]
+
+
+def test_an_unknown_filter_answers_422_not_500(api, org_admin):
+    copy = copy_of(api, org_admin)
+    response = api.call("PATCH", f"/templates/{copy['id']}", {"text": GOOD_TEXT + "{{ link | no_such_filter }}"},
+                        token=org_admin)
+    assert (response.status_code, response.data["error"]["code"]) == (422, "template_invalid")
+    assert "no_such_filter" in response.data["error"]["message"]

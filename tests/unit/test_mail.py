@@ -79,7 +79,7 @@ VALID_TEXT = "Hello {{ recipient_name }}: {{ link }}"
     "{{ cycler.__init__.__globals__ }}",
     "{{ range(100000000) | list }}",
     "{{ 'x' * 100000000 }}",
-    "{{ 9 ** 9 ** 9 }}",
+    "{{ 9 ** (9 ** 9) }}",  # jinja2 reads 9 ** 9 ** 9 as (9 ** 9) ** 9, a small number
     "{% if false %}{{ link.__class__ }}{% endif %}",
 ])
 def test_sandbox_escapes_are_refused_when_saved(source):
@@ -211,3 +211,96 @@ def test_the_outbox_keeps_an_eml_and_prints_its_links(defaults, monkeypatch, tmp
 
 def test_links_are_built_from_the_configured_base_url():
     assert mail.public_link("/invite/abc") == "https://keyport.test/invite/abc"
+
+
+# Bounds on rendering (issue 17, item 4): each of these would hold the process or its memory without them.
+TOO_COSTLY = {
+    "an_integer_squared_past_the_bound": "{{ (10 ** 300) * (10 ** 300) }}",
+    "a_power_past_the_bound": "{{ 10 ** 400 }}",
+    "a_repeated_list": "{{ ([0] * 20000000) | length }}",
+    "a_repeated_string": "{{ (link * 3000) | length }}",
+    "string_concatenation_with_plus": "{{ (link * 2000 + link * 2000) | length }}",
+    "string_concatenation_with_tilde": "{% set a = link * 1000 %}{% set b = a ~ a ~ a %}",
+    "a_center_filter_width": "{{ 'x' | center(50000000) }}",
+    "a_center_method_width": "{{ link.center(50000000) }}",
+    "an_ljust_method_width": "{{ link.ljust(50000000) }}",
+    "a_str_format_width": "{{ '{:>99999999}'.format(link) }}",
+    "a_str_format_width_from_the_arguments": "{{ ('{0!r:>{1}}' | attr('format'))(link, 99999999) }}",
+    "a_str_format_precision": "{{ '{:.99999999f}'.format(1.5) }}",
+    "a_percent_format_filter_width": "{{ '%99999999s' | format(link) }}",
+    "a_percent_operator_width": "{{ '%99999999s' % link }}",
+    "a_percent_width_from_the_arguments": "{{ '%*s' % (99999999, link) }}",
+    "a_percent_width_after_a_mapping_key": "{{ '%(a)99999999s' % {'a': link} }}",
+    "an_indent_on_every_one_of_many_lines": "{{ ('a\\n' * 40000) | indent(100) }}",
+    "a_translate_table_that_grows_each_character": "{{ (link * 2000).translate({104: link * 2000}) }}",
+    "expanding_many_tabs": "{{ ('\\t' * 90000).expandtabs(1000) | length }}",
+    "a_filter_mapped_over_many_copies": "{{ ([link * 2000] * 100000) | map('upper') | list | length }}",
+    "chained_replace_filters": "{{ 'xxxxxxxxxx'" + " | replace('x', 'xxxxxxxxxx')" * 6 + " }}",
+    "chained_replace_methods": "{{ 'xxxxxxxxxx'" + ".replace('x', 'xxxxxxxxxx')" * 6 + " }}",
+    "a_join_past_the_bound": "{{ (link * 1000) | list | join(link * 100) }}",
+    "a_range_past_the_bound": "{% for i in range(1001) %}{% endfor %}",
+    "nested_loops_without_output": "{% set r = range(1000) %}{% for i in r %}{% for j in r %}{% endfor %}{% endfor %}",
+    "output_past_the_bound": "{% for i in range(1000) %}{{ link * 1000 }}{% endfor %}",
+    "output_captured_by_a_set_block": "{% set x %}{% for i in range(1000) %}{{ link * 1000 }}{% endfor %}{% endset %}",
+    "an_exponential_macro": "{% macro m(n) %}{% if n %}{{ m(n - 1) }}{{ m(n - 1) }}{% endif %}{% endmacro %}{{ m(40) }}",
+}
+
+
+@pytest.mark.parametrize("source", TOO_COSTLY.values(), ids=TOO_COSTLY.keys())
+def test_a_template_too_costly_to_render_is_refused_naming_the_bound(source):
+    with pytest.raises(TemplateInvalid, match="too costly"):
+        check_template("invite", "Subject", VALID_TEXT, VALID_TEXT + source)
+
+
+@pytest.mark.parametrize("name", ["namespace", "lipsum", "joiner", "cycler"])
+def test_globals_a_mail_does_not_need_are_unknown(name):
+    with pytest.raises(TemplateInvalid, match=f"unknown variable.*{name}"):
+        check_template("invite", "Subject", VALID_TEXT, VALID_TEXT + "{{ " + name + "() }}")
+
+
+@pytest.mark.parametrize("source", ["{{ link | sum }}", "{{ link | wordwrap(5) }}", "{{ link | no_such_filter }}",
+                                    "{% if link is no_such_test %}x{% endif %}"])
+def test_an_unknown_or_withdrawn_filter_or_test_is_refused(source):
+    with pytest.raises(TemplateInvalid, match="no_such|No filter named|sum|wordwrap"):
+        check_template("invite", "Subject", VALID_TEXT, source)
+
+
+def test_modest_formatting_loops_and_arithmetic_still_render():
+    source = ("{{ '{:>8}'.format(recipient_name) }}|{{ '%05.1f' | format(2.25) }}|{{ 'ab' | center(6) }}|"
+              "{% for i in range(3) %}{{ i * 2 }}{% endfor %}|{{ recipient_name ~ '!' }}|{{ 2 ** 10 }}|"
+              "{{ link | replace('https', 'http') }}|{{ ['a', 'b'] | join(', ') }}")
+    rendered = render("s", "x", source, {"recipient_name": "Ada", "link": "https://k.test"})
+    assert rendered.text == "     Ada|002.2|  ab  |024|Ada!|1024|http://k.test|a, b"
+
+
+def test_html_formatting_still_escapes_what_it_formats():
+    rendered = render("s", "{{ '{}|{:>4}'.format(x, y) }}{{ '<i>' ~ x }}", "t", {"x": "<b>", "y": "<"})
+    assert rendered.html == "&lt;b&gt;|   &lt;&lt;i&gt;&lt;b&gt;"
+
+
+def stored_template(owner, mail_type, language, text):
+    """An ACTIVE template saved without the save-time check, as an older release could have stored it."""
+    from datetime import datetime, timezone
+
+    from chalicelib.models import MailTemplateModel
+
+    now = datetime.now(timezone.utc)
+    template_id = f"tpl_{owner}_{mail_type}_{language}"
+    MailTemplateModel(template_id, owner=owner, sort_key=f"{mail_type}#{language}#{template_id}", mail_type=mail_type,
+                      language=language, name="stored", subject="Hi", html="{{ link }}", text=text,
+                      state="ACTIVE", created_at=now, updated_at=now).save()
+    TemplateSlotModel(mail.slot_key(owner, mail_type, language), template_id=template_id).save()
+
+
+def test_a_send_that_hits_a_bound_fails_that_mail_only(defaults, monkeypatch, tmp_path, caplog):
+    monkeypatch.setattr(mail, "get_settings", lambda: _settings(mail_backend="outbox", keyport_home=str(tmp_path)))
+    make_org("org_costly")
+    make_org("org_plain")
+    stored_template("org_costly", "invite", "en", "{{ link }}{% for i in range(1000) %}{{ link * 1000 }}{% endfor %}")
+    variables = {**MAIL_TYPES["invite"].sample, "link": "https://keyport.test/invite/S3CRET"}
+    with pytest.raises(MailNotSent):
+        send_mail("invite", "ada@example.com", "en", "org_costly", variables)
+    assert "too costly" in caplog.text and "S3CRET" not in caplog.text
+    send_mail("invite", "bob@example.com", "en", "org_plain", variables)
+    [eml] = list((tmp_path / "outbox").glob("*.eml"))
+    assert "bob@example.com" in eml.read_text()
