@@ -55,6 +55,6 @@ def preview_template(call, template_id):
 
 
 @endpoint(bp, ONE + "/test", "POST", summary="Send the template, rendered with sample data, to an address",
-          status=202, body=schemas.TEMPLATE_TEST, response=schemas.MESSAGE, errors=(404, 429, 502))
+          status=202, body=schemas.TEMPLATE_TEST, response=schemas.MESSAGE, errors=(404, 422, 429, 502))
 def test_template(call, template_id):
     return templates.send_test_mail(call.principal, template_id, call.body["email"])
