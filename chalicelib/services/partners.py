@@ -142,22 +142,21 @@ def accept_partner_request(principal: Principal, org_id: str, partner_org_id: st
 
 def decline_partner_request(principal: Principal, org_id: str, partner_org_id: str) -> None:
     """Decline the request `partner_org_id` sent to `org_id` (no link; the asker's request is gone too)."""
-    org_in_scope(principal, org_id)
-    require(principal, PARTNERS_MANAGE)
-    now = datetime.now(timezone.utc)
-    _pending(org_id, partner_org_id, INCOMING, now)
-    _close_request(org_id, partner_org_id, INCOMING, now)
-    record_event(principal.user_id, "partner_request_declined", org_id, target=partner_org_id)
+    _drop_request(principal, org_id, partner_org_id, INCOMING, "partner_request_declined")
 
 
 def cancel_partner_request(principal: Principal, org_id: str, partner_org_id: str) -> None:
     """Withdraw the request `org_id` sent to `partner_org_id`."""
+    _drop_request(principal, org_id, partner_org_id, OUTGOING, "partner_request_cancelled")
+
+
+def _drop_request(principal: Principal, org_id: str, partner_org_id: str, direction: str, event: str) -> None:
     org_in_scope(principal, org_id)
     require(principal, PARTNERS_MANAGE)
     now = datetime.now(timezone.utc)
-    _pending(org_id, partner_org_id, OUTGOING, now)
-    _close_request(org_id, partner_org_id, OUTGOING, now)
-    record_event(principal.user_id, "partner_request_cancelled", org_id, target=partner_org_id)
+    _pending(org_id, partner_org_id, direction, now)
+    _close_request(org_id, partner_org_id, direction, now)
+    record_event(principal.user_id, event, org_id, target=partner_org_id)
 
 
 def _link(principal: Principal, org_id: str, partner_org_id: str) -> Dict[str, Any]:
