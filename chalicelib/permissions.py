@@ -36,17 +36,21 @@ BATCHES_CONFIRM = "batches.confirm"
 DEVICES_REGISTER = "devices.register"
 AUDIT_READ = "audit.read"
 ORGS_READ = "orgs.read"
+# Reading installations (with the customer's personal data): a CUSTOMER reads its own, so it is an action too,
+# and granting CUSTOMER needs it (a site admin, who reads no installation, cannot mint a reader of them all).
+INSTALLATIONS_READ = "installations.read"
 
 _ADMIN = frozenset({USERS_MANAGE, ORGS_MANAGE, ORGS_READ, PARTNERS_MANAGE, SITES_MANAGE, SITES_READ, PORTAL_MANAGE,
-                    INVITATIONS_MANAGE, CATALOG_READ, DEVICES_CLAIM, KEYS_DOWNLOAD, BATCHES_CONFIRM, AUDIT_READ})
+                    INVITATIONS_MANAGE, CATALOG_READ, DEVICES_CLAIM, KEYS_DOWNLOAD, BATCHES_CONFIRM, AUDIT_READ,
+                    INSTALLATIONS_READ})
 ROLE_ACTIONS: Dict[str, FrozenSet[str]] = {
     ORG_ADMIN: _ADMIN,
     SITE_ADMIN: frozenset({USERS_MANAGE, ORGS_READ, SITES_MANAGE, SITES_READ, PORTAL_MANAGE, INVITATIONS_MANAGE,
                            CATALOG_READ, DEVICES_CLAIM, KEYS_DOWNLOAD}),
     KEY_MANAGER: frozenset({ORGS_READ, CATALOG_READ, DEVICES_CLAIM, BATCHES_CONFIRM, KEYS_DOWNLOAD, SITES_READ}),
-    INSTALLER: frozenset({ORGS_READ, DEVICES_REGISTER, SITES_MANAGE, SITES_READ, PORTAL_MANAGE}),
+    INSTALLER: frozenset({ORGS_READ, DEVICES_REGISTER, SITES_MANAGE, SITES_READ, PORTAL_MANAGE, INSTALLATIONS_READ}),
     VIEWER: frozenset({ORGS_READ, CATALOG_READ, SITES_READ}),
-    CUSTOMER: frozenset(),
+    CUSTOMER: frozenset({INSTALLATIONS_READ}),
 }
 ALL_ACTIONS: FrozenSet[str] = frozenset().union(*ROLE_ACTIONS.values(), GRANTABLE_PERMISSIONS)
 ROLE_ACTIONS[OPERATOR] = ALL_ACTIONS

@@ -13,7 +13,7 @@ from chalicelib.fields import iso_time, normalize_email
 from chalicelib.mail import public_link, send_mail
 from chalicelib.models import DeviceModel, InstallationModel, OneTimeTokenModel, OrganizationModel, SiteModel
 from chalicelib.paging import binding, page_chain
-from chalicelib.permissions import CUSTOMER, DEVICES_REGISTER, INSTALLER, ORG_ADMIN, Principal, require, require_role
+from chalicelib.permissions import CUSTOMER, DEVICES_REGISTER, INSTALLATIONS_READ, Principal, require
 from chalicelib.security import hash_password, new_id, new_temporary_password, new_token, token_hash
 from chalicelib.services.audit import record_event
 from chalicelib.services.bootstrap import ROOT_ORG_ID
@@ -313,8 +313,14 @@ def _visible(principal: Principal, installation_id: str) -> InstallationModel:
     if not (org_id_in_scope(principal, installation.installer_org_id)
             or org_id_in_scope(principal, installation.customer_org_id)):
         raise InstallationNotFound()
-    require_role(principal, INSTALLER, CUSTOMER, ORG_ADMIN)
+    require(principal, INSTALLATIONS_READ)
+    if not _on_own_sites(principal, installation):
+        raise InstallationNotFound()
     return installation
+
+
+def _on_own_sites(principal: Principal, installation: InstallationModel) -> bool:
+    return not principal.site_limited or installation.site_id in principal.site_ids
 
 
 def read_installation(principal: Principal, installation_id: str) -> Dict[str, Any]:
@@ -327,7 +333,7 @@ def list_installations(principal: Principal, org_id: Optional[str] = None, state
                        limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
     """What an installer registered, or a customer's own installations, with their devices (oldest first)."""
     org_ids = None if principal.is_operator and not org_id else listed_org_ids(principal, org_id)
-    require_role(principal, INSTALLER, CUSTOMER, ORG_ADMIN)
+    require(principal, INSTALLATIONS_READ)
     if org_ids is None:
         queries = [functools.partial(InstallationModel.state_index.query, each)
                    for each in ([state] if state else STATES)]
@@ -337,7 +343,9 @@ def list_installations(principal: Principal, org_id: Optional[str] = None, state
         for each in org_ids:
             queries += [functools.partial(InstallationModel.installer_index.query, each, None, wanted),
                         functools.partial(InstallationModel.customer_index.query, each, None, wanted)]
-    items, next_cursor = page_chain(queries, limit, cursor, bound_to=binding(
+    select = (lambda found: [(item, item) for item in found if _on_own_sites(principal, item)]
+              ) if principal.site_limited else None
+    items, next_cursor = page_chain(queries, limit, cursor, select=select, bound_to=binding(
         principal.user_id, "installations", org_id=org_id, state=state))
     devices = {device.serial: device for device in DeviceModel.batch_get(
         {item.serial for item in items}, attributes_to_get=["serial", "product_type", "claim_status", "site_id"])}

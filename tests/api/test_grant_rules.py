@@ -119,3 +119,26 @@ def test_a_link_to_a_role_beyond_the_reader_is_never_handed_out(api, login_as, w
     assert sent.status_code == 403 and sent.data["error"]["code"] == "invitation_beyond_reach"
     edit = api.call("PATCH", f"/invitations/{installer_invite['id']}", {"email": "me@example.com"}, token=admin)
     assert edit.status_code == 403
+
+
+def test_a_site_admin_cannot_mint_a_customer_who_reads_every_installation(api, login_as, world):
+    site_admin = login_as("SITE_ADMIN", org_id="acme", site_ids=["site_a1"])
+    assert "CUSTOMER" not in api.call("GET", "/invitations/targets", token=site_admin).data["roles"]
+    response = create_user(api, site_admin, "reader@example.com", roles=["CUSTOMER"], site_ids=["site_a1"])
+    assert response.status_code == 403 and response.data["error"]["code"] == "grant_refused"
+
+
+def test_a_customer_with_sites_reads_only_the_installations_on_its_sites(api, login_as, world):
+    from chalicelib.models import InstallationModel
+
+    now = datetime.now(timezone.utc)
+    for installation_id, site_id in (("ins_on_site", "site_a1"), ("ins_elsewhere", "site_a2")):
+        InstallationModel(installation_id, serial="SN-ONE", product_type="meter", installer_org_id="rival",
+                          installer_user_id="usr_i", customer_org_id="acme", customer_user_id="usr_c", state="ACTIVE",
+                          customer={"email": "c@example.com", "name": "C"}, web_address="casa.example",
+                          site_id=site_id, created_key=f"{now.isoformat()}#{installation_id}", created_at=now,
+                          activation_expires_at=now).save()
+    customer = login_as("CUSTOMER", org_id="acme", site_ids=["site_a1"])
+    listed = api.call("GET", "/installations", token=customer).data["items"]
+    assert [item["id"] for item in listed] == ["ins_on_site"]
+    assert api.call("GET", "/installations/ins_elsewhere", token=customer).status_code == 404
