@@ -14,7 +14,7 @@ from chalicelib.mail import public_link, send_mail
 from chalicelib.models import DeviceModel, InstallationModel, OneTimeTokenModel, OrganizationModel, SiteModel
 from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import CUSTOMER, DEVICES_REGISTER, INSTALLATIONS_READ, Principal, require
-from chalicelib.security import hash_password, new_id, new_temporary_password, new_token, token_hash
+from chalicelib.security import derived_id, hash_password, new_id, new_temporary_password, new_token, token_hash
 from chalicelib.services.audit import record_event
 from chalicelib.services.bootstrap import ROOT_ORG_ID
 from chalicelib.services.claims import ownership_actions
@@ -150,12 +150,18 @@ def create_installation(principal: Principal, fields: Dict[str, Any], source_ip:
     known = holder if _served_by(installer.org_id, holder) else None
     taken = holder is not None and known is None  # someone else's address: answered as a new one
     now = _now()
-    customer_org = get_org(known.org_id) if known else _customer_org(principal, customer["name"], now)
+    # For somebody else's address the ids are derived from installer and address, so a second installation for
+    # it answers as a second one for a new customer does: the same organization and user ids, `activation` alone.
+    org_id, user_id = _provisional_ids(installer.org_id, customer["email"]) if taken else (new_id("org"),
+                                                                                          new_id("usr"))
+    provisional = get_org(org_id) if taken else None
+    customer_org = get_org(known.org_id) if known else provisional or _customer_org(principal, org_id,
+                                                                                 customer["name"], now)
     site, site_id = _site(principal, fields, customer_org.org_id, known is not None, now)
     installation = InstallationModel(
         new_id("ins"), state="PENDING", serial=device.serial, product_type=device.product_type,
         installer_org_id=installer.org_id, installer_user_id=principal.user_id, customer_org_id=customer_org.org_id,
-        customer_user_id=known.user_id if known else new_id("usr"), customer=customer,
+        customer_user_id=known.user_id if known else user_id, customer=customer,
         web_address=fields.get("web_address"), site_id=site_id, created_at=now,
         activation_expires_at=now + timedelta(days=ACTIVATION_DAYS))
     installation.created_key = f"{now.isoformat()}#{installation.installation_id}"
@@ -163,7 +169,7 @@ def create_installation(principal: Principal, fields: Dict[str, Any], source_ip:
     installation.activation_token_hash = token_hash(token)
 
     def reserve(transaction):
-        if known is None:
+        if known is None and provisional is None:
             transaction.save(customer_org, condition=OrganizationModel.org_id.does_not_exist())
         if site is not None:
             transaction.save(site, condition=SiteModel.site_id.does_not_exist())
@@ -183,7 +189,7 @@ def create_installation(principal: Principal, fields: Dict[str, Any], source_ip:
                                language=fields.get("language", "en"), phone=customer.get("phone"),
                                created_by=principal.user_id, user_id=installation.customer_user_id, also=reserve)
         else:
-            if taken:  # the same argon2 work as a new account's password, so the time tells nothing either
+            if taken and provisional is None:  # a new account's argon2 work, so the time tells nothing either
                 hash_password(new_temporary_password())
             with TransactWrite(connection=models.connection()) as transaction:
                 reserve(transaction)
@@ -192,10 +198,10 @@ def create_installation(principal: Principal, fields: Dict[str, Any], source_ip:
     try:
         mails = _mail_customer(installation, installer, user, temporary, token)
     except DomainError:  # a customer who never hears of it could not activate: take it all back
-        _undo(installation, None if known or taken else user, None if known else customer_org, site)
+        _undo(installation, None if known or taken else user, None if known or provisional else customer_org, site)
         raise
-    if taken:
-        mails = ["credentials", "activation"]  # what a new address is told; the holder has a password already
+    if taken:  # what a new address is told (first time, then again); the holder has a password already
+        mails = ["activation"] if provisional else ["credentials", "activation"]
         record_event(principal.user_id, "installation_for_foreign_address", ROOT_ORG_ID,
                      target=installation.installation_id, detail={"installer_org_id": installer.org_id,
                                                                  "holder_user_id": holder.user_id})
@@ -241,10 +247,15 @@ def _customer_fields(raw: Dict[str, Any]) -> Dict[str, Any]:
     return customer
 
 
-def _customer_org(principal: Principal, name: str, now: datetime) -> OrganizationModel:
+def _provisional_ids(installer_org_id: str, email: str) -> Tuple[str, str]:
+    """The organization and user ids an installer's installations for somebody else's address carry."""
+    return (derived_id("org", "provisional-customer-org", installer_org_id, email),
+            derived_id("usr", "provisional-customer-user", installer_org_id, email))
+
+
+def _customer_org(principal: Principal, org_id: str, name: str, now: datetime) -> OrganizationModel:
     """A new customer's own organization, beside (not below) the installer: several installers may serve it."""
     root = get_org(ROOT_ORG_ID)
-    org_id = new_id("org")
     return OrganizationModel(org_id, name=name, name_lower=name.lower(), parent_id=root.org_id,
                              path=f"{root.path}{org_id}/", can_create_orgs=False, created_at=now,
                              created_by=principal.user_id, updated_at=now)

@@ -403,3 +403,20 @@ def test_a_resent_link_replaces_the_old_one_and_resends_are_limited(api, install
     assert api.call("POST", f"/public/activations/{latest}", {"password": PASSWORD}).status_code == 200
     closed = api.call("POST", path, token=installers["schmidt"])
     assert closed.status_code == 409 and "installation_activation_resent" in actions()
+
+
+@pytest.mark.parametrize("holder", ["nobody", "foreign_admin", "foreign_customer"])
+def test_a_second_installation_for_an_address_answers_the_same_whoever_holds_it(api, installers, mailbox, holder):
+    make_org("other", name="Other Tenant")
+    if holder != "nobody":
+        make_user(email="probe@example.com", roles=(("ORG_ADMIN",) if holder == "foreign_admin" else ("CUSTOMER",)),
+                  org_id="other")
+    first = install(api, installers["meyer"], customer={**CUSTOMER, "email": "probe@example.com"})
+    cancelled = api.call("POST", f"/installations/{first['installation_id']}/cancel", token=installers["meyer"])
+    assert cancelled.status_code == 200
+    again = install(api, installers["meyer"], customer={**CUSTOMER, "email": "probe@example.com"})
+    # a new address's customer exists after the first installation: the second is told `activation` alone and
+    # names the same ids, and so must somebody else's address be answered (an attack told them apart this way)
+    assert first["mails_sent"] == ["credentials", "activation"] and again["mails_sent"] == ["activation"]
+    assert (again["customer_org_id"], again["customer_user_id"]) == (first["customer_org_id"],
+                                                                     first["customer_user_id"])
