@@ -51,9 +51,22 @@ def view_activation(token: str) -> Dict[str, Any]:
     installer = get_org(installation.installer_org_id)
     return {"installation_id": installation.installation_id, "serial": installation.serial,
             "product_type": installation.product_type, "installer_name": installer.name if installer else None,
-            "web_address": installation.web_address, "customer": dict(installation.customer),
+            "web_address": installation.web_address, "customer": _shown_customer(installation, user),
             "password_required": bool(user.must_change_password), "language": user.language,
             "expires_at": item.expires_at.isoformat()}
+
+
+def _had_account(installation: InstallationModel, user: UserModel) -> bool:
+    """Whether the account existed before this installation (somebody else's address bound at activation, or a
+    customer who chose a password already): its profile changes only by what its owner types, never by what an
+    installer entered."""
+    return user.user_id != installation.customer_user_id or not user.must_change_password
+
+
+def _shown_customer(installation: InstallationModel, user: UserModel) -> Dict[str, Any]:
+    if not _had_account(installation, user):
+        return dict(installation.customer)
+    return {**installation.customer, "email": user.email, "name": user.name, "phone": user.phone}
 
 
 def activate_installation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
@@ -80,9 +93,14 @@ def activate_installation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
     corrected = sorted(key for key in CORRECTABLE if customer.get(key) != installation.customer.get(key))
     now = datetime.now(timezone.utc)
     device = get_device(installation.serial)
-    user_actions = [UserModel.name.set(customer["name"]), UserModel.name_lower.set(customer["name"].lower())]
-    if customer.get("phone"):
-        user_actions.append(UserModel.phone.set(customer["phone"]))
+    profile = {key: fields[key].strip() for key in ("name", "phone") if fields.get(key)} \
+        if _had_account(installation, user) else customer
+    user_actions = []
+    if profile.get("name"):
+        user_actions += [UserModel.name.set(profile["name"]), UserModel.name_lower.set(profile["name"].lower())]
+    if profile.get("phone"):
+        user_actions.append(UserModel.phone.set(profile["phone"]))
+    user_actions = user_actions or [UserModel.status.set("ACTIVE")]  # the conditional write still checks the user
     if password:
         user_actions += [UserModel.password_hash.set(hash_password(password)),
                          UserModel.must_change_password.set(False), UserModel.password_changed_at.set(now)]

@@ -420,3 +420,17 @@ def test_a_second_installation_for_an_address_answers_the_same_whoever_holds_it(
     assert first["mails_sent"] == ["credentials", "activation"] and again["mails_sent"] == ["activation"]
     assert (again["customer_org_id"], again["customer_user_id"]) == (first["customer_org_id"],
                                                                      first["customer_user_id"])
+
+
+def test_an_installer_cannot_rewrite_the_profile_of_somebody_elses_customer(api, installers, mailbox):
+    make_org("other", name="Other Tenant")
+    victim = make_user(email="victim@example.com", name="Victor Real", roles=("CUSTOMER",), org_id="other",
+                       phone="+4917011111111")
+    install(api, installers["meyer"], customer={"email": "victim@example.com", "name": "Mallory Name",
+                                                "phone": "+4915199999999"})
+    token = activation_token(mailbox, "victim@example.com")
+    shown = api.call("GET", f"/public/activations/{token}").data["customer"]
+    assert (shown["name"], shown["phone"]) == ("Victor Real", "+4917011111111")
+    assert api.call("POST", f"/public/activations/{token}", {}).status_code == 200
+    stored = UserModel.get(victim.user_id)
+    assert (stored.name, stored.phone) == ("Victor Real", "+4917011111111")
