@@ -153,3 +153,32 @@ def test_take_ownership_moves_a_device_and_needs_the_permission(api, customer, l
 def test_claims_need_a_proof(api, customer):
     response = api.call("POST", "/devices/C-1/claim", {"mac": "00:1a:2b:3c:4d:5e"}, token=customer)
     assert response.status_code == 422
+
+
+def test_a_maker_cannot_release_a_device_its_customer_owns(api, customer):
+    claim(api, customer)
+    make_user(email="a@maker.example", org_id="maker", roles=("ORG_ADMIN", "KEY_MANAGER"))
+    response = api.call("POST", "/devices/C-1/release", token=api.login("a@maker.example"))
+    assert response.status_code == 409 and response.data["error"]["code"] == "device_not_owned"
+    device = DeviceModel.get("C-1")
+    assert (device.claim_status, device.owner_org_id) == ("CLAIMED", "customer")
+
+
+def test_a_claim_that_loses_the_race_after_its_proof_was_checked_answers_409_and_changes_nothing(
+        api, customer, rival, monkeypatch):
+    from chalicelib.services import claims
+
+    proven = claims._proven
+
+    def rival_claims_meanwhile(serial, proof):
+        # The proof is checked on a read; the rival's claim lands between that read and this claim's write.
+        device, used_code = proven(serial, proof)
+        monkeypatch.setattr(claims, "_proven", proven)
+        assert claim(api, rival, id_code="ID4711", mac="00:1a:2b:3c:4d:5e").status_code == 200
+        return device, used_code
+
+    monkeypatch.setattr(claims, "_proven", rival_claims_meanwhile)
+    response = claim(api, customer)
+    assert response.status_code == 409 and response.data["error"]["code"] == "already_claimed"
+    device = DeviceModel.get("C-1")
+    assert (device.claim_status, device.owner_org_id) == ("CLAIMED", "rival")

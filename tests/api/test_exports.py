@@ -182,3 +182,16 @@ def test_audit_counts_every_key_that_left_and_logs_no_key(api, world, caplog):
     assert all(e.detail.get("export_id") for e in downloaded if e.detail["format"] == "json" and e.target is None
                and e.detail.get("filter") == {"label": "roof"})
     assert KEY_A[0]["hex"] not in caplog.text and KEY_A[0]["hex"] not in str([e.detail for e in downloaded])
+
+
+def test_a_job_whose_owner_was_disabled_after_queueing_fails_without_a_file(api, world):
+    from chalicelib.models import UserModel
+
+    export_id = api.call("POST", "/exports", {"format": "csv"}, token=world["keys"]).data["id"]
+    user = next(UserModel.scan(UserModel.email == "k@customer.example"))
+    assert user.roles == ["KEY_MANAGER"]  # still allowed to download keys: only the status changes
+    user.update(actions=[UserModel.status.set("DISABLED")])
+    assert run_queued_exports() == [export_id]
+    job = ExportModel.get(export_id)
+    assert job.state == "FAILED" and "no longer active" in job.reason
+    assert aws_client("s3").list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0

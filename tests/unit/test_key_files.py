@@ -68,3 +68,16 @@ def test_the_streamed_json_file_is_the_whole_document():
     out = io.StringIO()
     key_files.KeyFileWriter(out, "csv", ",").close()
     assert out.getvalue() == "serial,product_type,key_name,algorithm,key_hex\r\n"
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_csv_cell_a_spreadsheet_would_run_as_a_formula_is_quoted_out(start):
+    class Device:
+        serial, product_type = start + "SUM(A1)", "meter"
+
+    text = key_files.render_keys([(Device(), [{"name": start + "cmd", "algorithm": "AES256", "hex": "ab"}])], "csv")
+    import csv
+
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert rows[1][0] == "'" + start + "SUM(A1)"
+    assert rows[1][2] == "'" + start + "cmd"

@@ -134,3 +134,12 @@ def test_a_filtered_page_fills_up_and_its_cursor_holds_only_the_key_of_an_item_s
             break
         assert len(items) == 2 and decode_cursor(cursor, bound_to=BOUND)[1]["email"]["S"] in shown
     assert seen == shown
+
+
+@pytest.mark.parametrize("value", [{"L": [{"S": "x"}]}, {"M": {"a": {"S": "x"}}}, {"B": "eA=="}, {"BOOL": True},
+                                   {"NULL": True}, {"SS": ["x"]}, {"S": "x", "N": "1"}, "x"])
+def test_a_sealed_cursor_whose_key_is_not_a_string_or_number_is_refused(value):
+    cursor = encode_cursor({"org_id": {"S": "root"}, "email": value}, 0, bound_to=BOUND)
+    with pytest.raises(InvalidCursor) as refused:
+        decode_cursor(cursor, bound_to=BOUND)
+    assert refused.value.status == 400  # a bad cursor, never a 500 from DynamoDB refusing the key

@@ -73,3 +73,23 @@ def test_email_addresses_are_checked_for_a_plausible_host(address, valid):
     from chalicelib.fields import is_email
 
     assert is_email(address) is valid
+
+
+def test_a_password_of_exactly_the_minimum_length_passes_and_one_shorter_does_not():
+    exact = "Kx7!mQ2#vR9p"
+    assert len(exact) == security.PASSWORD_MIN_LENGTH
+    assert security.password_problems(exact) == []
+    assert "at least 12 characters" in security.password_problems(exact[:-1])
+
+
+def test_a_keyed_digest_depends_on_the_server_secret(monkeypatch):
+    import dataclasses
+
+    settings = security.get_settings()
+    first = security.keyed_digest("claim-code", "SN-1", "CODE")
+    monkeypatch.setattr(security, "get_settings",
+                        lambda: dataclasses.replace(settings, server_secret=b"\x01" * 32))
+    second = security.keyed_digest("claim-code", "SN-1", "CODE")
+    assert first != second
+    assert security.keyed_digest("claim-code", "SN-1", "CODE") == second  # deterministic under one secret
+    assert security.keyed_digest("id-code", "SN-1", "CODE") != second  # the purpose is part of the message
