@@ -12,8 +12,8 @@ import app  # noqa: F401  (registers the routes)
 from chalicelib.api.http import ROUTES
 from chalicelib.mail import slot_key
 from chalicelib.models import (BatchModel, BatchSerialModel, DeviceModel, ExportModel, InstallationModel,
-                               InvitationModel, MailTemplateModel, PartnerModel, PartnerRequestModel, RegistrationModel, SiteModel,
-                               TemplateSlotModel)
+                               InvitationModel, MailTemplateModel, PartnerModel, PartnerRequestModel, RegistrationModel,
+                               SiteModel, TemplateSlotModel)
 from chalicelib.permissions import ROLES
 from chalicelib.services.portal_access import access_id_of
 from chalicelib.services.sessions import open_session
