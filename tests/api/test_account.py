@@ -5,7 +5,7 @@ import pytest
 
 from chalicelib.models import AuditEventModel, SessionModel
 from chalicelib.security import token_hash
-from tests.helpers import STRONG_PASSWORD, make_user
+from tests.helpers import STRONG_PASSWORD, make_device, make_user
 
 NEW_PASSWORD = "Another-Str0ng-Passphrase"
 
@@ -222,11 +222,24 @@ def test_password_change_keeps_this_session_and_ends_the_others(api, login_as):
 
 
 def test_a_temporary_password_must_be_changed_before_anything_else(api, login_as):
+    make_device("SN-TMP-1", owner_org_id="root")
     token = login_as("ORG_ADMIN", email="tmp@example.com", must_change_password=True)
     me = api.call("GET", "/me", token=token)
     assert me.status_code == 200 and me.data["must_change_password"] is True
-    api.call("POST", "/me/password", {"current_password": STRONG_PASSWORD, "new_password": NEW_PASSWORD}, token=token)
+    # A read, a list, a write and a key download: every kind of route is closed until the password changes.
+    gated = [("GET", "/orgs/root", None), ("GET", "/users", None),
+             ("POST", "/orgs", {"name": "Blocked Org"}), ("GET", "/devices/SN-TMP-1/keys", None)]
+    for method, path, body in gated:
+        response = api.call(method, path, body, token=token)
+        assert (response.status_code, (response.data or {}).get("error", {}).get("code")) == (
+            403, "password_change_required"), (method, path, response.body)
+    changed = api.call("POST", "/me/password", {"current_password": STRONG_PASSWORD, "new_password": NEW_PASSWORD},
+                       token=token)
+    assert changed.status_code == 204
     assert api.call("GET", "/me", token=token).data["must_change_password"] is False
+    for method, path, body in gated:
+        response = api.call(method, path, body, token=token)
+        assert response.status_code != 403, (method, path, response.body)
 
 
 @pytest.mark.parametrize("field", ["idle_expires_at", "absolute_expires_at"])

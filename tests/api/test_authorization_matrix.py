@@ -11,9 +11,9 @@ import pytest
 import app  # noqa: F401  (registers the routes)
 from chalicelib.api.http import ROUTES
 from chalicelib.mail import slot_key
-from chalicelib.models import (BatchModel, BatchSerialModel, ExportModel, InstallationModel, InvitationModel,
-                               MailTemplateModel, PartnerModel, PartnerRequestModel, RegistrationModel, SiteModel,
-                               TemplateSlotModel)
+from chalicelib.models import (BatchModel, BatchSerialModel, DeviceModel, ExportModel, InstallationModel,
+                               InvitationModel, MailTemplateModel, PartnerModel, PartnerRequestModel, RegistrationModel,
+                               SiteModel, TemplateSlotModel)
 from chalicelib.permissions import ROLES
 from chalicelib.services.portal_access import access_id_of
 from chalicelib.services.sessions import open_session
@@ -364,3 +364,14 @@ def test_foreign_objects_answer_404_without_their_data(api, world, route, role):
     response = api.call(route[0], (case.foreign_path or case.path).format(**world), body, token=token_for(role))
     assert response.status_code == 404, response.body[:300]
     assert not any(secret.encode() in response.body for secret in SECRETS)
+
+
+@pytest.mark.parametrize("role", ["ORG_ADMIN", "KEY_MANAGER"])
+def test_a_maker_cannot_release_a_device_its_customer_owns(api, world, role):
+    # The release case above only ever meets devices whose maker is also out of scope (or is the owner):
+    # here the actor's organization made the device, so only the owner-scope rule stands in the way.
+    make_device("SN-MADE-HOME", maker_org_id="home", owner_org_id="foreign")
+    response = api.call("POST", "/devices/SN-MADE-HOME/release", token=token_for(role))
+    assert (response.status_code, response.data["error"]["code"]) == (409, "device_not_owned"), response.body[:300]
+    device = DeviceModel.get("SN-MADE-HOME")
+    assert (device.owner_org_id, device.claim_status) == ("foreign", "CLAIMED")

@@ -8,18 +8,24 @@ from chalicelib.models import AuditEventModel, DeviceModel
 from tests.helpers import make_device, make_org, make_user
 
 CODE = "CLAIM-CODE-0042"
+WINDOW_CODES = {"C-2": "CLAIMCODE0002", "C-3": "CLAIMCODE0003"}
 
 
 @pytest.fixture
 def world(aws):
-    """maker made three devices; customer and rival are two other organizations."""
+    """maker made four devices, each with its own claim code; customer and rival are two other organizations.
+
+    C-4 carries C-1's stored code hash, as if copied over in the database: the hash is bound to C-1's serial,
+    so C-1's code must not claim C-4."""
     make_org("maker")
     make_org("customer")
     make_org("rival")
     now = datetime.now(timezone.utc)
-    make_device("C-1", "maker", claim_code="CLAIMCODE0042", id_code="ID4711", mac="00:1a:2b:3c:4d:5e")
-    make_device("C-2", "maker", claim_code="CLAIMCODE0042", claim_valid_to=now - timedelta(days=1))
-    make_device("C-3", "maker", claim_code="CLAIMCODE0042", claim_valid_from=now + timedelta(days=1))
+    c1 = make_device("C-1", "maker", claim_code="CLAIMCODE0042", id_code="ID4711", mac="00:1a:2b:3c:4d:5e")
+    make_device("C-2", "maker", claim_code=WINDOW_CODES["C-2"], claim_valid_to=now - timedelta(days=1))
+    make_device("C-3", "maker", claim_code=WINDOW_CODES["C-3"], claim_valid_from=now + timedelta(days=1))
+    make_device("C-4", "maker")
+    DeviceModel.get("C-4").update(actions=[DeviceModel.claim_code_hash.set(c1.claim_code_hash)])
 
 
 @pytest.fixture
@@ -59,6 +65,7 @@ def test_a_claim_with_id_code_and_mac_in_any_notation_works(api, customer):
     ("C-1", {"id_code": "ID4711", "mac": "00:1a:2b:3c:4d:5f"}),
     ("C-1", {"id_code": "ID4712", "mac": "00:1a:2b:3c:4d:5e"}),
     ("NOPE-1", {"claim_code": CODE}),
+    ("C-4", {"claim_code": CODE}),  # C-1's code against C-1's hash copied onto C-4
 ])
 def test_a_wrong_proof_and_an_unknown_serial_answer_the_same_404(api, customer, serial, proof):
     response = claim(api, customer, serial, **proof)
@@ -70,7 +77,7 @@ def test_a_wrong_proof_and_an_unknown_serial_answer_the_same_404(api, customer, 
 
 @pytest.mark.parametrize("serial", ["C-2", "C-3"])
 def test_a_code_outside_its_window_answers_410(api, customer, serial):
-    response = claim(api, customer, serial)
+    response = claim(api, customer, serial, claim_code=WINDOW_CODES[serial])
     assert response.status_code == 410 and response.data["error"]["code"] == "claim_code_expired"
 
 

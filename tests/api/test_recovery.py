@@ -102,9 +102,12 @@ def test_a_reset_unlocks_a_locked_account(api, mailbox):
     make_user(email="ada@example.com")
     for _ in range(10):
         api.call("POST", "/auth/login", {"email": "ada@example.com", "password": "Wrong-Passw0rd!"})
-    api.call("POST", "/public/password-resets", {"email": "ada@example.com"})
+    # Locked first: even the right password is refused with 429 before the reset.
+    locked = api.call("POST", "/auth/login", {"email": "ada@example.com", "password": STRONG_PASSWORD})
+    assert (locked.status_code, locked.data["error"]["code"]) == (429, "account_locked"), locked.body
+    assert api.call("POST", "/public/password-resets", {"email": "ada@example.com"}).status_code == 202
     token = link_token(mailbox, "ada@example.com", "reset-password")
-    api.call("POST", f"/public/password-resets/{token}", {"new_password": NEW_PASSWORD})
+    assert api.call("POST", f"/public/password-resets/{token}", {"new_password": NEW_PASSWORD}).status_code == 204
     api.login("ada@example.com", NEW_PASSWORD)
 
 
