@@ -1,5 +1,5 @@
 """Domain errors and their one mapping to an HTTP status and JSON body."""
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterator, Optional
 
 
 class DomainError(Exception):
@@ -24,6 +24,13 @@ class DomainError(Exception):
         if self.details is not None:
             error["details"] = self.details
         return {"error": error}
+
+
+def domain_errors(base: type = DomainError) -> Iterator[type]:
+    """Every subclass of a domain error, however deep (those of modules imported so far)."""
+    for sub in base.__subclasses__():
+        yield sub
+        yield from domain_errors(sub)
 
 
 class InvalidJson(DomainError):

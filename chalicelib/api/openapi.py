@@ -1,11 +1,12 @@
 """The OpenAPI 3.1 document of every registered route, built from the RouteSpecs."""
 import copy
+import functools
 import re
 from typing import Any, Dict, Iterable
 
 from chalicelib.api import schemas
 from chalicelib.api.http import MAX_PATH_PARAM, RouteSpec
-from chalicelib.errors import DomainError
+from chalicelib.errors import domain_errors
 
 _DESCRIPTIONS = {
     200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 400: "Malformed request",
@@ -35,6 +36,7 @@ def build_document(routes: Iterable[RouteSpec], version: str = "1") -> Dict[str,
     }
 
 
+@functools.lru_cache(maxsize=1)
 def _error_schema() -> Dict[str, Any]:
     """The one error shape, its code one of every domain error's code (grouped by status in the description)."""
     import importlib
@@ -45,7 +47,7 @@ def _error_schema() -> Dict[str, Any]:
     for module in pkgutil.iter_modules(services.__path__):  # every error is defined once its module is loaded
         importlib.import_module(f"chalicelib.services.{module.name}")
     by_status: Dict[int, set] = {}
-    for error_class in _domain_errors(DomainError):
+    for error_class in domain_errors():
         by_status.setdefault(error_class.status, set()).add(error_class.code)
     codes = sorted(set().union(*by_status.values()))
     described = "; ".join(f"{status}: {', '.join(sorted(found))}" for status, found in sorted(by_status.items()))
@@ -53,12 +55,6 @@ def _error_schema() -> Dict[str, Any]:
     error["properties"]["error"]["properties"]["code"] = {"type": "string", "enum": codes,
                                                           "description": "By status: " + described}
     return error
-
-
-def _domain_errors(base) -> Iterable[type]:
-    for sub in base.__subclasses__():
-        yield sub
-        yield from _domain_errors(sub)
 
 
 def _operation(spec: RouteSpec) -> Dict[str, Any]:

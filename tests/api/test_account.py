@@ -65,39 +65,41 @@ def test_ten_failed_logins_lock_the_account_even_for_the_right_password(api, kno
     assert right.data["error"]["code"] == "account_locked"
 
 
-def test_the_lock_ends_after_its_time(api):
+def lock_out(api, email="ada@example.com"):
+    """Ten wrong passwords for the address (the lockout threshold); answer the responses."""
+    return [api.call("POST", "/auth/login", {"email": email, "password": "Wrong-Passw0rd!"}) for _ in range(10)]
+
+
+def set_lock_end(seconds_from_now):
+    """Move every stored lock's end (a test cannot wait 15 minutes)."""
     from chalicelib.models import LoginAttemptModel
 
-    make_user(email="ada@example.com")
-    for _ in range(10):
-        api.call("POST", "/auth/login", {"email": "ada@example.com", "password": "Wrong-Passw0rd!"})
     for record in LoginAttemptModel.scan():
-        record.update(actions=[LoginAttemptModel.locked_until.set(datetime.now(timezone.utc) - timedelta(seconds=1))])
+        record.update(actions=[LoginAttemptModel.locked_until.set(
+            datetime.now(timezone.utc) + timedelta(seconds=seconds_from_now))])
+
+
+def test_the_lock_ends_after_its_time(api):
+    make_user(email="ada@example.com")
+    lock_out(api)
+    set_lock_end(-1)
     assert api.call("POST", "/auth/login", {"email": "ada@example.com", "password": STRONG_PASSWORD}).status_code == 200
 
 
 def test_a_locked_login_answers_429_with_the_seconds_until_the_lock_ends(api):
-    from chalicelib.models import LoginAttemptModel
-
     make_user(email="ada@example.com")
-    statuses = [api.call("POST", "/auth/login", {"email": "ada@example.com", "password": "Wrong-Passw0rd!"})
-                for _ in range(10)]
+    statuses = lock_out(api)
     assert int(statuses[-1].headers["Retry-After"]) == 15 * 60
-    for record in LoginAttemptModel.scan():  # the lock has 100 s left
-        record.update(actions=[LoginAttemptModel.locked_until.set(datetime.now(timezone.utc) + timedelta(seconds=100))])
+    set_lock_end(100)  # the lock has 100 s left
     locked = api.call("POST", "/auth/login", {"email": "ada@example.com", "password": STRONG_PASSWORD})
     assert locked.status_code == 429 and locked.data["error"]["code"] == "account_locked"
     assert 90 <= int(locked.headers["Retry-After"]) <= 100
 
 
 def test_after_a_lock_ends_the_count_starts_again(api):
-    from chalicelib.models import LoginAttemptModel
-
     make_user(email="ada@example.com")
-    for _ in range(10):
-        api.call("POST", "/auth/login", {"email": "ada@example.com", "password": "Wrong-Passw0rd!"})
-    for record in LoginAttemptModel.scan():
-        record.update(actions=[LoginAttemptModel.locked_until.set(datetime.now(timezone.utc) - timedelta(seconds=1))])
+    lock_out(api)
+    set_lock_end(-1)
     statuses = [api.call("POST", "/auth/login", {"email": "ada@example.com", "password": "Wrong-Passw0rd!"})
                 .status_code for _ in range(10)]
     assert statuses == [401] * 9 + [429]

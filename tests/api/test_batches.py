@@ -109,20 +109,28 @@ def test_the_batch_lists_its_serials_paged_with_where_each_stands(api, world):
     assert [item["id"] for item in api.call("GET", "/batches", token=world["maker"]).data["items"]] == [batch["id"]]
 
 
-def test_a_confirm_resumes_a_batch_a_failure_left_half_moved(api, world, monkeypatch):
+def fail_moves_after_the_first(monkeypatch):
+    """Devices move two per transaction and every move after the first fails, as when the process dies part-way;
+    answer the real mover, to put back."""
     from chalicelib.services import batches
 
-    calls = {"n": 0}
-    original = batches._move_chunk
+    original, calls = batches._move_chunk, {"n": 0}
 
     def failing_after_first(devices, *args):
         calls["n"] += 1
         if calls["n"] > 1:
-            raise RuntimeError("DynamoDB went away")
+            raise RuntimeError("the process died")
         return original(devices, *args)
 
     monkeypatch.setattr(batches, "TRANSACTION_ITEMS", 2)
     monkeypatch.setattr(batches, "_move_chunk", failing_after_first)
+    return original
+
+
+def test_a_confirm_resumes_a_batch_a_failure_left_half_moved(api, world, monkeypatch):
+    from chalicelib.services import batches
+
+    original = fail_moves_after_the_first(monkeypatch)
     response = create(api, world["maker"], serials=["M-01", "M-02", "M-03", "M-04"])
     assert response.status_code == 500
     [batch] = BatchModel.scan()
@@ -144,16 +152,7 @@ def test_a_reject_refuses_a_batch_whose_confirmation_died_part_way_and_a_repeate
     from chalicelib.services import batches
 
     batch = create(api, world["maker"], serials=["M-01", "M-02", "M-03", "M-04"], requires_confirmation=True).data
-    original, calls = batches._move_chunk, {"n": 0}
-
-    def dying_after_first(devices, *args):
-        calls["n"] += 1
-        if calls["n"] > 1:
-            raise RuntimeError("the process died")
-        return original(devices, *args)
-
-    monkeypatch.setattr(batches, "TRANSACTION_ITEMS", 2)
-    monkeypatch.setattr(batches, "_move_chunk", dying_after_first)
+    original = fail_moves_after_the_first(monkeypatch)
     assert api.call("POST", f"/batches/{batch['id']}/confirm", token=world["target"]).status_code == 500
     monkeypatch.setattr(batches, "_move_chunk", original)
     assert [DeviceModel.get(f"M-0{n}").claim_status for n in range(1, 5)] == ["CLAIMED"] * 2 + ["PENDING"] * 2
