@@ -114,12 +114,6 @@ def require(principal: Principal, action: str) -> None:
         raise Forbidden(f"Your roles do not allow this ({action}).")
 
 
-def require_role(principal: Principal, *roles: str) -> None:
-    """Raise Forbidden unless the principal holds one of the roles."""
-    if not principal.has_role(*roles):
-        raise Forbidden()
-
-
 def may_grant(principal: Principal, roles: Iterable[str], permissions: Iterable[str],
               site_ids: Iterable[str] = ()) -> bool:
     """True when what the grantee could reach (organizations x sites x actions) fits inside the granter's reach.
@@ -134,7 +128,8 @@ def may_grant(principal: Principal, roles: Iterable[str], permissions: Iterable[
     roles, permissions, site_ids = set(roles), set(permissions), set(site_ids)
     if OPERATOR in roles:
         return False
-    if not (actions_of(roles, permissions) <= principal.actions and permissions <= set(principal.permissions)):
+    # Permissions are actions too: held by the granter (the second test), they are within its actions.
+    if not (actions_of(roles) <= principal.actions and permissions <= set(principal.permissions)):
         return False
     if principal.site_limited:
         return is_site_limited(roles, site_ids) and bool(site_ids) and site_ids <= principal.site_ids
