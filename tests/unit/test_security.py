@@ -1,9 +1,12 @@
 """Passwords, the password policy, tokens and their hashes."""
+import re
+import string
 
 import pytest
 
 from chalicelib import security
 from chalicelib.config import read_settings
+from chalicelib.errors import WeakPassword
 
 
 def test_production_settings_hash_with_argon2id_at_64_mib_three_passes_four_lanes():
@@ -106,3 +109,48 @@ def test_a_keyed_digest_depends_on_the_server_secret(monkeypatch):
     assert first != second
     assert security.keyed_digest("claim-code", "SN-1", "CODE") == second  # deterministic under one secret
     assert security.keyed_digest("id-code", "SN-1", "CODE") != second  # the purpose is part of the message
+
+
+@pytest.mark.parametrize("password, problems", [
+    ("correct-horse-9-battery", ["an upper-case letter"]),
+    ("CORRECT-HORSE-9-BATTERY", ["a lower-case letter"]),
+    ("Correct-Horse-Nine-Battery", ["a digit"]),
+    ("CorrectHorse9Battery", ["a special character"]),
+    ("Zähler€Wasser2026", []),  # a symbol outside ASCII punctuation counts as special
+    ("Goth2024!!!!", ["not a common password"]),  # a four-letter common word behind digits and symbols
+])
+def test_the_policy_names_exactly_the_rules_a_password_breaks(password, problems):
+    assert security.password_problems(password) == problems
+
+
+def test_a_password_of_exactly_the_maximum_length_passes_and_one_longer_does_not():
+    longest = "Aa1!" + "x" * (security.PASSWORD_MAX_LENGTH - 4)
+    assert security.password_problems(longest) == []
+    assert security.password_problems(longest + "x") == [f"at most {security.PASSWORD_MAX_LENGTH} characters"]
+
+
+def test_a_weak_password_is_refused_with_every_broken_rule_in_words_and_as_a_list():
+    with pytest.raises(WeakPassword) as refused:
+        security.check_password_policy("short")
+    rules = ["at least 12 characters", "an upper-case letter", "a digit", "a special character"]
+    assert refused.value.message == "The password needs " + ", ".join(rules) + "."
+    assert refused.value.details == {"rules": rules}
+
+
+def test_a_strong_password_passes_the_policy_check():
+    security.check_password_policy("Correct-Horse-9-Battery")
+
+
+def test_ids_and_tokens_have_their_documented_sizes():
+    assert re.fullmatch(r"usr_[0-9a-f]{32}", security.new_id("usr"))
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", security.new_token())  # 32 bytes, unpadded
+    temporary = security.new_temporary_password()
+    assert len(temporary) == 20 and set(temporary) <= set(string.ascii_letters + string.digits + "-_.!@#%")
+
+
+def test_keyed_digests_and_derived_ids_are_stable_across_releases():
+    # Stored claim-code, ID-code and link hashes are these digests: a change to the derivation (separator,
+    # encoding, length) would orphan every stored one. Known answers under the test suite's server secret.
+    assert security.keyed_digest("claim-code", "SN-1", "ABC") == "Mg_4LmqSxX1WY-zdtgD-TL0wSZF4K9eqrd929ZVb-Z4"
+    assert security.derived_id("org", "provisional", "a@example.com") == "org_f0cd33b386f2194c40c0abc38a8b5a58"
+    assert security.keyed_digest("p", "ab", "c") != security.keyed_digest("p", "a", "bc")
