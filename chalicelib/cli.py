@@ -94,25 +94,19 @@ def _sync_templates(args) -> int:
 def _import_devices(args) -> int:
     from chalicelib.services.device_import import import_file
 
-    try:
-        with open(args.file, "rb") as handle:
-            total = max(sum(1 for _ in handle) - 1, 1)
-    except OSError as error:
-        raise SetupError(f"cannot read {args.file}: {error.strerror}") from None
+    is_json = args.file.endswith(".json")
+    total = _count_items(args.file) if is_json else _count_rows(args.file)
     report = args.report or args.file + ".report.csv"
+    folder = os.path.dirname(os.path.abspath(report))
+    if not os.access(folder, os.W_OK) or (os.path.exists(report) and not os.access(report, os.W_OK)):
+        raise SetupError(f"cannot write the report {report}: permission denied or no such folder")
     bar = ProgressBar(total, sys.stderr)
     stop = threading.Event()
     ticker = threading.Thread(target=bar.keep_drawing, args=(stop,), daemon=True)
     ticker.start()
+    header = 0 if is_json else 1  # the import reports the line (CSV, after its header) or item (JSON) it reached
     try:
-        result = import_file(args.file, args.org, report, progress=lambda line: bar.advance(line - 1))
-    except UnicodeDecodeError as error:
-        raise SetupError(f"{args.file} is not UTF-8 text (byte {error.start + 1} cannot be read); save it as "
-                         "UTF-8 CSV") from None
-    except ValueError as error:  # json.JSONDecodeError, or a .json that is not {"items": [...]}
-        raise SetupError(f"{args.file} is not a device file: {str(error).splitlines()[0]}") from None
-    except OSError as error:
-        raise SetupError(f"cannot write the report {report}: {error.strerror}") from None
+        result = import_file(args.file, args.org, report, progress=lambda line: bar.advance(line - header))
     finally:
         stop.set()
         ticker.join()
@@ -122,6 +116,39 @@ def _import_devices(args) -> int:
     print(f"Imported {result['imported']:,} devices; skipped {result['skipped']:,} already in the catalog; "
           f"rejected {result['rejected']:,} rows. Report: {report}")
     return EXIT_DONE if result["rejected"] == 0 else EXIT_REJECTED
+
+
+def _count_rows(path: str) -> int:
+    """The data rows of a CSV file, checked to be UTF-8 line by line first (so a wrong file stops before the
+    import begins, naming the line)."""
+    try:
+        with open(path, "rb") as handle:
+            lines = 0
+            for lines, raw in enumerate(handle, start=1):
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise SetupError(f"{path} is not UTF-8 text (line {lines} cannot be read); save it as "
+                                     "UTF-8 CSV") from None
+    except OSError as error:
+        raise SetupError(f"cannot read {path}: {error.strerror}") from None
+    return max(lines - 1, 1)
+
+
+def _count_items(path: str) -> int:
+    """The items of a JSON device file, which must be {"items": [...]}."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except OSError as error:
+        raise SetupError(f"cannot read {path}: {error.strerror}") from None
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
+        raise SetupError(f"{path} is not a device file: {str(error).splitlines()[0]}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("items"), list):
+        raise SetupError(f'{path} is not a device file: it must be {{"items": [...]}}')
+    return max(len(document["items"]), 1)
 
 
 def _acting_principal(email: str):

@@ -181,19 +181,48 @@ def test_a_device_file_that_is_not_utf8_is_one_line_and_exit_2(aws, tmp_path, ca
     make_org("maker")
     source = tmp_path / "devices.csv"
     source.write_bytes((HEADER + good_row(1)).encode("utf-16"))
+    report = tmp_path / "devices.csv.report.csv"
     assert cli.main(["import-devices", str(source), "--org", "maker"]) == cli.EXIT_USAGE
-    err = capsys.readouterr().err.splitlines()[-1]
-    assert err == f"error: {source} is not UTF-8 text (byte 1 cannot be read); save it as UTF-8 CSV"
+    assert capsys.readouterr().err == f"error: {source} is not UTF-8 text (line 1 cannot be read); save it as UTF-8 CSV\n"
+    assert not report.exists()  # stopped before the import began
 
 
-def test_a_json_device_file_that_does_not_parse_is_one_line_and_exit_2(aws, tmp_path, capsys):
+@pytest.mark.parametrize("text,reason", [('{"items": [', "Expecting value"), ("[]", 'it must be {"items": [...]}')])
+def test_a_json_device_file_that_is_not_one_is_one_line_and_exit_2(aws, tmp_path, capsys, text, reason):
     from tests.helpers import make_org
 
     make_org("maker")
     source = tmp_path / "devices.json"
-    source.write_text('{"items": [')
+    source.write_text(text)
     assert cli.main(["import-devices", str(source), "--org", "maker"]) == cli.EXIT_USAGE
-    assert capsys.readouterr().err.splitlines()[-1].startswith(f"error: {source} is not a device file: ")
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {source} is not a device file: ") and reason in err and err.count("\n") == 1
+
+
+def test_a_report_that_cannot_be_written_is_one_line_and_exit_2(aws, tmp_path, capsys):
+    from tests.api.test_devices import HEADER, good_row
+    from tests.helpers import make_org
+
+    make_org("maker")
+    source = tmp_path / "devices.csv"
+    source.write_text(HEADER + good_row(1))
+    report = tmp_path / "no-such-folder" / "report.csv"
+    assert cli.main(["import-devices", str(source), "--org", "maker", "--report", str(report)]) == cli.EXIT_USAGE
+    assert capsys.readouterr().err == f"error: cannot write the report {report}: permission denied or no such folder\n"
+
+
+def test_a_json_import_counts_its_items_on_the_bar(aws, tmp_path, capsys):
+    from tests.helpers import make_org
+
+    make_org("maker")
+    keys = [{"name": "app", "algorithm": "AES128", "hex": "00112233445566778899aabbccddeeff"}]
+    items = [{"serial": f"J-{n}", "product_type": "meter", "mac": f"00:1a:2b:3c:4d:{n:02x}",
+              "claim_code": f"CLAIMCODE{n:02d}", "keys": keys} for n in range(3)]
+    source = tmp_path / "devices.json"
+    source.write_text(json.dumps({"items": items}))  # one line of text, three devices
+    assert cli.main(["import-devices", str(source), "--org", "maker"]) == cli.EXIT_DONE
+    out = capsys.readouterr()
+    assert "Imported 3 devices" in out.out and "3/3 rows" in out.err
 
 
 def test_an_unexpected_error_is_one_line_with_a_hint_and_debug_shows_its_traceback(aws, monkeypatch, capsys):
