@@ -21,6 +21,9 @@ EXIT_REJECTED = 1  # import-devices: some rows were rejected (see the report)
 EXIT_USAGE = 2  # bad arguments, or the command cannot run here (missing file, no stack, no credentials)
 EXIT_REFUSED = 3  # the service refused (a DomainError: weak password, unknown organization, no right to keys)
 EXIT_UNEXPECTED = 4  # a bug or an outage: one line, and --debug shows the traceback
+# Devices stored (and counted on the bar) at a time. 1,000 left the count still for 4-5 s on DynamoDB Local; 250
+# moves it about every second at the same speed (5,000 devices: 20.5 s at 1,000, 17.5 s at 250, here).
+IMPORT_CHUNK = 250
 
 
 class ProgressBar:
@@ -106,7 +109,8 @@ def _import_devices(args) -> int:
     ticker.start()
     header = 0 if is_json else 1  # the import reports the line (CSV, after its header) or item (JSON) it reached
     try:
-        result = import_file(args.file, args.org, report, progress=lambda line: bar.advance(line - header))
+        result = import_file(args.file, args.org, report, progress=lambda line: bar.advance(line - header),
+                             chunk=IMPORT_CHUNK)
     finally:
         stop.set()
         ticker.join()

@@ -387,3 +387,21 @@ def test_export_keys_never_overwrites_a_file(key_world, tmp_path, capsys):
     assert cli.main(["export-keys", "--as", "k@customer.example", "--out", str(out)]) == cli.EXIT_USAGE
     assert capsys.readouterr().err == f"error: {out} exists already; name another file (key files are never overwritten)\n"
     assert out.read_text() == "precious"
+
+
+def test_the_import_counts_rows_on_the_bar_a_few_hundred_at_a_time_not_per_thousand(aws, tmp_path, monkeypatch):
+    from tests.api.test_devices import HEADER, good_row
+    from tests.helpers import make_org
+
+    make_org("maker")
+    source = tmp_path / "devices.csv"
+    source.write_text(HEADER + "".join(good_row(n) for n in range(600)))
+    counted, advance = [], cli.ProgressBar.advance
+
+    def counting(bar, done):
+        counted.append(done)
+        advance(bar, done)
+
+    monkeypatch.setattr(cli.ProgressBar, "advance", counting)
+    assert cli.main(["import-devices", str(source), "--org", "maker"]) == cli.EXIT_DONE
+    assert counted == [250, 500, 600, 600]  # each stored chunk, then the end
