@@ -57,6 +57,17 @@ class ProgressBar:
             self.stream.flush()
             self.drawn_at, self.draws = now, self.draws + 1
 
+    def finish(self, complete: bool) -> None:
+        """Draw the last state (full if the work is complete, else where it stopped) and end the line, so what
+        follows starts on a line of its own; a bar never shown stays unshown."""
+        if complete:
+            self.done = self.total
+        if complete or self.draws or self.done:
+            self.draw()
+        if self.draws:
+            self.stream.write("\n")
+            self.stream.flush()
+
     def keep_drawing(self, stop: threading.Event) -> None:
         """Redraw every interval until stop is set (run in a thread beside the import)."""
         while not stop.wait(self.interval):
@@ -108,15 +119,14 @@ def _import_devices(args) -> int:
     ticker = threading.Thread(target=bar.keep_drawing, args=(stop,), daemon=True)
     ticker.start()
     header = 0 if is_json else 1  # the import reports the line (CSV, after its header) or item (JSON) it reached
+    result = None
     try:
         result = import_file(args.file, args.org, report, progress=lambda line: bar.advance(line - header),
                              chunk=IMPORT_CHUNK)
     finally:
         stop.set()
         ticker.join()
-    bar.advance(bar.total)
-    bar.draw()
-    print(file=sys.stderr)
+        bar.finish(complete=result is not None)
     print(f"Imported {result['imported']:,} devices; skipped {result['skipped']:,} already in the catalog; "
           f"rejected {result['rejected']:,} rows. Report: {report}")
     return EXIT_DONE if result["rejected"] == 0 else EXIT_REJECTED

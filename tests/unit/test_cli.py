@@ -404,4 +404,29 @@ def test_the_import_counts_rows_on_the_bar_a_few_hundred_at_a_time_not_per_thous
 
     monkeypatch.setattr(cli.ProgressBar, "advance", counting)
     assert cli.main(["import-devices", str(source), "--org", "maker"]) == cli.EXIT_DONE
-    assert counted == [250, 500, 600, 600]  # each stored chunk, then the end
+    assert counted == [250, 500, 600]  # after each stored chunk
+
+
+def test_an_import_that_fails_midway_ends_the_bar_line_before_its_one_line_error(aws, tmp_path, monkeypatch, capsys):
+    from chalicelib.services import device_import
+    from tests.api.test_devices import HEADER, good_row
+    from tests.helpers import make_org
+
+    make_org("maker")
+    source = tmp_path / "devices.csv"
+    source.write_text(HEADER + "".join(good_row(n) for n in range(300)))
+    store = device_import.store_devices
+    calls = []
+
+    def store_then_fail(*args):
+        calls.append(1)
+        if len(calls) > 1:
+            raise OSError("the disk is full")
+        return store(*args)
+
+    monkeypatch.setattr(device_import, "store_devices", store_then_fail)
+    assert cli.main(["import-devices", str(source), "--org", "maker"]) == cli.EXIT_UNEXPECTED
+    err = capsys.readouterr().err
+    bar, error = err.rstrip("\n").rsplit("\n", 1)
+    assert "250/300 rows" in bar.split("\r")[-1]  # left where it stopped, not drawn full
+    assert error == "error: unexpected OSError: the disk is full (rerun with --debug for the traceback)"
