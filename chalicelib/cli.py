@@ -253,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("csv", "json", "jwe"), default="csv")
     export.add_argument("--recipient-jwk", metavar="FILE", help="jwe: the recipient's public JWK (default: the "
                                                                 "account's profile key)")
-    for name in ("serial", "product-type", "label", "batch-id"):
+    export.add_argument("--serial", metavar="PREFIX", help="only serials starting with this")
+    for name in ("product-type", "label", "batch-id"):
         export.add_argument("--" + name, help="only devices with this " + name.replace("-", " "))
     export.add_argument("--out", help="the file to write (0600, never overwritten; default: the service's name)")
     export.set_defaults(run=_export_keys)

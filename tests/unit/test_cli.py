@@ -430,3 +430,33 @@ def test_an_import_that_fails_midway_ends_the_bar_line_before_its_one_line_error
     bar, error = err.rstrip("\n").rsplit("\n", 1)
     assert "250/300 rows" in bar.split("\r")[-1]  # left where it stopped, not drawn full
     assert error == "error: unexpected OSError: the disk is full (rerun with --debug for the traceback)"
+
+
+def test_export_keys_takes_a_serial_prefix_as_the_catalog_does(key_world, tmp_path):
+    out = tmp_path / "k.json"
+    assert cli.main(["export-keys", "--as", "k@customer.example", "--format", "json", "--serial", "K-",
+                     "--out", str(out)]) == cli.EXIT_DONE
+    assert [device["serial"] for device in json.loads(out.read_text())["devices"]] == ["K-1", "K-2"]
+
+
+def test_export_keys_seals_a_jwe_file_for_the_recipient_key_given_as_a_file(key_world, tmp_path):
+    from jwcrypto.jwe import JWE
+
+    from tests.jose_keys import private_and_public
+
+    private, public = private_and_public("EC", "P-256")
+    (tmp_path / "recipient.json").write_text(json.dumps(public))
+    out = tmp_path / "keys.jwe"
+    assert cli.main(["export-keys", "--as", "k@customer.example", "--format", "jwe",
+                     "--recipient-jwk", str(tmp_path / "recipient.json"), "--out", str(out)]) == cli.EXIT_DONE
+    token = JWE()
+    token.deserialize(out.read_text(), key=private)
+    assert [device["serial"] for device in json.loads(token.payload)["devices"]] == ["K-1", "K-2"]
+
+
+def test_export_keys_with_an_unreadable_recipient_key_file_is_one_line_and_exit_2(key_world, tmp_path, capsys):
+    (tmp_path / "recipient.json").write_text("{not json")
+    assert cli.main(["export-keys", "--as", "k@customer.example", "--format", "jwe",
+                     "--recipient-jwk", str(tmp_path / "recipient.json")]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot read the recipient key {tmp_path}/recipient.json: ") and err.count("\n") == 1
