@@ -19,6 +19,8 @@ PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OPERATOR_EMAIL = "operator@keyport.local"
 SCHEDULE_SECONDS = 3600
 EXPORT_POLL_SECONDS = 0.5
+STACK_FILE = "stack.json"  # where a running stack tells the CLI its DynamoDB Local endpoint
+SERVER_SECRET_FILE = "server-secret.hex"
 
 
 def find_jar() -> str:
@@ -109,13 +111,44 @@ def ensure_wrapping_key(home: str) -> str:
 
 def ensure_server_secret(home: str) -> str:
     """The local server secret (hex, in a 0600 file), created once so links survive restarts."""
-    path = os.path.join(home, "server-secret.hex")
+    path = os.path.join(home, SERVER_SECRET_FILE)
     if not os.path.exists(path):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
     with open(path) as handle:
         return handle.read().strip()
+
+
+def record_stack(home: str, dynamodb_endpoint: str, port: int) -> str:
+    """Write where the running stack listens (KEYPORT_HOME/stack.json) for the CLI; answer the file's path.
+
+    DynamoDB Local takes a free port at every start, so nothing else could tell the CLI where it is."""
+    path = os.path.join(home, STACK_FILE)
+    fd = os.open(path + ".part", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump({"dynamodb_endpoint": dynamodb_endpoint, "api_url": f"http://127.0.0.1:{port}",
+                   "pid": os.getpid()}, handle)
+    os.replace(path + ".part", path)  # a reader never sees half a record
+    return path
+
+
+def read_stack(home: str) -> Optional[Dict[str, str]]:
+    """What record_stack wrote, or None when no stack runs from this KEYPORT_HOME (or the record is unreadable)."""
+    try:
+        with open(os.path.join(home, STACK_FILE)) as handle:
+            record = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("dynamodb_endpoint") else None
+
+
+def forget_stack(home: str) -> None:
+    """Remove the record when the stack stops (a missing one is fine)."""
+    try:
+        os.remove(os.path.join(home, STACK_FILE))
+    except FileNotFoundError:
+        pass
 
 
 def local_environment(home: str, dynamodb_endpoint: str, port: int) -> Dict[str, str]:
@@ -262,6 +295,7 @@ def run(port: int, home: str) -> int:
         children.append(server)
         threading.Thread(target=_scheduler, args=(stopping,), daemon=True).start()
         threading.Thread(target=_export_worker, args=(stopping,), daemon=True).start()
+        record_stack(home, database.endpoint, port)
         print(f"keyport API on http://127.0.0.1:{port}  (mail goes to {os.path.join(home, 'outbox')}; "
               "Ctrl-C stops everything)", flush=True)
         while not stopping.is_set():
@@ -271,6 +305,7 @@ def run(port: int, home: str) -> int:
             stopping.wait(0.5)
         return 0
     finally:
+        forget_stack(home)
         for child in reversed(children):
             if child.poll() is None:
                 child.terminate()

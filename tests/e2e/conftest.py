@@ -21,6 +21,8 @@ SHOTS = Path(PROJECT_DIR) / "test-output" / "browser"
 class LocalStack:
     """`make run` on free ports with its own KEYPORT_HOME; output collected line by line."""
 
+    command = ["make", "--no-print-directory", "run"]
+
     def __init__(self, home, port=None, env=None):
         self.home, self.port = str(home), port or free_port()
         self.extra_env = env or {}
@@ -37,7 +39,7 @@ class LocalStack:
         for name in ("KEYPORT_STAGE", "KEYPORT_TABLE_PREFIX", "KEYPORT_PUBLIC_BASE_URL", "KEYPORT_DYNAMODB_ENDPOINT",
                      "KEYPORT_EXPORT_QUEUE_URL", "KEYPORT_EXPORT_BUCKET"):
             env.pop(name, None)  # the test tier's settings must not leak into the stack
-        self.process = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=PROJECT_DIR, env=env,
+        self.process = subprocess.Popen(self.command, cwd=PROJECT_DIR, env=env,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                         start_new_session=True)
         threading.Thread(target=self._read, daemon=True).start()
