@@ -138,12 +138,17 @@ def send_mail(mail_type: str, to: str, language: str, org_id: Optional[str], var
 
     Raises MailNotSent (the caller then leaves its own state unchanged) when it cannot be sent.
     """
-    template = find_template(mail_type, language, org_id)
+    try:
+        template = find_template(mail_type, language, org_id)
+    except MailNotSent:  # no template at all (templates never synced): every mail of the type fails, say so
+        count_metric("MailsFailed")
+        raise
     values = {"product_name": "keyport", **variables}
     try:
         mail = render(template.subject, template.html, template.text, values)
     except TemplateInvalid as error:  # cannot happen for checked templates; never leak the variables
         log.error("mail %s: template %s does not render: %s", mail_type, template.template_id, error.message)
+        count_metric("MailsFailed")
         raise MailNotSent() from None
     return deliver(to, mail, mail_type)
 

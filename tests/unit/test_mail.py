@@ -214,6 +214,17 @@ def test_a_refused_mail_and_a_refused_text_message_each_count_one_failed_mail(de
     assert emitted_metrics(capsys.readouterr().out) == [("keyport-test", {"service": "keyport"}, {"MailsFailed": 2})]
 
 
+def test_a_mail_without_any_template_counts_as_failed(aws, capsys):
+    from chalicelib import observability
+
+    observability.metrics.clear_metrics()
+    with pytest.raises(MailNotSent, match="sync-templates"):  # no template was ever synced
+        send_mail("invite", "ada@example.com", "en", None, MAIL_TYPES["invite"].sample)
+    capsys.readouterr()
+    observability.flush_metrics()
+    assert emitted_metrics(capsys.readouterr().out) == [("keyport-test", {"service": "keyport"}, {"MailsFailed": 1})]
+
+
 @pytest.mark.parametrize("sender_id, expected", [("Keyport", {"DataType": "String", "StringValue": "Keyport"}),
                                                  (None, None)])
 def test_a_text_message_names_the_configured_sender_id(aws, monkeypatch, sender_id, expected):
