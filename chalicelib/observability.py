@@ -20,9 +20,6 @@ class _CurrentStdout(logging.StreamHandler):
     """A stream handler writing to whatever sys.stdout is when a record is emitted: Lambda never swaps it, but the
     test runner does per test, and a handler holding the first one would write into a closed capture."""
 
-    def __init__(self):
-        super().__init__()
-
     @property
     def stream(self):
         return sys.stdout
