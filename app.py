@@ -1,6 +1,5 @@
 """keyport's Chalice app: registers blueprints, middleware and scheduled functions. No logic."""
 import json
-import logging
 
 from chalice import Chalice, Rate
 
@@ -8,16 +7,18 @@ from chalicelib.api import (account, account_pages, audit, batches, devices, exp
                             portal, registrations, sites, system, templates, users)
 from chalicelib.api.edge import http_edge
 from chalicelib.config import get_settings
+from chalicelib.observability import observe_invocation, start_function
 from chalicelib.services import exports as export_service
 from chalicelib.services import installations as installation_service
 from chalicelib.services import invitations as invitation_service
 from chalicelib.services import queued_jobs
 
-app = Chalice(app_name="keyport")
-# With debug on, a 500 body is the traceback: only ever on a local run that asks for it.
-app.debug = get_settings().debug
-logging.getLogger("keyport").setLevel(logging.INFO)
+start_function()  # JSON logs; a Lambda cold start of a deployed stage without its settings ends here, in one line
+# With debug on, a 500 body is the traceback: only ever on a local run that asks for it. Chalice's logger is
+# "keyport" too: start_function set it up (JSON, POWERTOOLS_LOG_LEVEL), so Chalice must not (plain text, ERROR).
+app = Chalice(app_name="keyport", debug=get_settings().debug, configure_logs=False)
 
+app.register_middleware(observe_invocation, "all")
 app.register_middleware(http_edge, "http")
 app.register_blueprint(system.bp)
 app.register_blueprint(account.bp)

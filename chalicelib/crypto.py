@@ -7,7 +7,7 @@ import json
 import logging
 from typing import Any, Dict, List, Optional
 
-from chalicelib.config import get_settings
+from chalicelib.config import StageMisconfigured, get_settings
 from chalicelib.errors import DomainError
 
 log = logging.getLogger("keyport.crypto")
@@ -64,10 +64,13 @@ def raw_key_provider(key: bytes):
 
 @functools.lru_cache(maxsize=1)
 def master_key_provider():
-    """KMS on AWS (KEYPORT_KMS_KEY_ARN), the local key file otherwise; built once per process."""
+    """KMS on AWS (KEYPORT_KMS_KEY_ARN), the local key file on a laptop stage; built once per process."""
     settings = get_settings()
     if settings.kms_key_arn:
         return kms_provider(settings.kms_key_arn)
+    if settings.deployed:  # never a laptop's key for a cloud table, whatever file happens to lie there
+        raise StageMisconfigured(f"KEYPORT_KMS_KEY_ARN is missing: stage {settings.stage} wraps device keys only "
+                                 "under KMS, never under the local key file")
     with open(settings.wrapping_key_file, "rb") as handle:
         return raw_key_provider(handle.read())
 

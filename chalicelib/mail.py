@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 from typing import Any, Dict, List, Optional
 
 from pynamodb.exceptions import DoesNotExist
@@ -16,6 +16,7 @@ from chalicelib.config import get_settings
 from chalicelib.errors import DomainError
 from chalicelib.mail_types import FALLBACK_LANGUAGE, MAIL_TYPES
 from chalicelib.models import MailTemplateModel, OrganizationModel, TemplateSlotModel
+from chalicelib.observability import count_metric
 
 log = logging.getLogger("keyport.mail")
 SYSTEM = "system"
@@ -137,12 +138,17 @@ def send_mail(mail_type: str, to: str, language: str, org_id: Optional[str], var
 
     Raises MailNotSent (the caller then leaves its own state unchanged) when it cannot be sent.
     """
-    template = find_template(mail_type, language, org_id)
+    try:
+        template = find_template(mail_type, language, org_id)
+    except MailNotSent:  # no template at all (templates never synced): every mail of the type fails, say so
+        count_metric("MailsFailed")
+        raise
     values = {"product_name": "keyport", **variables}
     try:
         mail = render(template.subject, template.html, template.text, values)
     except TemplateInvalid as error:  # cannot happen for checked templates; never leak the variables
         log.error("mail %s: template %s does not render: %s", mail_type, template.template_id, error.message)
+        count_metric("MailsFailed")
         raise MailNotSent() from None
     return deliver(to, mail, mail_type)
 
@@ -152,7 +158,7 @@ def deliver(to: str, mail: RenderedMail, mail_type: str) -> str:
     settings = get_settings()
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = settings.mail_sender, to, mail.subject
-    message["Message-ID"] = make_msgid(domain="keyport.local")
+    message["Message-ID"] = make_msgid(domain=parseaddr(settings.mail_sender)[1].rpartition("@")[2] or None)
     message["X-Keyport-Mail-Type"] = mail_type
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
@@ -165,23 +171,27 @@ def deliver(to: str, mail: RenderedMail, mail_type: str) -> str:
     except Exception as error:  # SES refusals, throttling, network, a full disk: the caller must know
         # The type of failure only: the message holds links with tokens and maybe a password.
         log.error("mail %s to a recipient failed: %s", mail_type, type(error).__name__)
+        count_metric("MailsFailed")
         raise MailNotSent() from None
 
 
 def send_sms(phone: str, text: str) -> str:
     """Send a text message through Amazon SNS (locally: into the outbox); MailNotSent on failure."""
+    settings = get_settings()
     try:
-        if get_settings().mail_backend == "outbox":
+        if settings.mail_backend == "outbox":
             path = _outbox_path("sms", "sms")
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(f"To: {phone}\n\n{text}\n")
             print(f"[sms] to {phone}: {text}", flush=True)
             return path
-        return _sns().publish(PhoneNumber=phone, Message=text,
-                              MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String",
-                                                                         "StringValue": "Transactional"}})["MessageId"]
+        attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
+        if settings.sms_sender_id:  # the name shown as sender, where the recipient's country allows one
+            attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": settings.sms_sender_id}
+        return _sns().publish(PhoneNumber=phone, Message=text, MessageAttributes=attributes)["MessageId"]
     except Exception as error:  # the text holds a password: log the failure's type only
         log.error("sms failed: %s", type(error).__name__)
+        count_metric("MailsFailed")
         raise MailNotSent("The text message could not be sent; nothing was changed. Try again later.") from None
 
 

@@ -7,9 +7,12 @@ import secrets
 import string
 from typing import List
 
-from chalicelib.config import get_settings
+from chalicelib.config import StageMisconfigured, get_settings
 from chalicelib.errors import WeakPassword
 
+# The secret never changes (a new one would void every code and link derived under it): the cache only spares
+# Secrets Manager calls, so a container fetches it once in its life (Lambda recycles containers within hours).
+SERVER_SECRET_MAX_AGE_SECONDS = 24 * 3600
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 128
 _SPECIALS = set(string.punctuation + " ")
@@ -106,11 +109,33 @@ def token_hash(token: str) -> str:
 def keyed_digest(purpose: str, *parts: str) -> str:
     """HMAC-SHA256 under the server secret, URL-safe (256 bits): derives links and lookup hashes that a copy
     of the database alone cannot forge or reverse."""
-    secret = get_settings().server_secret
-    if len(secret) < 32:
-        raise RuntimeError("KEYPORT_SERVER_SECRET is missing or shorter than 32 bytes")
+    secret = server_secret()
     message = "\x1f".join((purpose,) + parts).encode("utf-8")
     return base64.urlsafe_b64encode(hmac.new(secret, message, hashlib.sha256).digest()).decode().rstrip("=")
+
+
+def server_secret() -> bytes:
+    """The server secret (32+ bytes): from Secrets Manager by KEYPORT_SERVER_SECRET_ARN, fetched when first needed
+    and cached for the container; a laptop stage without an ARN uses KEYPORT_SERVER_SECRET. A deployed stage
+    never falls back to the environment."""
+    settings = get_settings()
+    if settings.server_secret_arn:
+        from aws_lambda_powertools.utilities import parameters  # loaded by the first request that needs it
+
+        try:
+            value = parameters.get_secret(settings.server_secret_arn, max_age=SERVER_SECRET_MAX_AGE_SECONDS)
+            secret = bytes.fromhex(value.strip() if isinstance(value, str) else value.decode().strip())
+        except ValueError:
+            raise StageMisconfigured("the secret KEYPORT_SERVER_SECRET_ARN names is not a hex string") from None
+        source = "the secret KEYPORT_SERVER_SECRET_ARN names"
+    elif settings.deployed:
+        raise StageMisconfigured(f"KEYPORT_SERVER_SECRET_ARN is missing: stage {settings.stage} reads its server "
+                                 "secret only from Secrets Manager")
+    else:
+        secret, source = settings.local_server_secret, "KEYPORT_SERVER_SECRET"
+    if len(secret) < 32:
+        raise StageMisconfigured(f"{source} is missing or shorter than 32 bytes")
+    return secret
 
 
 def derived_id(prefix: str, purpose: str, *parts: str) -> str:

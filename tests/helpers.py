@@ -4,6 +4,17 @@ from chalicelib.services.users import insert_user
 
 STRONG_PASSWORD = "Correct-Horse-9-Battery"
 
+# The settings the template gives a deployed stage: nothing here points at a laptop.
+DEPLOYED = {
+    "KEYPORT_STAGE": "dev",
+    "KEYPORT_PUBLIC_BASE_URL": "https://keys.example.com",
+    "KEYPORT_MAIL_FROM": "keyport <no-reply@example.com>",
+    "KEYPORT_SERVER_SECRET_ARN": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:keyport-dev-server-AbCdEf",
+    "KEYPORT_KMS_KEY_ARN": "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "KEYPORT_EXPORT_QUEUE_URL": "https://sqs.eu-central-1.amazonaws.com/123456789012/keyport-dev-exports",
+    "KEYPORT_EXPORT_BUCKET": "keyport-dev-exports-123456789012",
+}
+
 
 def make_user(email="user@example.com", password=STRONG_PASSWORD, roles=("VIEWER",), org_id=ROOT_ORG_ID,
               must_change_password=False, **fields):
@@ -55,3 +66,19 @@ def make_device(serial, maker_org_id="root", owner_org_id=None, status=None, sit
     for label in labels:
         DeviceLabelModel(label, serial).save()
     return device
+
+
+def emitted_metrics(printed):
+    """The EMF lines in printed output: [(namespace, dimensions, {metric name: summed value})], one per flush."""
+    import json
+
+    found = []
+    for line in printed.splitlines():
+        if line.startswith('{"_aws"'):
+            record = json.loads(line)
+            [directive] = record["_aws"]["CloudWatchMetrics"]
+            names = [metric["Name"] for metric in directive["Metrics"]]
+            assert all(metric["Unit"] == "Count" for metric in directive["Metrics"])
+            dimensions = {name: record[name] for group in directive["Dimensions"] for name in group}
+            found.append((directive["Namespace"], dimensions, {name: sum(record[name]) for name in names}))
+    return found

@@ -9,6 +9,7 @@ from chalice import Response
 from chalicelib.api.http import ROUTES, current_actor, error_response
 from chalicelib.config import get_settings
 from chalicelib.errors import BodyTooLarge, DomainError, InternalError, MethodNotAllowed, UnsupportedMediaType
+from chalicelib.observability import request_id_of
 
 access_log = logging.getLogger("keyport.access")
 
@@ -29,7 +30,7 @@ _CHALICE_ERRORS = {405: MethodNotAllowed, 415: UnsupportedMediaType, 500: Intern
 def http_edge(request, get_response) -> Response:
     """Chalice 'http' middleware: wraps every API request."""
     started = time.perf_counter()
-    request_id = (request.context or {}).get("requestId") or uuid.uuid4().hex
+    request_id = request_id_of(request) or uuid.uuid4().hex  # the id every log line of the request carries
     current_actor.set(None)
     limit = body_limit(request)
     if len(request.raw_body or b"") > limit:

@@ -9,6 +9,7 @@ from chalicelib.config import get_settings
 from chalicelib.errors import AccountLocked, InvalidCredentials, NotAuthenticated, WeakPassword, WrongPassword
 from chalicelib.fields import normalize_email
 from chalicelib.models import LoginAttemptModel, OrganizationModel, UserModel
+from chalicelib.observability import count_metric
 from chalicelib.permissions import Principal
 from chalicelib.security import (
     check_password_policy,
@@ -49,6 +50,7 @@ def log_in(email: str, password: str, org_reference: Optional[str] = None,
         failures = _reserve_attempt(attempts_key, settings)
     except AccountLocked:
         record_event(actor, "login_refused_locked", org_id, target=email, detail={"source_ip": source_ip})
+        count_metric("LoginFailed")
         raise
     # Verify against a dummy hash for unknown addresses, so timing tells nothing about the account.
     password_ok = verify_password(user.password_hash if user else dummy_password_hash(), password)
@@ -56,6 +58,7 @@ def log_in(email: str, password: str, org_reference: Optional[str] = None,
         password_ok = _reference_matches(user.org_id, org_reference)
     if not password_ok or user is None or user.status != "ACTIVE":
         record_event(actor, "login_failed", org_id, target=email, detail={"source_ip": source_ip})
+        count_metric("LoginFailed")
         if failures >= settings.lockout_threshold:
             record_event(actor, "account_locked", org_id, target=email,
                          detail={"minutes": settings.lockout_minutes})
@@ -64,6 +67,7 @@ def log_in(email: str, password: str, org_reference: Optional[str] = None,
     clear_login_failures(email)
     token, session = sessions.open_session(user)
     record_event(user.user_id, "login", user.org_id, target=user.user_id, detail={"source_ip": source_ip})
+    count_metric("LoginSucceeded")
     return {
         **sessions.session_view(token, session),
         "user": user_view(user),

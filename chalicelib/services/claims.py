@@ -6,6 +6,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound
 from chalicelib.models import DeviceModel
+from chalicelib.observability import count_metric
 from chalicelib.permissions import DEVICES_CLAIM, KEY_MANAGER, ORG_ADMIN, TAKE_OWNERSHIP, Principal, require
 from chalicelib.security import same_secret
 from chalicelib.services.audit import record_event
@@ -75,6 +76,7 @@ def claim_device(principal: Principal, serial: str, proof: Dict[str, Any]) -> Di
         raise AlreadyClaimed() from None
     record_event(principal.user_id, "device_claimed", owner.org_id, target=serial,
                  detail={"proof": "claim_code" if used_code else "id_code_mac"})
+    count_metric("DevicesClaimed")
     return device_view(get_device(serial))
 
 

@@ -16,6 +16,7 @@ from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotAuthenticated, NotFound
 from chalicelib.fields import iso_time
 from chalicelib.models import ExportModel
+from chalicelib.observability import count_metric
 from chalicelib.paging import binding, page
 from chalicelib.permissions import KEYS_DOWNLOAD, Principal
 from chalicelib.security import new_id
@@ -126,6 +127,7 @@ def run_export(export_id: str) -> str:
                             ExportModel.due_at.set(now + hours)],
                    condition=ExportModel.state == RUNNING)
         audit_download(principal, "keys_downloaded", job.org_id, {**_job_detail(job), "count": count})
+        count_metric("ExportsCompleted")
         return READY
     except DomainError as refusal:
         _fail(job, refusal.message)

@@ -13,6 +13,7 @@ from typing import Any, Deque, Dict, Iterable, Iterator, List, Optional
 from chalicelib import crypto
 from chalicelib.errors import Conflict, DomainError, Forbidden
 from chalicelib.models import DeviceLabelModel, DeviceModel
+from chalicelib.observability import count_metric
 from chalicelib.permissions import KEYS_DOWNLOAD, Principal
 from chalicelib.services import key_files
 from chalicelib.services.audit import record_event
@@ -183,5 +184,7 @@ def _matching(org_ids: List[str], name: Optional[str], filters: Dict[str, str]) 
 
 
 def audit_download(principal: Principal, action: str, org_id: Optional[str], detail: Dict[str, Any]) -> None:
-    """The audit event of a key download, allowed or refused."""
+    """The audit event of a key download, allowed or refused (and the KeysDownloaded metric: devices handed out)."""
     record_event(principal.user_id, action, org_id or principal.org_id, target=detail.get("serial"), detail=detail)
+    if action == "keys_downloaded":
+        count_metric("KeysDownloaded", detail["count"])

@@ -9,6 +9,7 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.errors import DomainError, NotAuthenticated
 from chalicelib.fields import iso_time
 from chalicelib.models import DeviceModel, InstallationModel, PortalAccessModel, PortalSessionModel
+from chalicelib.observability import count_metric
 from chalicelib.paging import binding, page
 from chalicelib.security import new_token, same_secret, token_hash
 from chalicelib.services.audit import record_event
@@ -50,6 +51,7 @@ def open_portal_session(fields: Dict[str, Any], source_ip: Optional[str] = None)
     if access is None:
         count_failure(subjects, FAILURES_WINDOW)
         record_event("public", "portal_login_failed", ROOT_ORG_ID, detail={"source_ip": source_ip})
+        count_metric("LoginFailed")
         raise PortalLoginInvalid()
     now = datetime.now(timezone.utc)
     token, expires = new_token(), now + timedelta(hours=SESSION_HOURS)
@@ -57,6 +59,7 @@ def open_portal_session(fields: Dict[str, Any], source_ip: Optional[str] = None)
                        expires_at=expires, ttl=expires).save(condition=PortalSessionModel.token_hash.does_not_exist())
     record_event("portal", "portal_login", access.scope_org_id, target=access.access_id,
                  detail={"scope_type": access.scope_type, "scope_id": access.scope_id, "source_ip": source_ip})
+    count_metric("LoginSucceeded")
     return {"token": token, "expires_at": expires.isoformat(),
             "scope": {"type": access.scope_type, "id": access.scope_id,
                       "name": scope_name(access.scope_type, access.scope_id)}}

@@ -1,4 +1,6 @@
-"""A run through the flows that handle secrets leaves none of them in the logs (at the production level, INFO)."""
+"""A run through the flows that handle secrets leaves none of them in the logs (at the production level, INFO);
+every log line is JSON carrying its request's id."""
+import json
 import logging
 import re
 
@@ -9,7 +11,7 @@ NEW_PASSWORD = "Logged-Never-Passw0rd"
 INVITEE_PASSWORD = "Invitee-Secret-Passw0rd"
 
 
-def test_passwords_tokens_and_links_never_reach_the_logs(api, mailbox, login_as, caplog):
+def test_passwords_tokens_and_links_never_reach_the_logs(api, mailbox, login_as, caplog, capsys):
     caplog.set_level(logging.INFO)
     make_org("acme", reference="INV-SECRET-REF")
     admin = login_as("ORG_ADMIN", org_id="acme", email="boss@example.com")
@@ -81,8 +83,19 @@ def test_passwords_tokens_and_links_never_reach_the_logs(api, mailbox, login_as,
     secrets |= {key, claim, id_code, key.upper()}
 
     records = caplog.get_records("setup") + caplog.get_records("call")
-    logged = "\n".join(record.getMessage() for record in records) + caplog.text
-    assert "keyport.access" in caplog.text and len(records) > 10
+    printed = capsys.readouterr().out  # the JSON lines as a function writes them
+    logged = "\n".join(record.getMessage() for record in records) + caplog.text + printed
+    assert "keyport.access" in caplog.text and len(records) > 10 and '"location":"http_edge' in printed
     assert len(secrets) >= 14
     leaked = [secret for secret in secrets if secret in logged]
     assert leaked == []
+
+
+def test_every_log_line_of_a_request_is_json_carrying_the_id_its_answer_names(api, capsys):
+    capsys.readouterr()
+    response = api.call("POST", "/auth/login", {"email": "nobody@example.com", "password": "Wrong-" + STRONG_PASSWORD})
+    assert response.status_code == 401
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if not line.startswith('{"_aws"')]
+    assert [line["message"]["route"] for line in lines if line["location"].startswith("http_edge")] == ["/auth/login"]
+    assert {line["request_id"] for line in lines} == {response.headers["X-Request-Id"]}
+    assert all(line["service"] == "keyport" and line["level"] in ("INFO", "WARNING", "ERROR") for line in lines)

@@ -10,7 +10,7 @@ from chalicelib.mail import MailNotSent, TemplateInvalid, check_template, find_t
 from chalicelib.mail_types import LANGUAGES, MAIL_TYPES
 from chalicelib.models import TemplateSlotModel
 from chalicelib.services.templates import _checked_defaults, sync_default_templates
-from tests.helpers import make_org
+from tests.helpers import emitted_metrics, make_org
 from tests.conftest import aws_client
 
 # Small words that occur in running text of one language and hardly in the others.
@@ -197,6 +197,48 @@ def test_a_refused_send_raises_mail_not_sent_and_logs_no_link(defaults, monkeypa
         send_mail("invite", "ada@example.com", "en", None, {**MAIL_TYPES["invite"].sample,
                                                             "link": "https://keyport.test/invite/S3CRET"})
     assert "S3CRET" not in caplog.text and "MessageRejected" in caplog.text
+
+
+def test_a_refused_mail_and_a_refused_text_message_each_count_one_failed_mail(defaults, monkeypatch, capsys):
+    from chalicelib import observability
+
+    observability.metrics.clear_metrics()
+    monkeypatch.setattr(mail, "get_settings", lambda: _settings(mail_backend="ses"))  # sender never verified
+    with pytest.raises(MailNotSent):
+        send_mail("invite", "ada@example.com", "en", None, MAIL_TYPES["invite"].sample)
+    monkeypatch.setattr(mail, "_sns", lambda: aws_client("sqs"))  # a client without publish(): the send fails
+    with pytest.raises(MailNotSent):
+        mail.send_sms("+4915123456789", "Your password: x")
+    capsys.readouterr()
+    observability.flush_metrics()
+    assert emitted_metrics(capsys.readouterr().out) == [("keyport-test", {"service": "keyport"}, {"MailsFailed": 2})]
+
+
+def test_a_mail_without_any_template_counts_as_failed(aws, capsys):
+    from chalicelib import observability
+
+    observability.metrics.clear_metrics()
+    with pytest.raises(MailNotSent, match="sync-templates"):  # no template was ever synced
+        send_mail("invite", "ada@example.com", "en", None, MAIL_TYPES["invite"].sample)
+    capsys.readouterr()
+    observability.flush_metrics()
+    assert emitted_metrics(capsys.readouterr().out) == [("keyport-test", {"service": "keyport"}, {"MailsFailed": 1})]
+
+
+@pytest.mark.parametrize("sender_id, expected", [("Keyport", {"DataType": "String", "StringValue": "Keyport"}),
+                                                 (None, None)])
+def test_a_text_message_names_the_configured_sender_id(aws, monkeypatch, sender_id, expected):
+    monkeypatch.setattr(mail, "get_settings", lambda: _settings(mail_backend="ses", sms_sender_id=sender_id))
+    sent = []
+    client = mail._sns()
+    capture = lambda params, **_: sent.append(params["MessageAttributes"])  # noqa: E731
+    client.meta.events.register("provide-client-params.sns.Publish", capture)
+    try:
+        mail.send_sms("+4915123456789", "hello")
+    finally:
+        client.meta.events.unregister("provide-client-params.sns.Publish", capture)
+    assert sent[0].get("AWS.SNS.SMS.SenderID") == expected
+    assert sent[0]["AWS.SNS.SMS.SMSType"]["StringValue"] == "Transactional"
 
 
 def test_the_outbox_keeps_an_eml_and_prints_its_links(defaults, monkeypatch, tmp_path, capsys):

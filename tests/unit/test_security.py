@@ -104,7 +104,7 @@ def test_a_keyed_digest_depends_on_the_server_secret(monkeypatch):
     settings = security.get_settings()
     first = security.keyed_digest("claim-code", "SN-1", "CODE")
     monkeypatch.setattr(security, "get_settings",
-                        lambda: dataclasses.replace(settings, server_secret=b"\x01" * 32))
+                        lambda: dataclasses.replace(settings, local_server_secret=b"\x01" * 32))
     second = security.keyed_digest("claim-code", "SN-1", "CODE")
     assert first != second
     assert security.keyed_digest("claim-code", "SN-1", "CODE") == second  # deterministic under one secret
