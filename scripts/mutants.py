@@ -1,0 +1,175 @@
+"""`make mutants`: mutation testing (mutmut) of the code that guards tenants and keys; prints the score per module
+and every surviving mutant; exits 1 below the target.
+
+Each module is mutated in its own copy of the tree with only the test files that exercise it (mutmut then runs,
+for each mutant, only those of them that call the mutated function, fastest first, stopping at the first failure).
+A surviving mutant judged equivalent (no test could tell it apart) is listed in scripts/mutants-equivalent.txt with
+one line on why; it leaves the denominator and is printed apart.
+
+    python scripts/mutants.py [--only permissions,claims] [--children 2] [--keep]
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORK = os.path.join(ROOT, "mutants-work")
+EQUIVALENT_FILE = os.path.join(ROOT, "scripts", "mutants-equivalent.txt")
+TARGET = 0.90
+
+# module mutated -> the test files that exercise it (unit and in-process API tiers: DynamoDB Local and the browser
+# are too slow to run once per mutant).
+MODULES = {
+    "chalicelib/permissions.py": ["tests/unit/test_permissions.py", "tests/unit/test_grant_property.py",
+                                  "tests/api/test_grant_rules.py", "tests/api/test_authorization_matrix.py"],
+    "chalicelib/security.py": ["tests/unit/test_security.py", "tests/unit/test_sessions.py"],
+    "chalicelib/crypto.py": ["tests/unit/test_crypto.py", "tests/unit/test_keys_property.py"],
+    "chalicelib/paging.py": ["tests/unit/test_paging.py", "tests/api/test_cursors.py"],
+    "chalicelib/services/claims.py": ["tests/api/test_claims.py"],
+    "chalicelib/services/keys.py": ["tests/api/test_keys.py", "tests/unit/test_keys_property.py"],
+    "chalicelib/services/key_files.py": ["tests/unit/test_key_files.py", "tests/api/test_keys.py"],
+    "chalicelib/services/exports.py": ["tests/api/test_exports.py"],
+    "chalicelib/services/invitations.py": ["tests/unit/test_invitations.py", "tests/api/test_invitations.py"],
+    "chalicelib/services/accounts.py": ["tests/api/test_account.py", "tests/api/test_recovery.py"],
+    "chalicelib/services/sessions.py": ["tests/unit/test_sessions.py", "tests/api/test_account.py"],
+    "chalicelib/services/throttle.py": ["tests/unit/test_throttle.py"],
+    "chalicelib/services/portal_access.py": ["tests/api/test_portal.py"],
+    "chalicelib/services/portal.py": ["tests/api/test_portal.py"],
+}
+ALSO_COPY = ["app.py", "templates", ".chalice", "pytest.ini"]
+STATUS = re.compile(r"^\s*(\S+): (.+)$")
+
+
+def equivalent_mutants() -> dict:
+    """Mutant name -> why it is equivalent, from scripts/mutants-equivalent.txt ("name  # why")."""
+    found = {}
+    if os.path.exists(EQUIVALENT_FILE):
+        for line in open(EQUIVALENT_FILE, encoding="utf-8"):
+            name, _, why = line.partition("#")
+            if name.strip():
+                found[name.strip()] = why.strip()
+    return found
+
+
+def copy_tree(target: str) -> None:
+    """The working tree's tracked and new files (not ignored ones: no venv, no node_modules) into target."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
+                            capture_output=True).stdout.decode().split("\0")
+    for relative in filter(None, listed):
+        source = os.path.join(ROOT, relative)
+        if os.path.isfile(source) and not os.path.islink(source):
+            os.makedirs(os.path.dirname(os.path.join(target, relative)), exist_ok=True)
+            shutil.copy2(source, os.path.join(target, relative))
+
+
+def write_config(target: str, module: str, tests: list) -> None:
+    """mutmut's [mutmut] section: mutate one module, select its tests, copy what the app needs."""
+    lines = ["[mutmut]", "source_paths = chalicelib", f"only_mutate = {module}", "also_copy ="]
+    lines += [f"    {path}" for path in ALSO_COPY]
+    lines += ["pytest_add_cli_args_test_selection ="] + [f"    {path}" for path in tests]
+    with open(os.path.join(target, "setup.cfg"), "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def mutmut(target: str, *args: str, log=None) -> str:
+    """Run mutmut in the copy with this interpreter; answer its output (or write it to log)."""
+    command = [sys.executable, "-m", "mutmut", *args]
+    if log is not None:
+        subprocess.run(command, cwd=target, stdout=log, stderr=subprocess.STDOUT, check=False)
+        return ""
+    return subprocess.run(command, cwd=target, capture_output=True, text=True, check=False).stdout
+
+
+def run_module(module: str, tests: list, children: int) -> dict:
+    """Mutate one module in a fresh copy; answer {mutant name: status}."""
+    target = os.path.join(WORK, os.path.splitext(module.replace("/", "."))[0])
+    shutil.rmtree(target, ignore_errors=True)
+    copy_tree(target)
+    write_config(target, module, tests)
+    with open(os.path.join(target, "mutmut-run.log"), "w", encoding="utf-8") as log:
+        mutmut(target, "run", "--max-children", str(children), log=log)
+    statuses = {}
+    for line in mutmut(target, "results", "--all", "true").splitlines():
+        match = STATUS.match(line)
+        if match:
+            statuses[match.group(1)] = match.group(2).strip()
+    return {"statuses": statuses, "target": target}
+
+
+def diff_of(target: str, name: str) -> str:
+    """The changed lines of one mutant."""
+    shown = mutmut(target, "show", name)
+    return "\n".join(line for line in shown.splitlines()
+                     if line[:1] in "+-" and not line.startswith(("+++", "---")))
+
+
+def main() -> int:
+    """Run the modules asked for, print the table and the survivors, exit 1 below the target."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help="comma-separated module stems, e.g. permissions,claims")
+    parser.add_argument("--children", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--keep", action="store_true", help="keep mutants-work/ for `mutmut show/apply`")
+    args = parser.parse_args()
+    wanted = set(args.only.split(",")) if args.only else None
+    modules = {module: tests for module, tests in MODULES.items()
+               if wanted is None or os.path.splitext(os.path.basename(module))[0] in wanted}
+    equivalent = equivalent_mutants()
+    rows, survivors, judged, seen = [], [], [], set()
+    started = time.monotonic()
+    for module, tests in modules.items():
+        began = time.monotonic()
+        result = run_module(module, tests, args.children)
+        counts = {"killed": 0, "survived": 0, "no tests": 0, "timeout": 0, "equivalent": 0, "other": 0}
+        for name, status in sorted(result["statuses"].items()):
+            seen.add(name)
+            if status == "killed":
+                counts["killed"] += 1
+            elif name in equivalent:
+                counts["equivalent"] += 1
+                judged.append((name, equivalent[name]))
+            else:
+                # A timeout is a mutant the tests stopped (an endless loop): killed, as mutmut counts it.
+                key = status if status in counts else "other"
+                if key == "timeout":
+                    counts["killed"] += 1
+                    continue
+                counts[key] += 1
+                survivors.append((module, name, status, diff_of(result["target"], name)))
+        scored = sum(counts.values()) - counts["equivalent"]
+        rows.append((module, counts, scored, time.monotonic() - began))
+        print(f"{module}: {counts['killed']}/{scored} killed ({time.monotonic() - began:.0f} s)", flush=True)
+        if not args.keep:
+            shutil.rmtree(result["target"], ignore_errors=True)
+    print()
+    print(f"{'module':42} {'mutants':>7} {'killed':>6} {'surv.':>5} {'no test':>7} {'equiv.':>6} {'score':>6}")
+    for module, counts, scored, _ in rows:
+        score = counts["killed"] / scored if scored else 1.0
+        print(f"{module:42} {scored + counts['equivalent']:7} {counts['killed']:6} {counts['survived']:5} "
+              f"{counts['no tests']:7} {counts['equivalent']:6} {score:6.1%}")
+    killed = sum(counts["killed"] for _, counts, _, _ in rows)
+    scored = sum(scored for _, _, scored, _ in rows)
+    total = killed / scored if scored else 1.0
+    print(f"{'all':42} {'':7} {killed:6} {'':5} {'':7} {len(judged):6} {total:6.1%}   "
+          f"({time.monotonic() - started:.0f} s, target {TARGET:.0%})")
+    if survivors:
+        print("\nSurviving mutants:")
+        for module, name, status, diff in survivors:
+            print(f"  {name} ({status})")
+            print("\n".join("      " + line for line in diff.splitlines()))
+    if judged:
+        print("\nJudged equivalent (scripts/mutants-equivalent.txt):")
+        for name, why in judged:
+            print(f"  {name}: {why}")
+    stale = [name for name in equivalent if name not in seen and any(
+        name.startswith(os.path.splitext(module.replace("/", "."))[0] + ".") for module in modules)]
+    if stale:
+        print("\nListed as equivalent but no longer made (renumbered? re-judge them): " + ", ".join(stale))
+    return 0 if total >= TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
