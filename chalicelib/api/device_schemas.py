@@ -1,7 +1,16 @@
 """JSON schemas of the device catalog routes."""
 from chalicelib import fields
 from chalicelib.api.schemas import PAGING_QUERY, RECIPIENT_JWK, nullable, obj, paged
-from chalicelib.services.device_rows import MAX_LABEL_LENGTH, MAX_LABELS
+from chalicelib.services.device_rows import (
+    ALGORITHM_BYTES,
+    CLAIM_CODE_MIN,
+    CODE_MAX,
+    ID_CODE_MIN,
+    MAX_KEYS,
+    MAX_LABEL_LENGTH,
+    MAX_LABELS,
+    SERIAL_PATTERN,
+)
 from chalicelib.services.devices import CLAIM_STATUSES, VIEWS
 from chalicelib.services.key_files import FORMATS
 
@@ -45,11 +54,37 @@ DEVICE_PATCH = obj({
 }, minProperties=1)
 
 # Items are checked one by one by the import (each bad one is reported with its position, the rest imported),
-# so the schema asks only for the envelope; the description names the fields. `text/csv` is the file as is.
+# so the edge asks only for the envelope; the document describes the items (DEVICE_IMPORT_SHOWN), and a row
+# that does not fit is one of the answer's `rejected`, not a refused request. `text/csv` is the file as is.
 DEVICE_IMPORT = obj({
     "items": {"type": "array", "description": "{serial, product_type, mac, id_code, claim_code, labels: [...], "
                                               "claim_valid_from, claim_valid_to, keys: [{name, algorithm, hex}]}"},
 }, required=("items",))
+
+DEVICE_IMPORT_KEY = {"type": "object", "properties": {
+    "name": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$"},
+    "algorithm": {"type": "string", "enum": list(ALGORITHM_BYTES)},
+    "hex": {"type": "string", "pattern": "^[0-9a-fA-F]+$",
+            "description": "DES 8 bytes, AES128 16, AES192 24, AES256 32 (two hex digits per byte)"},
+}, "required": ["name", "algorithm", "hex"]}
+DEVICE_IMPORT_ITEM = {"type": "object", "properties": {
+    "serial": {"type": "string", "pattern": SERIAL_PATTERN},
+    "product_type": {"type": "string", "minLength": 1, "maxLength": 100},
+    "mac": {"type": "string", "description": "MAC-48 or EUI-64: 00:1a:2b:3c:4d:5e, 00-1A-2B-3C-4D-5E, 001a.2b3c.4d5e"},
+    "id_code": {"type": "string", "description": f"{ID_CODE_MIN} to {CODE_MAX} letters or digits"},
+    "claim_code": {"type": "string", "description": f"{CLAIM_CODE_MIN} to {CODE_MAX} letters or digits"},
+    "labels": {"type": "array", "items": LABEL, "maxItems": MAX_LABELS},
+    "claim_valid_from": {"type": "string", "description": "ISO 8601 date or time"},
+    "claim_valid_to": {"type": "string", "description": "ISO 8601 date or time, later than claim_valid_from"},
+    "keys": {"type": "array", "items": DEVICE_IMPORT_KEY, "minItems": 1, "maxItems": MAX_KEYS},
+}, "required": ["serial", "product_type", "mac", "keys"]}
+DEVICE_IMPORT_SHOWN = obj({
+    "items": {"type": "array", "items": DEVICE_IMPORT_ITEM,
+              "description": "One device each; an item that does not fit is rejected by its position (line)"},
+}, required=("items",))
+DEVICE_IMPORT_CSV = {"type": "string", "format": "binary",
+                     "description": "The CSV file as is (UTF-8): a header row, one row per key: serial, product_type, "
+                                    "mac, id_code, claim_code, labels (separated by |), key_name, algorithm, key_hex"}
 
 DEVICE_IMPORT_QUERY = {"org_id": fields.ID}
 

@@ -15,6 +15,7 @@ FILTERS = ("serial", "product_type", "claim_status", "label", "batch_id")
 
 @endpoint(bp, "/devices/import", "POST", summary="Import devices and their keys (CSV or JSON); bad rows are reported",
           body=schemas.DEVICE_IMPORT, text_types=("text/csv",), query=schemas.DEVICE_IMPORT_QUERY,
+          body_shown={"application/json": schemas.DEVICE_IMPORT_SHOWN, "text/csv": schemas.DEVICE_IMPORT_CSV},
           response=schemas.DEVICE_IMPORT_RESULT, errors=(400, 404, 413), max_body=get_settings().import_max_body_bytes)
 def import_devices(call):
     return device_import.import_devices(call.principal, csv_text=call.text, items=call.body.get("items"),

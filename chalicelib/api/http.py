@@ -55,6 +55,9 @@ class RouteSpec:
     alt_media_types: Tuple[str, ...] = ()  # other media types the success answer may have (e.g. a CSV file)
     redirects: bool = False  # may answer 302 to a short-lived link instead
     portal: bool = False  # authenticated by a portal session (an access code's), never by a user session
+    # media type -> the schema the document shows instead of the one checked here, where the service checks more
+    # (an import's rows, one by one, each bad one reported rather than the request refused)
+    body_shown: Optional[Dict[str, Dict[str, Any]]] = None
 
 
 @dataclass

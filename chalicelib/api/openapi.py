@@ -1,10 +1,16 @@
-"""The OpenAPI 3.1 document of every registered route, built from the RouteSpecs."""
+"""The OpenAPI 3.1 document of every registered route, built from the RouteSpecs.
+
+Schemas named in component_schemas are published once under components/schemas and referenced by `$ref`;
+query parameters show the type they stand for; a body is required when an empty one would be refused.
+"""
 import copy
 import functools
+import json
 import re
 from typing import Any, Dict, Iterable
 
 from chalicelib.api import schemas
+from chalicelib.api.component_schemas import COMPONENTS
 from chalicelib.api.http import MAX_PATH_PARAM, RouteSpec
 from chalicelib.errors import domain_errors
 
@@ -22,16 +28,17 @@ def build_document(routes: Iterable[RouteSpec], version: str = "1") -> Dict[str,
     paths: Dict[str, Dict[str, Any]] = {}
     for spec in routes:
         paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec)
+    components = {name: _referenced(schema, itself=name) for name, schema in _named_components().items()}
     return {
         "openapi": "3.1.0",
         "info": {"title": "keyport", "version": version,
                  "description": "Device onboarding and key custody. Errors share one shape: "
                                 "{\"error\": {\"code\", \"message\"}}."},
-        "paths": paths,
+        "paths": _referenced(paths),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "The token answered by POST /auth/login."}},
-            "schemas": {"Error": _error_schema()},
+            "schemas": {"Error": _error_schema(), **components},
         },
     }
 
@@ -68,19 +75,87 @@ def _operation(spec: RouteSpec) -> Dict[str, Any]:
     parameters = [{"name": name, "in": "path", "required": True,
                    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_PATH_PARAM}}
                   for name in re.findall(r"{(\w+)}", spec.path)]
-    parameters += [{"name": name, "in": "query", "required": False, "schema": schema}
+    parameters += [{"name": name, "in": "query", "required": False,
+                    "schema": schema.get(schemas.PUBLISHED_TYPE_KEYWORD, schema)}
                    for name, schema in (spec.query or {}).items()]
     if parameters:
         operation["parameters"] = parameters
-    # A body whose fields are all optional may be left out (the edge reads a missing body as {}).
+    # A body the edge would accept empty may be left out (the edge reads a missing body as {}).
     if spec.body is not None:
-        content = {"application/json": {"schema": spec.body}}
+        content = {"application/json": {"schema": _proof_branches(spec.body)}}
         content.update({media: {"schema": {"type": "string"}} for media in spec.text_types})
-        operation["requestBody"] = {"required": bool(spec.body.get("required")), "content": content}
+        content.update({media: {"schema": schema} for media, schema in (spec.body_shown or {}).items()})
+        operation["requestBody"] = {"required": _refuses_empty(spec.body), "content": content}
     elif spec.form is not None:
-        operation["requestBody"] = {"required": bool(spec.form.get("required")),
+        operation["requestBody"] = {"required": _refuses_empty(spec.form),
                                     "content": {"application/x-www-form-urlencoded": {"schema": spec.form}}}
     return operation
+
+
+def _refuses_empty(schema: Dict[str, Any]) -> bool:
+    from jsonschema import Draft202012Validator
+
+    return not Draft202012Validator(schema).is_valid({})
+
+
+def _proof_branches(schema: Dict[str, Any]) -> Dict[str, Any]:
+    """A closed object that needs one of several sets of fields (anyOf of `required` alone), as the anyOf of one
+    closed object per set: it accepts the same bodies, and generated clients get one model per choice."""
+    branches = schema.get("anyOf") or []
+    if schema.get("type") != "object" or not branches or any(set(branch) != {"required"} for branch in branches):
+        return schema
+    base = {key: value for key, value in schema.items() if key != "anyOf"}
+    return {"anyOf": [{**base, "required": list(dict.fromkeys(base.get("required", []) + branch["required"]))}
+                      for branch in branches]}
+
+
+def _canonical(schema: Any) -> str:
+    return json.dumps(schema, sort_keys=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _named_components() -> Dict[str, Dict[str, Any]]:
+    """Every named schema, the branches of a body that needs one set of fields among several named after them."""
+    named: Dict[str, Dict[str, Any]] = {}
+    for name, schema in COMPONENTS.items():
+        published = _proof_branches(schema)
+        if published is not schema:
+            for branch in published["anyOf"]:
+                chosen = [field for field in branch["required"] if field not in schema.get("required", [])]
+                named[name + "With" + "And".join(_camel(field) for field in chosen)] = branch
+        named[name] = published
+    seen: Dict[str, str] = {}
+    for name, schema in named.items():
+        other = seen.setdefault(_canonical(schema), name)
+        if other != name:
+            raise ValueError(f"component schemas {other} and {name} are the same schema; name it once")
+    return named
+
+
+def _camel(field: str) -> str:
+    return "".join(part.capitalize() for part in field.split("_"))
+
+
+def _referenced(value: Any, itself: str = "") -> Any:
+    """The value with every schema equal to a named component (other than `itself`) replaced by its $ref."""
+    lookup = _lookup()
+
+    def visit(node: Any, top: bool) -> Any:
+        if isinstance(node, dict):
+            name = lookup.get(_canonical(node)) if node else None
+            if name and not (top and name == itself):
+                return {"$ref": f"#/components/schemas/{name}"}
+            return {key: visit(child, False) for key, child in node.items()}
+        if isinstance(node, list):
+            return [visit(child, False) for child in node]
+        return node
+
+    return visit(value, True)
+
+
+@functools.lru_cache(maxsize=1)
+def _lookup() -> Dict[str, str]:
+    return {_canonical(schema): name for name, schema in _named_components().items()}
 
 
 def _responses(spec: RouteSpec) -> Dict[str, Any]:

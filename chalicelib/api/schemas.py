@@ -1,6 +1,7 @@
 """JSON schemas of request bodies and answers: validated at the edge, published in /openapi.json."""
 from chalicelib import fields
 from chalicelib.mail_types import LANGUAGES, MAIL_TYPES
+from chalicelib.paging import DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.permissions import GRANTABLE_PERMISSIONS, ROLES
 
 
@@ -16,6 +17,16 @@ def obj(properties, required=(), **extra):
 def nullable(schema):
     """The schema, or null."""
     return {"anyOf": [schema, {"type": "null"}]}
+
+
+# A query parameter arrives as a string and is checked as one; the document shows the type it stands for (an
+# integer, a boolean) so that generated clients send that type. The validator ignores the keyword.
+PUBLISHED_TYPE_KEYWORD = "x-published-type"
+
+
+def query_as(published, string_schema):
+    """A query parameter checked as the string it arrives as, published as the type it stands for."""
+    return {**string_schema, PUBLISHED_TYPE_KEYWORD: published}
 
 
 ERROR = obj({
@@ -84,6 +95,8 @@ PASSWORD_CHANGE = obj({
     "new_password": fields.PASSWORD,
 }, required=("current_password", "new_password"))
 
+OPENAPI_DOCUMENT = {"type": "object", "required": ["openapi", "paths"]}
+
 HEALTH = obj({"status": {"type": "string", "enum": ["ok"]}, "stage": {"type": "string"}},
              required=("status", "stage"))
 
@@ -94,9 +107,12 @@ def paged(item_schema):
                required=("items", "next_cursor"))
 
 
+# parse_limit refuses 0 and anything past MAX_LIMIT (422 invalid_limit); the pattern refuses the rest (422).
+LIMIT = query_as({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+                 {"type": "string", "pattern": "^[0-9]{1,3}$"})
 PAGING_QUERY = {
     "cursor": {"type": "string", "minLength": 1, "maxLength": 2000},
-    "limit": {"type": "string", "pattern": "^[0-9]{1,3}$"},
+    "limit": LIMIT,
 }
 
 MAIL_TYPE = {"type": "string", "enum": sorted(MAIL_TYPES)}
@@ -123,7 +139,7 @@ TEMPLATE = obj({
 TEMPLATE_QUERY = {
     "type": MAIL_TYPE,
     "language": {"type": "string", "enum": list(LANGUAGES)},
-    "active": {"type": "string", "enum": ["true", "false"]},
+    "active": query_as({"type": "boolean"}, {"type": "string", "enum": ["true", "false"]}),
     "owner": {"type": "string", "minLength": 1, "maxLength": 100},
     **PAGING_QUERY,
 }

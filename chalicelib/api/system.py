@@ -1,4 +1,6 @@
 """Public routes about the service itself: health and the OpenAPI document."""
+import functools
+
 from chalice import Blueprint
 
 from chalicelib.api import schemas
@@ -15,6 +17,12 @@ def health(call):
 
 
 @endpoint(bp, "/openapi.json", "GET", summary="This API's OpenAPI 3.1 document", public=True,
-          response={"type": "object", "required": ["openapi", "paths"]})
+          response=schemas.OPENAPI_DOCUMENT)
 def openapi(call):
+    return _document()
+
+
+@functools.lru_cache(maxsize=1)
+def _document():
+    # Built once per container, at the first request (every route is registered by then).
     return build_document(ROUTES)

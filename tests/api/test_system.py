@@ -3,6 +3,7 @@ import json
 import logging
 
 from chalicelib.api.http import ROUTES
+from tests.api.test_openapi import resolved
 
 
 def test_health_answers_ok_without_a_token(api):
@@ -26,8 +27,9 @@ def test_every_route_has_one_spec_and_protected_routes_name_their_security(api):
     for spec in ROUTES:
         operation = document["paths"][spec.path][spec.method.lower()]
         assert operation["security"] == ([] if spec.public else [{"bearer": []}])
-        if spec.body is not None:
-            assert operation["requestBody"]["content"]["application/json"]["schema"] == spec.body
+        if spec.body is not None and not spec.body_shown and not spec.body.get("anyOf"):
+            # the body the edge checks is the one published (under its component name)
+            assert resolved(document, operation["requestBody"]["content"]["application/json"]["schema"]) == spec.body
         if not spec.public:
             assert "401" in operation["responses"]
 
