@@ -114,6 +114,30 @@ def test_the_api_answers_the_edges_own_errors_in_the_one_shape(package):
     assert "/auth/login" in template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
 
 
+def test_every_path_sends_the_methods_it_does_not_declare_to_the_api_function(package):
+    template, *_ = package
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    handler = ("arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+               "${APIHandler.Arn}/invocations")
+    for path, methods in paths.items():
+        integration = methods["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"]
+        assert (integration["type"], integration["uri"]) == ("aws_proxy", {"Fn::Sub": handler}), path
+
+
+def test_a_method_a_route_does_not_answer_is_405_in_the_one_shape_with_allow():
+    import app
+
+    event = {"resource": "/auth/login", "path": "/auth/login", "httpMethod": "DELETE", "headers": {},
+             "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
+             "pathParameters": None, "stageVariables": None, "body": None, "isBase64Encoded": False,
+             "requestContext": {"resourcePath": "/auth/login", "httpMethod": "DELETE", "requestId": "r-1",
+                                "identity": {"sourceIp": "192.0.2.1"}, "stage": "api", "path": "/api/auth/login"}}
+    response = app.app(event, None)
+    assert response["statusCode"] == 405 and response["headers"]["Allow"] == "POST"
+    assert json.loads(response["body"]) == {"error": {"code": "method_not_allowed",
+                                                      "message": "This route does not answer that method."}}
+
+
 def test_cfn_lint_finds_no_error_and_no_warning(package):
     *_, path = package
     cfn_lint = os.path.join(os.path.dirname(sys.executable), "cfn-lint")
