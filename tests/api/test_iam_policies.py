@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.config import Settings, get_settings
+from chalicelib.config import get_settings
 from chalicelib.local import PROJECT_DIR
 from tests.aws_calls import record_aws_calls
 from tests.conftest import aws_client, run_queued_exports
@@ -88,9 +88,10 @@ class Functions:
 def functions(aws, monkeypatch):
     """The AWS calls of the test, each attributed to the function whose code made it: the API while the Chalice app
     answers, the worker while its SQS handler runs. Device keys are wrapped with a (moto) KMS key, as on AWS, and
-    reading the server secret counts as the GetSecretValue it is on AWS."""
+    an HMAC under the server secret counts as the GetSecretValue that reads the secret on AWS (whether or not
+    this process took the secret from the environment or had it cached)."""
     import app
-    from chalicelib import crypto
+    from chalicelib import crypto, security
 
     key_arn = aws_client("kms").create_key(Description="keyport device keys")["KeyMetadata"]["Arn"]
     secret_arn = aws_client("secretsmanager").create_secret(
@@ -112,14 +113,20 @@ def functions(aws, monkeypatch):
     chalice_class = type(app.app)
     monkeypatch.setattr(chalice_class, "__call__", acting_as("api_handler", chalice_class.__call__))
     monkeypatch.setattr(app, "export_worker", acting_as("export_worker", app.export_worker))
-    settings_read = Settings.__getattribute__
+    real_hmac = security.hmac
 
-    def reading(settings, name):
-        if name == "server_secret" and recorder.current:
-            recorder.calls.append((recorder.current, "secretsmanager", "GetSecretValue", {}))
-        return settings_read(settings, name)
+    class SecretWatch:
+        """The security module's hmac: every HMAC it computes is keyed with the server secret."""
 
-    monkeypatch.setattr(Settings, "__getattribute__", reading)
+        def __getattr__(self, name):
+            return getattr(real_hmac, name)
+
+        def new(self, *args, **kwargs):
+            if recorder.current:
+                recorder.calls.append((recorder.current, "secretsmanager", "GetSecretValue", {}))
+            return real_hmac.new(*args, **kwargs)
+
+    monkeypatch.setattr(security, "hmac", SecretWatch())
     try:
         with record_aws_calls(tag=lambda: recorder.current) as calls:
             recorder.calls = calls
