@@ -21,7 +21,7 @@ def add_any_methods(template: dict) -> int:
                     and "x-amazon-apigateway-integration" in methods[name]]
         if ANY in methods or not declared:
             continue
-        methods[ANY] = copy.deepcopy(methods[sorted(declared)[0]])
+        methods[ANY] = copy.deepcopy(methods[min(declared)])
         added += 1
     return added
 

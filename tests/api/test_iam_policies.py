@@ -4,6 +4,7 @@ The calls are recorded under moto while that function's code runs (the API throu
 through its SQS handler, each hourly job through the service call its handler makes), mapped to the IAM actions
 they need, and compared with the policy's actions both ways: nothing missing, nothing granted beyond them.
 """
+import contextlib
 import functools
 import json
 import os
@@ -65,18 +66,14 @@ class Functions:
         self.current = None
         self.calls = []
 
+    @contextlib.contextmanager
     def acting(self, function):
         """A context in which the calls count for the function."""
-        functions = self
-
-        class Acting:
-            def __enter__(self):
-                functions.current = function
-
-            def __exit__(self, *exc):
-                functions.current = None
-
-        return Acting()
+        self.current = function
+        try:
+            yield
+        finally:
+            self.current = None
 
     def needed(self, function):
         """The IAM actions of the function's recorded calls."""

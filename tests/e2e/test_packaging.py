@@ -90,7 +90,8 @@ def test_each_function_is_named_traced_logged_for_a_while_and_bound_to_its_own_p
     resources = template["Resources"]
     functions = {name for name, resource in resources.items() if resource["Type"] == "AWS::Serverless::Function"}
     assert functions == set(FUNCTIONS)
-    config = json.load(open(os.path.join(PROJECT_DIR, ".chalice", "config.json")))["stages"]["dev"]["lambda_functions"]
+    with open(os.path.join(PROJECT_DIR, ".chalice", "config.json")) as handle:
+        config = json.load(handle)["stages"]["dev"]["lambda_functions"]
     for cfn_name, function in FUNCTIONS.items():
         properties = resources[cfn_name]["Properties"]
         assert properties["FunctionName"] == {"Fn::Sub": f"keyport-${{Stage}}-{function}"}
@@ -99,7 +100,8 @@ def test_each_function_is_named_traced_logged_for_a_while_and_bound_to_its_own_p
         assert log_group["Type"] == "AWS::Logs::LogGroup"
         assert log_group["Properties"]["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/keyport-${{Stage}}-{function}"}
         role = resources[properties["Role"]["Fn::GetAtt"][0]]["Properties"]
-        policy = json.load(open(os.path.join(PROJECT_DIR, ".chalice", config[function]["iam_policy_file"])))
+        with open(os.path.join(PROJECT_DIR, ".chalice", config[function]["iam_policy_file"])) as handle:
+            policy = json.load(handle)
         assert [entry["PolicyDocument"] for entry in role["Policies"]] == [policy]
         assert "ManagedPolicyArns" not in role
 
