@@ -84,9 +84,11 @@ def test_the_functions_may_use_the_device_key_only_for_envelopes_and_export_file
         if statement["Sid"] == "DeviceKeyEnvelopes":
             assert statement["Condition"] == {"StringEquals": {"kms:EncryptionContext:purpose": "device-keys"}}
         else:
-            assert statement["Sid"] == "ExportFilesAtRest" and statement["Condition"] == {
-                "StringLike": {"kms:ViaService": "s3.*.amazonaws.com"},
-                "StringEquals": {"kms:EncryptionContext:aws:s3:arn": {"Fn::GetAtt": ["ExportBucket", "Arn"]}}}
+            # S3 names the bucket in the context (bucket key), or else the object: only export files either way.
+            assert statement["Sid"] == "ExportFilesAtRest" and statement["Condition"] == {"StringLike": {
+                "kms:ViaService": "s3.*.amazonaws.com",
+                "kms:EncryptionContext:aws:s3:arn": [{"Fn::GetAtt": ["ExportBucket", "Arn"]},
+                                                     {"Fn::Sub": "${ExportBucket.Arn}/exports/*"}]}}
 
 
 def test_each_function_writes_logs_only_into_its_own_log_group_named_after_it():
