@@ -75,6 +75,20 @@ class Functions:
         finally:
             self.current = None
 
+    def tables(self, function):
+        """The tables (and indexes) the function's calls read or write, named as the policies name them."""
+        named = set()
+        for who, service, _, params in self.calls:
+            if who != function or service != "dynamodb":
+                continue
+            requests = [params, *(request for item in params.get("TransactItems", []) for request in item.values())]
+            for request in requests:
+                for table in [request.get("TableName"), *request.get("RequestItems", {})]:
+                    if table:
+                        name = "keyport-${Stage}-" + table.removeprefix(get_settings().table_prefix)
+                        named.add(name + (f"/index/{request['IndexName']}" if "IndexName" in request else ""))
+        return named
+
     def needed(self, function):
         """The IAM actions of the function's recorded calls."""
         return set().union(*[iam_actions(service, operation, params) for who, service, operation, params
@@ -138,10 +152,24 @@ def functions(aws, monkeypatch):
             cache.cache_clear()
 
 
-def assert_policy_is_exactly(function, needed):
+TABLE_ARN = "arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/"
+EVERY_TABLE = {"keyport-${Stage}-*", "keyport-${Stage}-*/index/*"}
+
+
+def granted_tables(function):
+    """The tables (and indexes) the function's policy names, without the ARN's account part."""
+    with open(os.path.join(PROJECT_DIR, ".chalice", POLICY_FILES[function])) as handle:
+        statements = json.load(handle)["Statement"]
+    return {resource["Fn::Sub"].removeprefix(TABLE_ARN) for statement in statements
+            if any(action.startswith("dynamodb:") for action in statement["Action"]) for resource in statement["Resource"]}
+
+
+def assert_policy_is_exactly(function, needed, tables=None):
+    """The function's policy allows the needed actions and no other; on the tables given (or the stage's all)."""
     allowed, _ = granted(function)
     assert sorted(needed - allowed) == [], f"{function} makes calls its policy does not allow"
     assert sorted(allowed - needed) == [], f"{function}'s policy grants calls its code never makes"
+    assert granted_tables(function) == (tables or EVERY_TABLE), sorted(tables or EVERY_TABLE)
 
 
 def mailed_link(mailbox, to, path):
@@ -245,7 +273,7 @@ def test_the_hourly_invitation_expiry_may_make_exactly_its_calls(api, functions,
     with functions.acting("expire-invitations"):
         assert expire_invitations(datetime.now(timezone.utc) + timedelta(days=8))["expired"] == 2
 
-    assert_policy_is_exactly("expire-invitations", functions.needed("expire-invitations") | PLATFORM)
+    assert_policy_is_exactly("expire-invitations", functions.needed("expire-invitations") | PLATFORM, functions.tables("expire-invitations"))
 
 
 def test_the_hourly_export_sweep_may_make_exactly_its_calls(api, functions, catalog):
@@ -258,7 +286,7 @@ def test_the_hourly_export_sweep_may_make_exactly_its_calls(api, functions, cata
     with functions.acting("expire-exports"):
         assert expire_exports(datetime.now(timezone.utc) + timedelta(hours=25)) == {"expired": 1, "failed": 1}
 
-    assert_policy_is_exactly("expire-exports", functions.needed("expire-exports") | PLATFORM)
+    assert_policy_is_exactly("expire-exports", functions.needed("expire-exports") | PLATFORM, functions.tables("expire-exports"))
 
 
 def test_the_hourly_installation_expiry_may_make_exactly_its_calls(api, functions, mailbox, login_as):
@@ -274,4 +302,4 @@ def test_the_hourly_installation_expiry_may_make_exactly_its_calls(api, function
     with functions.acting("expire-installations"):
         assert expire_installations(datetime.now(timezone.utc) + timedelta(days=15))["expired"] == 1
 
-    assert_policy_is_exactly("expire-installations", functions.needed("expire-installations") | PLATFORM)
+    assert_policy_is_exactly("expire-installations", functions.needed("expire-installations") | PLATFORM, functions.tables("expire-installations"))

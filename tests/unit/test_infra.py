@@ -68,10 +68,12 @@ def test_each_function_of_each_stage_has_a_policy_file_of_its_own_and_active_tra
 def test_the_iam_policies_name_only_the_stages_own_tables():
     tables = statements_with("dynamodb:")
     assert {function for function, _ in tables} == set(FUNCTIONS)
-    for _, statement in tables:
-        assert statement["Resource"] == [
-            {"Fn::Sub": "arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/keyport-${Stage}-*"},
-            {"Fn::Sub": "arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/keyport-${Stage}-*/index/*"}]
+    for function, statement in tables:
+        arns = [resource["Fn::Sub"] for resource in statement["Resource"]]
+        assert all(arn.startswith("arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/keyport-${Stage}-")
+                   for arn in arns)
+        # The API and the worker touch most tables; each hourly job names its own few (and their indexes).
+        assert ("table/keyport-${Stage}-*" in arns[0]) == (function in ("api_handler", "export_worker")), function
         assert not any(action in ("dynamodb:*", "dynamodb:Scan") for action in statement["Action"])
 
 
