@@ -2,7 +2,8 @@
 
 The calls are recorded under moto while that function's code runs (the API through the Chalice app, the worker
 through its SQS handler, each hourly job through the service call its handler makes), mapped to the IAM actions
-they need, and compared with the policy's actions both ways: nothing missing, nothing granted beyond them.
+they need, and compared with the policy's actions both ways: nothing missing, nothing granted beyond them. The
+hourly jobs' policies name only the tables and indexes their sweeps touch, compared the same way.
 """
 import contextlib
 import functools
@@ -46,17 +47,20 @@ def iam_actions(service, operation, params):
     return {f"{service}:{operation}"}
 
 
-def granted(function):
-    """The actions the function's policy allows (KMS through S3 marked "via s3") and the statements it denies."""
+def statements_of(function):
+    """The statements of the function's policy file."""
     with open(os.path.join(PROJECT_DIR, ".chalice", POLICY_FILES[function])) as handle:
-        statements = json.load(handle)["Statement"]
+        return json.load(handle)["Statement"]
+
+
+def granted(function):
+    """The actions the function's policy allows (KMS through S3 marked "via s3")."""
     allowed = set()
-    for statement in statements:
-        if statement["Effect"] != "Allow":
-            continue
-        via_s3 = "kms:ViaService" in json.dumps(statement.get("Condition", {}))
-        allowed |= {action + (" via s3" if via_s3 else "") for action in statement["Action"]}
-    return allowed, [statement for statement in statements if statement["Effect"] == "Deny"]
+    for statement in statements_of(function):
+        if statement["Effect"] == "Allow":
+            via_s3 = "kms:ViaService" in json.dumps(statement.get("Condition", {}))
+            allowed |= {action + (" via s3" if via_s3 else "") for action in statement["Action"]}
+    return allowed
 
 
 class Functions:
@@ -158,18 +162,22 @@ EVERY_TABLE = {"keyport-${Stage}-*", "keyport-${Stage}-*/index/*"}
 
 def granted_tables(function):
     """The tables (and indexes) the function's policy names, without the ARN's account part."""
-    with open(os.path.join(PROJECT_DIR, ".chalice", POLICY_FILES[function])) as handle:
-        statements = json.load(handle)["Statement"]
-    return {resource["Fn::Sub"].removeprefix(TABLE_ARN) for statement in statements
-            if any(action.startswith("dynamodb:") for action in statement["Action"]) for resource in statement["Resource"]}
+    return {resource["Fn::Sub"].removeprefix(TABLE_ARN) for statement in statements_of(function)
+            if any(action.startswith("dynamodb:") for action in statement["Action"])
+            for resource in statement["Resource"]}
 
 
 def assert_policy_is_exactly(function, needed, tables=None):
     """The function's policy allows the needed actions and no other; on the tables given (or the stage's all)."""
-    allowed, _ = granted(function)
+    allowed = granted(function)
     assert sorted(needed - allowed) == [], f"{function} makes calls its policy does not allow"
     assert sorted(allowed - needed) == [], f"{function}'s policy grants calls its code never makes"
     assert granted_tables(function) == (tables or EVERY_TABLE), sorted(tables or EVERY_TABLE)
+
+
+def assert_job_policy_is_exactly(functions, job):
+    """An hourly job's policy: exactly its recorded calls, on exactly the tables they touched."""
+    assert_policy_is_exactly(job, functions.needed(job) | PLATFORM, functions.tables(job))
 
 
 def mailed_link(mailbox, to, path):
@@ -180,14 +188,15 @@ def mailed_link(mailbox, to, path):
 def test_the_api_function_may_make_exactly_the_calls_of_its_requests(api, functions, mailbox, login_as):
     make_org("maker")
     make_org("customer", reference="INV-1")
-    make_user(email="maker@example.com", org_id="maker", roles=("ORG_ADMIN",), permissions=("devices.import", "batches.manage"))
+    make_user(email="maker@example.com", org_id="maker", roles=("ORG_ADMIN",),
+              permissions=("devices.import", "batches.manage"))
     make_user(email="admin@customer.example", org_id="customer", roles=("ORG_ADMIN",))
     make_user(email="keys@customer.example", org_id="customer", roles=("KEY_MANAGER",))
     maker, admin, keys = (api.login(email) for email in (
         "maker@example.com", "admin@customer.example", "keys@customer.example"))
-    items = [{"serial": f"SN-{n}", "product_type": "meter", "mac": f"02:00:00:00:00:0{n}", "claim_code": f"CLAIMCODE{n}",
-              "id_code": f"ID000{n}", "keys": [{"name": "app", "algorithm": "AES128", "hex": "00" * 16}]}
-             for n in range(1, 4)]
+    items = [{"serial": f"SN-{n}", "product_type": "meter", "mac": f"02:00:00:00:00:0{n}",
+              "claim_code": f"CLAIMCODE{n}", "id_code": f"ID000{n}",
+              "keys": [{"name": "app", "algorithm": "AES128", "hex": "00" * 16}]} for n in range(1, 4)]
     imported = api.call("POST", "/devices/import", {"items": items}, token=maker).data
     assert imported["imported"] == 3, imported
     assert api.call("POST", "/devices/SN-1/claim", {"claim_code": "CLAIMCODE1"}, token=admin).status_code == 200
@@ -273,7 +282,7 @@ def test_the_hourly_invitation_expiry_may_make_exactly_its_calls(api, functions,
     with functions.acting("expire-invitations"):
         assert expire_invitations(datetime.now(timezone.utc) + timedelta(days=8))["expired"] == 2
 
-    assert_policy_is_exactly("expire-invitations", functions.needed("expire-invitations") | PLATFORM, functions.tables("expire-invitations"))
+    assert_job_policy_is_exactly(functions, "expire-invitations")
 
 
 def test_the_hourly_export_sweep_may_make_exactly_its_calls(api, functions, catalog):
@@ -286,7 +295,7 @@ def test_the_hourly_export_sweep_may_make_exactly_its_calls(api, functions, cata
     with functions.acting("expire-exports"):
         assert expire_exports(datetime.now(timezone.utc) + timedelta(hours=25)) == {"expired": 1, "failed": 1}
 
-    assert_policy_is_exactly("expire-exports", functions.needed("expire-exports") | PLATFORM, functions.tables("expire-exports"))
+    assert_job_policy_is_exactly(functions, "expire-exports")
 
 
 def test_the_hourly_installation_expiry_may_make_exactly_its_calls(api, functions, mailbox, login_as):
@@ -302,4 +311,4 @@ def test_the_hourly_installation_expiry_may_make_exactly_its_calls(api, function
     with functions.acting("expire-installations"):
         assert expire_installations(datetime.now(timezone.utc) + timedelta(days=15))["expired"] == 1
 
-    assert_policy_is_exactly("expire-installations", functions.needed("expire-installations") | PLATFORM, functions.tables("expire-installations"))
+    assert_job_policy_is_exactly(functions, "expire-installations")

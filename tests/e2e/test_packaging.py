@@ -108,12 +108,13 @@ def test_each_function_is_named_traced_logged_for_a_while_and_bound_to_its_own_p
 
 def test_the_api_answers_the_edges_own_errors_in_the_one_shape(package):
     template, *_ = package
-    responses = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"]
+    definition = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    responses = definition["x-amazon-apigateway-gateway-responses"]
     assert json.loads(responses["MISSING_AUTHENTICATION_TOKEN"]["responseTemplates"]["application/json"]) == {
         "error": {"code": "route_not_found", "message": "No such route."}}
     assert responses["THROTTLED"]["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
     # The swagger paths chalice wrote are kept beside them (a merge, not a replacement).
-    assert "/auth/login" in template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    assert "/auth/login" in definition["paths"]
 
 
 def test_every_path_sends_the_methods_it_does_not_declare_to_the_api_function(package):

@@ -191,7 +191,8 @@ def test_the_edge_answers_unknown_routes_throttling_and_its_own_errors_in_the_on
         assert body == error().to_body(), kind
         # DEFAULT_4XX/5XX keep the status API Gateway chose (400, 413, 502, 504...); the others take the error's.
         assert response.get("statusCode") == (None if kind.startswith("DEFAULT_") else str(error.status)), kind
-    assert {"MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "ACCESS_DENIED", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    assert {"MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "ACCESS_DENIED", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(
+        responses)
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"  # API Gateway's 403 for unknown routes
     for kind, response in responses.items():
         assert (response.get("statusCode") == "429") == ("gatewayresponse.header.Retry-After" in
