@@ -10,7 +10,7 @@ OUT ?= out
 AWS_DEFAULT_REGION ?= eu-central-1
 export PORT KEYPORT_HOME AWS_DEFAULT_REGION
 
-.PHONY: run test scale fuzz bench mutants package install browser clean
+.PHONY: run test scale fuzz bench mutants package lint install browser clean
 
 $(VENV)/.runtime: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(VENV)/.runtime node_modules/.installed
 
+# aws-sam-cli pins a click that the test tools cannot share: `sam validate --lint` gets a venv of its own.
+SAM_VENV := .venv-sam
+$(SAM_VENV)/.installed: requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip  # older pips refuse hashed pins with extras
+	$(SAM_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-sam.txt
+	touch $@
+
 # Browser tests drive Debian's Chromium through Playwright (its own browser download fails here).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
@@ -35,7 +43,7 @@ run: install
 	$(PY) -m chalicelib.local run
 
 ## test: the whole suite (unit, API, DynamoDB Local contract, e2e)
-test: install browser
+test: install browser $(SAM_VENV)/.installed
 	$(PY) -m pytest -q -n auto --maxschedchunk 1
 
 ## scale: the export of 100,000 devices on DynamoDB Local (make test runs it with 12,000)
@@ -63,6 +71,12 @@ package: install
 	cp -r templates vendor/templates
 	$(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/resources.json $(OUT); \
 	  status=$$?; rm -rf vendor/templates; exit $$status
+	$(PY) scripts/add_method_not_allowed.py $(OUT)/sam.json
+
+## lint: cfn-lint and `sam validate --lint` on the packaged template (make test checks the same); no credentials
+lint: package $(SAM_VENV)/.installed
+	$(VENV)/bin/cfn-lint $(OUT)/sam.json
+	env -u AWS_PROFILE $(SAM_VENV)/bin/sam validate --lint -t $(OUT)/sam.json --region $(AWS_DEFAULT_REGION)
 
 clean:
 	rm -rf out vendor/templates .pytest_cache mutants-work

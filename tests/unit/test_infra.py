@@ -1,6 +1,8 @@
-"""infra/ declares exactly the tables, keys, indexes and TTL attributes of the pynamodb models."""
+"""infra/ and .chalice/: the tables of the pynamodb models, each function's own least-privilege policy, the stage
+parameters, what survives a teardown, the edge's error shape, log retention and alarms."""
 import json
 import os
+import re
 
 import pytest
 
@@ -36,27 +38,195 @@ def test_keys_indexes_and_ttl_match_the_model(model):
     assert declared["BillingMode"] == model.Meta.billing_mode
 
 
-def test_the_iam_policies_name_only_their_own_stage_tables():
-    for stage in ("dev", "prod"):
-        policy = json.load(open(os.path.join(PROJECT_DIR, ".chalice", f"policy-{stage}.json")))
-        tables = next(s for s in policy["Statement"] if s["Sid"] == "Tables")
-        assert all(f"table/keyport-{stage}-" in arn for arn in tables["Resource"])
-        assert not any(action in ("dynamodb:*", "dynamodb:Scan") for action in tables["Action"])
+CONFIG = json.load(open(os.path.join(PROJECT_DIR, ".chalice", "config.json")))
+FUNCTIONS = {"api_handler": "APIHandler", "export_worker": "ExportWorker", "expire-invitations": "ExpireInvitations",
+             "expire-exports": "ExpireExports", "expire-installations": "ExpireInstallations"}
 
 
-def test_the_lambda_may_use_the_device_key_only_for_envelopes_and_export_files_in_s3():
+def policy_of(function, stage="dev"):
+    """The statements of a function's own IAM policy file, as chalice packages it for the stage."""
+    name = CONFIG["stages"][stage]["lambda_functions"][function]["iam_policy_file"]
+    return json.load(open(os.path.join(PROJECT_DIR, ".chalice", name)))["Statement"]
+
+
+def statements_with(prefix):
+    """(function, statement) for every statement of every function's policy naming an action with the prefix."""
+    return [(function, statement) for function in FUNCTIONS for statement in policy_of(function)
+            if any(action.startswith(prefix) for action in statement["Action"])]
+
+
+def test_each_function_of_each_stage_has_a_policy_file_of_its_own_and_active_tracing():
     for stage in ("dev", "prod"):
-        policy = json.load(open(os.path.join(PROJECT_DIR, ".chalice", f"policy-{stage}.json")))
-        kms = {s["Sid"]: s for s in policy["Statement"] if any(a.startswith("kms:") for a in s["Action"])}
-        assert set(kms) == {"DeviceKeyEnvelopes", "ExportFilesAtRest"}
-        for statement in kms.values():
-            assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
-            assert statement["Condition"]["ForAnyValue:StringEquals"] == {
-                "kms:ResourceAliases": f"alias/keyport-{stage}-device-keys"}
-        assert kms["DeviceKeyEnvelopes"]["Condition"]["StringEquals"] == {"kms:EncryptionContext:purpose": "device-keys"}
-        assert kms["ExportFilesAtRest"]["Condition"]["StringLike"] == {
-            "kms:ViaService": "s3.*.amazonaws.com",
-            "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::keyport-{stage}-exports-*"}
+        settings = CONFIG["stages"][stage]
+        assert set(settings["lambda_functions"]) == set(FUNCTIONS) and "iam_policy_file" not in settings
+        files = [settings["lambda_functions"][function]["iam_policy_file"] for function in FUNCTIONS]
+        assert len(set(files)) == len(FUNCTIONS)
+        assert settings["xray"] is True
+        assert all(policy_of(function, stage) for function in FUNCTIONS)
+
+
+def test_the_iam_policies_name_only_the_stages_own_tables():
+    tables = statements_with("dynamodb:")
+    assert {function for function, _ in tables} == set(FUNCTIONS)
+    for function, statement in tables:
+        arns = [resource["Fn::Sub"] for resource in statement["Resource"]]
+        assert all(arn.startswith("arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/keyport-${Stage}-")
+                   for arn in arns)
+        # The API and the worker touch most tables; each hourly job names its own few (and their indexes).
+        assert ("table/keyport-${Stage}-*" in arns[0]) == (function in ("api_handler", "export_worker")), function
+        assert not any(action in ("dynamodb:*", "dynamodb:Scan") for action in statement["Action"])
+
+
+def test_the_functions_may_use_the_device_key_only_for_envelopes_and_export_files_in_s3():
+    kms = statements_with("kms:")
+    assert {function for function, _ in kms} == {"api_handler", "export_worker"}
+    for _, statement in kms:
+        assert statement["Resource"] == {"Fn::GetAtt": ["DeviceKeysKey", "Arn"]}
+        assert set(statement["Action"]) <= {"kms:Decrypt", "kms:GenerateDataKey"}
+        if statement["Sid"] == "DeviceKeyEnvelopes":
+            assert statement["Condition"] == {"StringEquals": {"kms:EncryptionContext:purpose": "device-keys"}}
+        else:
+            # S3 names the bucket in the context (bucket key), or else the object: only export files either way.
+            assert statement["Sid"] == "ExportFilesAtRest" and statement["Condition"] == {"StringLike": {
+                "kms:ViaService": "s3.*.amazonaws.com",
+                "kms:EncryptionContext:aws:s3:arn": [{"Fn::GetAtt": ["ExportBucket", "Arn"]},
+                                                     {"Fn::Sub": "${ExportBucket.Arn}/exports/*"}]}}
+
+
+def test_each_function_writes_logs_only_into_its_own_log_group_named_after_it():
+    resources = INFRA["Resources"]
+    for function, cfn_name in FUNCTIONS.items():
+        logs = [statement for statement in policy_of(function)
+                if any(action.startswith("logs:") for action in statement["Action"])]
+        assert logs == [{"Sid": "OwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                         "Resource": {"Fn::GetAtt": [cfn_name + "LogGroup", "Arn"]}}]
+        name = resources[cfn_name]["Properties"]["FunctionName"]["Fn::Sub"]
+        assert name == f"keyport-${{Stage}}-{function}"
+        assert resources[cfn_name + "LogGroup"]["Properties"]["LogGroupName"] == {"Fn::Sub": "/aws/lambda/" + name}
+
+
+def test_log_groups_keep_logs_for_the_days_of_the_parameter_or_the_stages_default():
+    allowed = INFRA["Parameters"]["LogRetentionDays"]["AllowedValues"]
+    defaults = INFRA["Mappings"]["StageDefaults"]
+    assert set(defaults) == set(INFRA["Parameters"]["Stage"]["AllowedValues"])
+    assert all(stage["LogRetentionDays"] in allowed for stage in defaults.values())
+    assert INFRA["Conditions"]["RetentionOfStage"] == {"Fn::Equals": [{"Ref": "LogRetentionDays"}, 0]}
+    for cfn_name in FUNCTIONS.values():
+        assert INFRA["Resources"][cfn_name + "LogGroup"]["Properties"]["RetentionInDays"] == {"Fn::If": [
+            "RetentionOfStage", {"Fn::FindInMap": ["StageDefaults", {"Ref": "Stage"}, "LogRetentionDays"]},
+            {"Ref": "LogRetentionDays"}]}
+
+
+def test_mail_leaves_only_from_the_sender_identity_and_text_messages_never_reach_a_topic():
+    mail = statements_with("ses:")
+    assert {function for function, _ in mail} == {"api_handler", "export_worker"}
+    for _, statement in mail:
+        assert statement["Resource"] == {
+            "Fn::Sub": "arn:aws:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderIdentity}"}
+    sns = statements_with("sns:")
+    assert {function for function, _ in sns} == {"api_handler"}  # only an API request sends SMS (split delivery)
+    assert sorted((s["Effect"], s["Resource"]) for _, s in sns) == [("Allow", "*"), ("Deny", "arn:aws:sns:*:*:*")]
+    assert all(s["Action"] == ["sns:Publish"] for _, s in sns)
+
+
+def test_only_the_api_reads_the_server_secret_and_no_other_secret():
+    secrets = statements_with("secretsmanager:")
+    assert [(function, s["Action"], s["Resource"]) for function, s in secrets] == [
+        ("api_handler", ["secretsmanager:GetSecretValue"], {"Ref": "ServerSecret"})]
+
+
+@pytest.mark.parametrize("url,valid", [
+    ("https://keyport.example.com", True), ("https://api.example.com/keyport", True),
+    ("http://127.0.0.1:8000", False), ("https://127.0.0.1:8000", False), ("https://localhost", False),
+    ("https://localhost:8000/x", False), ("https://keyport.local", False), ("http://keyport.example.com", False)])
+def test_the_public_base_url_must_be_https_and_not_a_local_address(url, valid):
+    assert bool(re.fullmatch(INFRA["Parameters"]["PublicBaseUrl"]["AllowedPattern"], url)) is valid
+
+
+def test_no_parameter_defaults_to_a_local_address_and_the_stage_settings_have_no_default():
+    parameters = INFRA["Parameters"]
+    for name in ("PublicBaseUrl", "MailFrom", "SenderIdentity", "AlarmEmail"):
+        assert "Default" not in parameters[name], name  # the deployer names them
+    for name, parameter in parameters.items():
+        assert not re.search(r"localhost|127\.0\.0\.1|keyport\.local", str(parameter.get("Default", ""))), name
+    assert re.fullmatch(parameters["MailFrom"]["AllowedPattern"], "keyport <no-reply@example.com>")
+    assert re.fullmatch(parameters["MailFrom"]["AllowedPattern"], "no-reply@example.com")
+    assert re.fullmatch(parameters["SenderIdentity"]["AllowedPattern"], "example.com")
+    assert re.fullmatch(parameters["SenderIdentity"]["AllowedPattern"], "no-reply@example.com")
+    assert not re.fullmatch(parameters["SmsSenderId"]["AllowedPattern"], "keyport-sender")
+
+
+def test_every_function_gets_the_stage_settings_and_the_secrets_arn_but_never_the_secret():
+    variables = INFRA["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables == {
+        "KEYPORT_PUBLIC_BASE_URL": {"Ref": "PublicBaseUrl"}, "KEYPORT_MAIL_FROM": {"Ref": "MailFrom"},
+        "KEYPORT_SMS_SENDER_ID": {"Ref": "SmsSenderId"}, "KEYPORT_SERVER_SECRET_ARN": {"Ref": "ServerSecret"},
+        "KEYPORT_KMS_KEY_ARN": {"Fn::GetAtt": ["DeviceKeysKey", "Arn"]},
+        "KEYPORT_EXPORT_QUEUE_URL": {"Ref": "ExportQueue"}, "KEYPORT_EXPORT_BUCKET": {"Ref": "ExportBucket"},
+        "POWERTOOLS_SERVICE_NAME": "keyport", "POWERTOOLS_METRICS_NAMESPACE": {"Fn::Sub": "keyport-${Stage}"},
+        "POWERTOOLS_LOG_LEVEL": "INFO"}
+    assert "resolve:secretsmanager" not in json.dumps(INFRA)
+    for stage in ("dev", "prod"):
+        assert CONFIG["stages"][stage]["environment_variables"] == {"KEYPORT_STAGE": stage}
+
+
+def test_deleting_the_stack_keeps_the_server_secret_the_device_key_and_the_tables():
+    resources = INFRA["Resources"]
+    kept = [name for name, resource in resources.items()
+            if resource.get("DeletionPolicy") == resource.get("UpdateReplacePolicy") == "Retain"]
+    assert {"ServerSecret", "DeviceKeysKey"} | {name for name, resource in resources.items()
+                                                if resource.get("Type") == "AWS::DynamoDB::Table"} == set(kept)
+    assert resources["DeviceKeysKey"]["Properties"]["EnableKeyRotation"] is True
+
+
+def test_the_edge_answers_unknown_routes_throttling_and_its_own_errors_in_the_one_error_shape():
+    import app  # noqa: F401  (imports every module that declares a domain error)
+    from chalicelib.errors import DomainError, domain_errors
+
+    known = {(error.code, error.message): error for error in (DomainError, *domain_errors())}
+    responses = INFRA["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"]
+    for kind, response in responses.items():
+        body = json.loads(response["responseTemplates"]["application/json"])
+        error = known[(body["error"]["code"], body["error"]["message"])]  # an error the API itself answers
+        assert body == error().to_body(), kind
+        # DEFAULT_4XX/5XX keep the status API Gateway chose (400, 413, 502, 504...); the others take the error's.
+        assert response.get("statusCode") == (None if kind.startswith("DEFAULT_") else str(error.status)), kind
+    assert {"MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "ACCESS_DENIED", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(
+        responses)
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"  # API Gateway's 403 for unknown routes
+    for kind, response in responses.items():
+        assert (response.get("statusCode") == "429") == ("gatewayresponse.header.Retry-After" in
+                                                          response["responseParameters"]), kind
+
+
+def test_every_alarm_notifies_the_alarm_email_and_covers_errors_throttles_dead_letters_and_failed_mail():
+    resources = INFRA["Resources"]
+    topic = resources["AlarmTopic"]["Properties"]
+    assert topic["Subscription"] == [{"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}]
+    alarms = {name: resource["Properties"] for name, resource in resources.items()
+              if resource.get("Type") == "AWS::CloudWatch::Alarm"}
+    assert all(alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] for alarm in alarms.values())
+    watched = {(json.dumps(alarm["Namespace"]), alarm["MetricName"], json.dumps(alarm["Dimensions"]))
+               for alarm in alarms.values()}
+    # The API is named after the stage: dev and prod in one account do not share the 5xx metric.
+    assert INFRA["Resources"]["RestAPI"]["Properties"]["Name"] == {"Fn::Sub": "keyport-${Stage}"}
+    assert ('"AWS/ApiGateway"', "5XXError", json.dumps([{"Name": "ApiName", "Value": {"Fn::Sub": "keyport-${Stage}"}},
+                                                         {"Name": "Stage", "Value": "api"}])) in watched
+    for function in ("api_handler", "export_worker"):
+        assert ('"AWS/Lambda"', "Throttles", json.dumps(
+            [{"Name": "FunctionName", "Value": {"Fn::Sub": f"keyport-${{Stage}}-{function}"}}])) in watched
+    assert ('"AWS/SQS"', "ApproximateNumberOfMessagesVisible", json.dumps(
+        [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["ExportDeadLetterQueue", "QueueName"]}}])) in watched
+    assert (json.dumps({"Fn::Sub": "keyport-${Stage}"}), "MailsFailed",
+            json.dumps([{"Name": "service", "Value": "keyport"}])) in watched
+
+
+def test_the_stack_outputs_what_the_readme_and_the_cli_use():
+    outputs = INFRA["Outputs"]
+    assert {"ApiUrl", "ServerSecretArn", "DeviceKeysKeyArn", "ExportQueueUrl", "ExportBucketName",
+            "AlarmTopicArn"} <= set(outputs)
+    assert outputs["ServerSecretArn"]["Value"] == {"Ref": "ServerSecret"}
+    assert outputs["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
 
 
 def test_the_export_bucket_is_private_kms_encrypted_tls_only_and_forgets_files_after_a_day():
@@ -75,7 +245,6 @@ def test_the_export_queue_hands_a_job_failing_three_times_to_its_dead_letter_que
     assert queue["QueueName"] == {"Fn::Sub": "keyport-${Stage}-exports"}
     assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["ExportDeadLetterQueue", "Arn"]},
                                       "maxReceiveCount": 3}
-    config = json.load(open(os.path.join(PROJECT_DIR, ".chalice", "config.json")))
     for stage in ("dev", "prod"):
         # SQS hides a message being worked on for the visibility timeout: at least the worker's timeout.
-        assert queue["VisibilityTimeout"] >= config["stages"][stage]["lambda_functions"]["export_worker"]["lambda_timeout"]
+        assert queue["VisibilityTimeout"] >= CONFIG["stages"][stage]["lambda_functions"]["export_worker"]["lambda_timeout"]
