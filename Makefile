@@ -7,7 +7,8 @@ PYTHON_VERSION := 3.13
 # own builds; it prints its real path. `make PYTHON=/path/to/python3.13` overrides.
 comma := ,
 PYTHON_IS_IT := import sys; sys.exit(1) if sys.version_info[:2] != ($(subst .,$(comma),$(PYTHON_VERSION))) else None
-ifeq ($(origin PYTHON),undefined)
+# An environment variable PYTHON (CI images set one) does not count: only the command line overrides.
+ifneq ($(origin PYTHON),command line)
 PYTHON := $(shell for candidate in python$(PYTHON_VERSION) $$HOME/.pyenv/versions/$(PYTHON_VERSION)*/bin/python$(PYTHON_VERSION) \
   /usr/local/bin/python$(PYTHON_VERSION) /usr/bin/python$(PYTHON_VERSION); do \
   "$$candidate" -c '$(PYTHON_IS_IT); print(sys.executable)' 2>/dev/null && break; done)
@@ -34,7 +35,8 @@ $(VENV)/.python-$(PYTHON_VERSION):
 	  test -n "$(PYTHON)" || { echo "make: Python $(PYTHON_VERSION) not found on PATH nor in ~/.pyenv/versions:" \
 	    "install it (pyenv install $(PYTHON_VERSION), or apt-get install python$(PYTHON_VERSION)-venv)" \
 	    "or name it: make PYTHON=/path/to/python$(PYTHON_VERSION)" >&2; exit 1; }; \
-	  echo "Making $(VENV) with $(PYTHON)"; rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); fi
+	  echo "Making $(VENV) with $(PYTHON)"; rm -rf $(VENV) && $(PYTHON) -m venv $(VENV) && $(PY) -c '$(PYTHON_IS_IT)' || \
+	  { echo "make: $(PYTHON) is not Python $(PYTHON_VERSION)" >&2; rm -rf $(VENV); exit 1; }; fi
 	touch $@
 
 # `make run`: the runtime lock and chalice only.
