@@ -1,4 +1,5 @@
 """`make`'s installs: Python 3.13 found or asked for, a venv of another Python made anew, run and test locks apart."""
+import glob
 import os
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ from chalicelib.local import PROJECT_DIR
 # No pyenv shims and no virtualenv on this PATH: what a fresh login shell of this machine kind has.
 BARE_PATH = "/usr/bin:/bin"
 SYSTEM_PYTHON_313 = [path for path in ("/usr/bin/python3.13", "/usr/local/bin/python3.13") if os.path.exists(path)]
+PYENV_PYTHON_313 = glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13"))
 
 
 def make(*arguments, **environment):
@@ -27,6 +29,7 @@ def python_version(executable):
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
+@pytest.mark.skipif(not (SYSTEM_PYTHON_313 or PYENV_PYTHON_313), reason="python3.13 only elsewhere on this machine")
 def test_make_finds_python_3_13_without_it_on_the_path():
     result = make("-s", "--eval", "which-python: ; @echo $(PYTHON)", "which-python", PATH=BARE_PATH)
     found = result.stdout.strip()
