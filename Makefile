@@ -1,8 +1,25 @@
 # keyport: `make run` serves the local stack, `make test` runs the whole suite.
 SHELL := /bin/bash
-PYTHON ?= python3
+# Python 3.13 everywhere: Lambda's python3.13 runs on Amazon Linux 2023 (supported to 2029), and `chalice package`
+# takes the template's Runtime from the Python that runs it, so the venv, the tests and the package share one version.
+PYTHON_VERSION := 3.13
+# The first python3.13 that runs: on PATH (a pyenv shim answers only when that version is selected), then pyenv's
+# own builds; it prints its real path. `make PYTHON=/path/to/python3.13` overrides.
+comma := ,
+PYTHON_IS_IT := import sys; sys.exit(1) if sys.version_info[:2] != ($(subst .,$(comma),$(PYTHON_VERSION))) else None
+# An environment variable PYTHON (CI images set one) does not count: only the command line overrides.
+ifneq ($(origin PYTHON),command line)
+PYTHON := $(shell for candidate in python$(PYTHON_VERSION) $$HOME/.pyenv/versions/$(PYTHON_VERSION)*/bin/python$(PYTHON_VERSION) \
+  /usr/local/bin/python$(PYTHON_VERSION) /usr/bin/python$(PYTHON_VERSION); do \
+  "$$candidate" -c '$(PYTHON_IS_IT); print(sys.executable)' 2>/dev/null && break; done)
+endif
 VENV := .venv
 PY := $(VENV)/bin/python
+# Locks made by `make lock` (pip-compile, hashes): the zip's runtime, chalice (local server and packager, not in
+# the zip), the test tools. Installed with --require-hashes: nothing unpinned or unhashed enters the venv.
+RUN_LOCKS := requirements.txt requirements-chalice.txt
+TEST_LOCKS := $(RUN_LOCKS) requirements-dev.txt
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes
 PORT ?= 8000
 KEYPORT_HOME ?= .local
 STAGE ?= dev
@@ -10,19 +27,41 @@ OUT ?= out
 AWS_DEFAULT_REGION ?= eu-central-1
 export PORT KEYPORT_HOME AWS_DEFAULT_REGION
 
-.PHONY: run test scale fuzz bench mutants package lint install browser clean
+.PHONY: run test scale fuzz bench mutants package lint install install-run lock browser clean
 
-$(VENV)/.runtime: requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+# A venv made by another Python (or none) is made anew with $(PYTHON_VERSION); without one, say what to install.
+$(VENV)/.python-$(PYTHON_VERSION):
+	@if ! $(PY) -c '$(PYTHON_IS_IT)' 2>/dev/null; then \
+	  test -n "$(PYTHON)" || { echo "make: Python $(PYTHON_VERSION) not found on PATH nor in ~/.pyenv/versions:" \
+	    "install it (pyenv install $(PYTHON_VERSION), or apt-get install python$(PYTHON_VERSION)-venv)" \
+	    "or name it: make PYTHON=/path/to/python$(PYTHON_VERSION)" >&2; exit 1; }; \
+	  echo "Making $(VENV) with $(PYTHON)"; rm -rf $(VENV) && $(PYTHON) -m venv $(VENV) && $(PY) -c '$(PYTHON_IS_IT)' || \
+	  { echo "make: $(PYTHON) is not Python $(PYTHON_VERSION)" >&2; rm -rf $(VENV); exit 1; }; fi
+	touch $@
+
+# `make run`: the runtime lock and chalice only.
+$(VENV)/.run: $(VENV)/.python-$(PYTHON_VERSION) $(RUN_LOCKS)
+	$(PIP_INSTALL) $(addprefix -r ,$(RUN_LOCKS))
+	touch $@
+
+# `make test`: the test tools on top (pinned against the runtime and chalice locks, so nothing moves).
+$(VENV)/.test: $(VENV)/.run requirements-dev.txt
+	$(PIP_INSTALL) $(addprefix -r ,$(TEST_LOCKS))
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.runtime node_modules/.installed
+install-run: $(VENV)/.run node_modules/.installed
+install: $(VENV)/.test node_modules/.installed
+
+## lock: requirements*.txt anew from requirements*.in (pins kept where they still fit; UPGRADE=1 takes the newest)
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+  $(if $(UPGRADE),--upgrade)
+lock: $(VENV)/.test
+	for name in requirements requirements-chalice requirements-dev requirements-sam; do \
+	  CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile $(LOCK_FLAGS) $$name.in -o $$name.txt || exit 1; done
 
 # aws-sam-cli pins a click that the test tools cannot share: `sam validate --lint` gets a venv of its own.
 SAM_VENV := .venv-sam
@@ -39,7 +78,7 @@ browser:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 ## run: the local service on 127.0.0.1:$(PORT) (DynamoDB Local, key file, outbox under $(KEYPORT_HOME))
-run: install
+run: install-run
 	$(PY) -m chalicelib.local run
 
 ## test: the whole suite (unit, API, DynamoDB Local contract, e2e)

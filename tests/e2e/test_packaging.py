@@ -3,6 +3,7 @@ cfn-lint and `sam validate --lint` without an error or a warning."""
 import fcntl
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -159,3 +160,28 @@ def test_sam_validate_with_lint_finds_no_error_and_no_warning(package, tmp_path)
                             capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == f"{path} is a valid SAM Template"
+
+
+def test_every_function_runs_on_python_3_13(package):
+    # chalice takes the Runtime from the Python that packages: python3.11 is deprecated on Lambda (Amazon Linux 2).
+    template, _ = package
+    runtime = template.get("Globals", {}).get("Function", {}).get("Runtime")
+    functions = {name: resource["Properties"].get("Runtime", runtime) for name, resource in
+                 template["Resources"].items() if resource["Type"] == "AWS::Serverless::Function"}
+    assert len(functions) == 5 and set(functions.values()) == {"python3.13"}, functions
+
+
+def test_the_zip_carries_exactly_the_distributions_of_the_runtime_lock(package):
+    _, names = package
+    pins = {}
+    with open(os.path.join(PROJECT_DIR, "requirements.txt")) as lock:
+        for line in lock:
+            match = re.match(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", line)
+            if match:
+                pins[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(2)
+    carried = {}
+    for folder in {name.split("/")[0] for name in names if name.split("/")[0].endswith(".dist-info")}:
+        distribution, version = folder[:-len(".dist-info")].rsplit("-", 1)
+        carried[re.sub(r"[-_.]+", "-", distribution).lower()] = version
+    assert "pynamodb" in carried and "chalice" not in carried
+    assert carried == pins
