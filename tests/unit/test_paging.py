@@ -143,3 +143,137 @@ def test_a_sealed_cursor_whose_key_is_not_a_string_or_number_is_refused(value):
     with pytest.raises(InvalidCursor) as refused:
         decode_cursor(cursor, bound_to=BOUND)
     assert refused.value.status == 400  # a bad cursor, never a 500 from DynamoDB refusing the key
+
+
+def walk(list_page):
+    """Every page of a list, as lists of e-mails, following cursors to the end."""
+    pages, cursor = [], None
+    while True:
+        items, cursor = list_page(cursor)
+        pages.append([user.email for user in items])
+        if cursor is None:
+            return pages
+
+
+@pytest.fixture
+def three_orgs(aws):
+    """Users in three organizations (2, 0 and 5 of them) and one query per organization, in that order."""
+    import functools
+
+    from chalicelib.models import UserModel
+    from tests.helpers import make_org
+
+    make_org("org_b")
+    make_org("org_c")
+    emails = {"root": ["r1@example.com", "r2@example.com"], "org_b": [],
+              "org_c": [f"c{i}@example.com" for i in range(1, 6)]}
+    for org_id, addresses in emails.items():
+        for email in addresses:
+            make_user(email=email, org_id=org_id)
+    return [functools.partial(UserModel.org_index.query, org_id) for org_id in emails]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 6, 7, 8])
+def test_a_chain_pages_in_order_with_full_pages_however_its_queries_split(three_orgs, limit):
+    from chalicelib.paging import page_chain
+
+    everyone = ["r1@example.com", "r2@example.com"] + [f"c{i}@example.com" for i in range(1, 6)]
+    pages = walk(lambda cursor: page_chain(three_orgs, limit, cursor, bound_to=BOUND))
+    assert [email for shown in pages for email in shown] == everyone
+    assert [len(shown) for shown in pages] == [limit] * (7 // limit) + ([7 % limit] if 7 % limit else [])
+
+
+def test_a_single_query_pages_through_page_with_its_cursor(aws):
+    import functools
+
+    from chalicelib.models import UserModel
+    from chalicelib.paging import page
+
+    for i in range(5):
+        make_user(email=f"u{i}@example.com")
+    query = functools.partial(UserModel.org_index.query, "root")
+    assert walk(lambda cursor: page(query, 2, cursor, bound_to=BOUND)) == [
+        ["u0@example.com", "u1@example.com"], ["u2@example.com", "u3@example.com"], ["u4@example.com"]]
+
+
+def test_a_cursor_naming_a_query_the_chain_does_not_have_is_refused(three_orgs):
+    from chalicelib.paging import page, page_chain
+
+    with pytest.raises(InvalidCursor):
+        page(three_orgs[0], 2, encode_cursor(None, 1, bound_to=BOUND), bound_to=BOUND)
+    with pytest.raises(InvalidCursor):
+        page_chain(three_orgs, 2, encode_cursor(None, 3, bound_to=BOUND), bound_to=BOUND)
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5])
+def test_a_filtered_chain_shows_only_what_select_keeps_in_full_pages(three_orgs, limit):
+    from chalicelib.paging import page_chain
+
+    kept = {"r2@example.com", "c1@example.com", "c2@example.com", "c5@example.com"}
+    pages = walk(lambda cursor: page_chain(three_orgs, limit, cursor, bound_to=BOUND, select=lambda users: [
+        (user, user) for user in users if user.email in kept]))
+    assert [email for shown in pages for email in shown] == ["r2@example.com", "c1@example.com", "c2@example.com",
+                                                            "c5@example.com"]
+    assert all(len(shown) == limit for shown in pages[:-1]) and 0 < len(pages[-1]) <= limit
+
+
+def test_a_filtered_page_hands_out_a_cursor_once_its_read_budget_is_spent(aws, monkeypatch):
+    import functools
+
+    from chalicelib import paging
+    from chalicelib.models import UserModel
+
+    monkeypatch.setattr(paging, "READ_BUDGET", 5)
+    emails = [f"u{i:02d}@example.com" for i in range(20)]
+    for email in emails:
+        make_user(email=email)
+    kept = {"u14@example.com", "u17@example.com"}
+    query = functools.partial(UserModel.org_index.query, "root")
+    # limit 2 reads chunks of 3 rows: 9 rows (>= 2 + 5) and nothing kept, so an empty page with a cursor after
+    # row 9; then 15 and 18 fill the next page, and one more read finds row 19 behind it; row 19 and 20 show none.
+    pages = walk(lambda cursor: paging.page(query, 2, cursor, bound_to=BOUND, select=lambda users: [
+        (user, user) for user in users if user.email in kept]))
+    assert pages == [[], ["u14@example.com", "u17@example.com"], []]
+
+
+def test_a_start_key_dynamodb_refuses_is_a_bad_cursor_and_other_query_errors_stay_errors():
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import QueryError
+
+    from chalicelib.paging import page
+
+    def failing(code):
+        class Results:  # like pynamodb's: the query runs when read
+            last_evaluated_key = None
+
+            def __iter__(self):
+                raise QueryError("refused", cause=ClientError({"Error": {"Code": code, "Message": "no"}}, "Query"))
+        return lambda **_: Results()
+
+    with_key = encode_cursor(KEY, 0, bound_to=BOUND)
+    with pytest.raises(InvalidCursor):
+        page(failing("ValidationException"), 2, with_key, bound_to=BOUND)
+    with pytest.raises(QueryError):
+        page(failing("ValidationException"), 2, None, bound_to=BOUND)  # no cursor given: our own query is wrong
+    with pytest.raises(QueryError):
+        page(failing("ProvisionedThroughputExceededException"), 2, with_key, bound_to=BOUND)
+
+
+def test_a_cursor_defaults_to_the_first_query_holds_numbers_and_is_url_safe():
+    numeric = {"org_id": {"S": "root"}, "n": {"N": "42"}}
+    assert decode_cursor(encode_cursor(numeric, bound_to=BOUND), bound_to=BOUND) == (0, numeric)
+    # Payloads of every length modulo 3, so some would need base64 padding: none is sent.
+    for filler in ("a", "ab", "abc"):
+        cursor = encode_cursor({"org_id": {"S": filler}}, 0, bound_to=BOUND)
+        assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def test_a_cursor_of_exactly_the_maximum_length_is_read():
+    from chalicelib.paging import MAX_CURSOR
+
+    for size in range(1000, 1600):
+        cursor = encode_cursor({"org_id": {"S": "x" * size}}, 0, bound_to=BOUND)
+        if len(cursor) == MAX_CURSOR:
+            break
+    assert len(cursor) == MAX_CURSOR
+    assert decode_cursor(cursor, bound_to=BOUND)[1] == {"org_id": {"S": "x" * size}}
