@@ -189,3 +189,110 @@ def test_a_claim_that_loses_the_race_after_its_proof_was_checked_answers_409_and
     assert response.status_code == 409 and response.data["error"]["code"] == "already_claimed"
     device = DeviceModel.get("C-1")
     assert (device.claim_status, device.owner_org_id) == ("CLAIMED", "rival")
+
+
+def events(org_id, action):
+    return [event for event in AuditEventModel.query(org_id) if event.action == action]
+
+
+def test_a_claim_for_an_organization_below_makes_it_the_owner_and_one_outside_is_refused(api, customer):
+    make_org("customer_east", parent_id="customer")
+    response = claim(api, customer, claim_code=CODE, org_id="customer_east")
+    assert response.status_code == 200 and response.data["owner_org_id"] == "customer_east"
+    assert claim(api, customer, "C-4", claim_code=CODE, org_id="rival").status_code == 404
+    assert DeviceModel.get("C-4").owner_org_id is None
+
+
+def test_each_claim_is_audited_with_the_device_and_the_proof_it_used(api, customer):
+    claim(api, customer, claim_code=CODE)
+    make_device("C-5", "maker", id_code="ID5555", mac="00:1a:2b:3c:4d:55")
+    claim(api, customer, "C-5", id_code="ID5555", mac="00:1a:2b:3c:4d:55")
+    assert [(event.target, event.detail) for event in events("customer", "device_claimed")] == [
+        ("C-1", {"proof": "claim_code"}), ("C-5", {"proof": "id_code_mac"})]
+    claim(api, customer, "X" * 100, claim_code="WRONG-CODE-1")
+    assert [event.target for event in events("customer", "device_claim_failed")] == ["X" * 64]
+
+
+def test_a_refused_claim_tells_how_long_to_wait(api, rival):
+    for _ in range(10):
+        claim(api, rival, claim_code="WRONG-CODE-1")
+    locked = claim(api, rival, claim_code=CODE)
+    assert locked.data["error"]["message"].startswith("Too many failed claims; try again")
+
+
+@pytest.mark.parametrize("edge", ["claim_valid_from", "claim_valid_to"])
+def test_a_code_works_at_both_ends_of_its_window(api, customer, monkeypatch, edge):
+    from chalicelib.services import claims
+
+    instant = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    make_device("W-1", "maker", claim_code="CLAIMCODE7777", **{edge: instant})
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return instant
+
+    monkeypatch.setattr(claims, "datetime", Frozen)
+    assert claim(api, customer, "W-1", claim_code="CLAIMCODE7777").status_code == 200
+
+
+def test_a_claimed_device_is_listed_under_its_new_status_for_the_maker_and_its_product_for_the_owner(
+        api, customer):
+    assert DeviceModel.get("C-1").updated_at is None  # as imported by the fixture
+    claim(api, customer)
+    make_user(email="v@maker.example", org_id="maker", roles=("VIEWER",), permissions=["devices.import"])
+    maker = api.login("v@maker.example")
+    listed = api.call("GET", "/devices?view=imported&claim_status=CLAIMED", token=maker).data["items"]
+    assert [item["serial"] for item in listed] == ["C-1"]
+    by_product = api.call("GET", "/devices?product_type=meter", token=customer).data["items"]
+    assert [item["serial"] for item in by_product] == ["C-1"]
+    assert DeviceModel.get("C-1").updated_at is not None
+
+
+def test_a_second_release_adds_the_second_owner_to_who_had_the_keys(api, customer, rival):
+    claim(api, customer)
+    api.call("POST", "/devices/C-1/release", token=customer)
+    claim(api, rival, id_code="ID4711", mac="00:1a:2b:3c:4d:5e")
+    released = api.call("POST", "/devices/C-1/release", token=rival)
+    assert released.status_code == 200
+    assert DeviceModel.get("C-1").keys_exposed_to == ["customer", "rival"]
+    assert [(event.target, event.detail) for event in events("rival", "device_released")] == [
+        ("C-1", {"keys_exposed_to": ["customer", "rival"]})]
+
+
+def test_taking_over_an_unclaimed_device_exposes_nobody_and_is_audited(api, world, login_as):
+    maker = login_as("ORG_ADMIN", org_id="maker", permissions=["devices.take_ownership"])
+    moved = api.call("POST", "/devices/C-4/take-ownership", {"org_id": "maker"}, token=maker)
+    assert moved.status_code == 200 and moved.data["owner_org_id"] == "maker"
+    assert not DeviceModel.get("C-4").keys_exposed_to
+    assert [(event.target, event.detail) for event in events("maker", "device_ownership_taken")] == [
+        ("C-4", {"previous_owner": None})]
+
+
+def stale_device(monkeypatch, serial):
+    """The device as read now, handed to the service later, after someone else changed it."""
+    from chalicelib.services import claims
+
+    snapshot = DeviceModel.get(serial)
+    monkeypatch.setattr(claims, "visible_device", lambda principal, wanted: snapshot)
+
+
+def test_a_take_over_of_a_device_that_changed_hands_meanwhile_answers_409(api, customer, login_as, monkeypatch):
+    claim(api, customer)
+    operator = login_as("OPERATOR")
+    stale_device(monkeypatch, "C-1")
+    api.call("POST", "/devices/C-1/release", token=customer)
+    claim(api, customer, id_code="ID4711", mac="00:1a:2b:3c:4d:5e")
+    DeviceModel.get("C-1").update(actions=[DeviceModel.owner_org_id.set("rival")])
+    moved = api.call("POST", "/devices/C-1/take-ownership", {"org_id": "maker"}, token=operator)
+    assert moved.status_code == 409 and moved.data["error"]["message"].startswith("The device changed hands")
+    assert DeviceModel.get("C-1").owner_org_id == "rival"
+
+
+def test_a_release_of_a_device_that_changed_hands_meanwhile_changes_nothing(api, customer, monkeypatch):
+    claim(api, customer)
+    stale_device(monkeypatch, "C-1")
+    DeviceModel.get("C-1").update(actions=[DeviceModel.owner_org_id.set("rival")])
+    response = api.call("POST", "/devices/C-1/release", token=customer)
+    assert response.status_code == 409 and response.data["error"]["code"] == "device_not_owned"
+    assert (DeviceModel.get("C-1").owner_org_id, DeviceModel.get("C-1").claim_status) == ("rival", "CLAIMED")
