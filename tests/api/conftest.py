@@ -41,7 +41,9 @@ def api(aws):
     """A test client over the app, with moto behind it."""
     import app
 
-    with Client(app.app) as client:
+    # The test stage of .chalice/config.json: chalice.test.Client sets its variables while open (the default, dev,
+    # would make settings read meanwhile those of a deployed stage).
+    with Client(app.app, stage_name="test") as client:
         yield Api(client)
 
 

@@ -50,7 +50,7 @@ def test_twenty_concurrent_wrong_passwords_evaluate_at_most_ten_and_then_the_loc
 
     import app
 
-    with Client(app.app) as client:
+    with Client(app.app, stage_name="test") as client:
         right = client.http.post("/auth/login", headers={"Content-Type": "application/json"},
                                  body=json.dumps({"email": "ada@example.com", "password": STRONG_PASSWORD}))
     assert right.status_code == 429 and json.loads(right.body)["error"]["code"] == "account_locked"

@@ -164,7 +164,7 @@ def test_sam_validate_with_lint_finds_no_error_and_no_warning(package, tmp_path)
 
 def test_every_function_runs_on_python_3_13(package):
     # chalice takes the Runtime from the Python that packages: python3.11 is deprecated on Lambda (Amazon Linux 2).
-    template, _ = package
+    template, *_ = package
     runtime = template.get("Globals", {}).get("Function", {}).get("Runtime")
     functions = {name: resource["Properties"].get("Runtime", runtime) for name, resource in
                  template["Resources"].items() if resource["Type"] == "AWS::Serverless::Function"}
@@ -172,7 +172,7 @@ def test_every_function_runs_on_python_3_13(package):
 
 
 def test_the_zip_carries_exactly_the_distributions_of_the_runtime_lock(package):
-    _, names = package
+    _, names, _ = package
     pins = {}
     with open(os.path.join(PROJECT_DIR, "requirements.txt")) as lock:
         for line in lock:
