@@ -9,12 +9,14 @@ one line on why; it leaves the denominator and is printed apart.
     python scripts/mutants.py [--only permissions,claims] [--children 2] [--keep]
 """
 import argparse
+import fnmatch
 import os
 import re
 import shutil
 import subprocess
 import sys
 import time
+from typing import Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.path.join(ROOT, "mutants-work")
@@ -22,23 +24,30 @@ EQUIVALENT_FILE = os.path.join(ROOT, "scripts", "mutants-equivalent.txt")
 TARGET = 0.90
 
 # module mutated -> the test files that exercise it (unit and in-process API tiers: DynamoDB Local and the browser
-# are too slow to run once per mutant).
+# are too slow to run once per mutant), and, for a large module, only the functions that guard tenants and keys.
 MODULES = {
-    "chalicelib/permissions.py": ["tests/unit/test_permissions.py", "tests/unit/test_grant_property.py",
-                                  "tests/api/test_grant_rules.py", "tests/api/test_authorization_matrix.py"],
-    "chalicelib/security.py": ["tests/unit/test_security.py", "tests/unit/test_sessions.py"],
-    "chalicelib/crypto.py": ["tests/unit/test_crypto.py", "tests/unit/test_keys_property.py"],
-    "chalicelib/paging.py": ["tests/unit/test_paging.py", "tests/api/test_cursors.py"],
-    "chalicelib/services/claims.py": ["tests/api/test_claims.py"],
-    "chalicelib/services/keys.py": ["tests/api/test_keys.py", "tests/unit/test_keys_property.py"],
-    "chalicelib/services/key_files.py": ["tests/unit/test_key_files.py", "tests/api/test_keys.py"],
-    "chalicelib/services/exports.py": ["tests/api/test_exports.py"],
-    "chalicelib/services/invitations.py": ["tests/unit/test_invitations.py", "tests/api/test_invitations.py"],
-    "chalicelib/services/accounts.py": ["tests/api/test_account.py", "tests/api/test_recovery.py"],
-    "chalicelib/services/sessions.py": ["tests/unit/test_sessions.py", "tests/api/test_account.py"],
-    "chalicelib/services/throttle.py": ["tests/unit/test_throttle.py"],
-    "chalicelib/services/portal_access.py": ["tests/api/test_portal.py"],
-    "chalicelib/services/portal.py": ["tests/api/test_portal.py"],
+    "chalicelib/permissions.py": (["tests/unit/test_permissions.py", "tests/unit/test_grant_property.py",
+                                   "tests/api/test_grant_rules.py", "tests/api/test_authorization_matrix.py"], None),
+    "chalicelib/security.py": (["tests/unit/test_security.py", "tests/unit/test_server_secret.py",
+                                "tests/unit/test_sessions.py"], None),
+    "chalicelib/crypto.py": (["tests/unit/test_crypto.py", "tests/unit/test_export_storage.py"], None),
+    "chalicelib/paging.py": (["tests/unit/test_paging.py", "tests/api/test_cursors.py"], None),
+    "chalicelib/services/claims.py": (["tests/api/test_claims.py"], None),
+    "chalicelib/services/keys.py": (["tests/api/test_keys.py", "tests/unit/test_keys_property.py"], None),
+    "chalicelib/services/key_files.py": (["tests/unit/test_key_files.py", "tests/api/test_keys.py"], None),
+    # the worker: it re-authorizes the requester before it writes a file of keys
+    "chalicelib/services/exports.py": (["tests/api/test_exports.py"], ["run_export", "_write_and_store", "_fail",
+                                                                       "export_file"]),
+    "chalicelib/services/invitations.py": (["tests/unit/test_invitations.py", "tests/api/test_invitations.py"],
+                                           ["accept_invitation", "_by_token", "view_invitation"]),
+    # login and its lockout
+    "chalicelib/services/accounts.py": (["tests/api/test_account.py", "tests/api/test_recovery.py"],
+                                        ["log_in", "_reserve_attempt", "_get_attempts", "clear_login_failures",
+                                         "_attempts_key", "_reference_matches"]),
+    "chalicelib/services/sessions.py": (["tests/unit/test_sessions.py", "tests/api/test_account.py"], None),
+    "chalicelib/services/throttle.py": (["tests/unit/test_throttle.py"], None),
+    "chalicelib/services/portal_access.py": (["tests/api/test_portal.py"], None),
+    "chalicelib/services/portal.py": (["tests/api/test_portal.py"], None),
 }
 ALSO_COPY = ["app.py", "templates", ".chalice", "pytest.ini"]
 STATUS = re.compile(r"^\s*(\S+): (.+)$")
@@ -84,18 +93,25 @@ def mutmut(target: str, *args: str, log=None) -> str:
     return subprocess.run(command, cwd=target, capture_output=True, text=True, check=False).stdout
 
 
-def run_module(module: str, tests: list, children: int) -> dict:
-    """Mutate one module in a fresh copy; answer {mutant name: status}."""
+def mutant_patterns(module: str, functions: Optional[list]) -> list:
+    """mutmut's names of the mutants of these functions (methods and nested functions included); [] for all."""
+    prefix = os.path.splitext(module.replace("/", "."))[0]
+    return [f"{prefix}.x{separator}{name}__mutmut_*" for name in functions or () for separator in ("_", "*ǁ")]
+
+
+def run_module(module: str, tests: list, functions: Optional[list], children: int) -> dict:
+    """Mutate one module (or some of its functions) in a fresh copy; answer {mutant name: status}."""
     target = os.path.join(WORK, os.path.splitext(module.replace("/", "."))[0])
     shutil.rmtree(target, ignore_errors=True)
     copy_tree(target)
     write_config(target, module, tests)
+    patterns = mutant_patterns(module, functions)
     with open(os.path.join(target, "mutmut-run.log"), "w", encoding="utf-8") as log:
-        mutmut(target, "run", "--max-children", str(children), log=log)
+        mutmut(target, "run", "--max-children", str(children), *patterns, log=log)
     statuses = {}
     for line in mutmut(target, "results", "--all", "true").splitlines():
         match = STATUS.match(line)
-        if match:
+        if match and (not patterns or any(fnmatch.fnmatchcase(match.group(1), pattern) for pattern in patterns)):
             statuses[match.group(1)] = match.group(2).strip()
     return {"statuses": statuses, "target": target}
 
@@ -115,14 +131,14 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep mutants-work/ for `mutmut show/apply`")
     args = parser.parse_args()
     wanted = set(args.only.split(",")) if args.only else None
-    modules = {module: tests for module, tests in MODULES.items()
+    modules = {module: plan for module, plan in MODULES.items()
                if wanted is None or os.path.splitext(os.path.basename(module))[0] in wanted}
     equivalent = equivalent_mutants()
     rows, survivors, judged, seen = [], [], [], set()
     started = time.monotonic()
-    for module, tests in modules.items():
+    for module, (tests, functions) in modules.items():
         began = time.monotonic()
-        result = run_module(module, tests, args.children)
+        result = run_module(module, tests, functions, args.children)
         counts = {"killed": 0, "survived": 0, "no tests": 0, "timeout": 0, "equivalent": 0, "other": 0}
         for name, status in sorted(result["statuses"].items()):
             seen.add(name)
