@@ -170,12 +170,15 @@ def test_every_function_gets_the_stage_settings_and_the_secrets_arn_but_never_th
         assert CONFIG["stages"][stage]["environment_variables"] == {"KEYPORT_STAGE": stage}
 
 
-def test_deleting_the_stack_keeps_the_server_secret_the_device_key_and_the_tables():
+def test_deleting_the_stack_keeps_the_server_secret_the_device_key_and_the_tables_but_a_failed_create_does_not():
     resources = INFRA["Resources"]
-    kept = [name for name, resource in resources.items()
-            if resource.get("DeletionPolicy") == resource.get("UpdateReplacePolicy") == "Retain"]
+    # RetainExceptOnCreate: a first create that rolls back deletes them (their fixed names would otherwise block
+    # the next attempt with "already exists"); a stack deleted later, or a replacement, keeps them.
+    kept = [name for name, resource in resources.items() if resource.get("DeletionPolicy") == "RetainExceptOnCreate"
+            and resource.get("UpdateReplacePolicy") == "Retain"]
     assert {"ServerSecret", "DeviceKeysKey"} | {name for name, resource in resources.items()
                                                 if resource.get("Type") == "AWS::DynamoDB::Table"} == set(kept)
+    assert not [name for name, resource in resources.items() if resource.get("DeletionPolicy") == "Retain"]
     assert resources["DeviceKeysKey"]["Properties"]["EnableKeyRotation"] is True
 
 
