@@ -182,6 +182,12 @@ def test_deleting_the_stack_keeps_the_server_secret_the_device_key_and_the_table
     assert resources["DeviceKeysKey"]["Properties"]["EnableKeyRotation"] is True
 
 
+def test_the_retained_key_and_secret_name_their_stage_so_orphans_of_dev_and_prod_can_be_told_apart():
+    for name in ("DeviceKeysKey", "ServerSecret"):
+        description = INFRA["Resources"][name]["Properties"]["Description"]
+        assert description["Fn::Sub"].startswith("keyport-${Stage}: "), name
+
+
 def test_the_edge_answers_unknown_routes_throttling_and_its_own_errors_in_the_one_error_shape():
     import app  # noqa: F401  (imports every module that declares a domain error)
     from chalicelib.errors import DomainError, domain_errors
