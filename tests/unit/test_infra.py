@@ -249,6 +249,50 @@ def test_the_export_bucket_is_private_kms_encrypted_tls_only_and_forgets_files_a
     assert {s["Sid"]: s["Effect"] for s in statements} == {"TlsOnly": "Deny", "KmsEncryptedUploadsOnly": "Deny"}
 
 
+def condition_holds(operator, key, expected, context):
+    """IAM's reading of one condition key: a negated operator holds when the key is absent from the request."""
+    present, value = key in context, context.get(key)
+    expected = expected if isinstance(expected, list) else [expected]
+    if operator == "Bool":
+        return present and value in expected
+    if operator == "Null":
+        return (not present) == (expected == ["true"])
+    if operator == "StringEquals":
+        return present and value in expected
+    if operator == "StringNotEquals":
+        return not present or value not in expected
+    raise AssertionError(f"the test does not know the condition operator {operator}")
+
+
+def denied_by_bucket_policy(action, context):
+    """The Sids of the export bucket policy's Deny statements that match the request."""
+    statements = INFRA["Resources"]["ExportBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    actions = {statement["Sid"]: set(statement["Action"] if isinstance(statement["Action"], list)
+                                     else [statement["Action"]]) for statement in statements}
+    return [statement["Sid"] for statement in statements if statement["Effect"] == "Deny"
+            and {action, "s3:*"} & actions[statement["Sid"]]
+            and all(condition_holds(operator, key, expected, context)
+                    for operator, keys in statement.get("Condition", {}).items() for key, expected in keys.items())]
+
+
+TLS, KMS = {"aws:SecureTransport": "true"}, {"s3:x-amz-server-side-encryption": "aws:kms"}
+
+
+@pytest.mark.parametrize("request_name,action,context,denied", [
+    # upload_file of a file above 8 MB: CreateMultipartUpload carries the header, UploadPart (s3:PutObject) none.
+    ("CreateMultipartUpload with SSE-KMS", "s3:PutObject", {**TLS, **KMS}, []),
+    ("UploadPart", "s3:PutObject", TLS, []),
+    ("PutObject relying on the bucket's default SSE-KMS", "s3:PutObject", TLS, []),
+    ("PutObject asking for SSE-S3", "s3:PutObject", {**TLS, "s3:x-amz-server-side-encryption": "AES256"},
+     ["KmsEncryptedUploadsOnly"]),
+    ("GetObject over plain HTTP", "s3:GetObject", {"aws:SecureTransport": "false"}, ["TlsOnly"]),
+    ("PutObject over plain HTTP", "s3:PutObject", {"aws:SecureTransport": "false", **KMS}, ["TlsOnly"]),
+])
+def test_the_export_bucket_takes_multipart_uploads_but_no_other_encryption_and_nothing_without_tls(request_name, action,
+                                                                                                    context, denied):
+    assert denied_by_bucket_policy(action, context) == denied, request_name
+
+
 def test_the_export_queue_hands_a_job_failing_three_times_to_its_dead_letter_queue():
     queue = INFRA["Resources"]["ExportQueue"]["Properties"]
     assert queue["QueueName"] == {"Fn::Sub": "keyport-${Stage}-exports"}
