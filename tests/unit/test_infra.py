@@ -249,6 +249,11 @@ def test_the_export_bucket_is_private_kms_encrypted_tls_only_and_forgets_files_a
     assert {s["Sid"]: s["Effect"] for s in statements} == {"TlsOnly": "Deny", "KmsEncryptedUploadsOnly": "Deny"}
 
 
+def test_the_export_bucket_keeps_no_versions_so_the_stack_can_delete_it_once_emptied():
+    # Suspended versioning still leaves a delete marker per delete, and CloudFormation deletes only an empty bucket.
+    assert "VersioningConfiguration" not in INFRA["Resources"]["ExportBucket"]["Properties"]
+
+
 def condition_holds(operator, key, expected, context):
     """IAM's reading of one condition key: a negated operator holds when the key is absent from the request."""
     present, value = key in context, context.get(key)
