@@ -103,7 +103,8 @@ bench: install
 mutants: install
 	$(PY) scripts/mutants.py $(if $(ONLY),--only $(ONLY))
 
-## package: the SAM template and zip of STAGE (dev) for AWS into OUT (out/); needs no AWS credentials
+## package: the SAM template and zip of STAGE (dev) for AWS into OUT (out/); needs no AWS credentials. The script
+## after chalice gives every path an ANY method (405s reach Chalice) and lets Stage take only STAGE.
 package: install
 	rm -rf $(OUT) vendor/templates
 	mkdir -p vendor

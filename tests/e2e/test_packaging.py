@@ -82,6 +82,13 @@ def test_the_export_worker_reads_the_declared_queue_and_may_run_fifteen_minutes(
     assert variables["KEYPORT_EXPORT_BUCKET"] == {"Ref": "ExportBucket"}
 
 
+def test_the_template_takes_only_the_stage_it_was_packaged_for(package):
+    template, *_ = package
+    stage = template["Parameters"]["Stage"]
+    # The functions' KEYPORT_STAGE and the worker's queue ARN say dev: a Stage=prod deploy would mix the two.
+    assert (stage["Default"], stage["AllowedValues"]) == ("dev", ["dev"])
+
+
 FUNCTIONS = {"APIHandler": "api_handler", "ExportWorker": "export_worker", "ExpireInvitations": "expire-invitations",
              "ExpireExports": "expire-exports", "ExpireInstallations": "expire-installations"}
 

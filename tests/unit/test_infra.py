@@ -336,3 +336,36 @@ def test_the_export_queue_hands_a_job_failing_three_times_to_its_dead_letter_que
     for stage in ("dev", "prod"):
         # SQS hides a message being worked on for the visibility timeout: at least the worker's timeout.
         assert queue["VisibilityTimeout"] >= CONFIG["stages"][stage]["lambda_functions"]["export_worker"]["lambda_timeout"]
+
+
+def packaged(stages, allowed=("dev", "prod")):
+    """A small packaged template: a Stage parameter as infra/resources.json declares it, a function per stage named."""
+    functions = {f"Function{number}": {"Type": "AWS::Serverless::Function", "Properties": {
+        "Environment": {"Variables": {"KEYPORT_STAGE": stage}}}} for number, stage in enumerate(stages)}
+    return {"Parameters": {"Stage": {"Type": "String", "Default": "dev", "AllowedValues": list(allowed)}},
+            "Resources": {**functions, "ExportQueue": {"Type": "AWS::SQS::Queue", "Properties": {}}}}
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_packaged_template_takes_only_the_stage_it_was_packaged_for(stage):
+    from scripts.add_method_not_allowed import pin_stage
+
+    template = packaged([stage, stage])
+    assert pin_stage(template) == stage
+    # The functions' KEYPORT_STAGE and the worker's queue ARN come from the packaged stage, the names from Stage:
+    # another value would give a prod stack dev's functions reading dev's queue.
+    assert template["Parameters"]["Stage"] == {"Type": "String", "Default": stage, "AllowedValues": [stage]}
+
+
+@pytest.mark.parametrize("stages,allowed,named", [
+    (["dev", "prod"], ("dev", "prod"), "['dev', 'prod']"),
+    ([], ("dev", "prod"), "[]"),
+    (["staging"], ("dev", "prod"), "staging"),
+])
+def test_a_package_of_no_single_known_stage_is_refused_with_the_stages_named(stages, allowed, named):
+    from scripts.add_method_not_allowed import pin_stage
+
+    template = packaged(stages, allowed)
+    with pytest.raises(ValueError, match=re.escape(named)):
+        pin_stage(template)
+    assert template["Parameters"]["Stage"]["AllowedValues"] == list(allowed)  # left as it was
