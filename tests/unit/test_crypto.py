@@ -135,8 +135,13 @@ def test_an_unreadable_blob_is_logged_with_the_device_and_the_reason(caplog):
 
 
 def test_a_sealed_file_opens_only_as_its_own_export_and_says_which_did_not(caplog):
+    import io
+
+    from aws_encryption_sdk.internal.formatting.deserialize import deserialize_header
+
     sealed = crypto.seal_file(b"serial;key\nSN-1;00ff\n", "exp_1")
     assert b"SN-1" not in sealed
+    assert deserialize_header(io.BytesIO(sealed))[0].algorithm.name == crypto.ALGORITHM_SUITE
     assert crypto.open_file(sealed, "exp_1") == b"serial;key\nSN-1;00ff\n"
     assert _unreadable_log(caplog, lambda: crypto.open_file(sealed, "exp_2")) == [
         "keys of device export exp_2 unreadable: encryption context mismatch"]
@@ -148,8 +153,9 @@ def test_a_sealed_file_opens_only_as_its_own_export_and_says_which_did_not(caplo
 
 
 def test_the_local_wrapping_key_must_be_32_bytes():
-    with pytest.raises(ValueError, match="must be 32 bytes"):
+    with pytest.raises(ValueError) as refused:
         crypto.raw_key_provider(b"\x00" * 31)
+    assert str(refused.value) == "the local wrapping key must be 32 bytes"
 
 
 def test_the_custody_configuration_is_described_for_the_bench():

@@ -55,22 +55,26 @@ def test_a_deployed_stage_without_the_secret_arn_never_falls_back_to_the_environ
     environ = {**DEPLOYED, "KEYPORT_SERVER_SECRET": "5e" * 32}
     del environ["KEYPORT_SERVER_SECRET_ARN"]
     monkeypatch.setattr(security, "get_settings", lambda: read_settings(environ))
-    with record_aws_operations() as calls, pytest.raises(StageMisconfigured, match="KEYPORT_SERVER_SECRET_ARN"):
+    with record_aws_operations() as calls, pytest.raises(StageMisconfigured) as refused:
         security.keyed_digest("claim-code", "SN-1", "CODE")
     assert calls == []
+    assert str(refused.value) == ("KEYPORT_SERVER_SECRET_ARN is missing: stage dev reads its server secret only "
+                                  "from Secrets Manager")
 
 
 def test_a_secret_that_is_not_hex_or_too_short_is_refused_by_name(deployed):
     client = aws_client("secretsmanager")
     client.put_secret_value(SecretId=deployed.server_secret_arn, SecretString="not hex at all")
-    with pytest.raises(StageMisconfigured, match="not a hex string"):
+    with pytest.raises(StageMisconfigured) as refused:
         security.server_secret()
+    assert str(refused.value) == "the secret KEYPORT_SERVER_SECRET_ARN names is not a hex string"
     from aws_lambda_powertools.utilities import parameters
 
     parameters.clear_caches()
     client.put_secret_value(SecretId=deployed.server_secret_arn, SecretString="ab" * 8)
-    with pytest.raises(StageMisconfigured, match="shorter than 32 bytes"):
+    with pytest.raises(StageMisconfigured) as refused:
         security.server_secret()
+    assert str(refused.value) == "the secret KEYPORT_SERVER_SECRET_ARN names is missing or shorter than 32 bytes"
 
 
 def test_a_laptop_stage_without_an_arn_uses_its_hex_variable():
@@ -88,3 +92,19 @@ def test_a_deployed_stage_without_the_kms_key_never_wraps_with_the_local_key_fil
             crypto.KeyWrapper("imp_x").wrap("SN-1", [{"name": "app", "algorithm": "AES128", "hex": "00" * 16}])
     finally:
         crypto.master_key_provider.cache_clear()
+
+
+def test_a_secret_stored_as_binary_hex_is_read_too(aws, fresh_secret_cache, monkeypatch):
+    arn = aws_client("secretsmanager").create_secret(Name="keyport-dev-binary",
+                                                     SecretBinary=SECRET_HEX.encode())["ARN"]
+    settings = read_settings({**DEPLOYED, "KEYPORT_SERVER_SECRET_ARN": arn})
+    monkeypatch.setattr(security, "get_settings", lambda: settings)
+    assert security.server_secret() == bytes.fromhex(SECRET_HEX)
+
+
+def test_a_laptop_stage_with_a_short_secret_names_its_variable(monkeypatch):
+    settings = dataclasses.replace(get_settings(), local_server_secret=b"short")
+    monkeypatch.setattr(security, "get_settings", lambda: settings)
+    with pytest.raises(StageMisconfigured) as refused:
+        security.server_secret()
+    assert str(refused.value) == "KEYPORT_SERVER_SECRET is missing or shorter than 32 bytes"
