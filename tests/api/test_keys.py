@@ -159,3 +159,80 @@ def test_weak_or_private_recipient_keys_are_refused_on_the_profile_and_the_downl
     download = api.call("GET", "/devices/keys?format=jwe&recipient_jwk=" + quote(json.dumps(jwk())),
                         token=world["keys"])
     assert download.status_code == 422 and KEY_A[0]["hex"].encode() not in download.body
+
+
+def key_events(org_id):
+    return [(event.action, event.target, event.detail) for event in AuditEventModel.query(org_id)
+            if event.action.startswith("keys_download")]
+
+
+def test_each_download_is_audited_in_the_owners_organization_with_what_was_asked(api, world):
+    make_org("customer_east", parent_id="customer")
+    make_device("E-1", "maker", "customer_east")
+    api.call("GET", "/devices/K-1/keys", token=world["keys"])
+    api.call("GET", "/devices/" + "Z" * 80 + "/keys", token=world["keys"])
+    api.call("GET", "/devices/keys?format=json&org_id=customer_east", token=world["keys"])
+    assert key_events("customer") == [
+        ("keys_downloaded", "K-1", {"format": "json", "serial": "K-1", "count": 1}),
+        ("keys_download_refused", "Z" * 64,
+         {"format": "json", "serial": "Z" * 64, "reason": "device_not_found", "count": 0})]
+    assert key_events("customer_east") == [
+        ("keys_downloaded", None, {"format": "json", "filter": {"org_id": "customer_east"}, "count": 1})]
+
+
+def test_a_refused_bulk_download_is_audited_where_it_was_aimed(api, world):
+    make_org("customer_east", parent_id="customer")
+    assert api.call("GET", "/devices/keys?org_id=customer_east", token=world["viewer"]).status_code == 403
+    assert [(action, detail["reason"]) for action, _, detail in key_events("customer_east")] == [
+        ("keys_download_refused", "forbidden")]
+
+
+def test_a_refusal_of_a_single_devices_keys_says_why(api, world):
+    response = api.call("GET", "/devices/K-1/keys", token=world["viewer"])
+    assert response.data["error"]["message"] == "Your roles do not allow key downloads."
+
+
+def test_a_key_manager_bound_to_sites_downloads_only_the_devices_of_its_sites(api, world):
+    make_device("S-1", "maker", "customer", site_id="site_north")
+    make_device("S-2", "maker", "customer", site_id="site_south")
+    make_user(email="north@customer.example", org_id="customer", roles=("KEY_MANAGER",), site_ids=["site_north"])
+    north = api.login("north@customer.example")
+    listed = api.call("GET", "/devices/keys?format=json", token=north).data["devices"]
+    assert [device["serial"] for device in listed] == ["S-1"]
+    assert api.call("GET", "/devices/S-2/keys", token=north).status_code == 404
+
+
+def test_a_download_of_exactly_the_most_devices_it_holds_is_served(api, world, monkeypatch):
+    from chalicelib.services import keys
+
+    monkeypatch.setattr(keys, "MAX_DOWNLOAD_DEVICES", 2)  # the customer owns exactly two claimed devices
+    response = api.call("GET", "/devices/keys?format=json", token=world["keys"])
+    assert response.status_code == 200 and [d["serial"] for d in response.data["devices"]] == ["K-1", "K-2"]
+
+
+@pytest.mark.parametrize("query, serials", [
+    ("product_type=meter", ["K-2"]),
+    ("claim_status=CLAIMED", ["K-1", "K-2"]),
+    ("batch_id=bat_1", ["K-2"]),
+    ("label=roof&serial=K-2", ["K-2"]),
+    ("label=roof&serial=K-1", []),
+])
+def test_each_indexed_filter_selects_its_devices(api, world, query, serials):
+    from chalicelib.models import DeviceModel
+
+    DeviceModel.get("K-2").update(actions=[DeviceModel.batch_id.set("bat_1")])
+    listed = api.call("GET", f"/devices/keys?format=json&{query}", token=world["keys"]).data["devices"]
+    assert [device["serial"] for device in listed] == serials
+
+
+def test_two_indexed_filters_at_once_are_refused(api, world):
+    response = api.call("GET", "/devices/keys?format=json&label=roof&product_type=meter", token=world["keys"])
+    assert response.status_code == 400 and response.data["error"]["code"] == "filter_not_indexed"
+
+
+def test_the_file_is_named_for_the_organization_and_the_day(api, world):
+    from datetime import datetime, timezone
+
+    response = api.call("GET", "/devices/keys?format=csv", token=world["keys"])
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    assert response.headers["Content-Disposition"] == f'attachment; filename="keys-customer-{today}.csv"'
