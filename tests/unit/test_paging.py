@@ -277,3 +277,42 @@ def test_a_cursor_of_exactly_the_maximum_length_is_read():
             break
     assert len(cursor) == MAX_CURSOR
     assert decode_cursor(cursor, bound_to=BOUND)[1] == {"org_id": {"S": "x" * size}}
+
+
+@pytest.fixture
+def three_full_orgs(aws):
+    """Two users in each of three organizations, one query per organization."""
+    import functools
+
+    from chalicelib.models import UserModel
+    from tests.helpers import make_org
+
+    for org_id in ("org_b", "org_c"):
+        make_org(org_id)
+    for org_id in ("root", "org_b", "org_c"):
+        for n in (1, 2):
+            make_user(email=f"{org_id}-{n}@example.com", org_id=org_id)
+    return [functools.partial(UserModel.org_index.query, org_id) for org_id in ("root", "org_b", "org_c")]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 4])
+@pytest.mark.parametrize("filtered", [False, True])
+def test_a_chain_never_skips_a_query_that_holds_items(three_full_orgs, limit, filtered):
+    from chalicelib.paging import page_chain
+
+    select = (lambda users: [(user, user) for user in users]) if filtered else None
+    pages = walk(lambda cursor: page_chain(three_full_orgs, limit, cursor, bound_to=BOUND, select=select))
+    assert [email for shown in pages for email in shown] == [
+        f"{org_id}-{n}@example.com" for org_id in ("root", "org_b", "org_c") for n in (1, 2)]
+
+
+def test_a_read_budget_spent_exactly_cuts_the_page_and_resumes_in_the_same_query(three_full_orgs, monkeypatch):
+    from chalicelib import paging
+
+    monkeypatch.setattr(paging, "READ_BUDGET", 1)
+    kept = {"org_c-2@example.com"}
+    # limit 1 reads 2 rows a chunk; 2 >= 1 + 1 spends the budget after every chunk: one page per query, and the
+    # cursor after org_b's rows must resume in org_b's query's successor, org_c, not start over.
+    pages = walk(lambda cursor: paging.page_chain(three_full_orgs, 1, cursor, bound_to=BOUND, select=lambda users: [
+        (user, user) for user in users if user.email in kept]))
+    assert pages == [[], [], ["org_c-2@example.com"]]
