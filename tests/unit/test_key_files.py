@@ -81,3 +81,73 @@ def test_every_csv_cell_a_spreadsheet_would_run_as_a_formula_is_quoted_out(start
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
     assert rows[1][0] == "'" + start + "SUM(A1)"
     assert rows[1][2] == "'" + start + "cmd"
+
+
+def test_a_csv_file_separates_with_semicolons_by_default_ends_lines_with_crlf_and_counts_devices():
+    out = io.StringIO()
+    writer = key_files.KeyFileWriter(out, "csv")
+    writer.add("S-1", "meter", KEYS)
+    writer.add("S-2", "meter", KEYS + KEYS)
+    writer.add("S-3", "meter", KEYS)
+    assert writer.count == 3
+    assert out.getvalue().split("\r\n")[:2] == ["serial;product_type;key_name;algorithm;key_hex",
+                                               "S-1;meter;app;AES256;" + "ab" * 32]
+
+
+def test_a_json_file_is_compact():
+    out = io.StringIO()
+    writer = key_files.KeyFileWriter(out, "json")
+    writer.add("S-1", "meter", KEYS)
+    writer.close()
+    assert out.getvalue() == '{"devices":[{"serial":"S-1","product_type":"meter","keys":[{"name":"app",' \
+                             '"algorithm":"AES256","hex":"' + "ab" * 32 + '"}]}]}'
+
+
+@pytest.fixture(scope="module")
+def modulus():
+    """The modulus of a real 3072-bit key: the product of two large primes."""
+    return int.from_bytes(__import__("base64").urlsafe_b64decode(
+        private_and_public("RSA", 3072)[1]["n"] + "=="), "big")
+
+
+@pytest.mark.parametrize("exponent", [3, 9, 65537])
+def test_an_odd_rsa_exponent_from_3_below_the_modulus_is_accepted(modulus, exponent):
+    key_files._check_rsa_public(modulus, exponent)
+
+
+@pytest.mark.parametrize("exponent", [1, 2, 4, 65536, "modulus", "modulus+2"])
+def test_an_rsa_exponent_even_below_3_or_not_below_the_modulus_is_refused(modulus, exponent):
+    exponent = {"modulus": modulus, "modulus+2": modulus + 2}.get(exponent, exponent)
+    with pytest.raises(RecipientKeyInvalid) as refused:
+        key_files._check_rsa_public(modulus, exponent)
+    assert refused.value.message == "The RSA public exponent must be odd, at least 3 and below the modulus."
+
+
+def test_an_rsa_modulus_with_a_small_factor_is_refused_by_name(modulus):
+    with pytest.raises(RecipientKeyInvalid) as refused:
+        key_files._check_rsa_public(modulus * 3, 65537)
+    assert refused.value.message == ("The RSA modulus has a small prime factor: it is not the product of two large "
+                                     "primes.")
+
+
+def test_refusals_of_a_private_or_signing_key_and_of_a_curve_say_exactly_why():
+    with pytest.raises(RecipientKeyInvalid) as refused:
+        key_files.recipient_key({**private_and_public("EC", "P-256")[1], "use": "sig"})
+    assert refused.value.message == ("recipient_jwk must be a public key for encryption (no private part, "
+                                     "use enc).")
+    with pytest.raises(RecipientKeyInvalid) as refused:
+        key_files.recipient_key(private_and_public("EC", "P-521")[1])
+    assert refused.value.message == "EC keys must be on P-256 or P-384."
+
+
+def test_a_sealed_file_names_its_content_type_and_the_recipient_key():
+    from jwcrypto.jwe import JWE
+    from jwcrypto.jwk import JWK
+
+    private, public = private_and_public("EC", "P-256")
+    named = key_files.recipient_key({**public, "kid": "erp-2026"})
+    assert named["kid"] == "erp-2026"
+    for jwk, kid in ((named, "erp-2026"), (key_files.recipient_key(public), JWK(**public).thumbprint())):
+        token = JWE()
+        token.deserialize(key_files.seal(b"{}", jwk, "application/json"), key=private)
+        assert (token.jose_header["cty"], token.jose_header["kid"]) == ("application/json", kid)
