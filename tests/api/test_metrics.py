@@ -27,24 +27,25 @@ def test_a_failed_and_a_good_login_each_print_their_metric_in_their_own_line(api
     assert emitted_metrics(printed()) == [("keyport-test", SERVICE, {"LoginSucceeded": 1})]
 
 
-def test_a_claim_and_a_key_download_count_one_device_each(api, login_as, printed):
+@pytest.fixture
+def admin(login_as, printed):
+    """An ORG_ADMIN of acme, and M-1 made by maker, waiting for its claim code; nothing printed yet."""
     make_org("maker")
     make_org("acme")
     make_device("M-1", "maker", claim_code="CLAIMCODE0042")
-    admin = login_as("ORG_ADMIN", org_id="acme")
+    token = login_as("ORG_ADMIN", org_id="acme")
     printed()
+    return token
+
+
+def test_a_claim_and_a_key_download_count_one_device_each(api, admin, printed):
     assert api.call("POST", "/devices/M-1/claim", {"claim_code": "CLAIMCODE0042"}, token=admin).status_code == 200
     assert emitted_metrics(printed()) == [("keyport-test", SERVICE, {"DevicesClaimed": 1})]
     assert api.call("GET", "/devices/M-1/keys", token=admin).status_code == 200
     assert emitted_metrics(printed()) == [("keyport-test", SERVICE, {"KeysDownloaded": 1})]
 
 
-def test_a_refused_claim_counts_nothing(api, login_as, printed):
-    make_org("maker")
-    make_org("acme")
-    make_device("M-1", "maker", claim_code="CLAIMCODE0042")
-    admin = login_as("ORG_ADMIN", org_id="acme")
-    printed()
+def test_a_refused_claim_counts_nothing(api, admin, printed):
     assert api.call("POST", "/devices/M-1/claim", {"claim_code": "WRONGCODE0042"}, token=admin).status_code == 404
     assert emitted_metrics(printed()) == []
 
