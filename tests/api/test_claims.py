@@ -296,3 +296,20 @@ def test_a_release_of_a_device_that_changed_hands_meanwhile_changes_nothing(api,
     response = api.call("POST", "/devices/C-1/release", token=customer)
     assert response.status_code == 409 and response.data["error"]["code"] == "device_not_owned"
     assert (DeviceModel.get("C-1").owner_org_id, DeviceModel.get("C-1").claim_status) == ("rival", "CLAIMED")
+
+
+def test_a_release_refused_for_lack_of_role_says_who_may(api, customer):
+    claim(api, customer)
+    make_user(email="v2@customer.example", org_id="customer", roles=("VIEWER",))
+    refused = api.call("POST", "/devices/C-1/release", token=api.login("v2@customer.example"))
+    assert refused.data["error"]["message"] == "Only the owner's ORG_ADMIN or KEY_MANAGER releases a device."
+
+
+def test_release_and_take_over_stamp_the_change(api, customer, login_as):
+    claim(api, customer)
+    DeviceModel.get("C-1").update(actions=[DeviceModel.updated_at.remove()])
+    api.call("POST", "/devices/C-1/release", token=customer)
+    assert DeviceModel.get("C-1").updated_at is not None
+    DeviceModel.get("C-1").update(actions=[DeviceModel.updated_at.remove()])
+    api.call("POST", "/devices/C-1/take-ownership", {"org_id": "rival"}, token=login_as("OPERATOR"))
+    assert DeviceModel.get("C-1").updated_at is not None
