@@ -50,24 +50,37 @@ def main() -> int:
         failed = 0
         for who, token in (("OPERATOR", operator), ("VIEWER", viewer)):
             print(f"== schemathesis as {who}", flush=True)
-            failed |= subprocess.call(schemathesis_command(url, token, args.examples), cwd=ROOT)
+            for command in schemathesis_commands(url, token, args.examples):
+                failed |= subprocess.call(command, cwd=ROOT)
         return 1 if failed else 0
     finally:
         os.killpg(stack.pid, signal.SIGINT)
         stack.wait(timeout=30)
 
 
-def schemathesis_command(url: str, token: str, examples: int, workers: int = 2,
-                         phases: str = "examples,coverage,fuzzing") -> list:
-    """The schemathesis run of every operation with the harness's checks, as the holder of `token`."""
-    return [os.path.join(os.path.dirname(sys.executable), "schemathesis"), "run", url + "/openapi.json",
-            "-H", f"Authorization: Bearer {token}", "--checks", CHECKS, "--max-examples", str(examples),
-            "--phases", phases, "--no-color", "-w", str(workers),
-            # Only strings a UTF-8 client can send: hypothesis' lone surrogates ("\udbff", "\uded1") arrive as one
-            # JSON-decoded character per pair, so a "too long" string of them is not too long here (a false ST201).
-            "--generation-codec", "utf-8",
-            # Logging out or changing the password would end the session the run uses.
-            "--exclude-path", "/auth/logout", "--exclude-path", "/me/password"]
+# The import checks each item itself and reports a bad one in its answer's `rejected` (200, the rest imported); the
+# document describes the items for clients, so an item outside that description is a reported row, not a refused
+# request. schemathesis' per-operation settings in schemathesis.toml do not override --checks, so the import runs
+# apart, without the negative-data check (its envelope is still refused with 422: tests/api/test_devices.py).
+LENIENT = ("/devices/import", "POST")
+
+
+def schemathesis_commands(url: str, token: str, examples: int, workers: int = 2,
+                          phases: str = "examples,coverage,fuzzing") -> list:
+    """The schemathesis runs of every operation with the harness's checks, as the holder of `token`: all but the
+    import, then the import without the negative-data check."""
+    common = [os.path.join(os.path.dirname(sys.executable), "schemathesis"), "run", url + "/openapi.json",
+              "-H", f"Authorization: Bearer {token}", "--max-examples", str(examples),
+              "--phases", phases, "--no-color", "-w", str(workers),
+              # Only strings a UTF-8 client can send: hypothesis' lone surrogates ("\udbff", "\uded1") arrive as
+              # one JSON-decoded character per pair, so a "too long" string of them is not too long here (a false
+              # ST201).
+              "--generation-codec", "utf-8",
+              # Logging out or changing the password would end the session the run uses.
+              "--exclude-path", "/auth/logout", "--exclude-path", "/me/password"]
+    lenient_checks = ",".join(check for check in CHECKS.split(",") if check != "negative_data_rejection")
+    return [common + ["--checks", CHECKS, "--exclude-path", LENIENT[0]],
+            common + ["--checks", lenient_checks, "--include-path", LENIENT[0], "--include-method", LENIENT[1]]]
 
 
 def _login(url, email, password):
