@@ -272,3 +272,32 @@ def test_a_session_of_a_disabled_user_stops_working(api, login_as):
     user = find_user_by_email("ada@example.com")
     user.update(actions=[user.__class__.status.set("DISABLED")])
     assert api.call("GET", "/me", token=token).status_code == 401
+
+
+def login_events(org_id):
+    """(actor is the user, action, target, detail) of the login audit events of an organization, oldest first."""
+    return [(event.actor_id, event.action, event.target, event.detail) for event in AuditEventModel.query(org_id)
+            if event.action.startswith(("login", "account_locked"))]
+
+
+def test_logins_failures_and_the_lock_are_audited_in_the_users_organization(api):
+    user = make_user(email="ada@example.com")
+    api.login("ada@example.com")
+    lock_out(api)
+    api.call("POST", "/auth/login", {"email": "ada@example.com", "password": STRONG_PASSWORD})
+    events = login_events(user.org_id)
+    source = events[0][3]
+    assert set(source) == {"source_ip"}  # the caller's address as API Gateway saw it
+    assert events == ([(user.user_id, "login", user.user_id, source)]
+                      + [(user.user_id, "login_failed", "ada@example.com", source)] * 10
+                      + [(user.user_id, "account_locked", "ada@example.com", {"minutes": 15}),
+                         (user.user_id, "login_refused_locked", "ada@example.com", source)])
+
+
+def test_failures_for_an_unknown_address_are_audited_as_anonymous_and_in_no_organization(api):
+    from chalicelib.services.audit import SYSTEM_ORG as NO_ORG
+
+    api.call("POST", "/auth/login", {"email": "nobody@example.com", "password": "Wrong-Passw0rd!"})
+    failed = [event for event in AuditEventModel.scan() if event.action == "login_failed"]
+    assert [(event.actor_id, event.target, event.org_id) for event in failed] == [
+        ("anonymous", "nobody@example.com", NO_ORG)]
