@@ -29,7 +29,11 @@ class _CurrentStdout(logging.StreamHandler):
         pass
 
 
-metrics = Metrics(namespace=get_settings().metrics_namespace, service=SERVICE)
+@functools.lru_cache(maxsize=1)
+def metrics() -> Metrics:
+    """The process's metrics, made on first use: reading the settings at import would fix them before the CLI (or a
+    test) has completed the environment."""
+    return Metrics(namespace=get_settings().metrics_namespace, service=SERVICE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -44,13 +48,13 @@ def count_metric(name: str, value: int = 1) -> None:
     if name not in METRICS:
         raise ValueError(f"unknown metric {name!r}")
     if value:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        metrics().add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
 def flush_metrics() -> None:
     """Print the counted metrics as one EMF line and start afresh (nothing when nothing was counted)."""
-    if metrics.metric_set:
-        metrics.flush_metrics()
+    if metrics().metric_set:
+        metrics().flush_metrics()
 
 
 def observe_invocation(event, get_response):

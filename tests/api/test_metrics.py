@@ -13,7 +13,7 @@ SERVICE = {"service": "keyport"}
 def printed(api, capsys):
     """What the functions print from here on (counts left by earlier tests that called services directly, outside
     any invocation, are dropped first)."""
-    observability.metrics.clear_metrics()
+    observability.metrics().clear_metrics()
     capsys.readouterr()
     return lambda: capsys.readouterr().out
 

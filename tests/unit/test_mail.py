@@ -202,7 +202,7 @@ def test_a_refused_send_raises_mail_not_sent_and_logs_no_link(defaults, monkeypa
 def test_a_refused_mail_and_a_refused_text_message_each_count_one_failed_mail(defaults, monkeypatch, capsys):
     from chalicelib import observability
 
-    observability.metrics.clear_metrics()
+    observability.metrics().clear_metrics()
     monkeypatch.setattr(mail, "get_settings", lambda: _settings(mail_backend="ses"))  # sender never verified
     with pytest.raises(MailNotSent):
         send_mail("invite", "ada@example.com", "en", None, MAIL_TYPES["invite"].sample)
@@ -217,7 +217,7 @@ def test_a_refused_mail_and_a_refused_text_message_each_count_one_failed_mail(de
 def test_a_mail_without_any_template_counts_as_failed(aws, capsys):
     from chalicelib import observability
 
-    observability.metrics.clear_metrics()
+    observability.metrics().clear_metrics()
     with pytest.raises(MailNotSent, match="sync-templates"):  # no template was ever synced
         send_mail("invite", "ada@example.com", "en", None, MAIL_TYPES["invite"].sample)
     capsys.readouterr()
