@@ -4,12 +4,15 @@ and every surviving mutant; exits 1 below the target.
 Each module is mutated in its own copy of the tree with only the test files that exercise it (mutmut then runs,
 for each mutant, only those of them that call the mutated function, fastest first, stopping at the first failure).
 A surviving mutant judged equivalent (no test could tell it apart) is listed in scripts/mutants-equivalent.txt with
-one line on why; it leaves the denominator and is printed apart.
+one line on why; it leaves the denominator and is printed apart. A listing names the mutant by its function and a
+digest of its change ("token_hash@1a2b3c4d"), not by mutmut's number, so that it survives edits elsewhere in the
+function and moves of the module; `--rekey` rewrites listings still made of mutmut's names.
 
-    python scripts/mutants.py [--only permissions,claims] [--children 2] [--keep]
+    python scripts/mutants.py [--only permissions,claims] [--children 2] [--keep] [--rekey]
 """
 import argparse
 import fnmatch
+import hashlib
 import os
 import re
 import shutil
@@ -54,7 +57,7 @@ STATUS = re.compile(r"^\s*(\S+): (.+)$")
 
 
 def equivalent_mutants() -> dict:
-    """Mutant name -> why it is equivalent, from scripts/mutants-equivalent.txt ("name  # why")."""
+    """Listing (function@digest, or a mutmut name) -> why it is equivalent, from scripts/mutants-equivalent.txt."""
     found = {}
     if os.path.exists(EQUIVALENT_FILE):
         for line in open(EQUIVALENT_FILE, encoding="utf-8"):
@@ -62,6 +65,32 @@ def equivalent_mutants() -> dict:
             if name.strip():
                 found[name.strip()] = why.strip()
     return found
+
+
+MUTANT_NAME = re.compile(r"^.*?\.x(?:_|ǁ(?P<cls>[^ǁ]+)ǁ)(?P<function>.+)__mutmut_\d+$")
+
+
+def listing_of(name: str, diff: str) -> str:
+    """The stable listing of a mutant: its function (Class.method for a method) and a digest of its change."""
+    match = MUTANT_NAME.match(name)
+    function = name if match is None else (
+        f"{match.group('cls')}.{match.group('function')}" if match.group("cls") else match.group("function"))
+    change = "\n".join(line[0] + line[1:].strip() for line in diff.splitlines() if line.strip())
+    return f"{function}@{hashlib.sha256(change.encode()).hexdigest()[:8]}"
+
+
+def rekey_equivalents(listings: dict) -> int:
+    """Rewrite the lines of the equivalents file that name mutmut's numbers with their stable listing; answer how many."""
+    lines = open(EQUIVALENT_FILE, encoding="utf-8").read().splitlines()
+    changed = 0
+    for index, line in enumerate(lines):
+        name, separator, why = line.partition("#")
+        if name.strip() in listings:
+            lines[index] = f"{listings[name.strip()]}  #{why}"
+            changed += 1
+    with open(EQUIVALENT_FILE, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return changed
 
 
 def copy_tree(target: str) -> None:
@@ -129,12 +158,13 @@ def main() -> int:
     parser.add_argument("--only", help="comma-separated module stems, e.g. permissions,claims")
     parser.add_argument("--children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--keep", action="store_true", help="keep mutants-work/ for `mutmut show/apply`")
+    parser.add_argument("--rekey", action="store_true", help="rewrite listings by mutmut name as function@digest")
     args = parser.parse_args()
     wanted = set(args.only.split(",")) if args.only else None
     modules = {module: plan for module, plan in MODULES.items()
                if wanted is None or os.path.splitext(os.path.basename(module))[0] in wanted}
     equivalent = equivalent_mutants()
-    rows, survivors, judged, seen = [], [], [], set()
+    rows, survivors, judged, seen, rekeyed = [], [], [], set(), {}
     started = time.monotonic()
     for module, (tests, functions) in modules.items():
         began = time.monotonic()
@@ -142,19 +172,21 @@ def main() -> int:
         counts = {"killed": 0, "survived": 0, "no tests": 0, "timeout": 0, "equivalent": 0, "other": 0}
         for name, status in sorted(result["statuses"].items()):
             seen.add(name)
-            if status == "killed":
+            # A timeout is a mutant the tests stopped (an endless loop): killed, as mutmut counts it.
+            if status in ("killed", "timeout"):
                 counts["killed"] += 1
-            elif name in equivalent:
+                continue
+            diff = diff_of(result["target"], name)
+            listing = listing_of(name, diff)
+            seen.update((name, listing))
+            if name in equivalent or listing in equivalent:
                 counts["equivalent"] += 1
-                judged.append((name, equivalent[name]))
+                judged.append((listing, equivalent.get(listing) or equivalent[name], diff))
+                if name in equivalent:
+                    rekeyed[name] = listing
             else:
-                # A timeout is a mutant the tests stopped (an endless loop): killed, as mutmut counts it.
-                key = status if status in counts else "other"
-                if key == "timeout":
-                    counts["killed"] += 1
-                    continue
-                counts[key] += 1
-                survivors.append((module, name, status, diff_of(result["target"], name)))
+                counts[status if status in counts else "other"] += 1
+                survivors.append((module, name, listing, status, diff))
         scored = sum(counts.values()) - counts["equivalent"]
         rows.append((module, counts, scored, time.monotonic() - began))
         print(f"{module}: {counts['killed']}/{scored} killed ({time.monotonic() - began:.0f} s)", flush=True)
@@ -173,17 +205,22 @@ def main() -> int:
           f"({time.monotonic() - started:.0f} s, target {TARGET:.0%})")
     if survivors:
         print("\nSurviving mutants:")
-        for module, name, status, diff in survivors:
-            print(f"  {name} ({status})")
+        for module, name, listing, status, diff in survivors:
+            print(f"  {name} ({status}), to list it as equivalent: {listing}")
             print("\n".join("      " + line for line in diff.splitlines()))
     if judged:
         print("\nJudged equivalent (scripts/mutants-equivalent.txt):")
-        for name, why in judged:
-            print(f"  {name}: {why}")
-    stale = [name for name in equivalent if name not in seen and any(
-        name.startswith(os.path.splitext(module.replace("/", "."))[0] + ".") for module in modules)]
-    if stale:
-        print("\nListed as equivalent but no longer made (renumbered? re-judge them): " + ", ".join(stale))
+        for listing, why, diff in judged:
+            print(f"  {listing}: {why}")
+            print("\n".join("      " + line for line in diff.splitlines()))
+    if rekeyed and args.rekey:
+        print(f"\nRewrote {rekey_equivalents(rekeyed)} listings of mutmut names as function@digest.")
+    elif rekeyed:
+        print(f"\n{len(rekeyed)} listings still name mutmut's numbers: run with --rekey to make them stable.")
+    if args.only is None:
+        stale = [name for name in equivalent if name not in seen]
+        if stale:
+            print("\nListed as equivalent but no longer made (changed? re-judge them): " + ", ".join(stale))
     return 0 if total >= TARGET else 1
 
 
