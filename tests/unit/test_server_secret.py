@@ -108,3 +108,27 @@ def test_a_laptop_stage_with_a_short_secret_names_its_variable(monkeypatch):
     with pytest.raises(StageMisconfigured) as refused:
         security.server_secret()
     assert str(refused.value) == "KEYPORT_SERVER_SECRET is missing or shorter than 32 bytes"
+
+
+@pytest.mark.parametrize("hours_later, fetches", [(1, 1), (23, 1), (25, 2)])
+def test_a_deployed_stage_fetches_its_secret_again_only_after_a_day(deployed, monkeypatch, hours_later, fetches):
+    # A container lives for hours: fetching once a day keeps Secrets Manager calls (and their cost) off each
+    # request, while a rotated secret reaches every container within the day. The library's cache reads the
+    # clock of its own module, so the test moves that clock.
+    from datetime import datetime, timedelta
+
+    from aws_lambda_powertools.utilities.parameters import base
+
+    class Clock(datetime):
+        offset = timedelta(0)
+
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.now(tz) + cls.offset
+
+    monkeypatch.setattr(base, "datetime", Clock)
+    with record_aws_operations() as calls:
+        security.keyed_digest("claim-code", "SN-1", "CODE")
+        Clock.offset = timedelta(hours=hours_later)
+        security.keyed_digest("claim-code", "SN-1", "CODE")
+    assert calls.count("secretsmanager.GetSecretValue") == fetches
