@@ -5,7 +5,8 @@ from chalicelib.api import schemas
 from chalicelib.api.http import endpoint
 from chalicelib.pages import render_page
 from chalicelib.paging import parse_limit
-from chalicelib.services import invitation_page, invitations
+from chalicelib.services import invitation_page
+from chalicelib.services.tenants import invitations
 
 bp = Blueprint(__name__)
 ONE = "/invitations/{invitation_id}"

@@ -51,8 +51,9 @@ def _error_schema() -> Dict[str, Any]:
 
     from chalicelib import services
 
-    for module in pkgutil.iter_modules(services.__path__):  # every error is defined once its module is loaded
-        importlib.import_module(f"chalicelib.services.{module.name}")
+    # every error is defined once its module is loaded
+    for module in pkgutil.walk_packages(services.__path__, prefix="chalicelib.services."):
+        importlib.import_module(module.name)
     by_status: Dict[int, set] = {}
     for error_class in domain_errors():
         by_status.setdefault(error_class.status, set()).add(error_class.code)

@@ -3,8 +3,9 @@ from typing import Any, Dict
 
 from chalicelib.errors import EmailTaken, WeakPassword
 from chalicelib.page_texts import pick_language, rules, texts
-from chalicelib.services import email_change, password_reset
-from chalicelib.services.tokens import TokenInvalid
+from chalicelib.services.accounts import email_change
+from chalicelib.services.accounts import password_reset
+from chalicelib.services.accounts.mailed_tokens import TokenInvalid
 
 
 def _page(language: str, kind: str, outcome: str, token: str, **extra) -> Dict[str, Any]:

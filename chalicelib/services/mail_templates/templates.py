@@ -15,13 +15,13 @@ from chalicelib.models import MailTemplateModel, OrganizationModel, TemplateSlot
 from chalicelib.paging import binding, page
 from chalicelib.permissions import Principal
 from chalicelib.security import new_id
-from chalicelib.services.audit import record_event
+from chalicelib.services.audit.record import record_event
 from chalicelib.services.throttle import hit
 
 MANAGE = "templates.manage"
 TEST_MAILS_PER_HOUR = 20
-DEFAULTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                            "templates", "mail")
+# the project's templates/mail: this file is chalicelib/services/mail_templates/templates.py
+DEFAULTS_DIR = os.path.join(os.path.abspath(__file__).rsplit(os.sep, 4)[0], "templates", "mail")
 EDITABLE = ("name", "subject", "html", "text")
 
 
