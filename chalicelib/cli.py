@@ -75,7 +75,7 @@ class ProgressBar:
 
 
 def _bootstrap_operator(args) -> int:
-    from chalicelib.services.bootstrap import bootstrap_operator
+    from chalicelib.services.tenants.bootstrap import bootstrap_operator
 
     result = bootstrap_operator(args.email, args.password)
     email = result["user"]["email"]
@@ -98,7 +98,7 @@ def _create_tables(args) -> int:
 
 
 def _sync_templates(args) -> int:
-    from chalicelib.services.templates import sync_default_templates
+    from chalicelib.services.mail_templates.templates import sync_default_templates
 
     result = sync_default_templates()
     print(f"System templates: {result['written']} written, {result['activated']} newly active.")
@@ -106,7 +106,7 @@ def _sync_templates(args) -> int:
 
 
 def _import_devices(args) -> int:
-    from chalicelib.services.device_import import import_file
+    from chalicelib.services.devices.importing import import_file
 
     is_json = args.file.endswith(".json")
     total = _count_items(args.file) if is_json else _count_rows(args.file)
@@ -168,8 +168,8 @@ def _count_items(path: str) -> int:
 def _acting_principal(email: str):
     """The principal of an existing, active account: the CLI acts with its rights, and the services check them."""
     from chalicelib.errors import NotAuthenticated, PasswordChangeRequired
-    from chalicelib.services.sessions import principal_of
-    from chalicelib.services.users import find_user_by_email
+    from chalicelib.services.accounts.sessions import principal_of
+    from chalicelib.services.tenants.users import find_user_by_email
 
     user = find_user_by_email(email)
     if user is None or user.status != "ACTIVE":
@@ -182,7 +182,7 @@ def _acting_principal(email: str):
 def _export_keys(args) -> int:
     import json
 
-    from chalicelib.services.keys import download_keys
+    from chalicelib.services.keys.downloads import download_keys
 
     recipient = None
     if args.recipient_jwk:

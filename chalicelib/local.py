@@ -173,8 +173,8 @@ def local_environment(home: str, dynamodb_endpoint: str, port: int) -> Dict[str,
 def prepare_data(operator_email: str, operator_password: Optional[str]) -> List[str]:
     """Create missing tables and the operator; answer the lines to print."""
     from chalicelib import models
-    from chalicelib.services.bootstrap import bootstrap_operator, find_operators
-    from chalicelib.services.templates import sync_default_templates
+    from chalicelib.services.tenants.bootstrap import bootstrap_operator, find_operators
+    from chalicelib.services.mail_templates.templates import sync_default_templates
 
     lines = []
     created = models.create_tables()
@@ -217,7 +217,7 @@ def run_scheduled_jobs(app_module) -> None:
 
 def run_local_exports(app_module) -> int:
     """Hand every job in the local queue folder to the app's SQS handler, as Lambda would; answer how many."""
-    from chalicelib import export_storage
+    from chalicelib.services.keys import export_storage
 
     ran = 0
     for export_id in export_storage.take_local_jobs():

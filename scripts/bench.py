@@ -38,7 +38,7 @@ def csv_file(count: int, prefix: str) -> str:
 def timed_import(text: str) -> dict:
     """Import one file end to end through the service, as an operator, into DynamoDB Local."""
     from chalicelib.permissions import Principal
-    from chalicelib.services.device_import import import_devices
+    from chalicelib.services.devices.importing import import_devices
 
     operator = Principal(user_id="usr_bench", org_id="root", roles=frozenset({"OPERATOR"}))
     started = time.perf_counter()
@@ -54,8 +54,8 @@ def timed_pipeline(text: str, calls: dict, provider=None) -> dict:
     import tracemalloc
 
     from chalicelib.crypto import KeyWrapper
-    from chalicelib.services.device_import import _device, split_results
-    from chalicelib.services.device_rows import csv_rows, group_rows
+    from chalicelib.services.devices.importing import _device, split_results
+    from chalicelib.services.devices.import_rows import csv_rows, group_rows
 
     def run() -> int:
         drafts, rejected = split_results(group_rows(csv_rows(text)))
@@ -79,7 +79,7 @@ def timed_pipeline(text: str, calls: dict, provider=None) -> dict:
 def dynamodb_local_ceiling(count: int) -> dict:
     """DynamoDB Local alone: batch writes of device-shaped items (same indexes), no keyport work around them."""
     from chalicelib.models import DeviceModel
-    from chalicelib.services.devices import index_keys
+    from chalicelib.services.devices.catalog import index_keys
 
     now = datetime.now(timezone.utc)
     items = [DeviceModel(f"C{n:07d}", product_type="heat-meter", mac="02:00:00:00:00:01", maker_org_id="maker",
@@ -96,7 +96,7 @@ def dynamodb_local_ceiling(count: int) -> dict:
 def batch_confirm(serials: list) -> dict:
     """A batch of 10,000 imported serials: creation (devices PENDING) and the target's confirmation, timed."""
     from chalicelib.permissions import Principal
-    from chalicelib.services.batches import confirm_batch, create_batch
+    from chalicelib.services.devices.batches import confirm_batch, create_batch
     from tests.contract.test_device_catalog import count_dynamodb_calls
     from tests.helpers import make_org
 
@@ -126,7 +126,7 @@ def key_download() -> dict:
     """GET /devices/keys's service for the 10,000 devices the batch gave the target (limit lifted for the bench):
     DynamoDB reads, unwrapping with the per-process decrypt cache, the CSV."""
     from chalicelib.permissions import Principal
-    from chalicelib.services import keys
+    from chalicelib.services.keys import downloads as keys
 
     unwraps, original = count_raw_key_calls("decrypt_data_key", "data keys decrypted")
     keys.MAX_DOWNLOAD_DEVICES = DEVICES
@@ -151,10 +151,10 @@ def export_end_to_end() -> dict:
     file sealed under KEYPORT_HOME); timed, then run again under tracemalloc for the peak."""
     import tracemalloc
 
-    from chalicelib import export_storage
+    from chalicelib.services.keys import export_storage
     from chalicelib.models import ExportModel
-    from chalicelib.services.exports import request_export, run_export
-    from chalicelib.services.sessions import principal_of
+    from chalicelib.services.keys.exports import request_export, run_export
+    from chalicelib.services.accounts.sessions import principal_of
     from tests.helpers import make_user
 
     principal = principal_of(make_user(email="bench@target.example", org_id="target", roles=("KEY_MANAGER",)))

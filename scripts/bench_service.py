@@ -47,7 +47,7 @@ def first_table_calls(endpoint: str, prefix: str, tables: int = 8, runs: int = 5
 
 def login_latency(runs: int = 30) -> dict:
     """The login service with the production argon2id parameters (64 MiB, t=3, p=4), on DynamoDB Local."""
-    from chalicelib.services.accounts import log_in
+    from chalicelib.services.accounts.own_account import log_in
     from tests.helpers import make_user
 
     make_user(email="bench-login@example.com", password="Bench-Login-Passw0rd!")
@@ -67,7 +67,7 @@ def login_latency(runs: int = 30) -> dict:
 
 def _fill_devices(start: int, stop: int, writers: int = 4) -> None:
     from chalicelib.models import DeviceModel
-    from chalicelib.services.devices import index_keys
+    from chalicelib.services.devices.catalog import index_keys
 
     now = datetime.now(timezone.utc)
 
@@ -88,7 +88,7 @@ def _fill_devices(start: int, stop: int, writers: int = 4) -> None:
 
 def _page_figures(reads: int = 20) -> dict:
     from chalicelib.permissions import Principal
-    from chalicelib.services.devices import list_devices
+    from chalicelib.services.devices.catalog import list_devices
     from tests.contract.test_device_catalog import count_dynamodb_calls
 
     operator = Principal(user_id="usr_bench", org_id="root", roles=frozenset({"OPERATOR"}))
@@ -123,7 +123,7 @@ def catalog_pages(large: int = 100_000) -> dict:
 def invitation_expiry(count: int = 10_000) -> dict:
     """The hourly expiry job over `count` due invitations: timed, then again on as many under tracemalloc."""
     from chalicelib.models import InvitationModel
-    from chalicelib.services.invitations import expire_invitations
+    from chalicelib.services.tenants.invitations import expire_invitations
 
     def due(prefix: str) -> None:
         past = datetime.now(timezone.utc) - timedelta(hours=1)

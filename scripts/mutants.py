@@ -32,22 +32,22 @@ MODULES = {
                                 "tests/unit/test_sessions.py"], None),
     "chalicelib/crypto.py": (["tests/unit/test_crypto.py", "tests/unit/test_export_storage.py"], None),
     "chalicelib/paging.py": (["tests/unit/test_paging.py", "tests/api/test_cursors.py"], None),
-    "chalicelib/services/claims.py": (["tests/api/test_claims.py"], None),
-    "chalicelib/services/keys.py": (["tests/api/test_keys.py"], None),
-    "chalicelib/services/key_files.py": (["tests/unit/test_key_files.py", "tests/api/test_keys.py"], None),
+    "chalicelib/services/devices/claims.py": (["tests/api/test_claims.py"], None),
+    "chalicelib/services/keys/downloads.py": (["tests/api/test_keys.py"], None),
+    "chalicelib/services/keys/files.py": (["tests/unit/test_key_files.py", "tests/api/test_keys.py"], None),
     # the worker: it re-authorizes the requester before it writes a file of keys
-    "chalicelib/services/exports.py": (["tests/api/test_exports.py"], ["run_export", "_write_and_store", "_fail",
+    "chalicelib/services/keys/exports.py": (["tests/api/test_exports.py"], ["run_export", "_write_and_store", "_fail",
                                                                        "export_file"]),
-    "chalicelib/services/invitations.py": (["tests/unit/test_invitations.py", "tests/api/test_invitations.py"],
+    "chalicelib/services/tenants/invitations.py": (["tests/unit/test_invitations.py", "tests/api/test_invitations.py"],
                                            ["accept_invitation", "_by_token", "view_invitation"]),
     # login and its lockout
-    "chalicelib/services/accounts.py": (["tests/api/test_account.py", "tests/api/test_recovery.py"],
+    "chalicelib/services/accounts/own_account.py": (["tests/api/test_account.py", "tests/api/test_recovery.py"],
                                         ["log_in", "_reserve_attempt", "_get_attempts", "clear_login_failures",
                                          "_attempts_key", "_reference_matches"]),
-    "chalicelib/services/sessions.py": (["tests/unit/test_sessions.py", "tests/api/test_account.py"], None),
+    "chalicelib/services/accounts/sessions.py": (["tests/unit/test_sessions.py", "tests/api/test_account.py"], None),
     "chalicelib/services/throttle.py": (["tests/unit/test_throttle.py"], None),
-    "chalicelib/services/portal_access.py": (["tests/api/test_portal.py"], None),
-    "chalicelib/services/portal.py": (["tests/api/test_portal.py"], None),
+    "chalicelib/services/portal/access_codes.py": (["tests/api/test_portal.py"], None),
+    "chalicelib/services/portal/sessions.py": (["tests/api/test_portal.py"], None),
 }
 ALSO_COPY = ["app.py", "templates", ".chalice", "pytest.ini"]
 STATUS = re.compile(r"^\s*(\S+): (.+)$")

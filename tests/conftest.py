@@ -107,7 +107,7 @@ def local_exports(tmp_path, monkeypatch):
     """Exports through the local stack's backends (queue folder, sealed files) under a temporary KEYPORT_HOME."""
     import dataclasses
 
-    from chalicelib import export_storage
+    from chalicelib.services.keys import export_storage
     from chalicelib.config import get_settings
 
     settings = dataclasses.replace(get_settings(), export_queue_url=None, export_bucket=None,
@@ -178,7 +178,7 @@ class Mailbox:
 @pytest.fixture
 def mailbox(aws):
     """System templates loaded and SES ready to send (the sender verified): mail really goes out, into moto."""
-    from chalicelib.services.templates import sync_default_templates
+    from chalicelib.services.mail_templates.templates import sync_default_templates
 
     sync_default_templates()
     aws_client("ses").verify_email_identity(EmailAddress="no-reply@keyport.local")

@@ -1,6 +1,6 @@
 """Helpers shared by the test tiers."""
-from chalicelib.services.bootstrap import ROOT_ORG_ID, ensure_root_org
-from chalicelib.services.users import insert_user
+from chalicelib.services.tenants.bootstrap import ROOT_ORG_ID, ensure_root_org
+from chalicelib.services.tenants.users import insert_user
 
 STRONG_PASSWORD = "Correct-Horse-9-Battery"
 
@@ -49,7 +49,7 @@ def make_device(serial, maker_org_id="root", owner_org_id=None, status=None, sit
 
     from chalicelib.crypto import KeyWrapper
     from chalicelib.models import DeviceLabelModel, DeviceModel
-    from chalicelib.services.devices import claim_code_digest, id_proof, index_keys
+    from chalicelib.services.devices.catalog import claim_code_digest, id_proof, index_keys
 
     status = status or ("CLAIMED" if owner_org_id else "UNCLAIMED")
     now = datetime.now(timezone.utc)

@@ -4,7 +4,7 @@ from chalice import Blueprint
 from chalicelib.api import device_schemas as schemas
 from chalicelib.api.http import endpoint
 from chalicelib.paging import parse_limit
-from chalicelib.services import audit_trail
+from chalicelib.services.audit import trail as audit_trail
 
 bp = Blueprint(__name__)
 

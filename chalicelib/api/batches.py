@@ -5,7 +5,7 @@ from chalicelib.api import device_schemas as schemas
 from chalicelib.api.http import endpoint
 from chalicelib.config import get_settings
 from chalicelib.paging import parse_limit
-from chalicelib.services import batches
+from chalicelib.services.devices import batches
 
 bp = Blueprint(__name__)
 ONE = "/batches/{batch_id}"

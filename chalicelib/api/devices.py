@@ -6,7 +6,10 @@ from chalicelib.api.http import endpoint, file_response
 from chalicelib.config import get_settings
 from chalicelib.paging import parse_limit
 
-from chalicelib.services import claims, device_import, devices, keys
+from chalicelib.services.devices import claims
+from chalicelib.services.devices import importing as device_import
+from chalicelib.services.devices import catalog as devices
+from chalicelib.services.keys import downloads as keys
 
 bp = Blueprint(__name__)
 ONE = "/devices/{serial}"

@@ -6,7 +6,7 @@ from chalicelib.api.devices import FILTERS
 from chalicelib.api.http import endpoint, file_response, redirect_response
 from chalicelib.api.schemas import PAGING_QUERY, paged
 from chalicelib.paging import parse_limit
-from chalicelib.services import exports
+from chalicelib.services.keys import exports
 
 bp = Blueprint(__name__)
 

@@ -113,12 +113,12 @@ def _check_path(path_params: Dict[str, str]) -> None:
 def _parse(request, spec: RouteSpec) -> Call:
     principal, portal = None, None
     if spec.portal:
-        from chalicelib.services.portal import authenticate_portal
+        from chalicelib.services.portal.sessions import authenticate_portal
 
         portal = authenticate_portal(_bearer_token(request.headers.get("authorization")))
         current_actor.set("portal:" + portal.access_id)
     elif not spec.public:
-        from chalicelib.services.sessions import authenticate
+        from chalicelib.services.accounts.sessions import authenticate
 
         principal = authenticate(_bearer_token(request.headers.get("authorization")),
                                  allow_pending_password_change=spec.pending_password_ok)

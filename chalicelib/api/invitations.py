@@ -4,7 +4,7 @@ from chalice import Blueprint
 from chalicelib.api import schemas
 from chalicelib.api.http import endpoint
 from chalicelib.paging import parse_limit
-from chalicelib.services import invitations
+from chalicelib.services.tenants import invitations
 
 bp = Blueprint(__name__)
 ONE = "/invitations/{invitation_id}"

@@ -5,7 +5,7 @@ from chalicelib.api import installer_schemas as schemas
 from chalicelib.api.http import endpoint
 from chalicelib.api.schemas import paged
 from chalicelib.paging import parse_limit
-from chalicelib.services import registrations
+from chalicelib.services.installers import registrations
 
 bp = Blueprint(__name__)
 ONE = "/registrations/{registration_id}"

@@ -4,7 +4,7 @@ from chalice import Blueprint
 from chalicelib.api import schemas
 from chalicelib.api.http import endpoint
 from chalicelib.paging import parse_limit
-from chalicelib.services import templates
+from chalicelib.services.mail_templates import templates
 
 bp = Blueprint(__name__)
 ONE = "/templates/{template_id}"

@@ -2,8 +2,8 @@
 import logging
 from typing import Any, Dict
 
-from chalicelib.services.password_reset import mail_password_reset
-from chalicelib.services.registrations import take_registration
+from chalicelib.services.accounts.password_reset import mail_password_reset
+from chalicelib.services.installers.registrations import take_registration
 
 log = logging.getLogger("keyport.jobs")
 

@@ -3,7 +3,7 @@ from chalice import Blueprint
 
 from chalicelib.api import installer_schemas
 from chalicelib.errors import ValidationFailed
-from chalicelib.services import activations
+from chalicelib.services.installers import activations
 from chalicelib.web.catalogs import translations
 from chalicelib.web.form_page import INVALID, Context, Form, FormPage, Link, add_routes, valid_until
 

@@ -8,7 +8,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import Call, endpoint
 from chalicelib.errors import WeakPassword
-from chalicelib.services.tokens import TokenInvalid
+from chalicelib.services.accounts.mailed_tokens import TokenInvalid
 from chalicelib.web.catalogs import N_, password_rules, pick_language, translations
 from chalicelib.web.render import render_page
 

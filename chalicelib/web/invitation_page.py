@@ -5,7 +5,7 @@ from chalice import Blueprint
 
 from chalicelib.api import schemas
 from chalicelib.errors import EmailTaken, ValidationFailed
-from chalicelib.services import invitations
+from chalicelib.services.tenants import invitations
 from chalicelib.services.throttle import TooManyRequests
 from chalicelib.web.catalogs import N_, role_names, translations
 from chalicelib.web.form_page import INVALID, Context, Form, FormPage, Link, add_routes, valid_until

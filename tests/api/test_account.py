@@ -107,7 +107,7 @@ def test_after_a_lock_ends_the_count_starts_again(api):
 
 def test_a_count_at_the_threshold_without_a_lock_end_does_not_lock_forever(api):
     from chalicelib.models import LoginAttemptModel
-    from chalicelib.services.accounts import _attempts_key
+    from chalicelib.services.accounts.own_account import _attempts_key
 
     make_user(email="ada@example.com")
     LoginAttemptModel(_attempts_key("ada@example.com"), failures=10,  # as a crash of the former code left it
@@ -266,7 +266,7 @@ def test_use_of_a_session_slides_its_idle_expiry(api, login_as):
 
 
 def test_a_session_of_a_disabled_user_stops_working(api, login_as):
-    from chalicelib.services.users import find_user_by_email
+    from chalicelib.services.tenants.users import find_user_by_email
 
     token = login_as("VIEWER", email="ada@example.com")
     user = find_user_by_email("ada@example.com")
@@ -295,7 +295,7 @@ def test_logins_failures_and_the_lock_are_audited_in_the_users_organization(api)
 
 
 def test_failures_for_an_unknown_address_are_audited_as_anonymous_and_in_no_organization(api):
-    from chalicelib.services.audit import SYSTEM_ORG as NO_ORG
+    from chalicelib.services.audit.record import SYSTEM_ORG as NO_ORG
 
     api.call("POST", "/auth/login", {"email": "nobody@example.com", "password": "Wrong-Passw0rd!"})
     failed = [event for event in AuditEventModel.scan() if event.action == "login_failed"]

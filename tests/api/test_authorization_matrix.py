@@ -15,8 +15,8 @@ from chalicelib.models import (BatchModel, BatchSerialModel, DeviceModel, Export
                                InvitationModel, MailTemplateModel, PartnerModel, PartnerRequestModel, RegistrationModel,
                                SiteModel, TemplateSlotModel)
 from chalicelib.permissions import ROLES
-from chalicelib.services.portal_access import access_id_of
-from chalicelib.services.sessions import open_session
+from chalicelib.services.portal.access_codes import access_id_of
+from chalicelib.services.accounts.sessions import open_session
 from tests.conftest import aws_client
 from tests.helpers import STRONG_PASSWORD, make_device, make_org, make_user
 
@@ -327,7 +327,7 @@ def portal_access(scope_type, scope_id, org_id):
     """An enabled portal access to a scope."""
     from chalicelib import crypto
     from chalicelib.models import PortalAccessModel
-    from chalicelib.services.portal_access import code_digest, normalize_code
+    from chalicelib.services.portal.access_codes import code_digest, normalize_code
 
     now = datetime.now(timezone.utc)
     access = PortalAccessModel(access_id_of(scope_type, scope_id), scope_type=scope_type, scope_id=scope_id,

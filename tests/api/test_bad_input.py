@@ -201,7 +201,7 @@ def test_a_tab_or_line_break_in_a_one_line_field_answers_422(api, login_as, meth
 
 
 def test_a_mail_template_body_keeps_its_lines_and_tabs_but_refuses_control_characters(api, login_as):
-    from chalicelib.services.templates import sync_default_templates
+    from chalicelib.services.mail_templates.templates import sync_default_templates
 
     sync_default_templates()
     token = login_as("OPERATOR")

@@ -112,7 +112,7 @@ def test_the_batch_lists_its_serials_paged_with_where_each_stands(api, world):
 def fail_moves_after_the_first(monkeypatch):
     """Devices move two per transaction and every move after the first fails, as when the process dies part-way;
     answer the real mover, to put back."""
-    from chalicelib.services import batches
+    from chalicelib.services.devices import batches
 
     original, calls = batches._move_chunk, {"n": 0}
 
@@ -128,7 +128,7 @@ def fail_moves_after_the_first(monkeypatch):
 
 
 def test_a_confirm_resumes_a_batch_a_failure_left_half_moved(api, world, monkeypatch):
-    from chalicelib.services import batches
+    from chalicelib.services.devices import batches
 
     original = fail_moves_after_the_first(monkeypatch)
     response = create(api, world["maker"], serials=["M-01", "M-02", "M-03", "M-04"])
@@ -149,7 +149,7 @@ def test_without_the_permission_nobody_creates_batches(api, world, login_as):
 
 def test_a_reject_refuses_a_batch_whose_confirmation_died_part_way_and_a_repeated_confirm_finishes_it(
         api, world, monkeypatch):
-    from chalicelib.services import batches
+    from chalicelib.services.devices import batches
 
     batch = create(api, world["maker"], serials=["M-01", "M-02", "M-03", "M-04"], requires_confirmation=True).data
     original = fail_moves_after_the_first(monkeypatch)
@@ -211,7 +211,7 @@ def test_batch_creation_is_throttled_per_actor_and_per_organization(api, world, 
 def test_a_batch_whose_creation_died_part_way_waits_for_the_same_create_which_makes_it_hold_exactly_its_serials(
         api, world, monkeypatch, mailbox):
     from chalicelib.models import BatchSerialModel
-    from chalicelib.services import batches
+    from chalicelib.services.devices import batches
 
     original, calls = batches._write_entries_chunk, {"n": 0}
 

@@ -173,7 +173,7 @@ def test_a_maker_cannot_release_a_device_its_customer_owns(api, customer):
 
 def test_a_claim_that_loses_the_race_after_its_proof_was_checked_answers_409_and_changes_nothing(
         api, customer, rival, monkeypatch):
-    from chalicelib.services import claims
+    from chalicelib.services.devices import claims
 
     proven = claims._proven
 
@@ -222,7 +222,7 @@ def test_a_refused_claim_tells_how_long_to_wait(api, rival):
 
 @pytest.mark.parametrize("edge", ["claim_valid_from", "claim_valid_to"])
 def test_a_code_works_at_both_ends_of_its_window(api, customer, monkeypatch, edge):
-    from chalicelib.services import claims
+    from chalicelib.services.devices import claims
 
     instant = datetime(2030, 1, 1, tzinfo=timezone.utc)
     make_device("W-1", "maker", claim_code="CLAIMCODE7777", **{edge: instant})
@@ -271,7 +271,7 @@ def test_taking_over_an_unclaimed_device_exposes_nobody_and_is_audited(api, worl
 
 def stale_device(monkeypatch, serial):
     """The device as read now, handed to the service later, after someone else changed it."""
-    from chalicelib.services import claims
+    from chalicelib.services.devices import claims
 
     snapshot = DeviceModel.get(serial)
     monkeypatch.setattr(claims, "visible_device", lambda principal, wanted: snapshot)

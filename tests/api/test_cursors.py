@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
-from chalicelib.services.audit import record_event
+from chalicelib.services.audit.record import record_event
 from tests.helpers import make_device, make_org, make_user
 
 FOREIGN = ("S-02", "S-03", "S-05", "rival")

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from chalicelib.models import AuditEventModel, ExportModel
-from chalicelib.services import exports
+from chalicelib.services.keys import exports
 from tests.conftest import aws_client, run_queued_exports
 from tests.helpers import make_device, make_org, make_user
 from tests.jose_keys import private_and_public
@@ -91,7 +91,7 @@ def test_a_file_not_ready_answers_409_and_an_expired_one_410(api, world):
 
 
 def test_a_job_that_fails_is_failed_with_a_reason_and_leaves_no_file(api, world, monkeypatch):
-    from chalicelib.services import key_files
+    from chalicelib.services.keys import files as key_files
 
     def broken_add(self, serial, product_type, keys):
         raise OSError("disk full")

@@ -271,7 +271,7 @@ def test_the_export_worker_may_make_exactly_the_calls_of_its_jobs(api, functions
 
 
 def test_the_hourly_invitation_expiry_may_make_exactly_its_calls(api, functions, login_as):
-    from chalicelib.services.invitations import expire_invitations
+    from chalicelib.services.tenants.invitations import expire_invitations
 
     make_org("customer")
     admin = login_as("ORG_ADMIN", org_id="customer")
@@ -286,7 +286,7 @@ def test_the_hourly_invitation_expiry_may_make_exactly_its_calls(api, functions,
 
 
 def test_the_hourly_export_sweep_may_make_exactly_its_calls(api, functions, catalog):
-    from chalicelib.services.exports import expire_exports
+    from chalicelib.services.keys.exports import expire_exports
 
     ready = api.call("POST", "/exports", {"format": "csv"}, token=catalog).data
     assert run_queued_exports() == [ready["id"]]
@@ -299,7 +299,7 @@ def test_the_hourly_export_sweep_may_make_exactly_its_calls(api, functions, cata
 
 
 def test_the_hourly_installation_expiry_may_make_exactly_its_calls(api, functions, mailbox, login_as):
-    from chalicelib.services.installations import expire_installations
+    from chalicelib.services.installers.installations import expire_installations
     from tests.helpers import make_device
 
     make_org("schmidt")

@@ -4,7 +4,7 @@ import re
 import pytest
 
 from chalicelib.models import AuditEventModel, DeviceModel, InstallationModel, OrganizationModel, SiteModel, UserModel
-from chalicelib.services.users import find_user_by_email
+from chalicelib.services.tenants.users import find_user_by_email
 from tests.helpers import make_device, make_org, make_user
 
 CUSTOMER = {"email": "erika@example.com", "name": "Erika Mustermann", "phone": "+4943112345",
@@ -184,7 +184,7 @@ def test_an_address_of_somebody_elses_account_answers_like_a_new_one(api, instal
 
 
 def test_installations_are_created_at_most_thirty_an_hour_per_installer(api, installers, monkeypatch):
-    from chalicelib.services import installations
+    from chalicelib.services.installers import installations
 
     monkeypatch.setattr(installations, "CREATIONS_PER_HOUR", 1, raising=False)
     install(api, installers["schmidt"])
@@ -229,7 +229,7 @@ def test_the_check_of_an_own_pending_device_shows_the_customer_data_and_others_g
 
 def test_a_failed_mail_leaves_no_customer_installation_or_reservation(api, installers, monkeypatch):
     from chalicelib.mail import MailNotSent
-    from chalicelib.services import installations
+    from chalicelib.services.installers import installations
 
     def broken(mail_type, *args, **kwargs):
         if mail_type == "activation":
@@ -345,7 +345,7 @@ def test_phone_in_the_profile_can_be_set_and_removed(api, installers):
 def test_the_hourly_job_expires_links_past_their_fourteen_days_and_frees_the_device(api, installers, mailbox):
     from datetime import datetime, timedelta, timezone
 
-    from chalicelib.services.installations import expire_installations
+    from chalicelib.services.installers.installations import expire_installations
 
     created = install(api, installers["schmidt"])
     token = activation_token(mailbox)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from chalicelib.models import AuditEventModel, InvitationModel
-from chalicelib.services.users import find_user_by_email
+from chalicelib.services.tenants.users import find_user_by_email
 from tests.helpers import make_org
 
 PASSWORD = "Invited-Passw0rd-77"

@@ -70,7 +70,7 @@ def test_the_json_file_and_the_filters(api, world):
 
 
 def test_more_devices_than_a_download_holds_answer_413_pointing_at_exports(api, world, monkeypatch):
-    from chalicelib.services import keys
+    from chalicelib.services.keys import downloads as keys
 
     monkeypatch.setattr(keys, "MAX_DOWNLOAD_DEVICES", 1)
     response = api.call("GET", "/devices/keys", token=world["keys"])
@@ -203,7 +203,7 @@ def test_a_key_manager_bound_to_sites_downloads_only_the_devices_of_its_sites(ap
 
 
 def test_a_download_of_exactly_the_most_devices_it_holds_is_served(api, world, monkeypatch):
-    from chalicelib.services import keys
+    from chalicelib.services.keys import downloads as keys
 
     monkeypatch.setattr(keys, "MAX_DOWNLOAD_DEVICES", 2)  # the customer owns exactly two claimed devices
     response = api.call("GET", "/devices/keys?format=json", token=world["keys"])

@@ -58,7 +58,7 @@ def test_passwords_tokens_and_links_never_reach_the_logs(api, mailbox, login_as,
     assert api.call("GET", "/devices/LOG-1/keys", token=admin).data["keys"][0]["hex"] == key
     assert key in api.call("GET", "/devices/keys?format=csv", token=admin).body.decode()
     # An export that succeeds and one whose writing breaks after reading the keys (its error is logged).
-    from chalicelib.services import key_files
+    from chalicelib.services.keys import files as key_files
     from tests.conftest import run_queued_exports
 
     api.call("POST", "/exports", {"format": "csv"}, token=admin)

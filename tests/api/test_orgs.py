@@ -251,7 +251,7 @@ def test_an_expired_request_cannot_be_accepted_and_may_be_asked_again(api, admin
 
 
 def test_partner_requests_are_throttled_per_organization(api, admins, login_as):
-    from chalicelib.services.partners import REQUESTS_PER_HOUR
+    from chalicelib.services.tenants.partners import REQUESTS_PER_HOUR
 
     maker, other = admins
     for number in range(REQUESTS_PER_HOUR):

@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib.models import OneTimeTokenModel
 from chalicelib.security import token_hash
-from chalicelib.services.users import find_user_by_email
+from chalicelib.services.tenants.users import find_user_by_email
 from tests.aws_calls import record_aws_operations
 from tests.conftest import run_queued_jobs
 from tests.helpers import STRONG_PASSWORD, make_user

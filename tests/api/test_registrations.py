@@ -4,7 +4,7 @@ import re
 import pytest
 
 from chalicelib.models import AuditEventModel, OrganizationModel, RegistrationModel
-from chalicelib.services.users import find_user_by_email
+from chalicelib.services.tenants.users import find_user_by_email
 from tests.aws_calls import record_aws_operations
 from tests.conftest import run_queued_jobs
 from tests.helpers import make_user
@@ -90,7 +90,7 @@ def test_the_worker_stores_a_registration_once_even_when_its_message_comes_twice
 
 def test_a_registration_whose_mail_fails_is_taken_back_and_audited(api, operator, mailbox, monkeypatch):
     from chalicelib.mail import MailNotSent
-    from chalicelib.services import registrations
+    from chalicelib.services.installers import registrations
 
     def broken(*args, **kwargs):
         raise MailNotSent()
@@ -183,7 +183,7 @@ def test_approval_of_an_address_taken_meanwhile_answers_409_and_stays_pending(ap
 
 def test_a_failed_approval_mail_leaves_nothing_behind(api, operator, monkeypatch):
     from chalicelib.mail import MailNotSent
-    from chalicelib.services import registrations
+    from chalicelib.services.installers import registrations
 
     register(api)
     [registration] = pending(api, operator)

@@ -4,7 +4,7 @@ import pytest
 from chalicelib import mail
 from chalicelib.mail_types import MAIL_TYPES
 from chalicelib.models import AuditEventModel
-from chalicelib.services.templates import sync_default_templates
+from chalicelib.services.mail_templates.templates import sync_default_templates
 from tests.helpers import make_org
 from tests.conftest import aws_client
 
@@ -186,7 +186,7 @@ def test_test_mails_are_throttled_per_account(api, org_admin, mailbox, monkeypat
     import dataclasses
 
     from chalicelib.config import get_settings
-    from chalicelib.services import templates as template_service
+    from chalicelib.services.mail_templates import templates as template_service
 
     monkeypatch.setattr(mail, "get_settings", lambda: dataclasses.replace(get_settings(), mail_backend="ses"))
     monkeypatch.setattr(template_service, "TEST_MAILS_PER_HOUR", 2)

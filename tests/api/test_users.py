@@ -4,7 +4,7 @@ import re
 import pytest
 
 from chalicelib.models import UserModel
-from chalicelib.services.users import find_user_by_email
+from chalicelib.services.tenants.users import find_user_by_email
 from tests.helpers import STRONG_PASSWORD, make_org
 
 NEW_PASSWORD = "Brand-New-Passw0rd!"

@@ -5,7 +5,7 @@ from pynamodb.connection.base import Connection
 from chalicelib.errors import DomainError
 from chalicelib.models import BatchModel, BatchReferenceModel, BatchSerialModel, DeviceModel
 from chalicelib.permissions import Principal
-from chalicelib.services.batches import confirm_batch, create_batch, reject_batch
+from chalicelib.services.devices.batches import confirm_batch, create_batch, reject_batch
 from tests.contract.test_device_catalog import fill
 from tests.helpers import make_org
 

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from chalicelib.models import DeviceModel
 from chalicelib.permissions import Principal
-from chalicelib.services.claims import AlreadyClaimed, claim_device
+from chalicelib.services.devices.claims import AlreadyClaimed, claim_device
 from tests.helpers import make_device, make_org
 
 ROUNDS, THREADS = 200, 20
@@ -38,7 +38,7 @@ def test_twenty_threads_claiming_one_device_have_exactly_one_winner_in_each_of_2
 
 
 def test_a_batch_racing_a_single_claim_leaves_every_device_with_exactly_one_owner(ddb):
-    from chalicelib.services.batches import create_batch
+    from chalicelib.services.devices.batches import create_batch
 
     for org_id in ("maker", "target", "claimer"):
         make_org(org_id)
@@ -76,7 +76,7 @@ def test_a_batch_racing_a_single_claim_leaves_every_device_with_exactly_one_owne
 
 
 def test_confirming_a_1000_serial_batch_takes_at_most_ten_transactions(ddb):
-    from chalicelib.services.batches import confirm_batch, create_batch
+    from chalicelib.services.devices.batches import confirm_batch, create_batch
     from tests.contract.test_device_catalog import count_dynamodb_calls, fill
 
     make_org("maker")

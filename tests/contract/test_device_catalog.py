@@ -4,7 +4,7 @@ import contextlib
 
 from chalicelib.models import DeviceModel
 from chalicelib.permissions import Principal
-from chalicelib.services.devices import index_keys, list_devices
+from chalicelib.services.devices.catalog import index_keys, list_devices
 from tests.helpers import make_org
 
 

@@ -7,9 +7,9 @@ import pytest
 
 from chalicelib.errors import EmailTaken, NotAuthenticated
 from chalicelib.models import SessionModel, UserEmailModel, UserModel
-from chalicelib.services import sessions
+from chalicelib.services.accounts import sessions
 from chalicelib.services.throttle import TooManyRequests
-from chalicelib.services.users import page_users_of_org
+from chalicelib.services.tenants.users import page_users_of_org
 from tests.helpers import make_user
 
 
@@ -80,7 +80,7 @@ def test_concurrent_activations_leave_exactly_one_active_template(ddb):
     from chalicelib.mail import slot_key
     from chalicelib.models import MailTemplateModel, TemplateSlotModel
     from chalicelib.permissions import Principal
-    from chalicelib.services.templates import activate_template, copy_template, sync_default_templates
+    from chalicelib.services.mail_templates.templates import activate_template, copy_template, sync_default_templates
 
     sync_default_templates()
     operator = Principal(user_id="usr_op", org_id="root", roles=frozenset({"OPERATOR"}))
@@ -108,8 +108,9 @@ def test_concurrent_activations_leave_exactly_one_active_template(ddb):
 def test_twenty_concurrent_redemptions_of_one_token_have_exactly_one_winner(ddb, purpose):
     from datetime import timedelta
 
-    from chalicelib.services import email_change, password_reset
-    from chalicelib.services.tokens import TokenInvalid, issue_token
+    from chalicelib.services.accounts import email_change
+    from chalicelib.services.accounts import password_reset
+    from chalicelib.services.accounts.mailed_tokens import TokenInvalid, issue_token
 
     user = make_user(email="ada@example.com")
     token = issue_token(purpose, user.user_id, timedelta(hours=1), new_email="ada.new@example.com")
@@ -148,7 +149,7 @@ def seed_invitations(count, now):
 
 def test_the_expiry_job_reads_no_more_than_it_changes_plus_one_page(ddb):
     from chalicelib.models import InvitationModel
-    from chalicelib.services.invitations import expire_invitations
+    from chalicelib.services.tenants.invitations import expire_invitations
 
     now = datetime.now(timezone.utc)
     due = seed_invitations(1000, now)
@@ -166,8 +167,8 @@ def test_the_expiry_job_reads_no_more_than_it_changes_plus_one_page(ddb):
 
 def test_twenty_concurrent_accepts_of_one_invitation_create_exactly_one_user(ddb):
     from chalicelib.models import InvitationModel
-    from chalicelib.services.invitations import accept_invitation, _token
-    from chalicelib.services.tokens import TokenInvalid
+    from chalicelib.services.tenants.invitations import accept_invitation, _token
+    from chalicelib.services.accounts.mailed_tokens import TokenInvalid
 
     make_user(email="seed@example.com")
     now = datetime.now(timezone.utc)

@@ -1,9 +1,9 @@
 """Filtered lists over indexes that span organizations, on DynamoDB Local: the start keys the server builds from
 the last item shown are ones DynamoDB takes, and paging visits exactly what the reader may see."""
 from chalicelib.permissions import Principal
-from chalicelib.services.audit import record_event
-from chalicelib.services.audit_trail import list_events
-from chalicelib.services.devices import list_devices
+from chalicelib.services.audit.record import record_event
+from chalicelib.services.audit.trail import list_events
+from chalicelib.services.devices.catalog import list_devices
 from tests.helpers import make_device, make_org, make_user
 
 

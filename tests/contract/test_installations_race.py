@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 from chalicelib.errors import Conflict
 from chalicelib.models import DeviceModel, InstallationModel, OrganizationModel, UserEmailModel
 from chalicelib.permissions import Principal
-from chalicelib.services import installations
-from chalicelib.services.portal_access import enable_portal_access
-from chalicelib.services.users import find_user_by_email
+from chalicelib.services.installers import installations
+from chalicelib.services.portal.access_codes import enable_portal_access
+from chalicelib.services.tenants.users import find_user_by_email
 from tests.helpers import make_device, make_org
 
 ROUNDS, THREADS = 12, 6

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from chalicelib.errors import DomainError
 from chalicelib.models import InvitationModel, UserModel
-from chalicelib.services import invitations
+from chalicelib.services.tenants import invitations
 from tests.helpers import STRONG_PASSWORD, make_user
 
 RACERS = 10

@@ -8,7 +8,7 @@ from chalice.test import Client
 from chalicelib.config import get_settings
 from chalicelib.errors import AccountLocked, InvalidCredentials
 from chalicelib.models import AuditEventModel
-from chalicelib.services import accounts
+from chalicelib.services.accounts import own_account as accounts
 from tests.helpers import STRONG_PASSWORD, make_user
 
 

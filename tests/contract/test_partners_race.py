@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from chalicelib.errors import DomainError
 from chalicelib.models import PartnerModel, PartnerRequestModel
 from chalicelib.permissions import Principal
-from chalicelib.services import partners
+from chalicelib.services.tenants import partners
 from tests.helpers import make_org
 
 ROUNDS, THREADS = 6, 6

@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib import __version__, cli, local
 from chalicelib.cli_stage import SetupError, stage_environment
-from chalicelib.services.users import find_user_by_email
+from chalicelib.services.tenants.users import find_user_by_email
 from chalicelib.security import verify_password
 
 
@@ -226,7 +226,7 @@ def test_a_json_import_counts_its_items_on_the_bar(aws, tmp_path, capsys):
 
 
 def test_an_unexpected_error_is_one_line_with_a_hint_and_debug_shows_its_traceback(aws, monkeypatch, capsys):
-    from chalicelib.services import templates
+    from chalicelib.services.mail_templates import templates
 
     def broken():
         raise RuntimeError("the disk is on fire\nsecond line")
@@ -297,7 +297,7 @@ def test_the_progress_bar_moves_while_a_slow_chunk_is_stored_and_no_row_arrives(
 
 
 def test_the_import_draws_its_bar_from_a_thread_while_a_chunk_is_being_stored(aws, tmp_path, monkeypatch):
-    from chalicelib.services import device_import
+    from chalicelib.services.devices import importing as device_import
     from tests.api.test_devices import HEADER, good_row
     from tests.helpers import make_org
 
@@ -408,7 +408,7 @@ def test_the_import_counts_rows_on_the_bar_a_few_hundred_at_a_time_not_per_thous
 
 
 def test_an_import_that_fails_midway_ends_the_bar_line_before_its_one_line_error(aws, tmp_path, monkeypatch, capsys):
-    from chalicelib.services import device_import
+    from chalicelib.services.devices import importing as device_import
     from tests.api.test_devices import HEADER, good_row
     from tests.helpers import make_org
 

@@ -1,7 +1,7 @@
 """Import rows: formats, normalization and every per-row refusal."""
 import pytest
 
-from chalicelib.services.device_rows import (
+from chalicelib.services.devices.import_rows import (
     ImportFileInvalid,
     RowInvalid,
     csv_rows,
@@ -10,7 +10,7 @@ from chalicelib.services.device_rows import (
     normalize_code,
     normalize_mac,
 )
-from chalicelib.services.device_import import split_results
+from chalicelib.services.devices.importing import split_results
 
 HEADER = "serial;product_type;mac;id_code;claim_code;labels;key_name;algorithm;key_hex\n"
 AES128 = "00112233445566778899aabbccddeeff"

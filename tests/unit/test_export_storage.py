@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from chalicelib import export_storage
+from chalicelib.services.keys import export_storage
 from chalicelib.crypto import KeyMaterialUnreadable
 
 

@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 
 from chalicelib.models import AuditEventModel, InvitationModel
-from chalicelib.services.invitations import expire_invitations
+from chalicelib.services.tenants.invitations import expire_invitations
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 

@@ -28,7 +28,7 @@ def test_queued_jobs_are_taken_oldest_first_only_once_from_a_private_folder(loca
 def test_the_local_runner_hands_a_queued_reset_to_the_worker_which_mails_it(local_jobs, mailbox):
     import app
     from chalicelib.local import run_local_jobs
-    from chalicelib.services.password_reset import request_password_reset
+    from chalicelib.services.accounts.password_reset import request_password_reset
 
     make_user(email="ada@example.com")
     request_password_reset("ada@example.com")

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from chalicelib.services import key_files
-from chalicelib.services.key_files import RecipientKeyInvalid, RecipientKeyMissing
+from chalicelib.services.keys import files as key_files
+from chalicelib.services.keys.files import RecipientKeyInvalid, RecipientKeyMissing
 from tests.jose_keys import private_and_public
 
 KEYS = [{"name": "app", "algorithm": "AES256", "hex": "ab" * 32}]

@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.permissions import Principal
-from chalicelib.services.exports import request_export, run_export
-from chalicelib.services.keys import download_keys
-from chalicelib.services.sessions import principal_of
+from chalicelib.services.keys.exports import request_export, run_export
+from chalicelib.services.keys.downloads import download_keys
+from chalicelib.services.accounts.sessions import principal_of
 from tests.conftest import aws_client
 from tests.helpers import make_device, make_org, make_user
 

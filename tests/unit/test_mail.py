@@ -9,7 +9,7 @@ from chalicelib import mail
 from chalicelib.mail import MailNotSent, TemplateInvalid, check_template, find_template, render, send_mail
 from chalicelib.mail_types import LANGUAGES, MAIL_TYPES
 from chalicelib.models import TemplateSlotModel
-from chalicelib.services.templates import _checked_defaults, sync_default_templates
+from chalicelib.services.mail_templates.templates import _checked_defaults, sync_default_templates
 from tests.helpers import emitted_metrics, make_org
 from tests.conftest import aws_client
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from chalicelib.paging import InvalidCursor, InvalidLimit, binding, decode_cursor, encode_cursor, parse_limit
-from chalicelib.services.users import page_users_of_org
+from chalicelib.services.tenants.users import page_users_of_org
 from tests.helpers import make_user
 
 BOUND = binding("usr_a", "users", org_id="root")

@@ -3,7 +3,7 @@ import pytest
 
 from chalicelib.api.http import ROUTES
 from chalicelib.errors import NotAuthenticated, PasswordChangeRequired
-from chalicelib.services import sessions
+from chalicelib.services.accounts import sessions
 from tests.helpers import make_user
 
 # The only routes a user with a temporary password may call (API.md, section Account).

@@ -9,11 +9,11 @@ from chalicelib.models import OrganizationModel, SiteModel, UserModel
 from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import SITE_ADMIN, USERS_MANAGE, Principal, may_grant, require
 from chalicelib.security import check_password_policy, hash_password, new_temporary_password
-from chalicelib.services import sessions
-from chalicelib.services.accounts import clear_login_failures
-from chalicelib.services.audit import record_event
-from chalicelib.services.orgs import listed_org_ids, org_id_in_scope, org_in_scope
-from chalicelib.services.users import delete_user_record, get_user, insert_user, user_view
+from chalicelib.services.accounts import sessions
+from chalicelib.services.accounts.own_account import clear_login_failures
+from chalicelib.services.audit.record import record_event
+from chalicelib.services.tenants.orgs import listed_org_ids, org_id_in_scope, org_in_scope
+from chalicelib.services.tenants.users import delete_user_record, get_user, insert_user, user_view
 
 UPDATABLE = ("name", "phone", "roles", "permissions", "site_ids", "language", "csv_delimiter",
              "csv_thousands_separator", "status", "org_id")

@@ -19,9 +19,9 @@ from chalicelib.security import (
     token_hash,
     verify_password,
 )
-from chalicelib.services import sessions
-from chalicelib.services.audit import record_event
-from chalicelib.services.users import find_user_by_email, get_user, user_view
+from chalicelib.services.accounts import sessions
+from chalicelib.services.audit.record import record_event
+from chalicelib.services.tenants.users import find_user_by_email, get_user, user_view
 
 PROFILE_FIELDS = ("name", "phone", "language", "csv_delimiter", "csv_thousands_separator", "recipient_jwk")
 
@@ -142,7 +142,7 @@ def update_me(principal: Principal, changes: Dict[str, Any]) -> Dict[str, Any]:
     """Change the principal's own profile fields (name, language, CSV preferences, jwe recipient key)."""
     user = _own_user(principal)
     if changes.get("recipient_jwk") is not None:
-        from chalicelib.services.key_files import recipient_key
+        from chalicelib.services.keys.files import recipient_key
 
         changes = {**changes, "recipient_jwk": recipient_key(changes["recipient_jwk"])}
     actions = [getattr(UserModel, name).set(value) if value is not None else getattr(UserModel, name).remove()

@@ -1,6 +1,6 @@
 """Organizations: the tenant tree, whether two are partners, and the scope rule every service asks.
 
-Partner links and the requests for them: chalicelib/services/partners.py."""
+Partner links and the requests for them: chalicelib/services/tenants/partners.py."""
 import functools
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
@@ -14,7 +14,7 @@ from chalicelib.models import OrganizationModel, PartnerModel
 from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import ORGS_CREATE, ORGS_MANAGE, ORGS_READ, Principal, require
 from chalicelib.security import new_id
-from chalicelib.services.audit import record_event
+from chalicelib.services.audit.record import record_event
 
 MAX_MOVE = 99  # a move rewrites the subtree's paths in one transaction (100 items at most)
 

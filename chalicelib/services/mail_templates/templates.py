@@ -15,7 +15,7 @@ from chalicelib.models import MailTemplateModel, OrganizationModel, TemplateSlot
 from chalicelib.paging import binding, page
 from chalicelib.permissions import Principal
 from chalicelib.security import new_id
-from chalicelib.services.audit import record_event
+from chalicelib.services.audit.record import record_event
 from chalicelib.services.throttle import hit
 
 MANAGE = "templates.manage"

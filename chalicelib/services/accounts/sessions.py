@@ -9,7 +9,7 @@ from chalicelib.errors import NotAuthenticated, PasswordChangeRequired
 from chalicelib.models import SessionModel, UserModel
 from chalicelib.permissions import Principal
 from chalicelib.security import new_token, token_hash
-from chalicelib.services.users import get_user
+from chalicelib.services.tenants.users import get_user
 
 # Writing last_seen on every request would double the writes; a minute of slack is harmless.
 _TOUCH_AFTER = timedelta(seconds=60)

@@ -10,8 +10,8 @@ from chalicelib.models import SiteModel
 from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import SITES_MANAGE, SITES_READ, Principal, require
 from chalicelib.security import new_id
-from chalicelib.services.audit import record_event
-from chalicelib.services.orgs import listed_org_ids, org_id_in_scope, org_in_scope
+from chalicelib.services.audit.record import record_event
+from chalicelib.services.tenants.orgs import listed_org_ids, org_id_in_scope, org_in_scope
 
 
 class SiteNotFound(NotFound):

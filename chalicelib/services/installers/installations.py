@@ -15,14 +15,14 @@ from chalicelib.models import DeviceModel, InstallationModel, OneTimeTokenModel,
 from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import CUSTOMER, DEVICES_REGISTER, INSTALLATIONS_READ, Principal, require
 from chalicelib.security import derived_id, hash_password, new_id, new_temporary_password, new_token, token_hash
-from chalicelib.services.audit import record_event
-from chalicelib.services.bootstrap import ROOT_ORG_ID
-from chalicelib.services.claims import ownership_actions
-from chalicelib.services.device_rows import ID_CODE_MIN, RowInvalid, normalize_code, normalize_mac
-from chalicelib.services.devices import get_device, id_proof
-from chalicelib.services.orgs import get_org, listed_org_ids, org_id_in_scope, org_in_scope
+from chalicelib.services.audit.record import record_event
+from chalicelib.services.tenants.bootstrap import ROOT_ORG_ID
+from chalicelib.services.devices.claims import ownership_actions
+from chalicelib.services.devices.import_rows import ID_CODE_MIN, RowInvalid, normalize_code, normalize_mac
+from chalicelib.services.devices.catalog import get_device, id_proof
+from chalicelib.services.tenants.orgs import get_org, listed_org_ids, org_id_in_scope, org_in_scope
 from chalicelib.services.throttle import count_failure, hit, refuse_when_exhausted
-from chalicelib.services.users import delete_user_record, find_user_by_email, get_user, insert_user
+from chalicelib.services.tenants.users import delete_user_record, find_user_by_email, get_user, insert_user
 
 STATES = ("PENDING", "ACTIVE", "CANCELLED", "EXPIRED")
 ACTIVATION_DAYS = 14

@@ -11,7 +11,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import export_storage
+from chalicelib.services.keys import export_storage
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotAuthenticated, NotFound
 from chalicelib.fields import iso_time
@@ -20,10 +20,10 @@ from chalicelib.observability import count_metric
 from chalicelib.paging import binding, page
 from chalicelib.permissions import KEYS_DOWNLOAD, Principal
 from chalicelib.security import new_id
-from chalicelib.services import key_files
-from chalicelib.services.keys import (audit_download, check_download, download_detail, download_name,
+from chalicelib.services.keys import files as key_files
+from chalicelib.services.keys.downloads import (audit_download, check_download, download_detail, download_name,
                                      refusals_audited)
-from chalicelib.services.users import get_user
+from chalicelib.services.tenants.users import get_user
 
 log = logging.getLogger("keyport.exports")
 
@@ -144,7 +144,7 @@ def _write_and_store(job: ExportModel) -> Tuple[Principal, int, int, str]:
     user = get_user(job.user_id)
     if user is None or user.status != "ACTIVE":
         raise NotAuthenticated("The account that asked for the export is no longer active.")
-    from chalicelib.services.sessions import principal_of
+    from chalicelib.services.accounts.sessions import principal_of
 
     principal = principal_of(user)
     filters = {name: value for name, value in job.filters.items() if name != "org_id"}

@@ -8,8 +8,8 @@ from chalicelib.errors import EmailTaken
 from chalicelib.models import OrganizationModel, UserModel
 from chalicelib.permissions import OPERATOR
 from chalicelib.security import check_password_policy, new_temporary_password
-from chalicelib.services.audit import record_event
-from chalicelib.services.users import find_user_by_email, insert_user, user_view
+from chalicelib.services.audit.record import record_event
+from chalicelib.services.tenants.users import find_user_by_email, insert_user, user_view
 
 ROOT_ORG_ID = "root"
 

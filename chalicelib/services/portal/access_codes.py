@@ -14,9 +14,9 @@ from chalicelib.mail import public_link
 from chalicelib.models import InstallationModel, OrganizationModel, PortalAccessModel, SiteModel
 from chalicelib.permissions import PORTAL_MANAGE, Principal, require
 from chalicelib.security import keyed_digest, new_token, token_hash
-from chalicelib.services.audit import record_event
-from chalicelib.services.orgs import in_scope, org_id_in_scope
-from chalicelib.services.users import get_user
+from chalicelib.services.audit.record import record_event
+from chalicelib.services.tenants.orgs import in_scope, org_id_in_scope
+from chalicelib.services.tenants.users import get_user
 
 SCOPE_TYPES = ("org", "site", "installation")
 # Crockford's base32: no I, L, O, U, so a code read aloud or off paper is typed right; 28 symbols = 140 bits.

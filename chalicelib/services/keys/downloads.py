@@ -15,11 +15,11 @@ from chalicelib.errors import Conflict, DomainError, Forbidden
 from chalicelib.models import DeviceLabelModel, DeviceModel
 from chalicelib.observability import count_metric
 from chalicelib.permissions import KEYS_DOWNLOAD, Principal
-from chalicelib.services import key_files
-from chalicelib.services.audit import record_event
-from chalicelib.services.devices import DeviceNotFound, FilterNotIndexed, get_device, owner_side, read_devices
-from chalicelib.services.orgs import listed_org_ids
-from chalicelib.services.users import get_user
+from chalicelib.services.keys import files as key_files
+from chalicelib.services.audit.record import record_event
+from chalicelib.services.devices.catalog import DeviceNotFound, FilterNotIndexed, get_device, owner_side, read_devices
+from chalicelib.services.tenants.orgs import listed_org_ids
+from chalicelib.services.tenants.users import get_user
 
 MAX_DOWNLOAD_DEVICES = 5_000  # API Gateway: 29 s and 6 MB per answer; more goes through exports
 READ_CHUNK = 100  # one BatchGetItem

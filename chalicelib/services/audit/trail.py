@@ -7,8 +7,8 @@ from chalicelib.errors import Forbidden, ValidationFailed
 from chalicelib.models import AuditEventModel
 from chalicelib.paging import binding, page, page_chain
 from chalicelib.permissions import AUDIT_READ, Principal
-from chalicelib.services.orgs import get_org, in_scope, listed_org_ids
-from chalicelib.services.users import get_user
+from chalicelib.services.tenants.orgs import get_org, in_scope, listed_org_ids
+from chalicelib.services.tenants.users import get_user
 
 
 def event_view(event: AuditEventModel) -> Dict[str, Any]:

@@ -18,13 +18,13 @@ from chalicelib.models import (
     UserModel,
 )
 from chalicelib.security import check_password_policy, hash_password
-from chalicelib.services.audit import record_event
-from chalicelib.services.claims import ownership_actions
-from chalicelib.services.devices import get_device
-from chalicelib.services.installations import installation_view, open_customer
-from chalicelib.services.orgs import get_org
-from chalicelib.services.tokens import TokenInvalid, live_token, spend_in
-from chalicelib.services.users import get_user, user_view
+from chalicelib.services.audit.record import record_event
+from chalicelib.services.devices.claims import ownership_actions
+from chalicelib.services.devices.catalog import get_device
+from chalicelib.services.installers.installations import installation_view, open_customer
+from chalicelib.services.tenants.orgs import get_org
+from chalicelib.services.accounts.mailed_tokens import TokenInvalid, live_token, spend_in
+from chalicelib.services.tenants.users import get_user, user_view
 
 CORRECTABLE = ("name", "phone", "address")
 

@@ -1,0 +1,1 @@
+"""Installers: self-registration and approval, installations for customers, the customer's activation."""

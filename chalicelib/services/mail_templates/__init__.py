@@ -1,0 +1,1 @@
+"""E-mail templates: read-only system defaults, editable organization copies, their activation."""
