@@ -1,12 +1,10 @@
-"""Routes of installations, the public activation, and the page the activation mail links to."""
+"""Routes of installations and the public activation (the page the activation mail links to is chalicelib/web's)."""
 from chalice import Blueprint
 
 from chalicelib.api import installer_schemas as schemas
 from chalicelib.api.http import endpoint
 from chalicelib.api.schemas import paged
-from chalicelib.pages import render_page
 from chalicelib.paging import parse_limit
-from chalicelib.services import activation_page
 from chalicelib.services.installers import activations
 from chalicelib.services.installers import installations
 
@@ -63,15 +61,3 @@ def view_activation(call, token):
           public=True, body=schemas.ACTIVATION_CONFIRM, response=schemas.ACTIVATED, errors=(410,))
 def activate(call, token):
     return activations.activate_installation(token, call.body)
-
-
-@endpoint(bp, "/activate/{token}", "GET", summary="The page an activation mail links to", public=True,
-          media_type="text/html")
-def activation_page_view(call, token):
-    return render_page("activate.html", activation_page.show(token, call.accept_language))
-
-
-@endpoint(bp, "/activate/{token}", "POST", summary="The activation page's form", public=True, media_type="text/html",
-          form=schemas.ACTIVATION_FORM)
-def activation_form(call, token):
-    return render_page("activate.html", activation_page.submit(token, call.body, call.accept_language))

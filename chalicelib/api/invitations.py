@@ -1,11 +1,9 @@
-"""Routes of invitations, their public side, and the page the e-mailed link opens."""
+"""Routes of invitations and their public side (the page the e-mailed link opens is chalicelib/web's)."""
 from chalice import Blueprint
 
 from chalicelib.api import schemas
 from chalicelib.api.http import endpoint
-from chalicelib.pages import render_page
 from chalicelib.paging import parse_limit
-from chalicelib.services import invitation_page
 from chalicelib.services.tenants import invitations
 
 bp = Blueprint(__name__)
@@ -65,15 +63,3 @@ def view_invitation(call, token):
           status=201, public=True, body=schemas.INVITATION_ACCEPT, response=schemas.USER, errors=(409, 410, 429))
 def accept_invitation(call, token):
     return invitations.accept_invitation(token, call.body)
-
-
-@endpoint(bp, "/invite/{token}", "GET", summary="The page an invitation mail links to", public=True,
-          media_type="text/html")
-def invite_page(call, token):
-    return render_page("invite.html", invitation_page.show(token, call.accept_language))
-
-
-@endpoint(bp, "/invite/{token}", "POST", summary="The invitation page's form", public=True, media_type="text/html",
-          form=schemas.INVITE_FORM)
-def invite_form(call, token):
-    return render_page("invite.html", invitation_page.submit(token, call.body, call.accept_language))

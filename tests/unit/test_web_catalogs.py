@@ -1,0 +1,75 @@
+"""The web pages' words: one gettext catalog per language, each translating exactly the messages that the
+templates and presenters use (found as `pybabel extract` finds them, through babel.cfg)."""
+import functools
+import os
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+from chalicelib.fields import LANGUAGES
+from chalicelib.local import PROJECT_DIR
+from chalicelib.security import password_problems
+from chalicelib.web import catalogs
+from tests.unit.test_cold_start import PROBE, probe
+
+
+@functools.lru_cache(maxsize=1)
+def used_messages():
+    """(context, msgid) of every message the pages use."""
+    with open(os.path.join(PROJECT_DIR, "babel.cfg")) as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    found = extract_from_dir(PROJECT_DIR, method_map, options_map)
+    return frozenset((context, message) for _, _, message, _, context in found)
+
+
+def catalog(language):
+    with open(catalogs.catalog_path(language), "rb") as source:
+        return read_po(source, locale=language)
+
+
+def entries(language):
+    return {(message.context, message.id): message for message in catalog(language) if message.id}
+
+
+def test_every_language_of_keyport_has_a_catalog_and_no_other_does():
+    assert sorted(os.listdir(catalogs.LOCALE_DIR)) == sorted(LANGUAGES + ("README.md",))
+    assert len(used_messages()) > 40  # the extraction found the templates and the presenters
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_catalog_translates_every_message_the_pages_use_and_holds_no_stale_one(language):
+    found = entries(language)
+    assert sorted(used_messages() - set(found), key=str) == [], "missing: refresh the catalogs (locale/README.md)"
+    assert sorted(set(found) - used_messages(), key=str) == [], "stale: no template or presenter uses these"
+    assert [key for key, message in found.items() if not message.string or message.fuzzy] == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_translation_keeps_the_placeholders_of_its_message(language):
+    problems = [(message.id, [str(error) for error in errors]) for message, errors in catalog(language).check()]
+    assert problems == []
+
+
+def test_english_pages_say_their_messages_as_written():
+    assert [key for key, message in entries("en").items() if message.string != message.id] == []
+
+
+def test_every_rule_the_password_policy_names_has_a_message():
+    named = {rule for candidate in ("", "a" * 200, "password", "Aa1!") for rule in password_problems(candidate)}
+    assert named == set(catalogs.PASSWORD_RULES)
+
+
+def test_a_role_or_rule_without_a_translation_is_shown_as_named():
+    assert catalogs.role_names(["KEY_MANAGER", "NEW_ROLE"], "de") == "Schlüsselverwalter, NEW_ROLE"
+    assert catalogs.password_rules(["a digit", "a new rule"], "fr") == ["un chiffre", "a new rule"]
+
+
+def test_an_unknown_language_reads_english():
+    assert catalogs.translations("xx").gettext("Password") == "Password"
+    assert catalogs.translations("de").gettext("Password") == "Passwort"
+
+
+def test_babel_loads_with_the_first_page_not_at_import():
+    assert "babel" not in probe(PROBE)["loaded"]
