@@ -46,7 +46,8 @@ def kms_provider(key_arn: str):
     import aws_encryption_sdk
     import botocore.session
 
-    return aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(key_ids=[key_arn], botocore_session=botocore.session.Session())
+    return aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(key_ids=[key_arn],
+                                                            botocore_session=botocore.session.Session())
 
 
 def raw_key_provider(key: bytes):

@@ -173,8 +173,8 @@ def local_environment(home: str, dynamodb_endpoint: str, port: int) -> Dict[str,
 def prepare_data(operator_email: str, operator_password: Optional[str]) -> List[str]:
     """Create missing tables and the operator; answer the lines to print."""
     from chalicelib import models
-    from chalicelib.services.tenants.bootstrap import bootstrap_operator, find_operators
     from chalicelib.services.mail_templates.templates import sync_default_templates
+    from chalicelib.services.tenants.bootstrap import bootstrap_operator, find_operators
 
     lines = []
     created = models.create_tables()

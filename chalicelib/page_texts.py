@@ -30,7 +30,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
         "dead_title": "Dieser Link funktioniert nicht mehr",
         "dead": "Die Einladung wurde widerrufen, ist abgelaufen oder wurde bereits verwendet. Bitten Sie die "
                 "Person, die Sie eingeladen hat, um eine neue.",
-        "weak": "Dieses Passwort ist zu schwach. Es braucht:", "mismatch": "Die beiden Passwörter stimmen nicht überein.",
+        "weak": "Dieses Passwort ist zu schwach. Es braucht:",
+        "mismatch": "Die beiden Passwörter stimmen nicht überein.",
         "taken": "Zu dieser E-Mail-Adresse gibt es bereits ein Konto: Melden Sie sich damit an oder setzen Sie "
                  "das Passwort zurück.",
         "invalid": "Bitte prüfen Sie Ihre Eingaben.",
@@ -50,8 +51,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
         "invalid": "Revise los datos introducidos.",
     },
     "fr": {
-        "title": "Invitation à rejoindre {org}", "invited": "Vous êtes invité à rejoindre {org} sur keyport en tant que "
-                                                            "{roles}.",
+        "title": "Invitation à rejoindre {org}",
+        "invited": "Vous êtes invité à rejoindre {org} sur keyport en tant que {roles}.",
         "valid_until": "L'invitation est valable jusqu'au {date} (UTC).", "name": "Votre nom",
         "email": "Adresse e-mail", "password": "Mot de passe", "password_repeat": "Répétez le mot de passe",
         "rules": "Au moins 12 caractères avec majuscules et minuscules, un chiffre et un caractère spécial ; "
@@ -62,7 +63,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
         "dead": "L'invitation a été révoquée, a expiré ou a déjà été utilisée. Demandez-en une nouvelle à la personne "
                 "qui vous a invité.",
         "weak": "Ce mot de passe est trop faible. Il lui faut :", "mismatch": "Les deux mots de passe diffèrent.",
-        "taken": "Un compte existe déjà pour cette adresse : connectez-vous avec lui ou réinitialisez son mot de passe.",
+        "taken": "Un compte existe déjà pour cette adresse : connectez-vous avec lui ou réinitialisez son mot de "
+                 "passe.",
         "invalid": "Veuillez vérifier votre saisie.",
     },
     "it": {
@@ -112,7 +114,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
 }
 
 # Pages of the account links (password reset, e-mail confirmation).
-_ACCOUNT_LINK_TEXTS: Dict[str, Dict[str, str]] = {'en': {'link_dead': 'This link is invalid, has expired or was already used. Ask for a new one.',
+_ACCOUNT_LINK_TEXTS: Dict[str, Dict[str, str]] = {'en': {
+        'link_dead': 'This link is invalid, has expired or was already used. Ask for a new one.',
         'reset_title': 'Choose a new password',
         'reset_submit': 'Save the new password',
         'reset_done': 'Your password has been changed. All your sessions have ended: log in with the new password.',

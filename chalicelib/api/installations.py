@@ -7,8 +7,7 @@ from chalicelib.api.schemas import paged
 from chalicelib.pages import render_page
 from chalicelib.paging import parse_limit
 from chalicelib.services import activation_page
-from chalicelib.services.installers import activations
-from chalicelib.services.installers import installations
+from chalicelib.services.installers import activations, installations
 
 bp = Blueprint(__name__)
 ONE = "/installations/{installation_id}"

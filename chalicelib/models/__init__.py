@@ -27,8 +27,8 @@ __all__ = [
     "ALL_MODELS", "DEVICE_VIEW_ATTRIBUTES", "AuditEventModel", "BatchModel", "BatchReferenceModel",
     "BatchSerialModel", "DeviceLabelModel", "DeviceModel", "ExportModel", "InstallationModel", "InvitationModel",
     "LoginAttemptModel", "MailTemplateModel", "OneTimeTokenModel", "OrganizationModel", "PartnerModel",
-    "PartnerRequestModel", "PortalAccessModel", "PortalSessionModel", "RateLimitModel", "RegistrationEmailModel", "RegistrationModel",
-    "SessionModel", "SiteModel",
+    "PartnerRequestModel", "PortalAccessModel", "PortalSessionModel", "RateLimitModel", "RegistrationEmailModel",
+    "RegistrationModel", "SessionModel", "SiteModel",
     "TemplateSlotModel", "UserEmailModel", "UserModel", "bind", "connection", "create_tables", "reset_connections",
 ]
 

@@ -10,7 +10,6 @@ from pynamodb.models import Model
 
 from chalicelib.models.meta import table_meta
 
-
 DEVICE_VIEW_ATTRIBUTES = ["product_type", "mac", "labels", "batch_id", "owner_org_id", "maker_org_id", "claim_status",
                           "claimed_at", "site_id", "key_names", "claim_valid_from", "claim_valid_to", "imported_at",
                           "keys_exposed_to"]

@@ -3,8 +3,7 @@ from typing import Any, Dict
 
 from chalicelib.errors import EmailTaken, WeakPassword
 from chalicelib.page_texts import pick_language, rules, texts
-from chalicelib.services.accounts import email_change
-from chalicelib.services.accounts import password_reset
+from chalicelib.services.accounts import email_change, password_reset
 from chalicelib.services.accounts.mailed_tokens import TokenInvalid
 
 

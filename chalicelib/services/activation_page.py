@@ -4,8 +4,8 @@ from typing import Any, Dict, Optional
 
 from chalicelib.errors import ValidationFailed, WeakPassword
 from chalicelib.page_texts import dead_link_page, rules, texts
-from chalicelib.services.installers import activations
 from chalicelib.services.accounts.mailed_tokens import TokenInvalid
+from chalicelib.services.installers import activations
 
 FORM_FIELDS = ("name", "phone", "address")
 

@@ -4,9 +4,9 @@ from typing import Any, Dict, Optional
 
 from chalicelib.errors import EmailTaken, ValidationFailed, WeakPassword
 from chalicelib.page_texts import dead_link_page, role_names, rules, texts
+from chalicelib.services.accounts.mailed_tokens import TokenInvalid
 from chalicelib.services.tenants import invitations
 from chalicelib.services.throttle import TooManyRequests
-from chalicelib.services.accounts.mailed_tokens import TokenInvalid
 
 
 def show(token: str, accept_language: str = "") -> Dict[str, Any]:

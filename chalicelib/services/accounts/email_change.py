@@ -10,8 +10,8 @@ from chalicelib.fields import normalize_email
 from chalicelib.mail import public_link, send_mail
 from chalicelib.models import UserEmailModel, UserModel
 from chalicelib.permissions import Principal
-from chalicelib.services.audit.record import record_event
 from chalicelib.services.accounts.mailed_tokens import TokenInvalid, issue_token, live_token, spend_in
+from chalicelib.services.audit.record import record_event
 from chalicelib.services.tenants.users import failed_conditions, find_user_by_email, get_user
 
 PURPOSE = "confirm_email"

@@ -31,9 +31,9 @@ from chalicelib.permissions import (
 )
 from chalicelib.security import new_id
 from chalicelib.services.audit.record import record_event
+from chalicelib.services.devices.catalog import read_devices
 from chalicelib.services.devices.claims import ownership_actions
 from chalicelib.services.devices.import_rows import SERIAL_PATTERN
-from chalicelib.services.devices.catalog import read_devices
 from chalicelib.services.tenants.orgs import get_org, in_scope, is_partner, listed_org_ids, org_in_scope
 from chalicelib.services.throttle import hit
 

@@ -13,8 +13,8 @@ from chalicelib.models import BatchModel, DeviceLabelModel, DeviceModel, SiteMod
 from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import CATALOG_READ, DEVICES_CLAIM, DEVICES_IMPORT, Principal
 from chalicelib.security import keyed_digest
-from chalicelib.services.devices.import_rows import RowInvalid, parse_labels
 from chalicelib.services.audit.record import record_event
+from chalicelib.services.devices.import_rows import RowInvalid, parse_labels
 from chalicelib.services.tenants.orgs import get_org, in_scope, listed_org_ids
 
 CLAIM_STATUSES = ("UNCLAIMED", "PENDING", "CLAIMED")

@@ -10,7 +10,6 @@ from chalicelib.observability import count_metric
 from chalicelib.permissions import DEVICES_CLAIM, KEY_MANAGER, ORG_ADMIN, TAKE_OWNERSHIP, Principal, require
 from chalicelib.security import same_secret
 from chalicelib.services.audit.record import record_event
-from chalicelib.services.devices.import_rows import CLAIM_CODE_MIN, ID_CODE_MIN, RowInvalid, normalize_code, normalize_mac
 from chalicelib.services.devices.catalog import (
     claim_code_digest,
     device_view,
@@ -18,6 +17,13 @@ from chalicelib.services.devices.catalog import (
     id_proof,
     index_keys,
     visible_device,
+)
+from chalicelib.services.devices.import_rows import (
+    CLAIM_CODE_MIN,
+    ID_CODE_MIN,
+    RowInvalid,
+    normalize_code,
+    normalize_mac,
 )
 from chalicelib.services.tenants.orgs import org_id_in_scope, org_in_scope
 from chalicelib.services.throttle import count_failure, refuse_when_exhausted

@@ -18,8 +18,8 @@ from chalicelib.models import DeviceLabelModel, DeviceModel
 from chalicelib.permissions import DEVICES_IMPORT, Principal, require
 from chalicelib.security import new_id
 from chalicelib.services.audit.record import record_event
-from chalicelib.services.devices.import_rows import DeviceDraft, Rejection, csv_rows, group_rows, json_rows
 from chalicelib.services.devices.catalog import claim_code_digest, id_proof, index_keys
+from chalicelib.services.devices.import_rows import DeviceDraft, Rejection, csv_rows, group_rows, json_rows
 from chalicelib.services.tenants.orgs import OrgNotFound, get_org, org_in_scope
 
 CLI_ACTOR = "cli"

@@ -18,12 +18,12 @@ from chalicelib.models import (
     UserModel,
 )
 from chalicelib.security import check_password_policy, hash_password
+from chalicelib.services.accounts.mailed_tokens import TokenInvalid, live_token, spend_in
 from chalicelib.services.audit.record import record_event
-from chalicelib.services.devices.claims import ownership_actions
 from chalicelib.services.devices.catalog import get_device
+from chalicelib.services.devices.claims import ownership_actions
 from chalicelib.services.installers.installations import installation_view, open_customer
 from chalicelib.services.tenants.orgs import get_org
-from chalicelib.services.accounts.mailed_tokens import TokenInvalid, live_token, spend_in
 from chalicelib.services.tenants.users import get_user, user_view
 
 CORRECTABLE = ("name", "phone", "address")
@@ -122,7 +122,8 @@ def activate_installation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
                 InstallationModel.state.set("ACTIVE"), InstallationModel.activated_at.set(now),
                 InstallationModel.customer.set(customer)], condition=(InstallationModel.state == "PENDING") & (
                     InstallationModel.activation_token_hash == item.token_hash
-                    if installation.activation_token_hash else InstallationModel.activation_token_hash.does_not_exist()))
+                    if installation.activation_token_hash
+                    else InstallationModel.activation_token_hash.does_not_exist()))
             transaction.update(device, actions=device_actions,
                                condition=(DeviceModel.installation_id == installation.installation_id)
                                & (DeviceModel.claim_status == "PENDING"))

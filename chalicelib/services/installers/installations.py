@@ -16,13 +16,13 @@ from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import CUSTOMER, DEVICES_REGISTER, INSTALLATIONS_READ, Principal, require
 from chalicelib.security import derived_id, hash_password, new_id, new_temporary_password, new_token, token_hash
 from chalicelib.services.audit.record import record_event
-from chalicelib.services.tenants.bootstrap import ROOT_ORG_ID
+from chalicelib.services.devices.catalog import get_device, id_proof
 from chalicelib.services.devices.claims import ownership_actions
 from chalicelib.services.devices.import_rows import ID_CODE_MIN, RowInvalid, normalize_code, normalize_mac
-from chalicelib.services.devices.catalog import get_device, id_proof
+from chalicelib.services.tenants.bootstrap import ROOT_ORG_ID
 from chalicelib.services.tenants.orgs import get_org, listed_org_ids, org_id_in_scope, org_in_scope
-from chalicelib.services.throttle import count_failure, hit, refuse_when_exhausted
 from chalicelib.services.tenants.users import delete_user_record, find_user_by_email, get_user, insert_user
+from chalicelib.services.throttle import count_failure, hit, refuse_when_exhausted
 
 STATES = ("PENDING", "ACTIVE", "CANCELLED", "EXPIRED")
 ACTIVATION_DAYS = 14
@@ -68,7 +68,8 @@ def installation_view(installation: InstallationModel, device: Optional[DeviceMo
         "web_address": installation.web_address, "site_id": installation.site_id,
         "device": {"serial": device.serial, "product_type": device.product_type,
                    "claim_status": device.claim_status, "site_id": device.site_id} if device else None,
-        "created_at": iso_time(installation.created_at), "activation_expires_at": iso_time(installation.activation_expires_at),
+        "created_at": iso_time(installation.created_at),
+        "activation_expires_at": iso_time(installation.activation_expires_at),
         "activated_at": iso_time(installation.activated_at), "ended_at": iso_time(installation.ended_at),
     }
 
@@ -129,7 +130,8 @@ def _own_pending(principal: Principal, device: DeviceModel) -> Optional[Installa
     return installation
 
 
-def create_installation(principal: Principal, fields: Dict[str, Any], source_ip: Optional[str] = None) -> Dict[str, Any]:
+def create_installation(principal: Principal, fields: Dict[str, Any],
+                        source_ip: Optional[str] = None) -> Dict[str, Any]:
     """Reserve an UNCLAIMED device (PENDING) for a customer and mail the customer; 30 an hour per installer.
 
     The answer tells nothing about who else holds the address: the installer's own customer (one its organization
@@ -305,7 +307,8 @@ def _freeing(device: DeviceModel, now: datetime) -> list:
 def _undo(installation: InstallationModel, new_user, new_org: Optional[OrganizationModel],
           site: Optional[SiteModel]) -> None:
     device = get_device(installation.serial)
-    device.update(actions=_freeing(device, _now()), condition=DeviceModel.installation_id == installation.installation_id)
+    device.update(actions=_freeing(device, _now()),
+                  condition=DeviceModel.installation_id == installation.installation_id)
     installation.delete()
     for item in (site, new_org):
         if item is not None:

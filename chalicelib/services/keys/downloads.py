@@ -15,9 +15,9 @@ from chalicelib.errors import Conflict, DomainError, Forbidden
 from chalicelib.models import DeviceLabelModel, DeviceModel
 from chalicelib.observability import count_metric
 from chalicelib.permissions import KEYS_DOWNLOAD, Principal
-from chalicelib.services.keys import files as key_files
 from chalicelib.services.audit.record import record_event
 from chalicelib.services.devices.catalog import DeviceNotFound, FilterNotIndexed, get_device, owner_side, read_devices
+from chalicelib.services.keys import files as key_files
 from chalicelib.services.tenants.orgs import listed_org_ids
 from chalicelib.services.tenants.users import get_user
 
@@ -166,7 +166,8 @@ def _matching(org_ids: List[str], name: Optional[str], filters: Dict[str, str]) 
     prefix = filters.get("serial")
     condition = DeviceModel.serial.startswith(prefix) if prefix else None
     if name == "label":
-        entries = DeviceLabelModel.query(filters["label"], DeviceLabelModel.serial.startswith(prefix) if prefix else None)
+        entries = DeviceLabelModel.query(filters["label"],
+                                         DeviceLabelModel.serial.startswith(prefix) if prefix else None)
         for chunk in _chunks(entries):
             yield from read_devices([entry.serial for entry in chunk], SCOPE_ATTRIBUTES)
         return

@@ -15,12 +15,12 @@ from chalicelib.models import InvitationModel, OrganizationModel
 from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import INVITATIONS_MANAGE, ROLES, Principal, may_grant, require
 from chalicelib.security import check_password_policy, keyed_digest, new_id, same_secret
+from chalicelib.services.accounts.mailed_tokens import TokenInvalid
 from chalicelib.services.audit.record import record_event
 from chalicelib.services.tenants.orgs import descendant_org_ids, get_org, listed_org_ids, org_in_scope
-from chalicelib.services.throttle import hit
-from chalicelib.services.accounts.mailed_tokens import TokenInvalid
 from chalicelib.services.tenants.user_admin import check_grant
 from chalicelib.services.tenants.users import get_user, insert_user, user_view
+from chalicelib.services.throttle import hit
 
 EXPIRY_WRITERS = 8
 

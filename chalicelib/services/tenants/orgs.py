@@ -191,7 +191,8 @@ def _move(principal: Principal, org: OrganizationModel, new_parent_id: Optional[
 def descendant_org_ids(principal: Principal) -> List[str]:
     """Ids of the principal's organization and its descendants (for lists spanning the scope)."""
     own = org_in_scope(principal, principal.org_id)
-    return [org.org_id for org in OrganizationModel.tree_index.query("orgs", OrganizationModel.path.startswith(own.path))]
+    return [org.org_id for org in
+            OrganizationModel.tree_index.query("orgs", OrganizationModel.path.startswith(own.path))]
 
 
 def listed_org_ids(principal: Principal, org_id: Optional[str]) -> List[str]:

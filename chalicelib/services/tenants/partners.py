@@ -20,8 +20,8 @@ from chalicelib.paging import binding, page
 from chalicelib.permissions import ORGS_READ, PARTNERS_MANAGE, Principal, require
 from chalicelib.services.audit.record import record_event
 from chalicelib.services.tenants.orgs import OrgNotFound, get_org, is_partner, org_in_scope
-from chalicelib.services.throttle import hit
 from chalicelib.services.tenants.users import failed_conditions
+from chalicelib.services.throttle import hit
 
 REQUEST_DAYS = 30  # an unanswered request (or one to an id naming nobody) lapses
 REQUESTS_PER_HOUR = 10  # per asking organization: bounds requests (and rows) an admin can create
