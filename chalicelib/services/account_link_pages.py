@@ -7,7 +7,7 @@ from chalicelib.services.accounts import email_change, password_reset
 from chalicelib.services.accounts.mailed_tokens import TokenInvalid
 
 
-def _page(language: str, kind: str, outcome: str, token: str, **extra) -> Dict[str, Any]:
+def _page(language: str, kind: str, outcome: str, token: str, **extra: Any) -> Dict[str, Any]:
     t = texts(language)
     return {"lang": language, "t": t, "kind": kind, "outcome": outcome, "title": t[f"{kind}_title"],
             "action": f"/{'reset-password' if kind == 'reset' else 'confirm-email'}/{token}", "error": None,

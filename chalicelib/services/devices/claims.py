@@ -1,8 +1,9 @@
 """Ownership of devices: claim with a code or ID code + MAC, release, take-ownership; one conditional write each."""
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound
 from chalicelib.models import DeviceModel
@@ -86,7 +87,7 @@ def claim_device(principal: Principal, serial: str, proof: Dict[str, Any]) -> Di
     return device_view(get_device(serial))
 
 
-def _proven(serial: str, proof: Dict[str, Any]):
+def _proven(serial: str, proof: Dict[str, Any]) -> Tuple[DeviceModel, bool]:
     """The device and whether its claim code was the proof; ClaimProofInvalid, or the precise refusal once the
     proof itself is shown right (expired, spent, already claimed)."""
     try:
@@ -122,11 +123,12 @@ def _proven(serial: str, proof: Dict[str, Any]):
     return device, False
 
 
-def ownership_actions(device: DeviceModel, owner_org_id: Optional[str], status: str, now: datetime) -> list:
+def ownership_actions(device: DeviceModel, owner_org_id: Optional[str], status: str,
+                      now: datetime) -> List[Action]:
     """The update actions that give a device this owner (None: nobody) and status, index keys included."""
     keys = index_keys(device.maker_org_id, owner_org_id, status, device.product_type)
-    actions = [DeviceModel.claim_status.set(status), DeviceModel.updated_at.set(now),
-               DeviceModel.maker_status.set(keys["maker_status"])]
+    actions: List[Action] = [DeviceModel.claim_status.set(status), DeviceModel.updated_at.set(now),
+                             DeviceModel.maker_status.set(keys["maker_status"])]
     if owner_org_id:
         actions += [DeviceModel.owner_org_id.set(owner_org_id), DeviceModel.owner_status.set(keys["owner_status"]),
                     DeviceModel.owner_product.set(keys["owner_product"]), DeviceModel.claimed_at.set(now)]

@@ -159,8 +159,10 @@ def _key(row: Dict[str, Any]) -> Dict[str, str]:
 class _Group:
     """The key rows of one serial while they are read."""
 
-    def __init__(self, serial: str, item: Any):
-        self.serial, self.item, self.draft, self.problems = serial, item, None, []  # problems: [(line, error)]
+    def __init__(self, serial: str, item: Any) -> None:
+        self.serial, self.item = serial, item
+        self.draft: Optional[DeviceDraft] = None
+        self.problems: List[Tuple[int, str]] = []  # (line, error)
         self.lines: List[int] = []
 
     def add(self, line: int, row: Dict[str, Any]) -> None:
@@ -192,6 +194,7 @@ class _Group:
 
     def result(self) -> Union[DeviceDraft, List[Rejection]]:
         if not self.problems:
+            assert self.draft is not None  # a group holds a row at least: it made the draft or a problem
             return self.draft
         bad = dict(self.problems)
         first = self.problems[0][0]

@@ -158,7 +158,7 @@ def approve_registration(principal: Principal, registration_id: str, fields: Dic
                             parent_id=parent.org_id, path=f"{parent.path}{org_id}/", can_create_orgs=False,
                             created_at=now, created_by=principal.user_id, updated_at=now)
 
-    def decide(transaction):
+    def decide(transaction: TransactWrite) -> None:
         transaction.save(org, condition=OrganizationModel.org_id.does_not_exist())
         transaction.update(registration, actions=_decision("APPROVED", principal, now) + [
             RegistrationModel.org_id.set(org_id)], condition=RegistrationModel.state == "PENDING")

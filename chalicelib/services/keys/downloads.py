@@ -8,7 +8,7 @@ import itertools
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Any, Deque, Dict, Iterable, Iterator, List, Optional
+from typing import Any, Deque, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from chalicelib import crypto
 from chalicelib.errors import Conflict, DomainError, Forbidden
@@ -78,7 +78,7 @@ def download_keys(principal: Principal, file_format: str, filters: Dict[str, str
 
 
 def check_download(principal: Principal, file_format: str, filters: Dict[str, str], org_id: Optional[str],
-                   recipient_jwk: Optional[Dict[str, Any]]):
+                   recipient_jwk: Optional[Dict[str, Any]]) -> Tuple[Optional[Dict[str, Any]], "Selection"]:
     """Authorize a bulk download: (the recipient key of a jwe file or None, the Selection)."""
     org_ids = listed_org_ids(principal, org_id)
     if not principal.may(KEYS_DOWNLOAD):

@@ -3,9 +3,10 @@ import functools
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
@@ -109,7 +110,7 @@ def _staff_view(principal: Principal, invitation: InvitationModel) -> Dict[str, 
     return invitation_view(invitation, with_link=_grantable(principal, invitation))
 
 
-def org_in_scope_or(principal: Principal, org_id: str, error) -> OrganizationModel:
+def org_in_scope_or(principal: Principal, org_id: str, error: Callable[[], Exception]) -> OrganizationModel:
     """The organization in scope, or the given not-found error (objects answer as their own kind)."""
     try:
         return org_in_scope(principal, org_id)
@@ -295,7 +296,7 @@ def accept_invitation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
     name = fields.get("name") or invitation.name or email
     now = _now()
 
-    def spend(transaction):
+    def spend(transaction: TransactWrite) -> None:
         transaction.update(invitation, actions=[
             InvitationModel.state.set("ACCEPTED"), InvitationModel.state_key.set(_state_key("ACCEPTED", invitation)),
         ], condition=InvitationModel.state.is_in(*OPEN_STATES) & (InvitationModel.expires_at > now))

@@ -8,7 +8,7 @@ organization's name: asking tells the asker nothing about which ids exist (reque
 """
 import functools
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Iterable, Optional
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -225,7 +225,7 @@ def _collided(error: TransactWriteError) -> bool:
     return any(reason is not None and reason.code == "TransactionConflict" for reason in reasons)
 
 
-def _names(org_ids) -> Dict[str, str]:
+def _names(org_ids: Iterable[str]) -> Dict[str, str]:
     wanted = sorted(set(org_ids))
     return {org.org_id: org.name for org in OrganizationModel.batch_get(wanted)} if wanted else {}
 
