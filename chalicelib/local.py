@@ -72,7 +72,7 @@ class DynamoDBLocal:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("DynamoDB Local stopped: " + self.process.stderr.read().decode()[-2000:])
+                raise RuntimeError("DynamoDB Local stopped: " + self.process.communicate()[1].decode()[-2000:])
             try:
                 urllib.request.urlopen(self.endpoint, timeout=1)
             except urllib.error.HTTPError:
@@ -272,6 +272,7 @@ def run(port: int, home: str) -> int:
     """Start the whole local stack and serve until Ctrl-C or SIGTERM."""
     os.makedirs(os.path.join(home, "outbox"), exist_ok=True)
     database = DynamoDBLocal(db_path=os.path.join(home, "dynamodb")).start()
+    assert database.process is not None  # start() made it
     children: List[subprocess.Popen] = [database.process]
     stopping = threading.Event()
 

@@ -102,7 +102,8 @@ def slot_key(owner: str, mail_type: str, language: str) -> str:
 
 def owner_chain(org_id: Optional[str]) -> List[str]:
     """The organization, its parents up to the root, then "system": where templates are looked up."""
-    chain, current = [], org_id
+    chain: List[str] = []
+    current = org_id
     while current and len(chain) < _MAX_ORG_DEPTH:
         chain.append(current)
         try:

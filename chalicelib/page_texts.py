@@ -197,8 +197,8 @@ _TOO_MANY = {
     "sv": "För många försök med den här länken; försök igen om en timme.",
     "nl": "Te veel pogingen met deze link; probeer het over een uur opnieuw.",
 }
-for _language, _words in _TOO_MANY.items():
-    TEXTS[_language]["too_many"] = _words
+for _language, _phrase in _TOO_MANY.items():
+    TEXTS[_language]["too_many"] = _phrase
 for _language, _words in ACTIVATION_TEXTS.items():
     TEXTS[_language].update(_words)
 
