@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.request
 from datetime import datetime, timezone
+from types import FrameType, ModuleType
 from typing import Dict, List, Optional
 
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -92,10 +93,10 @@ class DynamoDBLocal:
                 self.process.kill()
                 self.process.wait()
 
-    def __enter__(self):
+    def __enter__(self) -> "DynamoDBLocal":
         return self.start()
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
@@ -198,7 +199,7 @@ def prepare_data(operator_email: str, operator_password: Optional[str]) -> List[
     return lines
 
 
-def run_scheduled_jobs(app_module) -> None:
+def run_scheduled_jobs(app_module: ModuleType) -> None:
     """Run every @app.schedule function once, as EventBridge would call it."""
     from chalice.app import ScheduledEventConfig
 
@@ -215,7 +216,7 @@ def run_scheduled_jobs(app_module) -> None:
                 print(f"[schedule] {source.name} failed: {error!r}", flush=True)
 
 
-def run_local_exports(app_module) -> int:
+def run_local_exports(app_module: ModuleType) -> int:
     """Hand every job in the local queue folder to the app's SQS handler, as Lambda would; answer how many."""
     from chalicelib.services.keys import export_storage
 
@@ -233,7 +234,7 @@ def run_local_exports(app_module) -> int:
     return ran
 
 
-def run_local_jobs(app_module) -> int:
+def run_local_jobs(app_module: ModuleType) -> int:
     """Hand every queued public-request job (mails of resets and registrations) to the app's SQS handler."""
     from chalicelib import job_queue
 
@@ -276,7 +277,7 @@ def run(port: int, home: str) -> int:
     children: List[subprocess.Popen] = [database.process]
     stopping = threading.Event()
 
-    def shutdown(signum, frame):
+    def shutdown(signum: int, frame: Optional[FrameType]) -> None:
         stopping.set()
 
     signal.signal(signal.SIGINT, shutdown)
@@ -318,7 +319,7 @@ def run(port: int, home: str) -> int:
         print("keyport stopped", flush=True)
 
 
-def main(argv=None) -> int:
+def main(argv: Optional[List[str]] = None) -> int:
     """`python -m chalicelib.local run`: what `make run` calls."""
     parser = argparse.ArgumentParser(prog="python -m chalicelib.local")
     parser.add_argument("command", choices=["run"])
