@@ -27,7 +27,7 @@ OUT ?= out
 AWS_DEFAULT_REGION ?= eu-central-1
 export PORT KEYPORT_HOME AWS_DEFAULT_REGION
 
-.PHONY: run test scale fuzz bench mutants package lint install install-run lock browser clean
+.PHONY: run test typecheck scale fuzz bench mutants package lint install install-run lock browser clean
 
 # A venv made by another Python (or none) is made anew with $(PYTHON_VERSION); without one, say what to install.
 $(VENV)/.python-$(PYTHON_VERSION):
@@ -81,9 +81,15 @@ browser:
 run: install-run
 	$(PY) -m chalicelib.local run
 
-## test: the whole suite (unit, API, DynamoDB Local contract, e2e)
-test: install browser $(SAM_VENV)/.installed
+## test: the type and lint checks, then the whole suite (unit, API, DynamoDB Local contract, e2e)
+test: install typecheck browser $(SAM_VENV)/.installed
 	$(PY) -m pytest -q -n auto --maxschedchunk 1
+
+## typecheck: ruff's lint and format check, then mypy (their settings: pyproject.toml); make test runs it first
+typecheck: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m mypy
 
 ## scale: the export of 100,000 devices on DynamoDB Local (make test runs it with 12,000)
 scale: install
@@ -119,4 +125,4 @@ lint: package $(SAM_VENV)/.installed
 	env -u AWS_PROFILE $(SAM_VENV)/bin/sam validate --lint -t $(OUT)/sam.json --region $(AWS_DEFAULT_REGION)
 
 clean:
-	rm -rf out vendor/templates .pytest_cache mutants-work
+	rm -rf out vendor/templates .pytest_cache .mypy_cache .ruff_cache mutants-work

@@ -17,10 +17,10 @@ from chalicelib.api import orgs, portal, registrations, sites, system, templates
 from chalicelib.api.edge import http_edge
 from chalicelib.config import get_settings
 from chalicelib.observability import observe_invocation, start_function
-from chalicelib.services.keys import exports as export_service
-from chalicelib.services.installers import installations as installation_service
-from chalicelib.services.tenants import invitations as invitation_service
 from chalicelib.services import queued_jobs
+from chalicelib.services.installers import installations as installation_service
+from chalicelib.services.keys import exports as export_service
+from chalicelib.services.tenants import invitations as invitation_service
 
 start_function()  # JSON logs; a Lambda cold start of a deployed stage without its settings ends here, in one line
 # With debug on, a 500 body is the traceback: only ever on a local run that asks for it. Chalice's logger is

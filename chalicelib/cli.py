@@ -11,10 +11,14 @@ import sys
 import threading
 import time
 import traceback
+from typing import TYPE_CHECKING, Callable, List, Optional, TextIO
 
 from chalicelib import __version__
 from chalicelib.cli_stage import SetupError, explain_failure, stage_environment
 from chalicelib.errors import DomainError
+
+if TYPE_CHECKING:  # imported on first use at run time
+    from chalicelib.permissions import Principal
 
 EXIT_DONE = 0
 EXIT_REJECTED = 1  # import-devices: some rows were rejected (see the report)
@@ -32,7 +36,8 @@ class ProgressBar:
 
     SPINNER = "|/-\\"
 
-    def __init__(self, total: int, stream, clock=time.monotonic, interval: float = 0.5, width: int = 30):
+    def __init__(self, total: int, stream: TextIO, clock: Callable[[], float] = time.monotonic, interval: float = 0.5,
+                 width: int = 30) -> None:
         self.total, self.stream, self.clock, self.interval, self.width = max(total, 1), stream, clock, interval, width
         self.done, self.draws, self.started = 0, 0, clock()
         self.drawn_at = self.started - interval  # the first advance draws
@@ -74,7 +79,7 @@ class ProgressBar:
             self.draw()
 
 
-def _bootstrap_operator(args) -> int:
+def _bootstrap_operator(args: argparse.Namespace) -> int:
     from chalicelib.services.tenants.bootstrap import bootstrap_operator
 
     result = bootstrap_operator(args.email, args.password)
@@ -89,7 +94,7 @@ def _bootstrap_operator(args) -> int:
     return EXIT_DONE
 
 
-def _create_tables(args) -> int:
+def _create_tables(args: argparse.Namespace) -> int:
     from chalicelib import models
 
     created = models.create_tables()
@@ -97,7 +102,7 @@ def _create_tables(args) -> int:
     return EXIT_DONE
 
 
-def _sync_templates(args) -> int:
+def _sync_templates(args: argparse.Namespace) -> int:
     from chalicelib.services.mail_templates.templates import sync_default_templates
 
     result = sync_default_templates()
@@ -105,7 +110,7 @@ def _sync_templates(args) -> int:
     return EXIT_DONE
 
 
-def _import_devices(args) -> int:
+def _import_devices(args: argparse.Namespace) -> int:
     from chalicelib.services.devices.importing import import_file
 
     is_json = args.file.endswith(".json")
@@ -165,7 +170,7 @@ def _count_items(path: str) -> int:
     return max(len(document["items"]), 1)
 
 
-def _acting_principal(email: str):
+def _acting_principal(email: str) -> "Principal":
     """The principal of an existing, active account: the CLI acts with its rights, and the services check them."""
     from chalicelib.errors import NotAuthenticated, PasswordChangeRequired
     from chalicelib.services.accounts.sessions import principal_of
@@ -179,7 +184,7 @@ def _acting_principal(email: str):
     return principal_of(user)
 
 
-def _export_keys(args) -> int:
+def _export_keys(args: argparse.Namespace) -> int:
     import json
 
     from chalicelib.services.keys.downloads import download_keys
@@ -261,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
+def main(argv: Optional[List[str]] = None) -> int:
     """Parse the command line, prepare the stage's environment and run one command; answer the exit code."""
     args = build_parser().parse_args(argv)  # usage errors: argparse prints them and exits 2
     try:

@@ -5,7 +5,7 @@ Kept apart from chalicelib.cli so that nothing here imports the settings or the 
 complete before chalicelib.config reads it (once per process).
 """
 import os
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Dict, Iterator, Mapping, Optional, Tuple
 
 from chalicelib import local
 
@@ -107,7 +107,7 @@ def explain_failure(error: BaseException, environ: Mapping[str, str]) -> Optiona
     return None
 
 
-def _causes(error: BaseException):
+def _causes(error: Optional[BaseException]) -> Iterator[BaseException]:
     """The error and what it wraps (pynamodb keeps the botocore error in .cause), outermost first."""
     seen = set()
     while error is not None and id(error) not in seen:

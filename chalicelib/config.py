@@ -4,7 +4,7 @@ import ipaddress
 import os
 from dataclasses import dataclass
 from email.utils import parseaddr
-from typing import List, Optional
+from typing import List, Mapping, Optional
 from urllib.parse import urlsplit
 
 # Stages that run on a laptop: `make run` (local), the test suite (test), `make bench` (bench). Every other stage
@@ -65,12 +65,12 @@ class Settings:
         return self.stage not in LAPTOP_STAGES
 
 
-def _int(environ, name: str, default: int) -> int:
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
     raw = environ.get(name)
     return default if raw in (None, "") else int(raw)
 
 
-def read_settings(environ=None) -> Settings:
+def read_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
     """Build Settings from an environment mapping (os.environ by default)."""
     env = os.environ if environ is None else environ
     stage = env.get("KEYPORT_STAGE", "local")

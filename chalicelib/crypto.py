@@ -32,7 +32,7 @@ def _unreadable(serial: str, why: str) -> KeyMaterialUnreadable:
 
 
 @functools.lru_cache(maxsize=1)
-def client():
+def client() -> Any:  # aws_encryption_sdk ships no types: its objects are Any here
     """The one ESDK client: commitment required on encrypt and decrypt, exactly one data key per message."""
     import aws_encryption_sdk
     from aws_encryption_sdk.identifiers import CommitmentPolicy
@@ -41,15 +41,16 @@ def client():
         commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT, max_encrypted_data_keys=1)
 
 
-def kms_provider(key_arn: str):
+def kms_provider(key_arn: str) -> Any:
     """A strict KMS provider: it wraps with, and unwraps only from, this one key ARN."""
     import aws_encryption_sdk
     import botocore.session
 
-    return aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(key_ids=[key_arn], botocore_session=botocore.session.Session())
+    return aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(key_ids=[key_arn],
+                                                            botocore_session=botocore.session.Session())
 
 
-def raw_key_provider(key: bytes):
+def raw_key_provider(key: bytes) -> Any:
     """The local provider: a raw AES-256 wrapping key (the 0600 file under KEYPORT_HOME)."""
     from aws_encryption_sdk.identifiers import EncryptionKeyType, WrappingAlgorithm
     from aws_encryption_sdk.internal.crypto.wrapping_keys import WrappingKey
@@ -63,7 +64,7 @@ def raw_key_provider(key: bytes):
 
 
 @functools.lru_cache(maxsize=1)
-def master_key_provider():
+def master_key_provider() -> Any:
     """KMS on AWS (KEYPORT_KMS_KEY_ARN), the local key file on a laptop stage; built once per process."""
     settings = get_settings()
     if settings.kms_key_arn:
@@ -75,13 +76,13 @@ def master_key_provider():
         return raw_key_provider(handle.read())
 
 
-def _suite():
+def _suite() -> Any:
     from aws_encryption_sdk.identifiers import Algorithm
 
     return getattr(Algorithm, ALGORITHM_SUITE)
 
 
-def caching_manager(provider=None):
+def caching_manager(provider: Any = None) -> Any:
     """A CMM with its own data-key cache: one per import on encrypt, one per process on decrypt."""
     from aws_encryption_sdk import CachingCryptoMaterialsManager, LocalCryptoMaterialsCache
 
@@ -93,7 +94,7 @@ def caching_manager(provider=None):
 class KeyWrapper:
     """Wraps the keys of the devices of one import: one encryption context and one data-key cache for all."""
 
-    def __init__(self, import_id: str, provider=None):
+    def __init__(self, import_id: str, provider: Any = None) -> None:
         self.import_id = import_id
         self.context = {"purpose": PURPOSE, "import_id": import_id}
         self.manager = caching_manager(provider)
@@ -107,11 +108,11 @@ class KeyWrapper:
 
 
 @functools.lru_cache(maxsize=1)
-def _decrypt_manager():
+def _decrypt_manager() -> Any:
     return caching_manager()
 
 
-def unwrap(serial: str, import_id: str, blob: bytes, provider=None) -> List[Dict[str, str]]:
+def unwrap(serial: str, import_id: str, blob: bytes, provider: Any = None) -> List[Dict[str, str]]:
     """The keys of a device, after checking the context (the SDK alone does not) and the serial inside."""
     manager = caching_manager(provider) if provider is not None else _decrypt_manager()
     try:

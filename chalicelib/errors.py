@@ -1,5 +1,5 @@
 """Domain errors and their one mapping to an HTTP status and JSON body."""
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional, Type
 
 
 class DomainError(Exception):
@@ -26,7 +26,7 @@ class DomainError(Exception):
         return {"error": error}
 
 
-def domain_errors(base: type = DomainError) -> Iterator[type]:
+def domain_errors(base: Type[DomainError] = DomainError) -> Iterator[Type[DomainError]]:
     """Every subclass of a domain error, however deep (those of modules imported so far)."""
     for sub in base.__subclasses__():
         yield sub

@@ -13,7 +13,7 @@ from chalicelib.config import get_settings
 
 
 @functools.lru_cache(maxsize=1)
-def _sqs():
+def _sqs() -> Any:  # boto3 clients are untyped here (no stubs installed)
     import boto3
 
     return boto3.client("sqs", region_name=get_settings().region)

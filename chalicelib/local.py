@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.request
 from datetime import datetime, timezone
+from types import FrameType, ModuleType
 from typing import Dict, List, Optional
 
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -72,7 +73,7 @@ class DynamoDBLocal:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("DynamoDB Local stopped: " + self.process.stderr.read().decode()[-2000:])
+                raise RuntimeError("DynamoDB Local stopped: " + self.process.communicate()[1].decode()[-2000:])
             try:
                 urllib.request.urlopen(self.endpoint, timeout=1)
             except urllib.error.HTTPError:
@@ -92,10 +93,10 @@ class DynamoDBLocal:
                 self.process.kill()
                 self.process.wait()
 
-    def __enter__(self):
+    def __enter__(self) -> "DynamoDBLocal":
         return self.start()
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
@@ -173,8 +174,8 @@ def local_environment(home: str, dynamodb_endpoint: str, port: int) -> Dict[str,
 def prepare_data(operator_email: str, operator_password: Optional[str]) -> List[str]:
     """Create missing tables and the operator; answer the lines to print."""
     from chalicelib import models
-    from chalicelib.services.tenants.bootstrap import bootstrap_operator, find_operators
     from chalicelib.services.mail_templates.templates import sync_default_templates
+    from chalicelib.services.tenants.bootstrap import bootstrap_operator, find_operators
 
     lines = []
     created = models.create_tables()
@@ -198,7 +199,7 @@ def prepare_data(operator_email: str, operator_password: Optional[str]) -> List[
     return lines
 
 
-def run_scheduled_jobs(app_module) -> None:
+def run_scheduled_jobs(app_module: ModuleType) -> None:
     """Run every @app.schedule function once, as EventBridge would call it."""
     from chalice.app import ScheduledEventConfig
 
@@ -215,7 +216,7 @@ def run_scheduled_jobs(app_module) -> None:
                 print(f"[schedule] {source.name} failed: {error!r}", flush=True)
 
 
-def run_local_exports(app_module) -> int:
+def run_local_exports(app_module: ModuleType) -> int:
     """Hand every job in the local queue folder to the app's SQS handler, as Lambda would; answer how many."""
     from chalicelib.services.keys import export_storage
 
@@ -233,7 +234,7 @@ def run_local_exports(app_module) -> int:
     return ran
 
 
-def run_local_jobs(app_module) -> int:
+def run_local_jobs(app_module: ModuleType) -> int:
     """Hand every queued public-request job (mails of resets and registrations) to the app's SQS handler."""
     from chalicelib import job_queue
 
@@ -272,10 +273,11 @@ def run(port: int, home: str) -> int:
     """Start the whole local stack and serve until Ctrl-C or SIGTERM."""
     os.makedirs(os.path.join(home, "outbox"), exist_ok=True)
     database = DynamoDBLocal(db_path=os.path.join(home, "dynamodb")).start()
+    assert database.process is not None  # start() made it
     children: List[subprocess.Popen] = [database.process]
     stopping = threading.Event()
 
-    def shutdown(signum, frame):
+    def shutdown(signum: int, frame: Optional[FrameType]) -> None:
         stopping.set()
 
     signal.signal(signal.SIGINT, shutdown)
@@ -317,7 +319,7 @@ def run(port: int, home: str) -> int:
         print("keyport stopped", flush=True)
 
 
-def main(argv=None) -> int:
+def main(argv: Optional[List[str]] = None) -> int:
     """`python -m chalicelib.local run`: what `make run` calls."""
     parser = argparse.ArgumentParser(prog="python -m chalicelib.local")
     parser.add_argument("command", choices=["run"])

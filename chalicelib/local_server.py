@@ -5,9 +5,10 @@ chalice's handler writes the headers and the body of an answer in two sends; on 
 ACK, ~40 ms per request. Measured here: /health 42.7 ms -> ~2 ms with this flag.
 """
 import sys
+from typing import List, Optional
 
 
-def main(argv=None) -> int:
+def main(argv: Optional[List[str]] = None) -> int:
     """Run the chalice CLI (`chalice local ...` arguments) with Nagle's algorithm off on every connection."""
     from chalice import local
     from chalice.cli import main as chalice_main

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, cast
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -17,6 +17,9 @@ from chalicelib.errors import DomainError
 from chalicelib.mail_types import FALLBACK_LANGUAGE, MAIL_TYPES
 from chalicelib.models import MailTemplateModel, OrganizationModel, TemplateSlotModel
 from chalicelib.observability import count_metric
+
+if TYPE_CHECKING:  # imported on first use at run time
+    from chalicelib.mail_sandbox import MailSandbox
 
 log = logging.getLogger("keyport.mail")
 SYSTEM = "system"
@@ -42,7 +45,7 @@ class RenderedMail:
 
 
 @functools.lru_cache(maxsize=2)
-def _environment(html: bool):
+def _environment(html: bool) -> "MailSandbox":
     # Imported on first use so `import app` stays light.
     from chalicelib.mail_sandbox import MailSandbox
 
@@ -67,7 +70,8 @@ def check_template(mail_type: str, subject: str, html: str, text: str) -> None:
             raise TemplateInvalid(f"{part}: unknown variable(s) {', '.join(unknown)}; a {mail_type} mail may use "
                                   f"{', '.join(sorted(kind.variables))}.")
         for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-            name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", "")
+            # cast: jinja2 types find_all of several node types as their common base (Expr)
+            name = node.attr if isinstance(node, nodes.Getattr) else getattr(cast(nodes.Getitem, node).arg, "value", "")
             if isinstance(name, str) and name.startswith("_"):
                 raise TemplateInvalid(f"{part}: access to {name!r} is not allowed.")
         if part != "subject":
@@ -102,7 +106,8 @@ def slot_key(owner: str, mail_type: str, language: str) -> str:
 
 def owner_chain(org_id: Optional[str]) -> List[str]:
     """The organization, its parents up to the root, then "system": where templates are looked up."""
-    chain, current = [], org_id
+    chain: List[str] = []
+    current = org_id
     while current and len(chain) < _MAX_ORG_DEPTH:
         chain.append(current)
         try:
@@ -196,14 +201,14 @@ def send_sms(phone: str, text: str) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _sns():
+def _sns() -> Any:  # boto3 clients are untyped here (no stubs installed)
     import boto3
 
     return boto3.client("sns", region_name=get_settings().region)
 
 
 @functools.lru_cache(maxsize=1)
-def _ses():
+def _ses() -> Any:
     import boto3
 
     return boto3.client("ses", region_name=get_settings().region)

@@ -10,11 +10,12 @@ import contextvars
 import functools
 import re
 import time
-from typing import Any, Callable, Dict, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, Optional, cast
 
 from jinja2 import StrictUndefined, nodes, pass_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEscapeFormatter, SandboxedFormatter, SecurityError
 from jinja2.visitor import NodeTransformer
+from markupsafe import Markup
 
 RENDER_SECONDS = 1.0  # one mail, all three parts
 MAX_OUTPUT = 256 * 1024  # characters a mail may produce, counted wherever output is produced (loops, set blocks)
@@ -232,17 +233,17 @@ class _Guards(NodeTransformer):
         return nodes.Filter(node, _GUARD, [nodes.Const(kind)], [], None, None, lineno=node.lineno)
 
     def visit_For(self, node: nodes.For) -> nodes.Node:
-        node = self.generic_visit(node)
+        node = cast(nodes.For, self.generic_visit(node))  # the node itself, its children visited
         node.iter = self._guard(node.iter, "loop")
         return node
 
     def visit_Output(self, node: nodes.Output) -> nodes.Node:
-        node = self.generic_visit(node)
+        node = cast(nodes.Output, self.generic_visit(node))
         node.nodes = [self._guard(child, "output") for child in node.nodes]
         return node
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # `~` is no interceptable operator
-        node = self.generic_visit(node)
+        node = cast(nodes.Concat, self.generic_visit(node))
         return nodes.Filter(node, "string", [], [], None, None, lineno=node.lineno)
 
 
@@ -281,7 +282,8 @@ class MailSandbox(ImmutableSandboxedEnvironment):
         """Compile with the guards added to every loop and every output."""
         if isinstance(source, str):
             source = self.parse(source, name, filename)
-        return super().compile(_Guards().visit(source), name, filename, raw, defer_init)
+        # ignore: jinja2 types compile() as overloads on a literal `raw`; a bool passed through matches neither
+        return super().compile(_Guards().visit(source), name, filename, raw, defer_init)  # type: ignore[call-overload]
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         """Refuse an operation whose result would be too large, before computing it."""
@@ -337,7 +339,7 @@ class MailSandbox(ImmutableSandboxedEnvironment):
         if wrapped is None:
             return None
         text: str = value.__self__
-        formatter = (_BoundedEscapeFormatter(self, escape=text.escape) if hasattr(text, "__html__")
+        formatter = (_BoundedEscapeFormatter(self, escape=cast(Markup, text).escape) if hasattr(text, "__html__")
                      else _BoundedFormatter(self))
         is_format_map = value.__name__ == "format_map"
 
@@ -346,7 +348,7 @@ class MailSandbox(ImmutableSandboxedEnvironment):
             if is_format_map:
                 if kwargs or len(args) != 1:
                     raise TypeError("format_map() takes exactly one argument")
-                args, kwargs = (), args[0]
+                kwargs, args = args[0], ()
             return made(type(text)(formatter.vformat(text, args, kwargs)))
 
         return bounded

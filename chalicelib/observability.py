@@ -5,6 +5,7 @@ nothing reads them there, and the same code path runs everywhere."""
 import functools
 import logging
 import sys
+from typing import Any, Callable, Optional, TextIO
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -21,11 +22,11 @@ class _CurrentStdout(logging.StreamHandler):
     test runner does per test, and a handler holding the first one would write into a closed capture."""
 
     @property
-    def stream(self):
+    def stream(self) -> TextIO:
         return sys.stdout
 
     @stream.setter
-    def stream(self, _value):
+    def stream(self, _value: TextIO) -> None:
         pass
 
 
@@ -57,7 +58,7 @@ def flush_metrics() -> None:
         metrics().flush_metrics()
 
 
-def observe_invocation(event, get_response):
+def observe_invocation(event: Any, get_response: Callable[[Any], Any]) -> Any:
     """Chalice middleware of every function (API, worker, hourly jobs): log records carry the request id while
     the invocation runs, and its metrics are flushed when it ends, whatever the outcome."""
     logger = function_logger()
@@ -69,14 +70,14 @@ def observe_invocation(event, get_response):
         flush_metrics()
 
 
-def request_id_of(event):
+def request_id_of(event: Any) -> Optional[str]:
     """API Gateway's id of an API request (its X-Request-Id header), Lambda's own for any other event."""
     api_context = getattr(event, "context", None)
     from_gateway = api_context.get("requestId") if isinstance(api_context, dict) else None
     return from_gateway or _function_request_id(event)
 
 
-def _function_request_id(event):
+def _function_request_id(event: Any) -> Optional[str]:
     lambda_context = getattr(event, "lambda_context", None) or getattr(event, "context", None)
     return getattr(lambda_context, "aws_request_id", None)
 

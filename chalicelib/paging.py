@@ -10,9 +10,12 @@ import binascii
 import itertools
 import json
 import os
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from chalicelib.errors import DomainError
+
+if TYPE_CHECKING:  # imported on first use at run time
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -49,7 +52,7 @@ def binding(reader: str, list_name: str, **filters: Any) -> str:
     return json.dumps([reader, list_name, shown], sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _aead():
+def _aead() -> "AESGCM":
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     from chalicelib.security import keyed_digest

@@ -5,10 +5,13 @@ import hashlib
 import hmac
 import secrets
 import string
-from typing import List
+from typing import TYPE_CHECKING, List
 
 from chalicelib.config import StageMisconfigured, get_settings
 from chalicelib.errors import WeakPassword
+
+if TYPE_CHECKING:  # imported on first use at run time
+    from argon2 import PasswordHasher
 
 # The secret never changes (a new one would void every code and link derived under it): the cache only spares
 # Secrets Manager calls, so a container fetches it once in its life (Lambda recycles containers within hours).
@@ -19,7 +22,7 @@ _SPECIALS = set(string.punctuation + " ")
 
 
 @functools.lru_cache(maxsize=1)
-def _hasher():
+def _hasher() -> "PasswordHasher":
     # Imported here so `import app` stays light (argon2 loads on the first password route).
     from argon2 import PasswordHasher, Type
 

@@ -17,7 +17,8 @@ _home = tempfile.mkdtemp(prefix="keyport-bench-")
 with open(os.path.join(_home, "wrapping-key.bin"), "wb") as _handle:
     _handle.write(os.urandom(32))
 os.environ.update({"KEYPORT_STAGE": "bench", "KEYPORT_HOME": _home, "KEYPORT_SERVER_SECRET": secrets.token_hex(32),
-                   "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
+                   "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": "bench",
+                   "AWS_SECRET_ACCESS_KEY": "bench"})
 os.environ.pop("KEYPORT_KMS_KEY_ARN", None)
 
 DEVICES = 10_000
@@ -54,8 +55,8 @@ def timed_pipeline(text: str, calls: dict, provider=None) -> dict:
     import tracemalloc
 
     from chalicelib.crypto import KeyWrapper
-    from chalicelib.services.devices.importing import _device, split_results
     from chalicelib.services.devices.import_rows import csv_rows, group_rows
+    from chalicelib.services.devices.importing import _device, split_results
 
     def run() -> int:
         drafts, rejected = split_results(group_rows(csv_rows(text)))
@@ -151,10 +152,10 @@ def export_end_to_end() -> dict:
     file sealed under KEYPORT_HOME); timed, then run again under tracemalloc for the peak."""
     import tracemalloc
 
-    from chalicelib.services.keys import export_storage
     from chalicelib.models import ExportModel
-    from chalicelib.services.keys.exports import request_export, run_export
     from chalicelib.services.accounts.sessions import principal_of
+    from chalicelib.services.keys import export_storage
+    from chalicelib.services.keys.exports import request_export, run_export
     from tests.helpers import make_user
 
     principal = principal_of(make_user(email="bench@target.example", org_id="target", roles=("KEY_MANAGER",)))

@@ -80,7 +80,7 @@ def listing_of(name: str, diff: str) -> str:
 
 
 def rekey_equivalents(listings: dict) -> int:
-    """Rewrite the lines of the equivalents file that name mutmut's numbers with their stable listing; answer how many."""
+    """Rewrite the equivalents file's lines that name mutmut's numbers with their stable listing; answer how many."""
     lines = open(EQUIVALENT_FILE, encoding="utf-8").read().splitlines()
     changed = 0
     for index, line in enumerate(lines):

@@ -29,6 +29,7 @@ os.environ.pop("KEYPORT_KMS_KEY_ARN", None)
 os.environ.pop("KEYPORT_DYNAMODB_ENDPOINT", None)
 
 import pytest  # noqa: E402
+
 # moto hooks every botocore client created after this import, so cached clients stay mocked.
 from moto import mock_aws  # noqa: E402
 
@@ -107,8 +108,8 @@ def local_exports(tmp_path, monkeypatch):
     """Exports through the local stack's backends (queue folder, sealed files) under a temporary KEYPORT_HOME."""
     import dataclasses
 
-    from chalicelib.services.keys import export_storage
     from chalicelib.config import get_settings
+    from chalicelib.services.keys import export_storage
 
     settings = dataclasses.replace(get_settings(), export_queue_url=None, export_bucket=None,
                                    keyport_home=str(tmp_path))
@@ -130,7 +131,8 @@ def run_queued_exports():
         if not messages:
             return ran
         for message in messages:
-            app.export_worker({"Records": [{"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+            app.export_worker({"Records": [{"messageId": message["MessageId"],
+                                            "receiptHandle": message["ReceiptHandle"],
                                             "body": message["Body"], "attributes": {}, "messageAttributes": {},
                                             "eventSource": "aws:sqs"}]}, None)
             aws_client("sqs").delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])

@@ -3,9 +3,8 @@ from chalice import Blueprint
 
 from chalicelib.api import schemas
 from chalicelib.api.http import endpoint
+from chalicelib.services.accounts import email_change, password_reset
 from chalicelib.services.accounts import own_account as accounts
-from chalicelib.services.accounts import email_change
-from chalicelib.services.accounts import password_reset
 
 bp = Blueprint(__name__)
 

@@ -38,7 +38,8 @@ def confirm_batch(call, batch_id):
     return batches.confirm_batch(call.principal, batch_id)
 
 
-@endpoint(bp, ONE + "/reject", "POST", summary="The target refuses (or resumes refusing) a batch; refused once a confirmation began", response=schemas.BATCH,
-          errors=(404, 409))
+@endpoint(bp, ONE + "/reject", "POST",
+          summary="The target refuses (or resumes refusing) a batch; refused once a confirmation began",
+          response=schemas.BATCH, errors=(404, 409))
 def reject_batch(call, batch_id):
     return batches.reject_batch(call.principal, batch_id)

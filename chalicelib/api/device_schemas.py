@@ -1,6 +1,7 @@
 """JSON schemas of the device catalog routes."""
 from chalicelib import fields
 from chalicelib.api.schemas import PAGING_QUERY, RECIPIENT_JWK, nullable, obj, paged
+from chalicelib.services.devices.catalog import CLAIM_STATUSES, VIEWS
 from chalicelib.services.devices.import_rows import (
     ALGORITHM_BYTES,
     CLAIM_CODE_MIN,
@@ -11,7 +12,6 @@ from chalicelib.services.devices.import_rows import (
     MAX_LABELS,
     SERIAL_PATTERN,
 )
-from chalicelib.services.devices.catalog import CLAIM_STATUSES, VIEWS
 from chalicelib.services.keys.files import FORMATS
 
 LABEL = {"type": "string", "minLength": 1, "maxLength": MAX_LABEL_LENGTH}

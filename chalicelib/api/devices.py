@@ -5,10 +5,9 @@ from chalicelib.api import device_schemas as schemas
 from chalicelib.api.http import endpoint, file_response
 from chalicelib.config import get_settings
 from chalicelib.paging import parse_limit
-
+from chalicelib.services.devices import catalog as devices
 from chalicelib.services.devices import claims
 from chalicelib.services.devices import importing as device_import
-from chalicelib.services.devices import catalog as devices
 from chalicelib.services.keys import downloads as keys
 
 bp = Blueprint(__name__)

@@ -4,7 +4,7 @@ import functools
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from chalice import Blueprint, Response
 
@@ -303,7 +303,7 @@ def redirect_response(url: str) -> Response:
 
 def error_response(error: DomainError) -> Response:
     """The one error shape with the error's status (and Retry-After when the error names a wait)."""
-    headers = {"Content-Type": "application/json"}
+    headers: Dict[str, Union[str, List[str]]] = {"Content-Type": "application/json"}
     if error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)
     return Response(body=error.to_body(), status_code=error.status, headers=headers)

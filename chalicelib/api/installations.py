@@ -5,8 +5,7 @@ from chalicelib.api import installer_schemas as schemas
 from chalicelib.api.http import endpoint
 from chalicelib.api.schemas import paged
 from chalicelib.paging import parse_limit
-from chalicelib.services.installers import activations
-from chalicelib.services.installers import installations
+from chalicelib.services.installers import activations, installations
 
 bp = Blueprint(__name__)
 ONE = "/installations/{installation_id}"

@@ -4,8 +4,7 @@ from chalice import Blueprint
 from chalicelib.api import schemas
 from chalicelib.api.http import endpoint
 from chalicelib.paging import parse_limit
-from chalicelib.services.tenants import orgs
-from chalicelib.services.tenants import partners
+from chalicelib.services.tenants import orgs, partners
 
 bp = Blueprint(__name__)
 ONE = "/orgs/{org_id}"

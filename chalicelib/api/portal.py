@@ -5,8 +5,8 @@ from chalicelib.api import installer_schemas as schemas
 from chalicelib.api.http import endpoint
 from chalicelib.api.schemas import PAGING_QUERY, paged
 from chalicelib.paging import parse_limit
-from chalicelib.services.portal import sessions as portal
 from chalicelib.services.portal import access_codes as portal_access
+from chalicelib.services.portal import sessions as portal
 
 bp = Blueprint(__name__)
 ONE = "/portal-access/{access_id}"

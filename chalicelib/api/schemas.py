@@ -1,4 +1,6 @@
 """JSON schemas of request bodies and answers: validated at the edge, published in /openapi.json."""
+from typing import Any, Dict
+
 from chalicelib import fields
 from chalicelib.mail_types import LANGUAGES, MAIL_TYPES
 from chalicelib.paging import DEFAULT_LIMIT, MAX_LIMIT
@@ -166,8 +168,8 @@ REFERENCE = {"type": "string", "minLength": 1, "maxLength": 100}
 PREFIX = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,20}$", "maxLength": 20}
 ROLE = {"type": "string", "enum": list(ROLES)}
 ROLE_LIST = {"type": "array", "items": ROLE, "minItems": 1, "maxItems": len(ROLES), "uniqueItems": True}
-PERMISSION_LIST = {"type": "array", "items": {"type": "string", "enum": list(GRANTABLE_PERMISSIONS)},
-                   "maxItems": len(GRANTABLE_PERMISSIONS), "uniqueItems": True}
+PERMISSION_LIST: Dict[str, Any] = {"type": "array", "items": {"type": "string", "enum": list(GRANTABLE_PERMISSIONS)},
+                                   "maxItems": len(GRANTABLE_PERMISSIONS), "uniqueItems": True}
 SITE_LIST = {"type": "array", "items": fields.ID, "maxItems": 200, "uniqueItems": True}
 DELIMITER = {"type": "string", "enum": list(fields.CSV_DELIMITERS)}
 THOUSANDS = {"type": "string", "enum": list(fields.CSV_THOUSANDS_SEPARATORS)}

@@ -1,5 +1,5 @@
 """pynamodb models: the only code that knows table and index names (one module per area, all exported here)."""
-from typing import List, Type
+from typing import Any, List, Optional, Type, cast
 
 from pynamodb.connection import Connection
 from pynamodb.models import Model
@@ -18,6 +18,7 @@ from chalicelib.models.devices import DEVICE_VIEW_ATTRIBUTES, DeviceLabelModel, 
 from chalicelib.models.exports import ExportModel
 from chalicelib.models.installations import InstallationModel
 from chalicelib.models.invitations import InvitationModel
+from chalicelib.models.meta import TableMeta
 from chalicelib.models.portal import PortalAccessModel, PortalSessionModel
 from chalicelib.models.registrations import RegistrationEmailModel, RegistrationModel
 from chalicelib.models.templates import MailTemplateModel, TemplateSlotModel
@@ -27,8 +28,8 @@ __all__ = [
     "ALL_MODELS", "DEVICE_VIEW_ATTRIBUTES", "AuditEventModel", "BatchModel", "BatchReferenceModel",
     "BatchSerialModel", "DeviceLabelModel", "DeviceModel", "ExportModel", "InstallationModel", "InvitationModel",
     "LoginAttemptModel", "MailTemplateModel", "OneTimeTokenModel", "OrganizationModel", "PartnerModel",
-    "PartnerRequestModel", "PortalAccessModel", "PortalSessionModel", "RateLimitModel", "RegistrationEmailModel", "RegistrationModel",
-    "SessionModel", "SiteModel",
+    "PartnerRequestModel", "PortalAccessModel", "PortalSessionModel", "RateLimitModel", "RegistrationEmailModel",
+    "RegistrationModel", "SessionModel", "SiteModel",
     "TemplateSlotModel", "UserEmailModel", "UserModel", "bind", "connection", "create_tables", "reset_connections",
 ]
 
@@ -86,14 +87,14 @@ ALL_MODELS: List[Type[Model]] = [
     PortalSessionModel,
 ]
 
-_KEEP = object()
+_KEEP: Any = object()  # Any: the "leave as is" default of bind's typed parameters
 
 
-def bind(host=_KEEP, region=_KEEP, prefix=_KEEP) -> None:
+def bind(host: Optional[str] = _KEEP, region: Optional[str] = _KEEP, prefix: str = _KEEP) -> None:
     """Point every model at another endpoint or table prefix (DynamoDB Local, isolated test tables)."""
     for model in ALL_MODELS:
         if prefix is not _KEEP:
-            model.Meta.table_name = prefix + model.Meta.base_name
+            model.Meta.table_name = prefix + cast(TableMeta, model.Meta).base_name
         if host is not _KEEP:
             model.Meta.host = host
         if region is not _KEEP:

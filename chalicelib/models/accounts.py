@@ -44,9 +44,11 @@ class UserModel(Model):
     name = UnicodeAttribute()
     org_id = UnicodeAttribute()
     phone = UnicodeAttribute(null=True)
-    roles = ListAttribute(of=UnicodeAttribute, default=list)
-    permissions = ListAttribute(of=UnicodeAttribute, default=list)
-    site_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    # ignore[arg-type] on each ListAttribute[str]: pynamodb types `of` as the element's Python type,
+    # yet it takes the Attribute class; ListAttribute[str] gives the values their real type, list[str].
+    roles = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    permissions = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    site_ids = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     language = UnicodeAttribute(default="en")
     csv_delimiter = UnicodeAttribute(default=";")
     csv_thousands_separator = UnicodeAttribute(default="")

@@ -39,9 +39,12 @@ class BatchModel(Model):
     label = UnicodeAttribute(null=True)
     requires_confirmation = BooleanAttribute(default=False)
     state = UnicodeAttribute()
-    count = NumberAttribute(default=0)
-    unknown_serials = ListAttribute(of=UnicodeAttribute, default=list)
-    unavailable_serials = ListAttribute(of=UnicodeAttribute, default=list)
+    # ignore: the stored name "count" hides Model.count() on this model (never called on it; stored name kept)
+    count = NumberAttribute(default=0)  # type: ignore[assignment]
+    # ignore[arg-type] on each ListAttribute[str]: pynamodb types `of` as the element's Python type,
+    # yet it takes the Attribute class; ListAttribute[str] gives the values their real type, list[str].
+    unknown_serials = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    unavailable_serials = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     created_key = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute()

@@ -10,7 +10,6 @@ from pynamodb.models import Model
 
 from chalicelib.models.meta import table_meta
 
-
 DEVICE_VIEW_ATTRIBUTES = ["product_type", "mac", "labels", "batch_id", "owner_org_id", "maker_org_id", "claim_status",
                           "claimed_at", "site_id", "key_names", "claim_valid_from", "claim_valid_to", "imported_at",
                           "keys_exposed_to"]
@@ -56,10 +55,13 @@ class DeviceModel(Model):
     id_proof = UnicodeAttribute(null=True)
     claim_code_hash = UnicodeAttribute(null=True)
     spent_claim_code_hash = UnicodeAttribute(null=True)  # a claim spends the code; kept to answer precisely
-    keys_exposed_to = ListAttribute(of=UnicodeAttribute, default=list)  # past owners who could read the keys
+    # ignore[arg-type] on each ListAttribute[str]: pynamodb types `of` as the element's Python type,
+    # yet it takes the Attribute class; ListAttribute[str] gives the values their real type, list[str].
+    # past owners who could read the keys
+    keys_exposed_to = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     claim_valid_from = UTCDateTimeAttribute(null=True)
     claim_valid_to = UTCDateTimeAttribute(null=True)
-    labels = ListAttribute(of=UnicodeAttribute, default=list)
+    labels = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     batch_id = UnicodeAttribute(null=True)
     maker_org_id = UnicodeAttribute()
     owner_org_id = UnicodeAttribute(null=True)
@@ -67,8 +69,8 @@ class DeviceModel(Model):
     claimed_at = UTCDateTimeAttribute(null=True)
     site_id = UnicodeAttribute(null=True)
     installation_id = UnicodeAttribute(null=True)  # the installation a PENDING device is reserved for
-    key_names = ListAttribute(of=UnicodeAttribute, default=list)
-    key_algorithms = ListAttribute(of=UnicodeAttribute, default=list)
+    key_names = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    key_algorithms = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     # One ESDK message: {"serial", "keys"} under the context {"purpose": "device-keys", "import_id"}.
     wrapped_keys = BinaryAttribute(legacy_encoding=False)
     import_id = UnicodeAttribute()

@@ -36,9 +36,11 @@ class InvitationModel(Model):
     state_key = UnicodeAttribute(null=True)
     name = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)
-    roles = ListAttribute(of=UnicodeAttribute, default=list)
-    permissions = ListAttribute(of=UnicodeAttribute, default=list)
-    site_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    # ignore[arg-type] on each ListAttribute[str]: pynamodb types `of` as the element's Python type,
+    # yet it takes the Attribute class; ListAttribute[str] gives the values their real type, list[str].
+    roles = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    permissions = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    site_ids = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     language = UnicodeAttribute(default="en")
     # The link is an HMAC of id and nonce under the server secret: resendable, never stored.
     nonce = UnicodeAttribute(null=True)

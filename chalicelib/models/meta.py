@@ -1,10 +1,21 @@
 """The Meta of every model and index, fed from the settings."""
-from pynamodb.indexes import AllProjection
+from typing import Any, Optional, Protocol
+
+from pynamodb.indexes import AllProjection, Projection
+from pynamodb.models import MetaProtocol
 
 from chalicelib.config import get_settings
 
 
-def table_meta(table: str, index: str = "", projection=None) -> type:
+class TableMeta(MetaProtocol, Protocol):
+    """What a table's Meta holds beyond pynamodb's: the table name without the stage's prefix."""
+
+    base_name: str
+
+
+# Any: the Meta is a class made at run time; pynamodb reads a table's as its MetaProtocol (TableMeta here), an
+# index's as it likes (Index.Meta is Any).
+def table_meta(table: str, index: str = "", projection: Optional[Projection] = None) -> Any:
     """A pynamodb Meta class fed from the settings (prefix, region, endpoint)."""
     if index:  # indexes query through their model's connection
         return type("Meta", (), {"index_name": index, "projection": projection or AllProjection()})

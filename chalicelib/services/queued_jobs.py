@@ -15,7 +15,7 @@ _RUNNERS = {
 
 def run_job(body: Dict[str, Any]) -> None:
     """Run one queued job; an unknown kind is logged and dropped (redelivering it could never help)."""
-    runner = _RUNNERS.get(body.get("job"))
+    runner = _RUNNERS.get(str(body.get("job")))
     if runner is None:
         log.error("queued job of unknown kind %r dropped", body.get("job"))
         return

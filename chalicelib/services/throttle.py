@@ -35,7 +35,7 @@ def hit(action: str, subject: str, limit: int, window_seconds: int) -> None:
     bucket = RateLimitModel(_bucket_key(action, subject, _slot(now, window_seconds)))
     bucket.update(actions=[RateLimitModel.hits.add(1), RateLimitModel.ttl.set(_expiry(now, window_seconds))])
     counts = _counts([(action, subject)], now, window_seconds)[(action, subject)]
-    counts[-1] = bucket.hits  # the atomic answer, whatever the read saw
+    counts[-1] = int(bucket.hits)  # the atomic answer, whatever the read saw
     if _estimate(counts, now, window_seconds) > limit + 1e-9:
         bucket.update(actions=[RateLimitModel.hits.add(-1)])
         counts[-1] -= 1

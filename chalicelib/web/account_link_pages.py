@@ -3,8 +3,7 @@ from chalice import Blueprint
 
 from chalicelib.api import schemas
 from chalicelib.errors import EmailTaken
-from chalicelib.services.accounts import email_change
-from chalicelib.services.accounts import password_reset
+from chalicelib.services.accounts import email_change, password_reset
 from chalicelib.web.catalogs import N_, translations
 from chalicelib.web.form_page import Context, Form, FormPage, Link, add_routes
 

@@ -23,7 +23,8 @@ def _environment(language: str):
     environment = Environment(loader=FileSystemLoader(PAGES_DIR), autoescape=select_autoescape(["html"]),
                               undefined=StrictUndefined, extensions=["jinja2.ext.i18n"])
     # Old-style gettext: a translation is text, escaped like any value (newstyle would take it as markup).
-    environment.install_gettext_translations(translations(language), newstyle=False)
+    # The i18n extension adds this method at run time; jinja2's types do not declare it.
+    environment.install_gettext_translations(translations(language), newstyle=False)  # type: ignore[attr-defined]
     return environment
 
 

@@ -11,12 +11,23 @@ import pytest
 import app  # noqa: F401  (registers the routes)
 from chalicelib.api.http import ROUTES
 from chalicelib.mail import slot_key
-from chalicelib.models import (BatchModel, BatchSerialModel, DeviceModel, ExportModel, InstallationModel,
-                               InvitationModel, MailTemplateModel, PartnerModel, PartnerRequestModel, RegistrationModel,
-                               SiteModel, TemplateSlotModel)
+from chalicelib.models import (
+    BatchModel,
+    BatchSerialModel,
+    DeviceModel,
+    ExportModel,
+    InstallationModel,
+    InvitationModel,
+    MailTemplateModel,
+    PartnerModel,
+    PartnerRequestModel,
+    RegistrationModel,
+    SiteModel,
+    TemplateSlotModel,
+)
 from chalicelib.permissions import ROLES
-from chalicelib.services.portal.access_codes import access_id_of
 from chalicelib.services.accounts.sessions import open_session
+from chalicelib.services.portal.access_codes import access_id_of
 from tests.conftest import aws_client
 from tests.helpers import STRONG_PASSWORD, make_device, make_org, make_user
 
@@ -134,7 +145,8 @@ MATRIX: Dict[tuple, Case] = {
     ("GET", "/devices/{serial}"): Case("/devices/SN-HOME", CATALOG_READERS, foreign_path="/devices/SN-FOREIGN"),
     ("PATCH", "/devices/{serial}"): Case("/devices/SN-HOME", DEVICE_EDITORS, body={"labels": ["x"]},
                                          foreign_path="/devices/SN-FOREIGN"),
-    ("POST", "/devices/{serial}/claim"): Case("/devices/SN-FREE/claim", DEVICE_EDITORS, body={"claim_code": "FREE-CODE-1"},
+    ("POST", "/devices/{serial}/claim"): Case("/devices/SN-FREE/claim", DEVICE_EDITORS,
+                                              body={"claim_code": "FREE-CODE-1"},
                                               foreign_body={"claim_code": "FREE-CODE-1", "org_id": "foreign"}),
     ("POST", "/devices/{serial}/release"): Case("/devices/SN-HOME/release", ADMINS | {"KEY_MANAGER"},
                                                 foreign_path="/devices/SN-FOREIGN/release"),

@@ -157,9 +157,11 @@ def _text_fields(properties):
     return found
 
 
-TEXT_BODY_FIELDS = [(spec, name, shape) for spec in BODY_ROUTES for name, shape in _text_fields(spec.body["properties"])]
+TEXT_BODY_FIELDS = [(spec, name, shape) for spec in BODY_ROUTES
+                    for name, shape in _text_fields(spec.body["properties"])]
 # Portal routes answer 401 to a user session before reading the query; their parameters are the paging ones.
-TEXT_QUERY_PARAMETERS = [(spec, name) for spec in ROUTES if not spec.portal for name, _ in _text_fields(spec.query or {})]
+TEXT_QUERY_PARAMETERS = [(spec, name) for spec in ROUTES if not spec.portal
+                         for name, _ in _text_fields(spec.query or {})]
 VALID_BODIES = {"POST /devices/import": {"items": []}}  # the body is checked before the query
 
 

@@ -87,8 +87,9 @@ def test_reimporting_a_serial_is_rejected_and_never_overwrites(api, maker):
     before = DeviceModel.get("SN-000001").wrapped_keys
     again = import_csv(api, maker, HEADER + good_row(1).replace(";lot-1;", ";changed;") + good_row(2))
     assert again.data["imported"] == 1
-    assert again.data["rejected"] == [{"line": 2, "serial": "SN-000001",
-                                       "error": "serial is already in the catalog (an import never overwrites a device)"}]
+    assert again.data["rejected"] == [{
+        "line": 2, "serial": "SN-000001",
+        "error": "serial is already in the catalog (an import never overwrites a device)"}]
     assert DeviceModel.get("SN-000001").wrapped_keys == before and DeviceModel.get("SN-000001").labels == ["lot-1"]
 
 
@@ -237,7 +238,8 @@ def test_two_indexed_filters_at_once_are_refused_not_scanned(api, catalog, login
 def test_pages_follow_the_cursor_to_the_end(api, catalog, login_as):
     token, seen, cursor = login_as("OPERATOR"), [], None
     while True:
-        response = api.call("GET", "/devices?view=imported&org_id=maker&limit=4" + (f"&cursor={cursor}" if cursor else ""),
+        response = api.call("GET",
+                            "/devices?view=imported&org_id=maker&limit=4" + (f"&cursor={cursor}" if cursor else ""),
                             token=token)
         seen += serials(response)
         cursor = response.data["next_cursor"]
@@ -249,7 +251,8 @@ def test_pages_follow_the_cursor_to_the_end(api, catalog, login_as):
 def test_the_owner_moves_a_device_to_its_site_and_relabels_it(api, catalog):
     make_user(email="k@example.com", org_id="customer", roles=("KEY_MANAGER",))
     token = api.login("k@example.com")
-    response = api.call("PATCH", "/devices/A-2", {"labels": ["east", "east ", "roof"], "site_id": "site_c"}, token=token)
+    response = api.call("PATCH", "/devices/A-2", {"labels": ["east", "east ", "roof"], "site_id": "site_c"},
+                        token=token)
     assert response.status_code == 200
     assert (response.data["labels"], response.data["site_id"]) == (["east", "roof"], "site_c")
     assert serials(api.call("GET", "/devices?label=south", token=token)) == []

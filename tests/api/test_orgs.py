@@ -32,7 +32,8 @@ def test_the_list_holds_the_own_organization_its_descendants_and_partners(api, l
 
 
 def test_an_operator_sees_the_whole_tree(api, login_as, tree):
-    assert set(ids(api.call("GET", "/orgs", token=login_as("OPERATOR")))) == {"root", "maker", "region", "depot", "other"}
+    assert set(ids(api.call("GET", "/orgs", token=login_as("OPERATOR")))) == {
+        "root", "maker", "region", "depot", "other"}
 
 
 def test_the_list_filters_by_name_and_parent_and_pages(api, login_as, tree):

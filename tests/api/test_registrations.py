@@ -69,7 +69,8 @@ def test_a_registration_makes_the_same_aws_calls_for_a_known_and_a_new_address(a
     with record_aws_operations() as known:
         assert api.call("POST", "/public/registrations", APPLICANT).status_code == 202
     with record_aws_operations() as new:
-        assert api.call("POST", "/public/registrations", {**APPLICANT, "email": "new@schmidt.example"}).status_code == 202
+        assert api.call("POST", "/public/registrations",
+                        {**APPLICANT, "email": "new@schmidt.example"}).status_code == 202
     assert known == new and known  # same calls, same order: the time tells nothing about the address
     assert mailbox.messages() == [] and pending(api, operator) == []  # storing and mailing are the worker's
 

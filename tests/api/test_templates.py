@@ -5,8 +5,8 @@ from chalicelib import mail
 from chalicelib.mail_types import MAIL_TYPES
 from chalicelib.models import AuditEventModel
 from chalicelib.services.mail_templates.templates import sync_default_templates
-from tests.helpers import make_org
 from tests.conftest import aws_client
+from tests.helpers import make_org
 
 GOOD_TEXT = "Willkommen {{ recipient_name }} bei {{ org_name }}: {{ link }}"
 
@@ -129,9 +129,10 @@ def test_preview_renders_sample_data(api, org_admin):
 def test_a_test_mail_goes_to_the_given_address(api, org_admin, monkeypatch):
     import dataclasses
 
-    from chalicelib.config import get_settings
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
+
+    from chalicelib.config import get_settings
 
     monkeypatch.setattr(mail, "get_settings", lambda: dataclasses.replace(get_settings(), mail_backend="ses"))
     aws_client("ses").verify_email_identity(EmailAddress="no-reply@keyport.local")

@@ -8,8 +8,8 @@ import pytest
 from chalicelib.errors import EmailTaken, NotAuthenticated
 from chalicelib.models import SessionModel, UserEmailModel, UserModel
 from chalicelib.services.accounts import sessions
-from chalicelib.services.throttle import TooManyRequests
 from chalicelib.services.tenants.users import page_users_of_org
+from chalicelib.services.throttle import TooManyRequests
 from tests.helpers import make_user
 
 
@@ -108,8 +108,7 @@ def test_concurrent_activations_leave_exactly_one_active_template(ddb):
 def test_twenty_concurrent_redemptions_of_one_token_have_exactly_one_winner(ddb, purpose):
     from datetime import timedelta
 
-    from chalicelib.services.accounts import email_change
-    from chalicelib.services.accounts import password_reset
+    from chalicelib.services.accounts import email_change, password_reset
     from chalicelib.services.accounts.mailed_tokens import TokenInvalid, issue_token
 
     user = make_user(email="ada@example.com")
@@ -167,8 +166,8 @@ def test_the_expiry_job_reads_no_more_than_it_changes_plus_one_page(ddb):
 
 def test_twenty_concurrent_accepts_of_one_invitation_create_exactly_one_user(ddb):
     from chalicelib.models import InvitationModel
-    from chalicelib.services.tenants.invitations import accept_invitation, _token
     from chalicelib.services.accounts.mailed_tokens import TokenInvalid
+    from chalicelib.services.tenants.invitations import _token, accept_invitation
 
     make_user(email="seed@example.com")
     now = datetime.now(timezone.utc)

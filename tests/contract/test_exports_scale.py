@@ -10,12 +10,12 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from chalicelib.services.keys import export_storage
 from chalicelib.crypto import KeyWrapper
 from chalicelib.models import DeviceModel
-from chalicelib.services.devices.catalog import index_keys
-from chalicelib.services.keys.exports import request_export, run_export
 from chalicelib.services.accounts.sessions import principal_of
+from chalicelib.services.devices.catalog import index_keys
+from chalicelib.services.keys import export_storage
+from chalicelib.services.keys.exports import request_export, run_export
 from tests.helpers import make_org, make_user
 
 # `make test` runs 12,000 (past the 5,000 of a direct download, several index pages, 120 BatchGets: ~40 s);

@@ -7,8 +7,8 @@ import pytest
 from chalicelib import models
 from chalicelib.models import DeviceLabelModel
 from chalicelib.permissions import Principal
-from chalicelib.services.devices.importing import import_devices
 from chalicelib.services.devices.catalog import list_devices, update_device
+from chalicelib.services.devices.importing import import_devices
 from tests.helpers import make_device, make_org
 
 MAKER = Principal(user_id="usr_maker", org_id="maker", roles=frozenset({"ORG_ADMIN"}),

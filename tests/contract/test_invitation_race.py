@@ -12,7 +12,8 @@ from tests.helpers import STRONG_PASSWORD, make_user
 RACERS = 10
 
 
-def test_ten_concurrent_accepts_of_one_addressless_invitation_with_ten_addresses_create_exactly_one_user(ddb, monkeypatch):
+def test_ten_concurrent_accepts_of_one_addressless_invitation_with_ten_addresses_create_exactly_one_user(
+        ddb, monkeypatch):
     make_user(email="seed@example.com")  # the root organization exists before the race
     now = datetime.now(timezone.utc)
     invitation = InvitationModel(

@@ -68,7 +68,8 @@ def test_make_run_installs_the_runtime_and_chalice_locks_and_make_test_adds_the_
 
     [run] = installs(".run")
     assert "--require-hashes" in run
-    assert [run[i + 1] for i, word in enumerate(run) if word == "-r"] == ["requirements.txt", "requirements-chalice.txt"]
+    assert [run[i + 1] for i, word in enumerate(run) if word == "-r"] == ["requirements.txt",
+                                                                          "requirements-chalice.txt"]
     test = installs(".test")[-1]
     assert "--require-hashes" in test
     assert [test[i + 1] for i, word in enumerate(test) if word == "-r"] == [

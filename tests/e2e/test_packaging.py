@@ -65,7 +65,8 @@ def test_the_export_worker_reads_the_declared_queue_and_may_run_fifteen_minutes(
     resources = template["Resources"]
     worker = resources["ExportWorker"]
     source = worker["Properties"]["Events"]["ExportWorkerSqsEventSource"]["Properties"]
-    assert source["Queue"] == {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:keyport-dev-exports"}
+    assert source["Queue"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:keyport-dev-exports"}
     # The event source names the queue by ARN: the worker's role (which reads the queue) makes it wait for the queue.
     assert source["BatchSize"] == 1
     assert {"Fn::GetAtt": ["ExportQueue", "Arn"]} in [statement["Resource"] for statement in

@@ -11,8 +11,8 @@ import pytest
 
 from chalicelib import __version__, cli, local
 from chalicelib.cli_stage import SetupError, stage_environment
-from chalicelib.services.tenants.users import find_user_by_email
 from chalicelib.security import verify_password
+from chalicelib.services.tenants.users import find_user_by_email
 
 
 def test_bootstrap_without_a_password_prints_a_temporary_one_that_must_be_changed(aws, capsys):
@@ -183,7 +183,8 @@ def test_a_device_file_that_is_not_utf8_is_one_line_and_exit_2(aws, tmp_path, ca
     source.write_bytes((HEADER + good_row(1)).encode("utf-16"))
     report = tmp_path / "devices.csv.report.csv"
     assert cli.main(["import-devices", str(source), "--org", "maker"]) == cli.EXIT_USAGE
-    assert capsys.readouterr().err == f"error: {source} is not UTF-8 text (line 1 cannot be read); save it as UTF-8 CSV\n"
+    assert capsys.readouterr().err == (f"error: {source} is not UTF-8 text (line 1 cannot be read); "
+                                       "save it as UTF-8 CSV\n")
     assert not report.exists()  # stopped before the import began
 
 
@@ -385,7 +386,8 @@ def test_export_keys_never_overwrites_a_file(key_world, tmp_path, capsys):
     out = tmp_path / "keys.csv"
     out.write_text("precious")
     assert cli.main(["export-keys", "--as", "k@customer.example", "--out", str(out)]) == cli.EXIT_USAGE
-    assert capsys.readouterr().err == f"error: {out} exists already; name another file (key files are never overwritten)\n"
+    assert capsys.readouterr().err == (f"error: {out} exists already; "
+                                       "name another file (key files are never overwritten)\n")
     assert out.read_text() == "precious"
 
 

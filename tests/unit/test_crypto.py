@@ -24,8 +24,9 @@ def test_the_client_requires_commitment_one_data_key_and_the_committing_suite():
     assert config.commitment_policy is CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT
     assert config.max_encrypted_data_keys == 1
     blob = KeyWrapper("imp_1").wrap("SN-1", KEYS)
-    from aws_encryption_sdk.internal.formatting.deserialize import deserialize_header
     import io
+
+    from aws_encryption_sdk.internal.formatting.deserialize import deserialize_header
 
     header, _ = deserialize_header(io.BytesIO(blob))
     assert header.algorithm.name == "AES_256_GCM_HKDF_SHA512_COMMIT_KEY"

@@ -106,7 +106,8 @@ def test_a_serial_appearing_again_later_is_a_duplicate():
 
 
 def test_comma_files_with_a_bom_and_windows_line_ends_are_read():
-    text = "\ufeff" + HEADER.replace(";", ",").replace("\n", "\r\n") + row(labels="a").replace(";", ",").replace("\n", "\r\n")
+    text = ("\ufeff" + HEADER.replace(";", ",").replace("\n", "\r\n")
+            + row(labels="a").replace(";", ",").replace("\n", "\r\n"))
     drafts, rejected = parse(text)
     assert rejected == [] and drafts[0].serial == "SN-1"
 

@@ -3,8 +3,8 @@ import os
 
 import pytest
 
-from chalicelib.services.keys import export_storage
 from chalicelib.crypto import KeyMaterialUnreadable
+from chalicelib.services.keys import export_storage
 
 
 def test_queued_jobs_are_taken_oldest_first_and_only_once(local_exports):

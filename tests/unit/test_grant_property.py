@@ -9,9 +9,8 @@ from hypothesis import strategies as st
 from chalicelib.errors import DomainError
 from chalicelib.models import OrganizationModel, SiteModel
 from chalicelib.permissions import GRANTABLE_PERMISSIONS, ROLES, Principal
-from chalicelib.services.tenants import invitations
-from chalicelib.services.tenants import user_admin
 from chalicelib.services.accounts.sessions import principal_of
+from chalicelib.services.tenants import invitations, user_admin
 from chalicelib.services.tenants.users import find_user_by_email
 from tests.helpers import STRONG_PASSWORD, make_org, make_user
 

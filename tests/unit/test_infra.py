@@ -274,7 +274,8 @@ def test_the_export_bucket_is_private_kms_encrypted_tls_only_and_forgets_files_a
     default = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
     assert default == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": ["DeviceKeysKey", "Arn"]}}
     rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
-    assert rules["ExportFilesLiveOneDay"]["ExpirationInDays"] == 1 and rules["ExportFilesLiveOneDay"]["Status"] == "Enabled"
+    assert rules["ExportFilesLiveOneDay"]["ExpirationInDays"] == 1
+    assert rules["ExportFilesLiveOneDay"]["Status"] == "Enabled"
     statements = INFRA["Resources"]["ExportBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert {s["Sid"]: s["Effect"] for s in statements} == {"TlsOnly": "Deny", "KmsEncryptedUploadsOnly": "Deny"}
 
@@ -335,7 +336,8 @@ def test_the_export_queue_hands_a_job_failing_three_times_to_its_dead_letter_que
                                       "maxReceiveCount": 3}
     for stage in ("dev", "prod"):
         # SQS hides a message being worked on for the visibility timeout: at least the worker's timeout.
-        assert queue["VisibilityTimeout"] >= CONFIG["stages"][stage]["lambda_functions"]["export_worker"]["lambda_timeout"]
+        worker = CONFIG["stages"][stage]["lambda_functions"]["export_worker"]
+        assert queue["VisibilityTimeout"] >= worker["lambda_timeout"]
 
 
 def packaged(stages, allowed=("dev", "prod")):

@@ -1,5 +1,5 @@
-"""Property: a key download (and an export) holds exactly the CLAIMED devices the actor's organization owns that match the
-filters; never an unclaimed, pending or foreign one."""
+"""Property: a key download (and an export) holds exactly the CLAIMED devices the actor's organization owns that match
+the filters; never an unclaimed, pending or foreign one."""
 import itertools
 import json
 
@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.permissions import Principal
-from chalicelib.services.keys.exports import request_export, run_export
-from chalicelib.services.keys.downloads import download_keys
 from chalicelib.services.accounts.sessions import principal_of
+from chalicelib.services.keys.downloads import download_keys
+from chalicelib.services.keys.exports import request_export, run_export
 from tests.conftest import aws_client
 from tests.helpers import make_device, make_org, make_user
 
@@ -18,7 +18,8 @@ STATUSES = ["CLAIMED", "PENDING"]
 _runs = itertools.count()
 
 devices_strategy = st.lists(st.tuples(st.sampled_from(OWNERS), st.sampled_from(STATUSES),
-                                      st.sampled_from(["water", "heat"]), st.sampled_from([(), ("roof",), ("roof", "x")])),
+                                      st.sampled_from(["water", "heat"]),
+                                      st.sampled_from([(), ("roof",), ("roof", "x")])),
                             min_size=0, max_size=12)
 filters_strategy = st.sampled_from([{}, {"product_type": "water"}, {"label": "roof"}, {"claim_status": "CLAIMED"},
                                     {"claim_status": "PENDING"}, {"serial": "P"}])

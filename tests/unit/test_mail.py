@@ -10,8 +10,8 @@ from chalicelib.mail import MailNotSent, TemplateInvalid, check_template, find_t
 from chalicelib.mail_types import LANGUAGES, MAIL_TYPES
 from chalicelib.models import TemplateSlotModel
 from chalicelib.services.mail_templates.templates import _checked_defaults, sync_default_templates
-from tests.helpers import emitted_metrics, make_org
 from tests.conftest import aws_client
+from tests.helpers import emitted_metrics, make_org
 
 # Small words that occur in running text of one language and hardly in the others.
 WORDS = {
@@ -284,7 +284,8 @@ TOO_COSTLY = {
     "nested_loops_without_output": "{% set r = range(1000) %}{% for i in r %}{% for j in r %}{% endfor %}{% endfor %}",
     "output_past_the_bound": "{% for i in range(1000) %}{{ link * 1000 }}{% endfor %}",
     "output_captured_by_a_set_block": "{% set x %}{% for i in range(1000) %}{{ link * 1000 }}{% endfor %}{% endset %}",
-    "an_exponential_macro": "{% macro m(n) %}{% if n %}{{ m(n - 1) }}{{ m(n - 1) }}{% endif %}{% endmacro %}{{ m(40) }}",
+    "an_exponential_macro": ("{% macro m(n) %}{% if n %}{{ m(n - 1) }}{{ m(n - 1) }}{% endif %}{% endmacro %}"
+                             "{{ m(40) }}"),
 }
 
 

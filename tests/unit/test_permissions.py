@@ -3,8 +3,20 @@ the user service hides a gap in may_grant)."""
 import pytest
 
 from chalicelib.errors import Forbidden
-from chalicelib.permissions import (CATALOG_READ, INSTALLER, KEYS_DOWNLOAD, ORG_ADMIN, ROLE_ACTIONS, SITE_ADMIN,
-                                    TEMPLATES_MANAGE, VIEWER, Principal, actions_of, may_grant, require)
+from chalicelib.permissions import (
+    CATALOG_READ,
+    INSTALLER,
+    KEYS_DOWNLOAD,
+    ORG_ADMIN,
+    ROLE_ACTIONS,
+    SITE_ADMIN,
+    TEMPLATES_MANAGE,
+    VIEWER,
+    Principal,
+    actions_of,
+    may_grant,
+    require,
+)
 
 
 def principal(*roles, permissions=(), site_ids=()):

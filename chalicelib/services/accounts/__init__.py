@@ -1,1 +1,1 @@
-"""People's own accounts: login and its lockout, sessions, profile, password reset, e-mail change, mailed one-time links."""
+"""People's own accounts: login and lockout, sessions, profile, password reset, e-mail change, mailed one-time links."""

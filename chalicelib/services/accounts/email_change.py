@@ -5,13 +5,13 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import models
-from chalicelib.errors import EmailTaken, ValidationFailed
+from chalicelib.errors import EmailTaken, NotAuthenticated, ValidationFailed
 from chalicelib.fields import normalize_email
 from chalicelib.mail import public_link, send_mail
 from chalicelib.models import UserEmailModel, UserModel
 from chalicelib.permissions import Principal
-from chalicelib.services.audit.record import record_event
 from chalicelib.services.accounts.mailed_tokens import TokenInvalid, issue_token, live_token, spend_in
+from chalicelib.services.audit.record import record_event
 from chalicelib.services.tenants.users import failed_conditions, find_user_by_email, get_user
 
 PURPOSE = "confirm_email"
@@ -24,6 +24,8 @@ def request_email_change(principal: Principal, new_email: str) -> None:
     An address that already has an account gets no mail and the same answer (no account lookup by proxy).
     """
     user = get_user(principal.user_id)
+    if user is None:  # deleted between authentication and now
+        raise NotAuthenticated()
     new_email = normalize_email(new_email)
     if new_email == user.email:
         raise ValidationFailed("new_email: that is your current address.",

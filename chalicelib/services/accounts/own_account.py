@@ -1,11 +1,12 @@
 """The account of the person logged in: login with lockout, logout, profile, own password."""
 import math
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
 
-from chalicelib.config import get_settings
+from chalicelib.config import Settings, get_settings
 from chalicelib.errors import AccountLocked, InvalidCredentials, NotAuthenticated, WeakPassword, WrongPassword
 from chalicelib.fields import normalize_email
 from chalicelib.models import LoginAttemptModel, OrganizationModel, UserModel
@@ -83,7 +84,7 @@ def _reference_matches(org_id: str, given: Optional[str]) -> bool:
     return bool(expected) and same_secret((given or "").strip().casefold(), expected.strip().casefold())
 
 
-def _reserve_attempt(key: str, settings) -> int:
+def _reserve_attempt(key: str, settings: Settings) -> int:
     """Count one login attempt atomically, before its password is checked; answer the attempts counted so far.
 
     The counter only rises while it is below the threshold, so at most `threshold` passwords are ever checked
@@ -93,14 +94,14 @@ def _reserve_attempt(key: str, settings) -> int:
     """
     lock_end = datetime.now(timezone.utc) + timedelta(minutes=settings.lockout_minutes)
     threshold = settings.lockout_threshold
-    counted = [LoginAttemptModel.failures.add(1), LoginAttemptModel.locked_until.set(lock_end),
-               LoginAttemptModel.ttl.set(lock_end + timedelta(days=1))]
+    counted: List[Action] = [LoginAttemptModel.failures.add(1), LoginAttemptModel.locked_until.set(lock_end),
+                             LoginAttemptModel.ttl.set(lock_end + timedelta(days=1))]
     for _ in range(3):  # a lock ending or cleared under us: look again (bounded)
         record = LoginAttemptModel(key)
         try:
             record.update(actions=counted, condition=LoginAttemptModel.failures.does_not_exist()
                           | (LoginAttemptModel.failures < threshold))
-            return record.failures
+            return int(record.failures)
         except UpdateError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
@@ -110,7 +111,7 @@ def _reserve_attempt(key: str, settings) -> int:
                           condition=(LoginAttemptModel.failures >= threshold)
                           & (LoginAttemptModel.locked_until.does_not_exist()
                              | (LoginAttemptModel.locked_until <= now)))
-            return record.failures
+            return int(record.failures)
         except UpdateError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise

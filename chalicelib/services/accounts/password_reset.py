@@ -11,11 +11,11 @@ from chalicelib.mail import MailNotSent, public_link, send_mail
 from chalicelib.models import UserModel
 from chalicelib.security import check_password_policy, hash_password
 from chalicelib.services.accounts import sessions
+from chalicelib.services.accounts.mailed_tokens import TokenInvalid, issue_token, live_token, spend_in
 from chalicelib.services.accounts.own_account import clear_login_failures
 from chalicelib.services.audit.record import record_event
-from chalicelib.services.throttle import hit
-from chalicelib.services.accounts.mailed_tokens import TokenInvalid, issue_token, live_token, spend_in
 from chalicelib.services.tenants.users import find_user_by_email, get_user
+from chalicelib.services.throttle import hit
 
 PURPOSE = "password_reset"
 LIFETIME = timedelta(hours=1)

@@ -70,7 +70,7 @@ def authenticate(token: Optional[str], *, allow_pending_password_change: bool = 
     return principal
 
 
-def principal_of(user, session_hash: str = "") -> Principal:
+def principal_of(user: UserModel, session_hash: str = "") -> Principal:
     """The principal a user acts as now (roles, permissions and sites as stored)."""
     return Principal(user_id=user.user_id, org_id=user.org_id, roles=frozenset(user.roles),
                      permissions=frozenset(user.permissions), site_ids=frozenset(user.site_ids),

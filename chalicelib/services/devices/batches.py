@@ -5,6 +5,8 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import models
@@ -31,9 +33,9 @@ from chalicelib.permissions import (
 )
 from chalicelib.security import new_id
 from chalicelib.services.audit.record import record_event
+from chalicelib.services.devices.catalog import read_devices
 from chalicelib.services.devices.claims import ownership_actions
 from chalicelib.services.devices.import_rows import SERIAL_PATTERN
-from chalicelib.services.devices.catalog import read_devices
 from chalicelib.services.tenants.orgs import get_org, in_scope, is_partner, listed_org_ids, org_in_scope
 from chalicelib.services.throttle import hit
 
@@ -244,8 +246,8 @@ def _move(batch: BatchModel, status: str) -> None:
     for start in range(0, len(todo), TRANSACTION_ITEMS):
         lost += _move_chunk(todo[start:start + TRANSACTION_ITEMS], batch, owner, status, now)
     resting = {"PENDING": "PENDING", "CLAIMED": "CONFIRMED", "UNCLAIMED": "REJECTED"}[status]
-    actions = [BatchModel.state.set(resting), BatchModel.updated_at.set(now),
-               BatchModel.count.set(len(serials) - len(lost))]
+    actions: List[Action] = [BatchModel.state.set(resting), BatchModel.updated_at.set(now),
+                             BatchModel.count.set(len(serials) - len(lost))]
     if lost:  # claimed by someone else between the batch's creation and this move: not part of it any more
         actions.append(BatchModel.unavailable_serials.set(
             (list(batch.unavailable_serials or []) + lost)[:LISTED_PROBLEMS]))
@@ -292,7 +294,7 @@ def _move_chunk(devices: List[DeviceModel], batch: BatchModel, owner: Optional[s
     return lost
 
 
-def _movable(batch: BatchModel, status: str):
+def _movable(batch: BatchModel, status: str) -> Condition:
     """Who may be moved: nobody else owns the device (no device ever has two owners)."""
     ours = DeviceModel.owner_org_id == batch.target_org_id
     if status == "UNCLAIMED":
@@ -300,7 +302,7 @@ def _movable(batch: BatchModel, status: str):
     return (DeviceModel.owner_org_id.does_not_exist() & (DeviceModel.claim_status == "UNCLAIMED")) | ours
 
 
-def _mail_target_admins(batch: BatchModel, maker_name: str, target) -> None:
+def _mail_target_admins(batch: BatchModel, maker_name: str, target: OrganizationModel) -> None:
     admins = [user for user in UserModel.org_index.query(target.org_id)
               if user.status == "ACTIVE" and {ORG_ADMIN, KEY_MANAGER} & set(user.roles)]
     for user in admins:

@@ -4,6 +4,8 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import models
@@ -13,8 +15,8 @@ from chalicelib.models import BatchModel, DeviceLabelModel, DeviceModel, SiteMod
 from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import CATALOG_READ, DEVICES_CLAIM, DEVICES_IMPORT, Principal
 from chalicelib.security import keyed_digest
-from chalicelib.services.devices.import_rows import RowInvalid, parse_labels
 from chalicelib.services.audit.record import record_event
+from chalicelib.services.devices.import_rows import RowInvalid, parse_labels
 from chalicelib.services.tenants.orgs import get_org, in_scope, listed_org_ids
 
 CLAIM_STATUSES = ("UNCLAIMED", "PENDING", "CLAIMED")
@@ -145,7 +147,7 @@ def list_devices(principal: Principal, filters: Dict[str, str], view: Optional[s
             "next_cursor": next_cursor}
 
 
-def _serial_condition(prefix: Optional[str]):
+def _serial_condition(prefix: Optional[str]) -> Optional[Condition]:
     return DeviceModel.serial.startswith(prefix) if prefix else None
 
 
@@ -209,7 +211,7 @@ def update_device(principal: Principal, serial: str, changes: Dict[str, Any]) ->
     if not (as_owner or (as_maker and set(changes) <= {"labels"})):
         raise Forbidden("Only the owner's administrators change this device" +
                         ("; the maker changes its labels." if as_maker else "."))
-    actions = [DeviceModel.updated_at.set(datetime.now(timezone.utc))]
+    actions: List[Action] = [DeviceModel.updated_at.set(datetime.now(timezone.utc))]
     if "site_id" in changes:
         actions.append(_site_action(principal, device, changes["site_id"]))
     old_labels = list(device.labels or [])
@@ -241,7 +243,7 @@ class SiteNotOfOwner(DomainError):
     status, code, message = 422, "site_not_of_owner", "The site must be one of the owning organization's sites."
 
 
-def _site_action(principal: Principal, device: DeviceModel, site_id: Optional[str]):
+def _site_action(principal: Principal, device: DeviceModel, site_id: Optional[str]) -> Action:
     if principal.site_limited and site_id not in principal.site_ids:
         raise SiteNotOfOwner("A SITE_ADMIN moves devices only between its own sites.")
     if site_id is None:

@@ -1,8 +1,9 @@
 """Ownership of devices: claim with a code or ID code + MAC, release, take-ownership; one conditional write each."""
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound
 from chalicelib.models import DeviceModel
@@ -10,7 +11,6 @@ from chalicelib.observability import count_metric
 from chalicelib.permissions import DEVICES_CLAIM, KEY_MANAGER, ORG_ADMIN, TAKE_OWNERSHIP, Principal, require
 from chalicelib.security import same_secret
 from chalicelib.services.audit.record import record_event
-from chalicelib.services.devices.import_rows import CLAIM_CODE_MIN, ID_CODE_MIN, RowInvalid, normalize_code, normalize_mac
 from chalicelib.services.devices.catalog import (
     claim_code_digest,
     device_view,
@@ -18,6 +18,13 @@ from chalicelib.services.devices.catalog import (
     id_proof,
     index_keys,
     visible_device,
+)
+from chalicelib.services.devices.import_rows import (
+    CLAIM_CODE_MIN,
+    ID_CODE_MIN,
+    RowInvalid,
+    normalize_code,
+    normalize_mac,
 )
 from chalicelib.services.tenants.orgs import org_id_in_scope, org_in_scope
 from chalicelib.services.throttle import count_failure, refuse_when_exhausted
@@ -80,7 +87,7 @@ def claim_device(principal: Principal, serial: str, proof: Dict[str, Any]) -> Di
     return device_view(get_device(serial))
 
 
-def _proven(serial: str, proof: Dict[str, Any]):
+def _proven(serial: str, proof: Dict[str, Any]) -> Tuple[DeviceModel, bool]:
     """The device and whether its claim code was the proof; ClaimProofInvalid, or the precise refusal once the
     proof itself is shown right (expired, spent, already claimed)."""
     try:
@@ -116,11 +123,12 @@ def _proven(serial: str, proof: Dict[str, Any]):
     return device, False
 
 
-def ownership_actions(device: DeviceModel, owner_org_id: Optional[str], status: str, now: datetime) -> list:
+def ownership_actions(device: DeviceModel, owner_org_id: Optional[str], status: str,
+                      now: datetime) -> List[Action]:
     """The update actions that give a device this owner (None: nobody) and status, index keys included."""
     keys = index_keys(device.maker_org_id, owner_org_id, status, device.product_type)
-    actions = [DeviceModel.claim_status.set(status), DeviceModel.updated_at.set(now),
-               DeviceModel.maker_status.set(keys["maker_status"])]
+    actions: List[Action] = [DeviceModel.claim_status.set(status), DeviceModel.updated_at.set(now),
+                             DeviceModel.maker_status.set(keys["maker_status"])]
     if owner_org_id:
         actions += [DeviceModel.owner_org_id.set(owner_org_id), DeviceModel.owner_status.set(keys["owner_status"]),
                     DeviceModel.owner_product.set(keys["owner_product"]), DeviceModel.claimed_at.set(now)]

@@ -49,7 +49,8 @@ def normalize_mac(raw: str) -> str:
     """Lower-case colon form of a MAC-48 or EUI-64 in any usual notation; RowInvalid otherwise."""
     value = (raw or "").strip().lower()
     if not any(notation.match(value) for notation in _MAC_NOTATIONS):
-        raise RowInvalid("mac must be 6 or 8 bytes of hex such as 00:1a:2b:3c:4d:5e, 00-1A-2B-3C-4D-5E or 001a.2b3c.4d5e")
+        raise RowInvalid("mac must be 6 or 8 bytes of hex such as 00:1a:2b:3c:4d:5e, 00-1A-2B-3C-4D-5E or "
+                         "001a.2b3c.4d5e")
     digits = re.sub(r"[^0-9a-f]", "", value)
     return ":".join(digits[i:i + 2] for i in range(0, len(digits), 2))
 
@@ -69,7 +70,8 @@ def _timestamp(raw: str, name: str) -> Optional[datetime]:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise RowInvalid(f"{name} must be an ISO 8601 date or time such as 2027-01-31 or 2027-01-31T12:00:00Z") from None
+        raise RowInvalid(f"{name} must be an ISO 8601 date or time such as 2027-01-31 or "
+                         "2027-01-31T12:00:00Z") from None
     return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
@@ -123,15 +125,17 @@ def _device_fields(row: Dict[str, Any]) -> Dict[str, Any]:
     problem = text_problem(product_type)
     if problem:
         raise RowInvalid(f"product_type {problem}")
-    fields = {"product_type": product_type, "mac": normalize_mac(str(row.get("mac") or "")),
-              "id_code": None, "claim_code": None, "labels": parse_labels(row.get("labels")),
-              "claim_valid_from": _timestamp(str(row.get("claim_valid_from") or ""), "claim_valid_from"),
-              "claim_valid_to": _timestamp(str(row.get("claim_valid_to") or ""), "claim_valid_to")}
+    fields: Dict[str, Any] = {"product_type": product_type, "mac": normalize_mac(str(row.get("mac") or "")),
+                              "id_code": None, "claim_code": None, "labels": parse_labels(row.get("labels")),
+                              "claim_valid_from": _timestamp(str(row.get("claim_valid_from") or ""),
+                                                             "claim_valid_from"),
+                              "claim_valid_to": _timestamp(str(row.get("claim_valid_to") or ""), "claim_valid_to")}
     if str(row.get("id_code") or "").strip():
         fields["id_code"] = normalize_code(str(row["id_code"]), "id_code", ID_CODE_MIN)
     if str(row.get("claim_code") or "").strip():
         fields["claim_code"] = normalize_code(str(row["claim_code"]), "claim_code", CLAIM_CODE_MIN)
-    if fields["claim_valid_from"] and fields["claim_valid_to"] and fields["claim_valid_to"] <= fields["claim_valid_from"]:
+    if (fields["claim_valid_from"] and fields["claim_valid_to"]
+            and fields["claim_valid_to"] <= fields["claim_valid_from"]):
         raise RowInvalid("claim_valid_to must be later than claim_valid_from")
     return fields
 
@@ -155,8 +159,10 @@ def _key(row: Dict[str, Any]) -> Dict[str, str]:
 class _Group:
     """The key rows of one serial while they are read."""
 
-    def __init__(self, serial: str, item: Any):
-        self.serial, self.item, self.draft, self.problems = serial, item, None, []  # problems: [(line, error)]
+    def __init__(self, serial: str, item: Any) -> None:
+        self.serial, self.item = serial, item
+        self.draft: Optional[DeviceDraft] = None
+        self.problems: List[Tuple[int, str]] = []  # (line, error)
         self.lines: List[int] = []
 
     def add(self, line: int, row: Dict[str, Any]) -> None:
@@ -188,6 +194,7 @@ class _Group:
 
     def result(self) -> Union[DeviceDraft, List[Rejection]]:
         if not self.problems:
+            assert self.draft is not None  # a group holds a row at least: it made the draft or a problem
             return self.draft
         bad = dict(self.problems)
         first = self.problems[0][0]
@@ -269,12 +276,13 @@ def json_rows(items: List[Any]) -> Iterator[Tuple[int, Dict[str, Any]]]:
             continue
         keys = item.get("keys")
         if not isinstance(keys, list) or not keys:
-            yield number, {**_device_part(item), "_item": number, "_problem": "keys must be a non-empty list of {name, algorithm, hex}"}
+            yield number, {**_device_part(item), "_item": number,
+                           "_problem": "keys must be a non-empty list of {name, algorithm, hex}"}
             continue
         for key in keys:
             key = key if isinstance(key, dict) else {}
-            yield number, {**_device_part(item), "_item": number, "key_name": key.get("name"), "algorithm": key.get("algorithm"),
-                           "key_hex": key.get("hex")}
+            yield number, {**_device_part(item), "_item": number, "key_name": key.get("name"),
+                           "algorithm": key.get("algorithm"), "key_hex": key.get("hex")}
 
 
 def _device_part(item: Dict[str, Any]) -> Dict[str, Any]:

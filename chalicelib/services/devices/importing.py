@@ -2,7 +2,7 @@
 import csv
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
@@ -18,8 +18,8 @@ from chalicelib.models import DeviceLabelModel, DeviceModel
 from chalicelib.permissions import DEVICES_IMPORT, Principal, require
 from chalicelib.security import new_id
 from chalicelib.services.audit.record import record_event
-from chalicelib.services.devices.import_rows import DeviceDraft, Rejection, csv_rows, group_rows, json_rows
 from chalicelib.services.devices.catalog import claim_code_digest, id_proof, index_keys
+from chalicelib.services.devices.import_rows import DeviceDraft, Rejection, csv_rows, group_rows, json_rows
 from chalicelib.services.tenants.orgs import OrgNotFound, get_org, org_in_scope
 
 CLI_ACTOR = "cli"
@@ -92,7 +92,9 @@ def store_devices(drafts: List[DeviceDraft], maker_org_id: str, actor_id: str, w
         taken = {device.serial for device in _read_back(pool, [draft.serial for draft in drafts], ["serial"])}
         report.existing = [draft for draft in drafts if draft.serial in taken]
         now = datetime.now(timezone.utc)
-        writes, group, actions = [], [], 0
+        writes: List[Future[Tuple[List[DeviceDraft], List[DeviceDraft]]]] = []
+        group: List[Tuple[DeviceDraft, DeviceModel]] = []
+        actions = 0
         for draft in drafts:
             if draft.serial in taken:
                 continue

@@ -1,9 +1,10 @@
 """The customer's side of an installation: the mailed activation link shows it; confirming it claims the device."""
 import re
 from datetime import datetime, timezone
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, List, Tuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import models
@@ -18,12 +19,12 @@ from chalicelib.models import (
     UserModel,
 )
 from chalicelib.security import check_password_policy, hash_password
+from chalicelib.services.accounts.mailed_tokens import TokenInvalid, live_token, spend_in
 from chalicelib.services.audit.record import record_event
-from chalicelib.services.devices.claims import ownership_actions
 from chalicelib.services.devices.catalog import get_device
+from chalicelib.services.devices.claims import ownership_actions
 from chalicelib.services.installers.installations import installation_view, open_customer
 from chalicelib.services.tenants.orgs import get_org
-from chalicelib.services.accounts.mailed_tokens import TokenInvalid, live_token, spend_in
 from chalicelib.services.tenants.users import get_user, user_view
 
 CORRECTABLE = ("name", "phone", "address")
@@ -95,7 +96,7 @@ def activate_installation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
     device = get_device(installation.serial)
     profile = {key: fields[key].strip() for key in ("name", "phone") if fields.get(key)} \
         if _had_account(installation, user) else customer
-    user_actions = []
+    user_actions: List[Action] = []
     if profile.get("name"):
         user_actions += [UserModel.name.set(profile["name"]), UserModel.name_lower.set(profile["name"].lower())]
     if profile.get("phone"):
@@ -110,8 +111,8 @@ def activate_installation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
     device_actions = ownership_actions(device, user.org_id, "CLAIMED", now)
     if installation.site_id:
         device_actions.append(DeviceModel.site_id.set(installation.site_id))
-    binding = [InstallationModel.customer_org_id.set(user.org_id),
-               InstallationModel.customer_user_id.set(user.user_id)] if placeholder else []
+    binding: List[Action] = [InstallationModel.customer_org_id.set(user.org_id),
+                             InstallationModel.customer_user_id.set(user.user_id)] if placeholder else []
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             spend_in(transaction, item)
@@ -122,7 +123,8 @@ def activate_installation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
                 InstallationModel.state.set("ACTIVE"), InstallationModel.activated_at.set(now),
                 InstallationModel.customer.set(customer)], condition=(InstallationModel.state == "PENDING") & (
                     InstallationModel.activation_token_hash == item.token_hash
-                    if installation.activation_token_hash else InstallationModel.activation_token_hash.does_not_exist()))
+                    if installation.activation_token_hash
+                    else InstallationModel.activation_token_hash.does_not_exist()))
             transaction.update(device, actions=device_actions,
                                condition=(DeviceModel.installation_id == installation.installation_id)
                                & (DeviceModel.claim_status == "PENDING"))
@@ -140,5 +142,6 @@ def activate_installation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
     record_event(user.user_id, "device_claimed", user.org_id, target=installation.serial,
                  detail={"proof": "activation", "installation_id": installation.installation_id})
     installation.refresh(consistent_read=True)
+    user.refresh(consistent_read=True)
     return {"installation": installation_view(installation, get_device(installation.serial)),
-            "user": user_view(get_user(user.user_id))}
+            "user": user_view(user)}

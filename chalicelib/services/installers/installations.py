@@ -2,27 +2,36 @@
 import functools
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import models
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from chalicelib.fields import iso_time, normalize_email
 from chalicelib.mail import public_link, send_mail
-from chalicelib.models import DeviceModel, InstallationModel, OneTimeTokenModel, OrganizationModel, SiteModel
+from chalicelib.models import (
+    DeviceModel,
+    InstallationModel,
+    OneTimeTokenModel,
+    OrganizationModel,
+    SiteModel,
+    UserModel,
+)
 from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import CUSTOMER, DEVICES_REGISTER, INSTALLATIONS_READ, Principal, require
 from chalicelib.security import derived_id, hash_password, new_id, new_temporary_password, new_token, token_hash
 from chalicelib.services.audit.record import record_event
-from chalicelib.services.tenants.bootstrap import ROOT_ORG_ID
+from chalicelib.services.devices.catalog import get_device, id_proof
 from chalicelib.services.devices.claims import ownership_actions
 from chalicelib.services.devices.import_rows import ID_CODE_MIN, RowInvalid, normalize_code, normalize_mac
-from chalicelib.services.devices.catalog import get_device, id_proof
+from chalicelib.services.tenants.bootstrap import ROOT_ORG_ID
 from chalicelib.services.tenants.orgs import get_org, listed_org_ids, org_id_in_scope, org_in_scope
-from chalicelib.services.throttle import count_failure, hit, refuse_when_exhausted
 from chalicelib.services.tenants.users import delete_user_record, find_user_by_email, get_user, insert_user
+from chalicelib.services.throttle import count_failure, hit, refuse_when_exhausted
 
 STATES = ("PENDING", "ACTIVE", "CANCELLED", "EXPIRED")
 ACTIVATION_DAYS = 14
@@ -68,7 +77,8 @@ def installation_view(installation: InstallationModel, device: Optional[DeviceMo
         "web_address": installation.web_address, "site_id": installation.site_id,
         "device": {"serial": device.serial, "product_type": device.product_type,
                    "claim_status": device.claim_status, "site_id": device.site_id} if device else None,
-        "created_at": iso_time(installation.created_at), "activation_expires_at": iso_time(installation.activation_expires_at),
+        "created_at": iso_time(installation.created_at),
+        "activation_expires_at": iso_time(installation.activation_expires_at),
         "activated_at": iso_time(installation.activated_at), "ended_at": iso_time(installation.ended_at),
     }
 
@@ -129,7 +139,8 @@ def _own_pending(principal: Principal, device: DeviceModel) -> Optional[Installa
     return installation
 
 
-def create_installation(principal: Principal, fields: Dict[str, Any], source_ip: Optional[str] = None) -> Dict[str, Any]:
+def create_installation(principal: Principal, fields: Dict[str, Any],
+                        source_ip: Optional[str] = None) -> Dict[str, Any]:
     """Reserve an UNCLAIMED device (PENDING) for a customer and mail the customer; 30 an hour per installer.
 
     The answer tells nothing about who else holds the address: the installer's own customer (one its organization
@@ -155,8 +166,8 @@ def create_installation(principal: Principal, fields: Dict[str, Any], source_ip:
     org_id, user_id = _provisional_ids(installer.org_id, customer["email"]) if taken else (new_id("org"),
                                                                                           new_id("usr"))
     provisional = get_org(org_id) if taken else None
-    customer_org = get_org(known.org_id) if known else provisional or _customer_org(principal, org_id,
-                                                                                 customer["name"], now)
+    customer_org = (OrganizationModel.get(known.org_id, consistent_read=True) if known
+                    else provisional or _customer_org(principal, org_id, customer["name"], now))
     site, site_id = _site(principal, fields, customer_org.org_id, known is not None, now)
     installation = InstallationModel(
         new_id("ins"), state="PENDING", serial=device.serial, product_type=device.product_type,
@@ -168,7 +179,7 @@ def create_installation(principal: Principal, fields: Dict[str, Any], source_ip:
     token = new_token()
     installation.activation_token_hash = token_hash(token)
 
-    def reserve(transaction):
+    def reserve(transaction: TransactWrite) -> None:
         if known is None and provisional is None:
             transaction.save(customer_org, condition=OrganizationModel.org_id.does_not_exist())
         if site is not None:
@@ -195,12 +206,14 @@ def create_installation(principal: Principal, fields: Dict[str, Any], source_ip:
                 reserve(transaction)
     except TransactWriteError:  # the device was reserved or claimed meanwhile
         raise DeviceUnavailable() from None
+    assert user is not None  # the known customer, the address's holder, or the account just made
     try:
         mails = _mail_customer(installation, installer, user, temporary, token)
     except DomainError:  # a customer who never hears of it could not activate: take it all back
         _undo(installation, None if known or taken else user, None if known or provisional else customer_org, site)
         raise
     if taken:  # what a new address is told (first time, then again); the holder has a password already
+        assert holder is not None  # taken: the address has an account
         mails = ["activation"] if provisional else ["credentials", "activation"]
         record_event(principal.user_id, "installation_for_foreign_address", ROOT_ORG_ID,
                      target=installation.installation_id, detail={"installer_org_id": installer.org_id,
@@ -213,7 +226,7 @@ def create_installation(principal: Principal, fields: Dict[str, Any], source_ip:
             "installation": installation_view(installation, get_device(device.serial), installer)}
 
 
-def _served_by(installer_org_id: str, user) -> bool:
+def _served_by(installer_org_id: str, user: Optional[UserModel]) -> bool:
     """Whether the account is an active customer the installer's organization registered a device for before (it
     knows their ids already); a customer's organization has few installations, so the filter reads little."""
     if user is None or CUSTOMER not in user.roles or user.status != "ACTIVE" or get_org(user.org_id) is None:
@@ -222,7 +235,7 @@ def _served_by(installer_org_id: str, user) -> bool:
         user.org_id, filter_condition=InstallationModel.installer_org_id == installer_org_id))
 
 
-def open_customer(installation: InstallationModel):
+def open_customer(installation: InstallationModel) -> Optional[UserModel]:
     """For an installation bound to no account yet (made for somebody else's address): the account that may
     activate it, which is the address's holder if that is an active customer; None otherwise."""
     holder = find_user_by_email(installation.customer["email"])
@@ -255,7 +268,7 @@ def _provisional_ids(installer_org_id: str, email: str) -> Tuple[str, str]:
 
 def _customer_org(principal: Principal, org_id: str, name: str, now: datetime) -> OrganizationModel:
     """A new customer's own organization, beside (not below) the installer: several installers may serve it."""
-    root = get_org(ROOT_ORG_ID)
+    root = OrganizationModel.get(ROOT_ORG_ID, consistent_read=True)
     return OrganizationModel(org_id, name=name, name_lower=name.lower(), parent_id=root.org_id,
                              path=f"{root.path}{org_id}/", can_create_orgs=False, created_at=now,
                              created_by=principal.user_id, updated_at=now)
@@ -265,6 +278,7 @@ def _site(principal: Principal, fields: Dict[str, Any], org_id: str, known: bool
           now: datetime) -> Tuple[Optional[SiteModel], Optional[str]]:
     """(a new site to store, the installation's site id): a new site of the customer ({name, address}), or an
     existing site of a known customer (site_id)."""
+    site: Optional[SiteModel]
     if fields.get("site"):
         site = SiteModel(new_id("site"), org_id=org_id, name=fields["site"]["name"],
                          address=fields["site"].get("address"), created_at=now, created_by=principal.user_id)
@@ -281,8 +295,8 @@ def _site(principal: Principal, fields: Dict[str, Any], org_id: str, known: bool
     return None, None
 
 
-def _mail_customer(installation: InstallationModel, installer: OrganizationModel, user, temporary: Optional[str],
-                   token: str) -> List[str]:
+def _mail_customer(installation: InstallationModel, installer: OrganizationModel,
+                   user: Union[UserModel, SimpleNamespace], temporary: Optional[str], token: str) -> List[str]:
     mails = []
     if temporary:
         send_mail("credentials", user.email, user.language, installation.customer_org_id, {
@@ -297,15 +311,16 @@ def _mail_customer(installation: InstallationModel, installer: OrganizationModel
     return mails
 
 
-def _freeing(device: DeviceModel, now: datetime) -> list:
+def _freeing(device: DeviceModel, now: datetime) -> List[Action]:
     """The update actions that release a device reserved for an installation: UNCLAIMED, nobody's."""
     return ownership_actions(device, None, "UNCLAIMED", now) + [DeviceModel.installation_id.remove()]
 
 
-def _undo(installation: InstallationModel, new_user, new_org: Optional[OrganizationModel],
+def _undo(installation: InstallationModel, new_user: Optional[UserModel], new_org: Optional[OrganizationModel],
           site: Optional[SiteModel]) -> None:
     device = get_device(installation.serial)
-    device.update(actions=_freeing(device, _now()), condition=DeviceModel.installation_id == installation.installation_id)
+    device.update(actions=_freeing(device, _now()),
+                  condition=DeviceModel.installation_id == installation.installation_id)
     installation.delete()
     for item in (site, new_org):
         if item is not None:
@@ -398,11 +413,12 @@ def resend_activation(principal: Principal, installation_id: str) -> Dict[str, A
         email=installation.customer["email"], language="en")
     hit("activation_resend", installation_id, limit=RESENDS_PER_HOUR, window_seconds=3600)
     now = _now()
-    previous = {"hash": installation.activation_token_hash, "expires": installation.activation_expires_at}
+    previous: Dict[str, Any] = {"hash": installation.activation_token_hash,
+                                "expires": installation.activation_expires_at}
     token = new_token()
     installation.activation_expires_at = now + timedelta(days=ACTIVATION_DAYS)
-    switch = [InstallationModel.activation_token_hash.set(token_hash(token)),
-              InstallationModel.activation_expires_at.set(installation.activation_expires_at)]
+    switch: List[Action] = [InstallationModel.activation_token_hash.set(token_hash(token)),
+                            InstallationModel.activation_expires_at.set(installation.activation_expires_at)]
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             transaction.save(_activation_token(installation, token, now),
@@ -410,7 +426,7 @@ def resend_activation(principal: Principal, installation_id: str) -> Dict[str, A
             transaction.update(installation, actions=switch, condition=InstallationModel.state == "PENDING")
     except TransactWriteError:
         raise InstallationClosed("The installation changed meanwhile; reload it.") from None
-    installer = get_org(installation.installer_org_id)
+    installer = OrganizationModel.get(installation.installer_org_id, consistent_read=True)
     try:
         _mail_customer(installation, installer, recipient, None, token)
     except DomainError:  # the customer never got the new link: the old one stays the live one
@@ -423,7 +439,7 @@ def resend_activation(principal: Principal, installation_id: str) -> Dict[str, A
     return installation_view(installation, get_device(installation.serial), installer)
 
 
-def _close(installation: InstallationModel, state: str, actor_id: str, condition) -> bool:
+def _close(installation: InstallationModel, state: str, actor_id: str, condition: Condition) -> bool:
     """End a PENDING installation (CANCELLED, EXPIRED) and free its device, in one transaction; False if it was
     no longer pending."""
     device, now = get_device(installation.serial), _now()

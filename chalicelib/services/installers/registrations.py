@@ -18,8 +18,8 @@ from chalicelib.security import new_id, new_temporary_password
 from chalicelib.services.audit.record import record_event
 from chalicelib.services.tenants.bootstrap import ROOT_ORG_ID
 from chalicelib.services.tenants.orgs import org_in_scope
-from chalicelib.services.throttle import hit
 from chalicelib.services.tenants.users import delete_user_record, find_user_by_email, insert_user
+from chalicelib.services.throttle import hit
 
 KIND_ROLES = {"installer": INSTALLER, "system_manager": ORG_ADMIN}  # the first user's role per kind
 STATES = ("PENDING", "APPROVED", "REJECTED")
@@ -158,7 +158,7 @@ def approve_registration(principal: Principal, registration_id: str, fields: Dic
                             parent_id=parent.org_id, path=f"{parent.path}{org_id}/", can_create_orgs=False,
                             created_at=now, created_by=principal.user_id, updated_at=now)
 
-    def decide(transaction):
+    def decide(transaction: TransactWrite) -> None:
         transaction.save(org, condition=OrganizationModel.org_id.does_not_exist())
         transaction.update(registration, actions=_decision("APPROVED", principal, now) + [
             RegistrationModel.org_id.set(org_id)], condition=RegistrationModel.state == "PENDING")

@@ -8,16 +8,16 @@ import itertools
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Any, Deque, Dict, Iterable, Iterator, List, Optional
+from typing import Any, Deque, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from chalicelib import crypto
 from chalicelib.errors import Conflict, DomainError, Forbidden
 from chalicelib.models import DeviceLabelModel, DeviceModel
 from chalicelib.observability import count_metric
 from chalicelib.permissions import KEYS_DOWNLOAD, Principal
-from chalicelib.services.keys import files as key_files
 from chalicelib.services.audit.record import record_event
 from chalicelib.services.devices.catalog import DeviceNotFound, FilterNotIndexed, get_device, owner_side, read_devices
+from chalicelib.services.keys import files as key_files
 from chalicelib.services.tenants.orgs import listed_org_ids
 from chalicelib.services.tenants.users import get_user
 
@@ -78,7 +78,7 @@ def download_keys(principal: Principal, file_format: str, filters: Dict[str, str
 
 
 def check_download(principal: Principal, file_format: str, filters: Dict[str, str], org_id: Optional[str],
-                   recipient_jwk: Optional[Dict[str, Any]]):
+                   recipient_jwk: Optional[Dict[str, Any]]) -> Tuple[Optional[Dict[str, Any]], "Selection"]:
     """Authorize a bulk download: (the recipient key of a jwe file or None, the Selection)."""
     org_ids = listed_org_ids(principal, org_id)
     if not principal.may(KEYS_DOWNLOAD):
@@ -166,7 +166,8 @@ def _matching(org_ids: List[str], name: Optional[str], filters: Dict[str, str]) 
     prefix = filters.get("serial")
     condition = DeviceModel.serial.startswith(prefix) if prefix else None
     if name == "label":
-        entries = DeviceLabelModel.query(filters["label"], DeviceLabelModel.serial.startswith(prefix) if prefix else None)
+        entries = DeviceLabelModel.query(filters["label"],
+                                         DeviceLabelModel.serial.startswith(prefix) if prefix else None)
         for chunk in _chunks(entries):
             yield from read_devices([entry.serial for entry in chunk], SCOPE_ATTRIBUTES)
         return

@@ -4,7 +4,7 @@ import functools
 import json
 import os
 import time
-from typing import List, Optional
+from typing import Any, List, Optional
 
 from chalicelib import crypto
 from chalicelib.config import get_settings
@@ -13,14 +13,14 @@ URL_SECONDS = 300  # a presigned download link lives 5 minutes
 
 
 @functools.lru_cache(maxsize=1)
-def _sqs():
+def _sqs() -> Any:  # boto3 clients are untyped here (no stubs installed)
     import boto3
 
     return boto3.client("sqs", region_name=get_settings().region)
 
 
 @functools.lru_cache(maxsize=1)
-def _s3():
+def _s3() -> Any:
     import boto3
     from botocore.config import Config
 

@@ -11,7 +11,6 @@ from typing import Any, Dict, Optional, Tuple
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib.services.keys import export_storage
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotAuthenticated, NotFound
 from chalicelib.fields import iso_time
@@ -20,9 +19,15 @@ from chalicelib.observability import count_metric
 from chalicelib.paging import binding, page
 from chalicelib.permissions import KEYS_DOWNLOAD, Principal
 from chalicelib.security import new_id
+from chalicelib.services.keys import export_storage
 from chalicelib.services.keys import files as key_files
-from chalicelib.services.keys.downloads import (audit_download, check_download, download_detail, download_name,
-                                     refusals_audited)
+from chalicelib.services.keys.downloads import (
+    audit_download,
+    check_download,
+    download_detail,
+    download_name,
+    refusals_audited,
+)
 from chalicelib.services.tenants.users import get_user
 
 log = logging.getLogger("keyport.exports")

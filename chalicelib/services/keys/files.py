@@ -31,7 +31,8 @@ class RecipientKeyInvalid(DomainError):
 
 class RecipientKeyMissing(DomainError):
     status, code = 422, "recipient_key_missing"
-    message = "format jwe needs a recipient public key: send recipient_jwk, or register one on your profile (PATCH /me)."
+    message = ("format jwe needs a recipient public key: send recipient_jwk, or register one on your profile "
+               "(PATCH /me).")
 
 
 class KeyFileWriter:

@@ -242,7 +242,8 @@ def sync_default_templates() -> Dict[str, int]:
             batch.save(MailTemplateModel(
                 template_id, owner=SYSTEM, sort_key=f"{mail_type}#{language}#{template_id}", mail_type=mail_type,
                 language=language, name=f"{mail_type} ({language}), system default",
-                state="ACTIVE" if active else "INACTIVE", is_default=True, created_at=now, updated_at=now, **parts))
+                state="ACTIVE" if active else "INACTIVE", is_default=True, created_at=now, updated_at=now,
+                subject=parts["subject"], html=parts["html"], text=parts["text"]))
     return {"written": len(_checked_defaults()), "activated": activated}
 
 

@@ -1,1 +1,1 @@
-"""The customer portal: access codes at organization, site or installation level, and the read-only sessions they open."""
+"""The customer portal: access codes at organization, site or installation level, the read-only sessions they open."""

@@ -3,9 +3,10 @@ revoked by the staff who manage the scope. Nothing is mailed: the supplier hands
 import hashlib
 import secrets
 from datetime import datetime, timezone
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple, Type, TypeVar, cast
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.models import Model
 
 from chalicelib import crypto
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
@@ -76,7 +77,7 @@ def _managed_by(principal: Principal, created_by: Optional[str]) -> bool:
 def _scope(scope_type: str, scope_id: str) -> Tuple[Any, Optional[str], Optional[str]]:
     """(the item, its organization, its name) of a scope; (None, None, None) when it does not exist."""
     model = {"org": OrganizationModel, "site": SiteModel, "installation": InstallationModel}[scope_type]
-    item = _get(model, scope_id)
+    item: Any = _get(model, scope_id)  # one of three models
     if item is None:
         return None, None, None
     if scope_type == "installation":
@@ -101,13 +102,16 @@ def scope_of(principal: Principal, scope_type: str, scope_id: str) -> str:
     elif scope_type == "installation" and item is not None:
         own = org_id_in_scope(principal, org_id) and (not principal.site_limited or item.site_id in principal.site_ids)
         visible = own or org_id_in_scope(principal, item.installer_org_id)
-    if not visible:
+    if not visible or org_id is None:  # visible: an item, which has an organization
         raise PortalScopeNotFound()
     require(principal, PORTAL_MANAGE)
     return org_id
 
 
-def _get(model, key: str):
+_Item = TypeVar("_Item", bound=Model)
+
+
+def _get(model: Type[_Item], key: str) -> Optional[_Item]:
     try:
         return model.get(key, consistent_read=True)
     except DoesNotExist:
@@ -121,7 +125,7 @@ def access_view(access: Optional[PortalAccessModel], scope_type: str, scope_id: 
     view = {"id": access.access_id if access else None, "scope": {"type": scope_type, "id": scope_id},
             "enabled": enabled, "state": access.state if access else "DISABLED",
             "code": crypto.unseal(access.code_wrapped, _context(access), "portal access " + access.access_id).decode()
-            if enabled else None,
+            if access is not None and enabled else None,
             "link": public_link("/portal"), "needs_token": scope_type == "installation",
             "created_at": iso_time(access.created_at) if access else None,
             "changed_at": iso_time(access.changed_at) if access else None}
@@ -135,7 +139,8 @@ def _secrets(access: PortalAccessModel) -> Tuple[str, Optional[str], Dict[str, A
     code = new_code()
     token = new_token() if access.scope_type == "installation" else None
     stored = {"code_wrapped": crypto.seal(code.encode(), _context(access)),
-              "code_hash": code_digest(normalize_code(code)), "token_hash": token_hash(token) if token else None}
+              "code_hash": code_digest(cast(str, normalize_code(code))),  # new_code() makes valid codes
+              "token_hash": token_hash(token) if token else None}
     return code, token, stored
 
 

@@ -13,8 +13,8 @@ from chalicelib.observability import count_metric
 from chalicelib.paging import binding, page
 from chalicelib.security import new_token, same_secret, token_hash
 from chalicelib.services.audit.record import record_event
-from chalicelib.services.tenants.bootstrap import ROOT_ORG_ID
 from chalicelib.services.portal.access_codes import code_digest, normalize_code, scope_name
+from chalicelib.services.tenants.bootstrap import ROOT_ORG_ID
 from chalicelib.services.throttle import count_failure, refuse_when_exhausted
 
 SESSION_HOURS = 8

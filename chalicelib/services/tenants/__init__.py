@@ -1,1 +1,1 @@
-"""Tenants: the organization tree, partner links, sites, users and their administration, invitations, the first operator."""
+"""Tenants: the organization tree, partner links, sites, users and their administration, invitations, first operator."""

@@ -49,11 +49,15 @@ def bootstrap_operator(email: str, password: Optional[str] = None) -> Dict[str, 
     existing = find_user_by_email(email)
     if existing is not None:
         return {"user": user_view(existing), "created": False, "temporary_password": None}
-    temporary = None if password is not None else new_temporary_password()
+    chosen = new_temporary_password() if password is None else password
+    temporary = chosen if password is None else None
     try:
-        user = insert_user(email=email, name="Operator", org_id=ROOT_ORG_ID, password=password or temporary,
+        user = insert_user(email=email, name="Operator", org_id=ROOT_ORG_ID, password=chosen,
                            roles=[OPERATOR], must_change_password=password is None)
     except EmailTaken:  # a concurrent bootstrap won
-        return {"user": user_view(find_user_by_email(email)), "created": False, "temporary_password": None}
+        winner = find_user_by_email(email)
+        if winner is None:  # the address is claimed but its account is gone: nothing to answer with
+            raise
+        return {"user": user_view(winner), "created": False, "temporary_password": None}
     record_event("bootstrap", "operator_bootstrapped", ROOT_ORG_ID, target=user.user_id)
     return {"user": user_view(user), "created": True, "temporary_password": temporary}

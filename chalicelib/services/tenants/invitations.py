@@ -3,9 +3,10 @@ import functools
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
@@ -15,12 +16,12 @@ from chalicelib.models import InvitationModel, OrganizationModel
 from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import INVITATIONS_MANAGE, ROLES, Principal, may_grant, require
 from chalicelib.security import check_password_policy, keyed_digest, new_id, same_secret
+from chalicelib.services.accounts.mailed_tokens import TokenInvalid
 from chalicelib.services.audit.record import record_event
 from chalicelib.services.tenants.orgs import descendant_org_ids, get_org, listed_org_ids, org_in_scope
-from chalicelib.services.throttle import hit
-from chalicelib.services.accounts.mailed_tokens import TokenInvalid
 from chalicelib.services.tenants.user_admin import check_grant
 from chalicelib.services.tenants.users import get_user, insert_user, user_view
+from chalicelib.services.throttle import hit
 
 EXPIRY_WRITERS = 8
 
@@ -109,7 +110,7 @@ def _staff_view(principal: Principal, invitation: InvitationModel) -> Dict[str, 
     return invitation_view(invitation, with_link=_grantable(principal, invitation))
 
 
-def org_in_scope_or(principal: Principal, org_id: str, error) -> OrganizationModel:
+def org_in_scope_or(principal: Principal, org_id: str, error: Callable[[], Exception]) -> OrganizationModel:
     """The organization in scope, or the given not-found error (objects answer as their own kind)."""
     try:
         return org_in_scope(principal, org_id)
@@ -295,7 +296,7 @@ def accept_invitation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
     name = fields.get("name") or invitation.name or email
     now = _now()
 
-    def spend(transaction):
+    def spend(transaction: TransactWrite) -> None:
         transaction.update(invitation, actions=[
             InvitationModel.state.set("ACCEPTED"), InvitationModel.state_key.set(_state_key("ACCEPTED", invitation)),
         ], condition=InvitationModel.state.is_in(*OPEN_STATES) & (InvitationModel.expires_at > now))

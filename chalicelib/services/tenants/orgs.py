@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import models
@@ -49,7 +50,7 @@ def in_scope(principal: Principal, org: Optional[OrganizationModel]) -> bool:
 def org_in_scope(principal: Principal, org_id: Optional[str]) -> OrganizationModel:
     """The organization if it is within the principal's scope; OrgNotFound otherwise (unknown or foreign alike)."""
     org = get_org(org_id) if org_id else None
-    if not in_scope(principal, org):
+    if org is None or not in_scope(principal, org):
         raise OrgNotFound()
     return org
 
@@ -81,7 +82,7 @@ def org_view(org: OrganizationModel, relation: str = "tree") -> Dict[str, Any]:
 def read_org(principal: Principal, org_id: str) -> Dict[str, Any]:
     """One organization of the principal's tree, or a partner of its own organization."""
     org = get_org(org_id)
-    if in_scope(principal, org):
+    if org is not None and in_scope(principal, org):
         require(principal, ORGS_READ)
         return org_view(org)
     if org is not None and is_partner(principal.org_id, org_id):
@@ -158,7 +159,8 @@ def update_org(principal: Principal, org_id: str, changes: Dict[str, Any]) -> Di
             actions.append(OrganizationModel.name_lower.set(simple["name"].lower()))
         org.update(actions=actions + [OrganizationModel.updated_at.set(datetime.now(timezone.utc))])
     record_event(principal.user_id, "org_changed", org.org_id, target=org.org_id, detail={"fields": sorted(changes)})
-    return org_view(get_org(org.org_id))
+    org.refresh(consistent_read=True)
+    return org_view(org)
 
 
 def _move(principal: Principal, org: OrganizationModel, new_parent_id: Optional[str]) -> None:
@@ -178,7 +180,7 @@ def _move(principal: Principal, org: OrganizationModel, new_parent_id: Optional[
             transaction.condition_check(OrganizationModel, new_parent.org_id,
                                         condition=OrganizationModel.path == new_parent.path)
             for member in subtree:
-                actions = [OrganizationModel.path.set(new_path + member.path[len(org.path):])]
+                actions: List[Action] = [OrganizationModel.path.set(new_path + member.path[len(org.path):])]
                 if member.org_id == org.org_id:
                     actions.append(OrganizationModel.parent_id.set(new_parent.org_id))
                 transaction.update(member, actions=actions, condition=OrganizationModel.path == member.path)
@@ -191,7 +193,8 @@ def _move(principal: Principal, org: OrganizationModel, new_parent_id: Optional[
 def descendant_org_ids(principal: Principal) -> List[str]:
     """Ids of the principal's organization and its descendants (for lists spanning the scope)."""
     own = org_in_scope(principal, principal.org_id)
-    return [org.org_id for org in OrganizationModel.tree_index.query("orgs", OrganizationModel.path.startswith(own.path))]
+    return [org.org_id for org in
+            OrganizationModel.tree_index.query("orgs", OrganizationModel.path.startswith(own.path))]
 
 
 def listed_org_ids(principal: Principal, org_id: Optional[str]) -> List[str]:

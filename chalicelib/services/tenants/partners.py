@@ -8,7 +8,7 @@ organization's name: asking tells the asker nothing about which ids exist (reque
 """
 import functools
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Iterable, Optional
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -20,8 +20,8 @@ from chalicelib.paging import binding, page
 from chalicelib.permissions import ORGS_READ, PARTNERS_MANAGE, Principal, require
 from chalicelib.services.audit.record import record_event
 from chalicelib.services.tenants.orgs import OrgNotFound, get_org, is_partner, org_in_scope
-from chalicelib.services.throttle import hit
 from chalicelib.services.tenants.users import failed_conditions
+from chalicelib.services.throttle import hit
 
 REQUEST_DAYS = 30  # an unanswered request (or one to an id naming nobody) lapses
 REQUESTS_PER_HOUR = 10  # per asking organization: bounds requests (and rows) an admin can create
@@ -225,7 +225,7 @@ def _collided(error: TransactWriteError) -> bool:
     return any(reason is not None and reason.code == "TransactionConflict" for reason in reasons)
 
 
-def _names(org_ids) -> Dict[str, str]:
+def _names(org_ids: Iterable[str]) -> Dict[str, str]:
     wanted = sorted(set(org_ids))
     return {org.org_id: org.name for org in OrganizationModel.batch_get(wanted)} if wanted else {}
 

@@ -121,7 +121,8 @@ def create_user(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
     temporary = None if fields.get("password") else new_temporary_password()
     language = fields.get("language", "en")
     user = insert_user(email=fields["email"], name=fields["name"], org_id=org.org_id,
-                       password=fields.get("password") or temporary, roles=roles, permissions=permissions,
+                       password=fields["password"] if temporary is None else temporary,
+                       roles=roles, permissions=permissions,
                        site_ids=site_ids, language=language, phone=fields.get("phone"), must_change_password=True,
                        created_by=principal.user_id, login_needs_reference=split,
                        csv_delimiter=fields.get("csv_delimiter", ";"),

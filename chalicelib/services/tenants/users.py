@@ -1,7 +1,7 @@
 """Users: storage with unique e-mails, and how a user is shown."""
 import functools
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -18,7 +18,8 @@ def insert_user(*, email: str, name: str, org_id: str, password: str, roles: Ite
                 must_change_password: bool, permissions: Iterable[str] = (), site_ids: Iterable[str] = (),
                 language: str = "en", phone: Optional[str] = None, created_by: Optional[str] = None,
                 login_needs_reference: bool = False, csv_delimiter: str = ";",
-                csv_thousands_separator: str = "", user_id: Optional[str] = None, also=None) -> UserModel:
+                csv_thousands_separator: str = "", user_id: Optional[str] = None,
+                also: Optional[Callable[[TransactWrite], None]] = None) -> UserModel:
     """Store a new user and claim its e-mail in one transaction; EmailTaken if the e-mail is in use.
 
     `also(transaction)` may add updates to the same transaction (e.g. spending an invitation); when one of
