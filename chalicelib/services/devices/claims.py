@@ -4,7 +4,7 @@ from typing import Any, Dict, List, Optional
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound
+from chalicelib.errors import Conflict, Forbidden, Gone, NotFound
 from chalicelib.models import DeviceModel
 from chalicelib.observability import count_metric
 from chalicelib.permissions import DEVICES_CLAIM, KEY_MANAGER, ORG_ADMIN, TAKE_OWNERSHIP, Principal, require
@@ -35,12 +35,12 @@ class AlreadyClaimed(Conflict):
     code, message = "already_claimed", "The device is claimed already."
 
 
-class ClaimCodeExpired(DomainError):
-    status, code, message = 410, "claim_code_expired", "The claim code is outside its validity window."
+class ClaimCodeExpired(Gone):
+    code, message = "claim_code_expired", "The claim code is outside its validity window."
 
 
-class ClaimCodeSpent(DomainError):
-    status, code = 410, "claim_code_spent"
+class ClaimCodeSpent(Gone):
+    code = "claim_code_spent"
     message = "The claim code was used already; ask the maker for a new one, or claim with the ID code and MAC."
 
 

@@ -6,7 +6,7 @@ from typing import Any, Dict, Optional
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.errors import DomainError, NotAuthenticated
+from chalicelib.errors import NotAuthenticated
 from chalicelib.fields import iso_time
 from chalicelib.models import DeviceModel, InstallationModel, PortalAccessModel, PortalSessionModel
 from chalicelib.observability import count_metric
@@ -25,8 +25,8 @@ FAILURES_WINDOW = 15 * 60
 FAILURES_PER_SOURCE, FAILURES_PER_CODE = 50, 10
 
 
-class PortalLoginInvalid(DomainError):
-    status, code = 401, "portal_login_invalid"
+class PortalLoginInvalid(NotAuthenticated):
+    code = "portal_login_invalid"
     message = "This access code (and token) does not open the portal."
 
 

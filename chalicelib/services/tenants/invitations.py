@@ -8,7 +8,7 @@ from typing import Any, Dict, Optional, Tuple
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib.config import get_settings
-from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from chalicelib.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from chalicelib.fields import iso_time, normalize_email
 from chalicelib.mail import public_link, send_mail
 from chalicelib.models import InvitationModel, OrganizationModel
@@ -40,8 +40,8 @@ class InvitationClosed(Conflict):
     code, message = "invitation_closed", "The invitation is no longer open (accepted, expired or revoked)."
 
 
-class TooManyResends(DomainError):
-    status, code = 429, "too_many_resends"
+class TooManyResends(RateLimited):
+    code = "too_many_resends"
     retry_after = 3600
     message = f"An invitation can be resent {RESENDS_PER_HOUR} times an hour; try again later."
 
