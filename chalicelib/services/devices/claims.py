@@ -55,7 +55,7 @@ def _throttle_subjects(principal: Principal, serial: str) -> List[tuple]:
 
 def claim_device(principal: Principal, serial: str, proof: Dict[str, Any]) -> Dict[str, Any]:
     """Claim an UNCLAIMED device for the actor's organization (or `org_id` in scope) with its claim code, or
-    its ID code and MAC. Failures count against the device and the account: 429 after 10 in 15 minutes."""
+    its ID code and MAC. Failures count against the device and the account: rate limited after 10 in 15 minutes."""
     owner = org_in_scope(principal, proof.get("org_id") or principal.org_id)
     require(principal, DEVICES_CLAIM)
     subjects = _throttle_subjects(principal, serial)

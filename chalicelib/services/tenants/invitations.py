@@ -282,7 +282,7 @@ def view_invitation(token: str) -> Dict[str, Any]:
 def accept_invitation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
     """Create the invitee's user in one transaction with spending the invitation; EmailTaken leaves it usable."""
     invitation = _by_token(token)
-    # 409 email_taken tells the link holder that an address has an account: bound how often one link may ask.
+    # EmailTaken tells the link holder that an address has an account: bound how often one link may ask.
     hit("invitation_accept", invitation.invitation_id, limit=ACCEPTS_PER_HOUR, window_seconds=3600)
     email = invitation.email or (normalize_email(fields["email"]) if fields.get("email") else None)
     if not email:
