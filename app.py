@@ -23,8 +23,9 @@ from chalicelib.services.keys import exports as export_service
 from chalicelib.services.tenants import invitations as invitation_service
 
 start_function()  # JSON logs; a Lambda cold start of a deployed stage without its settings ends here, in one line
-# With debug on, a 500 body is the traceback: only ever on a local run that asks for it. Chalice's logger is
-# "keyport" too: start_function set it up (JSON, POWERTOOLS_LOG_LEVEL), so Chalice must not (plain text, ERROR).
+# With debug on, an internal error answers with its traceback: only ever on a local run that asks for it.
+# Chalice's logger is "keyport" too: start_function set it up (JSON, POWERTOOLS_LOG_LEVEL), so Chalice must not
+# (plain text, ERROR).
 app = Chalice(app_name="keyport", debug=get_settings().debug, configure_logs=False)
 
 app.register_middleware(observe_invocation, "all")

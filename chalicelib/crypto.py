@@ -8,7 +8,7 @@ import logging
 from typing import Any, Dict, List, Optional
 
 from chalicelib.config import StageMisconfigured, get_settings
-from chalicelib.errors import DomainError
+from chalicelib.errors import InternalError
 
 log = logging.getLogger("keyport.crypto")
 
@@ -20,10 +20,10 @@ LOCAL_KEY_ID = b"keyport-local-wrapping-key"
 LOCAL_PROVIDER_ID = "keyport-local"
 
 
-class KeyMaterialUnreadable(DomainError):
+class KeyMaterialUnreadable(InternalError):
     """A wrapped blob that does not decrypt, or decrypts to something not meant for this device."""
 
-    status, code, message = 500, "key_material_unreadable", "The keys of this device cannot be read; tell the operator."
+    code, message = "key_material_unreadable", "The keys of this device cannot be read; tell the operator."
 
 
 def _unreadable(serial: str, why: str) -> KeyMaterialUnreadable:

@@ -77,7 +77,7 @@ class DynamoDBLocal:
             try:
                 urllib.request.urlopen(self.endpoint, timeout=1)
             except urllib.error.HTTPError:
-                return self  # it answers (400 to a bare GET): ready
+                return self  # it answers (refusing a bare GET): ready
             except OSError:
                 time.sleep(0.2)
         self.stop()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, cast
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.config import get_settings
-from chalicelib.errors import DomainError
+from chalicelib.errors import Unprocessable, UpstreamFailed
 from chalicelib.mail_types import FALLBACK_LANGUAGE, MAIL_TYPES
 from chalicelib.models import MailTemplateModel, OrganizationModel, TemplateSlotModel
 from chalicelib.observability import count_metric
@@ -27,12 +27,12 @@ _MAX_ORG_DEPTH = 50  # a guard: the tree has no cycles, but a lookup must end re
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 
 
-class TemplateInvalid(DomainError):
-    status, code, message = 422, "template_invalid", "The template cannot be used."
+class TemplateInvalid(Unprocessable):
+    code, message = "template_invalid", "The template cannot be used."
 
 
-class MailNotSent(DomainError):
-    status, code, message = 502, "mail_not_sent", "The e-mail could not be sent; nothing was changed. Try again later."
+class MailNotSent(UpstreamFailed):
+    code, message = "mail_not_sent", "The e-mail could not be sent; nothing was changed. Try again later."
 
 
 @dataclass(frozen=True)

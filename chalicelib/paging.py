@@ -12,7 +12,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from chalicelib.errors import DomainError
+from chalicelib.errors import BadRequest, Unprocessable
 
 if TYPE_CHECKING:  # imported on first use at run time
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -28,12 +28,12 @@ _NONCE = 12
 Select = Callable[[List[Any]], Iterable[Tuple[Any, Any]]]
 
 
-class InvalidCursor(DomainError):
-    status, code, message = 400, "invalid_cursor", "The cursor is not one this list handed out."
+class InvalidCursor(BadRequest):
+    code, message = "invalid_cursor", "The cursor is not one this list handed out."
 
 
-class InvalidLimit(DomainError):
-    status, code, message = 422, "invalid_limit", f"limit must be a whole number from 1 to {MAX_LIMIT}."
+class InvalidLimit(Unprocessable):
+    code, message = "invalid_limit", f"limit must be a whole number from 1 to {MAX_LIMIT}."
 
 
 def parse_limit(raw: Optional[str]) -> int:

@@ -7,6 +7,7 @@ import uuid
 from chalice import Response
 
 from chalicelib.api.http import ROUTES, current_actor, error_response
+from chalicelib.api.statuses import status_of
 from chalicelib.config import get_settings
 from chalicelib.errors import BodyTooLarge, DomainError, InternalError, MethodNotAllowed, UnsupportedMediaType
 from chalicelib.observability import request_id_of
@@ -24,7 +25,7 @@ SECURITY_HEADERS = {
 }
 
 # Chalice answers some errors itself, in its own {"Code", "Message"} shape.
-_CHALICE_ERRORS = {405: MethodNotAllowed, 415: UnsupportedMediaType, 500: InternalError}
+_CHALICE_ERRORS = {status_of(error): error for error in (MethodNotAllowed, UnsupportedMediaType, InternalError)}
 
 
 def http_edge(request, get_response) -> Response:
@@ -62,10 +63,7 @@ def _in_one_shape(response: Response) -> Response:
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
         error_class = _CHALICE_ERRORS.get(response.status_code, DomainError)
-        error = error_class()
-        if error_class is DomainError:
-            error.status = response.status_code
-        shaped = error_response(error)
+        shaped = error_response(error_class(), status=response.status_code)
         shaped.headers.update({k: v for k, v in response.headers.items() if k.lower() == "allow"})
         return shaped
     return response

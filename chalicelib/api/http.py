@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 from chalice import Blueprint, Response
 
 from chalicelib import fields
+from chalicelib.api.statuses import status_of
 from chalicelib.errors import (
     DomainError,
     InternalError,
@@ -301,9 +302,10 @@ def redirect_response(url: str) -> Response:
     return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
 
 
-def error_response(error: DomainError) -> Response:
-    """The one error shape with the error's status (and Retry-After when the error names a wait)."""
+def error_response(error: DomainError, status: Optional[int] = None) -> Response:
+    """The one error shape with the status of the error's kind, or the one given (and Retry-After when the error
+    names a wait)."""
     headers: Dict[str, Union[str, List[str]]] = {"Content-Type": "application/json"}
     if error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)
-    return Response(body=error.to_body(), status_code=error.status, headers=headers)
+    return Response(body=error.to_body(), status_code=status or status_of(error), headers=headers)

@@ -12,6 +12,7 @@ from typing import Any, Dict, Iterable
 from chalicelib.api import schemas
 from chalicelib.api.component_schemas import COMPONENTS
 from chalicelib.api.http import MAX_PATH_PARAM, RouteSpec
+from chalicelib.api.statuses import status_of
 from chalicelib.errors import domain_errors
 
 _DESCRIPTIONS = {
@@ -56,7 +57,7 @@ def _error_schema() -> Dict[str, Any]:
         importlib.import_module(module.name)
     by_status: Dict[int, set] = {}
     for error_class in domain_errors():
-        by_status.setdefault(error_class.status, set()).add(error_class.code)
+        by_status.setdefault(status_of(error_class), set()).add(error_class.code)
     codes = sorted(set().union(*by_status.values()))
     described = "; ".join(f"{status}: {', '.join(sorted(found))}" for status, found in sorted(by_status.items()))
     error = copy.deepcopy(schemas.ERROR)

@@ -11,14 +11,14 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Sequence, Tuple
 
-from chalicelib.errors import DomainError
+from chalicelib.errors import RateLimited
 from chalicelib.models import RateLimitModel
 from chalicelib.security import token_hash
 
 SLOTS = 15  # slots a window is counted in
 
-class TooManyRequests(DomainError):
-    status, code = 429, "too_many_requests"
+class TooManyRequests(RateLimited):
+    code = "too_many_requests"
     message = "Too many requests of this kind; try again later."
     retry_after = 15 * 60  # only a fallback: every raise in this module names the real wait
 

@@ -5,13 +5,13 @@ from typing import Optional
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.errors import DomainError
+from chalicelib.errors import Gone
 from chalicelib.models import OneTimeTokenModel
 from chalicelib.security import new_token, token_hash
 
 
-class TokenInvalid(DomainError):
-    status, code = 410, "token_invalid"
+class TokenInvalid(Gone):
+    code = "token_invalid"
     message = "This link is invalid, expired or already used. Ask for a new one."
 
 

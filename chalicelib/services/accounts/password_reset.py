@@ -24,10 +24,10 @@ log = logging.getLogger("keyport.password_reset")
 
 
 def request_password_reset(email: str) -> None:
-    """Queue a reset mail for the address; the caller answers 202 whether or not an account has it.
+    """Queue a reset mail for the address; the caller says only "accepted", whether or not an account has it.
 
-    Five requests an hour per address, counted for unknown addresses too, so the 429 tells nothing. The lookup,
-    token and mail happen in the worker (mail_password_reset): known and unknown addresses cost this request the
+    Five requests an hour per address, counted for unknown addresses too, so being rate limited tells nothing. The
+    lookup, token and mail happen in the worker (mail_password_reset): known and unknown addresses cost this request the
     same two writes, so its time tells nothing either.
     """
     hit("password_reset", email, limit=REQUESTS_PER_HOUR, window_seconds=3600)

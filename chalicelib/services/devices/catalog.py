@@ -9,7 +9,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import models
-from chalicelib.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from chalicelib.errors import BadRequest, Forbidden, NotFound, Unprocessable, ValidationFailed
 from chalicelib.fields import iso_time
 from chalicelib.models import BatchModel, DeviceLabelModel, DeviceModel, SiteModel
 from chalicelib.paging import binding, page_chain
@@ -27,8 +27,8 @@ class DeviceNotFound(NotFound):
     code, message = "device_not_found", "No such device."
 
 
-class FilterNotIndexed(DomainError):
-    status, code = 400, "filter_not_indexed"
+class FilterNotIndexed(BadRequest):
+    code = "filter_not_indexed"
     message = ("Filter by at most one of claim_status, product_type, batch_id and label (each combines with a serial "
                "prefix): no index serves the combination, and the catalog is never scanned.")
 
@@ -239,8 +239,8 @@ def update_device(principal: Principal, serial: str, changes: Dict[str, Any]) ->
     return device_view(get_device(serial))
 
 
-class SiteNotOfOwner(DomainError):
-    status, code, message = 422, "site_not_of_owner", "The site must be one of the owning organization's sites."
+class SiteNotOfOwner(Unprocessable):
+    code, message = "site_not_of_owner", "The site must be one of the owning organization's sites."
 
 
 def _site_action(principal: Principal, device: DeviceModel, site_id: Optional[str]) -> Action:

@@ -5,7 +5,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
-from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound
+from chalicelib.errors import Conflict, Forbidden, Gone, NotFound
 from chalicelib.models import DeviceModel
 from chalicelib.observability import count_metric
 from chalicelib.permissions import DEVICES_CLAIM, KEY_MANAGER, ORG_ADMIN, TAKE_OWNERSHIP, Principal, require
@@ -42,12 +42,12 @@ class AlreadyClaimed(Conflict):
     code, message = "already_claimed", "The device is claimed already."
 
 
-class ClaimCodeExpired(DomainError):
-    status, code, message = 410, "claim_code_expired", "The claim code is outside its validity window."
+class ClaimCodeExpired(Gone):
+    code, message = "claim_code_expired", "The claim code is outside its validity window."
 
 
-class ClaimCodeSpent(DomainError):
-    status, code = 410, "claim_code_spent"
+class ClaimCodeSpent(Gone):
+    code = "claim_code_spent"
     message = "The claim code was used already; ask the maker for a new one, or claim with the ID code and MAC."
 
 
@@ -62,7 +62,7 @@ def _throttle_subjects(principal: Principal, serial: str) -> List[tuple]:
 
 def claim_device(principal: Principal, serial: str, proof: Dict[str, Any]) -> Dict[str, Any]:
     """Claim an UNCLAIMED device for the actor's organization (or `org_id` in scope) with its claim code, or
-    its ID code and MAC. Failures count against the device and the account: 429 after 10 in 15 minutes."""
+    its ID code and MAC. Failures count against the device and the account: rate limited after 10 in 15 minutes."""
     owner = org_in_scope(principal, proof.get("org_id") or principal.org_id)
     require(principal, DEVICES_CLAIM)
     subjects = _throttle_subjects(principal, serial)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple, Union
 
-from chalicelib.errors import DomainError
+from chalicelib.errors import BadRequest
 from chalicelib.fields import text_problem
 
 # Key lengths in bytes per algorithm (API.md): DES 8, AES-128 16, AES-192 24, AES-256 32.
@@ -37,8 +37,8 @@ _CODE = re.compile(r"^[A-Z0-9]+$")
 ID_CODE_MIN, CLAIM_CODE_MIN, CODE_MAX = 4, 8, 64
 
 
-class ImportFileInvalid(DomainError):
-    status, code, message = 400, "import_file_invalid", "The file cannot be read as a device import."
+class ImportFileInvalid(BadRequest):
+    code, message = "import_file_invalid", "The file cannot be read as a device import."
 
 
 class RowInvalid(ValueError):

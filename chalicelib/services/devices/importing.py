@@ -13,7 +13,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import models
 from chalicelib.config import get_settings
 from chalicelib.crypto import KeyWrapper
-from chalicelib.errors import DomainError
+from chalicelib.errors import TooLarge
 from chalicelib.models import DeviceLabelModel, DeviceModel
 from chalicelib.permissions import DEVICES_IMPORT, Principal, require
 from chalicelib.security import new_id
@@ -29,8 +29,8 @@ CONFLICT_RETRIES = 5  # a transaction touching a serial a concurrent import writ
 ALREADY_IN_CATALOG = "serial is already in the catalog (an import never overwrites a device)"
 
 
-class TooManyRows(DomainError):
-    status, code = 413, "too_many_rows"
+class TooManyRows(TooLarge):
+    code = "too_many_rows"
 
 
 @dataclass

@@ -85,8 +85,8 @@ def installation_view(installation: InstallationModel, device: Optional[DeviceMo
 
 def matching_device(principal: Principal, id_code: str, mac: str, source_ip: Optional[str]) -> DeviceModel:
     """The one device with this ID code and MAC; NoDeviceMatch otherwise. Failures count against the account and
-    the MAC (429 after 10 in 15 minutes: an ID code is short enough to be guessed) and the source address (after
-    100: one person's typos must not lock an office behind one address)."""
+    the MAC (rate limited after 10 in 15 minutes: an ID code is short enough to be guessed) and the source address
+    (after 100: one person's typos must not lock an office behind one address)."""
     subjects = [("installation_check_failed", principal.user_id, FAILED_CHECKS_PER_ACCOUNT),
                 ("installation_check_device", _mac_key(mac), FAILED_CHECKS_PER_DEVICE),
                 ("installation_check_source", source_ip or "-", FAILED_CHECKS_PER_SOURCE)]
@@ -330,8 +330,8 @@ def _undo(installation: InstallationModel, new_user: Optional[UserModel], new_or
 
 
 def _visible(principal: Principal, installation_id: str) -> InstallationModel:
-    """The installation if the principal's scope holds its installer or its customer; 404 otherwise (before any
-    role check, so a foreign id answers the same to everybody)."""
+    """The installation if the principal's scope holds its installer or its customer; InstallationNotFound
+    otherwise (before any role check, so a foreign id answers the same to everybody)."""
     try:
         installation = InstallationModel.get(installation_id, consistent_read=True)
     except DoesNotExist:
@@ -381,7 +381,8 @@ def list_installations(principal: Principal, org_id: Optional[str] = None, state
 
 
 def _installers_own(principal: Principal, installation_id: str) -> InstallationModel:
-    """The installation if the principal's organization registered it and may register devices; 404/403 else."""
+    """The installation if the principal's organization registered it and may register devices;
+    InstallationNotFound outside the principal's scope, Forbidden to anyone in it but its installer."""
     installation = _visible(principal, installation_id)
     if not (principal.may(DEVICES_REGISTER) and org_id_in_scope(principal, installation.installer_org_id)):
         raise Forbidden("Only the installer who registered it manages an installation.")

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any, Deque, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from chalicelib import crypto
-from chalicelib.errors import Conflict, DomainError, Forbidden
+from chalicelib.errors import Conflict, DomainError, Forbidden, TooLarge
 from chalicelib.models import DeviceLabelModel, DeviceModel
 from chalicelib.observability import count_metric
 from chalicelib.permissions import KEYS_DOWNLOAD, Principal
@@ -33,8 +33,8 @@ class DeviceUnclaimed(Conflict):
     code, message = "device_unclaimed", "Keys are handed out only for CLAIMED devices."
 
 
-class TooManyDevices(DomainError):
-    status, code = 413, "too_many_devices"
+class TooManyDevices(TooLarge):
+    code = "too_many_devices"
 
 
 def device_keys(principal: Principal, serial: str) -> Dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any, Dict, Optional, Tuple
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.config import get_settings
-from chalicelib.errors import Conflict, DomainError, Forbidden, NotAuthenticated, NotFound
+from chalicelib.errors import Conflict, DomainError, Forbidden, Gone, NotAuthenticated, NotFound
 from chalicelib.fields import iso_time
 from chalicelib.models import ExportModel
 from chalicelib.observability import count_metric
@@ -45,8 +45,8 @@ class ExportNotReady(Conflict):
     code = "export_not_ready"
 
 
-class ExportExpired(DomainError):
-    status, code, message = 410, "export_expired", "The file has expired; ask for a new export."
+class ExportExpired(Gone):
+    code, message = "export_expired", "The file has expired; ask for a new export."
 
 
 def export_view(job: ExportModel) -> Dict[str, Any]:

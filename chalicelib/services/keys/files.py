@@ -8,7 +8,7 @@ import io
 import json
 from typing import Any, Dict, Iterable, List, Optional, TextIO, Tuple
 
-from chalicelib.errors import DomainError
+from chalicelib.errors import Unprocessable
 
 FORMATS = ("csv", "json", "jwe")
 CSV_COLUMNS = ("serial", "product_type", "key_name", "algorithm", "key_hex")
@@ -23,14 +23,14 @@ EC_CURVES = ("P-256", "P-384")
 CONTENT_ENCRYPTION = "A256GCM"
 
 
-class RecipientKeyInvalid(DomainError):
-    status, code = 422, "recipient_key_invalid"
+class RecipientKeyInvalid(Unprocessable):
+    code = "recipient_key_invalid"
     message = ("recipient_jwk must be a public JWK: RSA of at least 3,072 bits, or EC on P-256 or P-384, "
                "meant for encryption.")
 
 
-class RecipientKeyMissing(DomainError):
-    status, code = 422, "recipient_key_missing"
+class RecipientKeyMissing(Unprocessable):
+    code = "recipient_key_missing"
     message = ("format jwe needs a recipient public key: send recipient_jwk, or register one on your profile "
                "(PATCH /me).")
 

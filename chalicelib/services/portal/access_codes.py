@@ -91,7 +91,7 @@ def scope_name(scope_type: str, scope_id: str) -> str:
 
 
 def scope_of(principal: Principal, scope_type: str, scope_id: str) -> str:
-    """The organization of a scope the principal may manage portal access for; 404 outside its scope."""
+    """The organization of a scope the principal may manage portal access for; not found outside its scope."""
     item, org_id, _name = _scope(scope_type, scope_id)
     visible = False
     if scope_type == "org" and item is not None:

@@ -6,7 +6,7 @@ from typing import Any, Dict, Optional
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.errors import DomainError, NotAuthenticated
+from chalicelib.errors import NotAuthenticated
 from chalicelib.fields import iso_time
 from chalicelib.models import DeviceModel, InstallationModel, PortalAccessModel, PortalSessionModel
 from chalicelib.observability import count_metric
@@ -25,8 +25,8 @@ FAILURES_WINDOW = 15 * 60
 FAILURES_PER_SOURCE, FAILURES_PER_CODE = 50, 10
 
 
-class PortalLoginInvalid(DomainError):
-    status, code = 401, "portal_login_invalid"
+class PortalLoginInvalid(NotAuthenticated):
+    code = "portal_login_invalid"
     message = "This access code (and token) does not open the portal."
 
 
@@ -42,7 +42,7 @@ class PortalPrincipal:
 
 def open_portal_session(fields: Dict[str, Any], source_ip: Optional[str] = None) -> Dict[str, Any]:
     """Log in with a code (and, for an installation, its token): a read-only session of that scope. Failures
-    count per source address and per code: 429 after 50 and 10 in 15 minutes (a sliding window)."""
+    count per source address and per code: rate limited after 50 and 10 in 15 minutes (a sliding window)."""
     code = normalize_code(fields["code"])
     subjects = [("portal_login_source", source_ip or "-", FAILURES_PER_SOURCE),
                 ("portal_login_code", code_digest(code) if code else "-", FAILURES_PER_CODE)]

@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
-from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from chalicelib.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from chalicelib.fields import iso_time, normalize_email
 from chalicelib.mail import public_link, send_mail
 from chalicelib.models import InvitationModel, OrganizationModel
@@ -41,8 +41,8 @@ class InvitationClosed(Conflict):
     code, message = "invitation_closed", "The invitation is no longer open (accepted, expired or revoked)."
 
 
-class TooManyResends(DomainError):
-    status, code = 429, "too_many_resends"
+class TooManyResends(RateLimited):
+    code = "too_many_resends"
     retry_after = 3600
     message = f"An invitation can be resent {RESENDS_PER_HOUR} times an hour; try again later."
 
@@ -283,7 +283,7 @@ def view_invitation(token: str) -> Dict[str, Any]:
 def accept_invitation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
     """Create the invitee's user in one transaction with spending the invitation; EmailTaken leaves it usable."""
     invitation = _by_token(token)
-    # 409 email_taken tells the link holder that an address has an account: bound how often one link may ask.
+    # EmailTaken tells the link holder that an address has an account: bound how often one link may ask.
     hit("invitation_accept", invitation.invitation_id, limit=ACCEPTS_PER_HOUR, window_seconds=3600)
     email = invitation.email or (normalize_email(fields["email"]) if fields.get("email") else None)
     if not email:

@@ -3,7 +3,7 @@ import functools
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
-from chalicelib.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from chalicelib.errors import DomainError, Forbidden, NotFound, Unprocessable, ValidationFailed
 from chalicelib.mail import public_link, send_mail, send_sms
 from chalicelib.models import OrganizationModel, SiteModel, UserModel
 from chalicelib.paging import binding, page_chain
@@ -41,8 +41,8 @@ class SitesRefused(Forbidden):
     code, message = "sites_refused", "You may only give sites of your own (at least one)."
 
 
-class NoReference(DomainError):
-    status, code = 422, "org_reference_missing"
+class NoReference(Unprocessable):
+    code = "org_reference_missing"
     message = "Split delivery needs the organization to have a reference (the second proof at first login)."
 
 
