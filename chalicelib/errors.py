@@ -7,19 +7,6 @@ an abstract one (`abstract=True`: Gone, TooLarge, RateLimited...) only through i
 from typing import Any, Dict, Iterator, Optional, Type
 
 
-class _StatusAtTheEdge:
-    """`ErrorClass.status` and `error.status`: the HTTP status the edge answers the error with, read from the edge's
-    table. The errors do not choose it and the rules never read it; it is there for whoever checks an answer."""
-
-    def __get__(self, instance: Any, owner: type) -> int:
-        from chalicelib.api.statuses import status_of  # the edge's module, which imports this one: read on use
-
-        return status_of(owner)
-
-    def __set__(self, instance: Any, value: Any) -> None:
-        raise AttributeError("an error's status is the edge's choice: see chalicelib/api/statuses.py")
-
-
 class DomainError(Exception):
     """Base of every error a service raises on purpose; raised bare (only the edge does), a request refused for no
     more specific reason."""
@@ -28,7 +15,6 @@ class DomainError(Exception):
     message = "The request could not be handled."
     retry_after: Optional[int] = None  # seconds until the request may be allowed again (every RateLimited says)
     abstract = False  # a kind only, never raised itself (set by `class Kind(DomainError, abstract=True)`)
-    status = _StatusAtTheEdge()
 
     def __init_subclass__(cls, abstract: bool = False, **kwargs: Any):
         super().__init_subclass__(**kwargs)
