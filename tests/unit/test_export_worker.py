@@ -232,7 +232,7 @@ def test_a_job_whose_owner_lost_the_right_fails_and_the_refusal_is_audited_in_th
 
 
 @pytest.mark.parametrize("change", ["disabled", "deleted"])
-def test_a_job_whose_owner_is_no_longer_active_fails_without_a_file(world, clock, change):
+def test_a_job_whose_owner_is_no_longer_active_fails_without_a_file_and_the_refusal_is_audited(world, clock, change):
     export_id = queue(world.keys)
     if change == "disabled":
         world.keys.update(actions=[UserModel.status.set("DISABLED")])
@@ -242,6 +242,9 @@ def test_a_job_whose_owner_is_no_longer_active_fails_without_a_file(world, clock
     job = ExportModel.get(export_id)
     assert (job.state, job.reason, job.finished_at) == ("FAILED", NOT_ACTIVE, clock.now)
     assert events("customer", "keys_downloaded") == [] and stored_keys() == []
+    # "Every download, allowed or refused, writes an audit event" (README): this refusal too, as the job's owner.
+    assert events("customer", "keys_download_refused") == [(world.keys.user_id, {
+        "format": "csv", "filter": {}, "export_id": export_id, "reason": "not_authenticated", "count": 0})]
 
 
 def test_an_unexpected_error_fails_the_job_with_a_plain_reason_and_logs_only_its_type(world, clock, monkeypatch,
