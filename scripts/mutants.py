@@ -39,8 +39,8 @@ MODULES = {
     "chalicelib/services/keys/downloads.py": (["tests/api/test_keys.py"], None),
     "chalicelib/services/keys/files.py": (["tests/unit/test_key_files.py", "tests/api/test_keys.py"], None),
     # the worker: it re-authorizes the requester before it writes a file of keys
-    "chalicelib/services/keys/exports.py": (["tests/api/test_exports.py"], ["run_export", "_write_and_store", "_fail",
-                                                                       "export_file"]),
+    "chalicelib/services/keys/exports.py": (["tests/unit/test_export_worker.py"], ["run_export", "_write_and_store",
+                                                                              "_fail", "export_file"]),
     "chalicelib/services/tenants/invitations.py": (["tests/unit/test_invitations.py", "tests/api/test_invitations.py"],
                                            ["accept_invitation", "_by_token", "view_invitation"]),
     # login and its lockout

@@ -146,14 +146,15 @@ def _write_and_store(job: ExportModel) -> Tuple[Principal, int, int, str]:
     """Re-authorize the job's owner, write the file whole in a temporary folder, then store it: the last step, so
     nothing after it can leave a stored file behind a job that is not READY. Answers (principal, devices, bytes,
     file name)."""
-    user = get_user(job.user_id)
-    if user is None or user.status != "ACTIVE":
-        raise NotAuthenticated("The account that asked for the export is no longer active.")
     from chalicelib.services.accounts.sessions import principal_of
 
-    principal = principal_of(user)
+    user = get_user(job.user_id)
+    # A deleted account acts with no role; its refusal is audited in its name all the same, like every refusal.
+    principal = principal_of(user) if user else Principal(user_id=job.user_id, org_id=job.org_id, roles=frozenset())
     filters = {name: value for name, value in job.filters.items() if name != "org_id"}
     with refusals_audited(principal, job.org_id, _job_detail(job)):
+        if user is None or user.status != "ACTIVE":
+            raise NotAuthenticated("The account that asked for the export is no longer active.")
         recipient, selection = check_download(principal, job.format, filters, job.filters.get("org_id"),
                                               job.recipient_jwk)
     file_name = download_name(job.org_id, job.format)
