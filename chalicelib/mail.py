@@ -95,11 +95,6 @@ def render(subject: str, html: str, text: str, variables: Dict[str, Any]) -> Ren
     return RenderedMail(" ".join(rendered_subject.split())[:300], rendered_html, rendered_text)
 
 
-def slot_key(owner: str, mail_type: str, language: str) -> str:
-    """The key of the slot naming the ACTIVE template of an owner x type x language."""
-    return f"{owner}#{mail_type}#{language}"
-
-
 def owner_chain(org_id: Optional[str]) -> List[str]:
     """The organization, its parents up to the root, then "system": where templates are looked up."""
     chain, current = [], org_id
@@ -117,7 +112,7 @@ def find_template(mail_type: str, language: str, org_id: Optional[str]) -> MailT
     the fallback when no level has the language."""
     chain = owner_chain(org_id)
     for wanted in dict.fromkeys([language, FALLBACK_LANGUAGE]):
-        keys = [slot_key(owner, mail_type, wanted) for owner in chain]
+        keys = [TemplateSlotModel.slot_of(owner, mail_type, wanted) for owner in chain]
         slots = {slot.slot: slot.template_id for slot in TemplateSlotModel.batch_get(keys)}
         for key in keys:
             if key in slots:

@@ -53,3 +53,12 @@ class InvitationModel(Model):
     ttl = TTLAttribute(null=True)
     state_expiry_index = InvitationStateIndex()
     org_state_index = InvitationOrgIndex()
+
+    @staticmethod
+    def state_key_prefix(state: str) -> str:
+        """What every state_key of one state begins with: an organization's invitations in that state."""
+        return f"{state}#"
+
+    def state_key_in(self, state: str) -> str:
+        """This invitation's state_key once in `state`: "<state>#<created_at>" (by state, oldest first)."""
+        return self.state_key_prefix(state) + self.created_at.isoformat()

@@ -118,7 +118,7 @@ def _expiry(now: float, window_seconds: int) -> datetime:
 
 
 def _bucket_key(action: str, subject: str, slot: int) -> str:
-    return f"{action}:{token_hash(subject.strip().lower())}:{slot}"
+    return RateLimitModel.bucket_of(action, token_hash(subject.strip().lower()), slot)
 
 
 def _human(seconds: int) -> str:

@@ -3,7 +3,7 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
-from chalicelib.models import AuditEventModel
+from chalicelib.models import AuditEventModel, time_ordered_key
 
 SYSTEM_ORG = "-"  # events with no organization, such as a failed login for an unknown e-mail
 
@@ -14,7 +14,7 @@ def record_event(actor_id: str, action: str, org_id: Optional[str], target: Opti
     now = datetime.now(timezone.utc)
     event = AuditEventModel(
         org_id or SYSTEM_ORG,
-        f"{now.isoformat()}#{secrets.token_hex(4)}",
+        time_ordered_key(now, secrets.token_hex(4)),
         at=now,
         actor_id=actor_id,
         action=action,

@@ -18,6 +18,7 @@ from chalicelib.models import (
     DeviceModel,
     OrganizationModel,
     UserModel,
+    time_ordered_key,
 )
 from chalicelib.paging import binding, page, page_chain
 from chalicelib.permissions import (
@@ -169,9 +170,9 @@ def _reserve(principal: Principal, maker: OrganizationModel, target: Organizatio
     now = datetime.now(timezone.utc)
     batch = BatchModel(new_id("bat"), org_id=maker.org_id, target_org_id=target.org_id, reference=fields["reference"],
                        label=fields.get("label"), requires_confirmation=bool(fields.get("requires_confirmation")),
-                       state="CREATING", count=0, created_key=f"{now.isoformat()}#{new_id('k')}", created_at=now,
+                       state="CREATING", count=0, created_key=time_ordered_key(now, new_id("k")), created_at=now,
                        created_by=principal.user_id)
-    reference_key = f"{maker.org_id}#{batch.reference}"
+    reference_key = BatchReferenceModel.key_of(maker.org_id, batch.reference)
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             transaction.save(BatchReferenceModel(reference_key, batch_id=batch.batch_id),

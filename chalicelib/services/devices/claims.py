@@ -16,7 +16,6 @@ from chalicelib.services.devices.catalog import (
     device_view,
     get_device,
     id_proof,
-    index_keys,
     visible_device,
 )
 from chalicelib.services.tenants.orgs import org_id_in_scope, org_in_scope
@@ -118,7 +117,7 @@ def _proven(serial: str, proof: Dict[str, Any]):
 
 def ownership_actions(device: DeviceModel, owner_org_id: Optional[str], status: str, now: datetime) -> list:
     """The update actions that give a device this owner (None: nobody) and status, index keys included."""
-    keys = index_keys(device.maker_org_id, owner_org_id, status, device.product_type)
+    keys = DeviceModel.index_keys(device.maker_org_id, owner_org_id, status, device.product_type)
     actions = [DeviceModel.claim_status.set(status), DeviceModel.updated_at.set(now),
                DeviceModel.maker_status.set(keys["maker_status"])]
     if owner_org_id:

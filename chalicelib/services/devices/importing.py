@@ -19,7 +19,7 @@ from chalicelib.permissions import DEVICES_IMPORT, Principal, require
 from chalicelib.security import new_id
 from chalicelib.services.audit.record import record_event
 from chalicelib.services.devices.import_rows import DeviceDraft, Rejection, csv_rows, group_rows, json_rows
-from chalicelib.services.devices.catalog import claim_code_digest, id_proof, index_keys
+from chalicelib.services.devices.catalog import claim_code_digest, id_proof
 from chalicelib.services.tenants.orgs import OrgNotFound, get_org, org_in_scope
 
 CLI_ACTOR = "cli"
@@ -158,7 +158,7 @@ def _device(draft: DeviceDraft, maker_org_id: str, actor_id: str, wrapper: KeyWr
         labels=fields["labels"], maker_org_id=maker_org_id, claim_status="UNCLAIMED",
         key_names=[key["name"] for key in draft.keys], key_algorithms=[key["algorithm"] for key in draft.keys],
         wrapped_keys=wrapper.wrap(draft.serial, draft.keys), import_id=wrapper.import_id, imported_at=now,
-        imported_by=actor_id, **index_keys(maker_org_id, None, "UNCLAIMED", fields["product_type"]))
+        imported_by=actor_id, **DeviceModel.index_keys(maker_org_id, None, "UNCLAIMED", fields["product_type"]))
 
 
 def import_file(path: str, maker_org_id: str, report_path: str, progress: Optional[Callable[[int], None]] = None,

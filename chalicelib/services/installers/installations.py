@@ -11,7 +11,14 @@ from chalicelib import models
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from chalicelib.fields import iso_time, normalize_email
 from chalicelib.mail import public_link, send_mail
-from chalicelib.models import DeviceModel, InstallationModel, OneTimeTokenModel, OrganizationModel, SiteModel
+from chalicelib.models import (
+    DeviceModel,
+    InstallationModel,
+    OneTimeTokenModel,
+    OrganizationModel,
+    SiteModel,
+    time_ordered_key,
+)
 from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import CUSTOMER, DEVICES_REGISTER, INSTALLATIONS_READ, Principal, require
 from chalicelib.security import derived_id, hash_password, new_id, new_temporary_password, new_token, token_hash
@@ -164,7 +171,7 @@ def create_installation(principal: Principal, fields: Dict[str, Any], source_ip:
         customer_user_id=known.user_id if known else user_id, customer=customer,
         web_address=fields.get("web_address"), site_id=site_id, created_at=now,
         activation_expires_at=now + timedelta(days=ACTIVATION_DAYS))
-    installation.created_key = f"{now.isoformat()}#{installation.installation_id}"
+    installation.created_key = time_ordered_key(now, installation.installation_id)
     token = new_token()
     installation.activation_token_hash = token_hash(token)
 

@@ -11,7 +11,7 @@ from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound
 from chalicelib.fields import iso_time, normalize_email
 from chalicelib.job_queue import enqueue_job
 from chalicelib.mail import public_link, send_mail
-from chalicelib.models import OrganizationModel, RegistrationEmailModel, RegistrationModel
+from chalicelib.models import OrganizationModel, RegistrationEmailModel, RegistrationModel, time_ordered_key
 from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import INSTALLER, ORG_ADMIN, Principal
 from chalicelib.security import new_id, new_temporary_password
@@ -80,7 +80,7 @@ def take_registration(registration_id: str, fields: Dict[str, Any], source_ip: O
         registration_id, kind=fields["kind"], state="PENDING", name=fields["name"], email=email,
         phone=fields.get("phone"), company_name=fields["company_name"],
         company_address=fields.get("company_address"), language=language, created_at=now, source_ip=source_ip)
-    registration.created_key = f"{now.isoformat()}#{registration.registration_id}"
+    registration.created_key = time_ordered_key(now, registration.registration_id)
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             transaction.save(RegistrationEmailModel(email, registration_id=registration.registration_id),

@@ -17,7 +17,7 @@ from chalicelib.observability import count_metric
 from chalicelib.permissions import KEYS_DOWNLOAD, Principal
 from chalicelib.services.keys import files as key_files
 from chalicelib.services.audit.record import record_event
-from chalicelib.services.devices.catalog import DeviceNotFound, FilterNotIndexed, get_device, owner_side, read_devices
+from chalicelib.services.devices.catalog import DeviceNotFound, get_device, indexed_filter, owner_side, read_devices
 from chalicelib.services.tenants.orgs import listed_org_ids
 from chalicelib.services.tenants.users import get_user
 
@@ -115,11 +115,9 @@ class Selection:
     """The CLAIMED devices of some organizations (and of a SITE_ADMIN's sites) matching the catalog filters."""
 
     def __init__(self, principal: Principal, org_ids: List[str], filters: Dict[str, str]):
-        indexed = [name for name in ("claim_status", "product_type", "batch_id", "label") if filters.get(name)]
-        if len(indexed) > 1:
-            raise FilterNotIndexed()
+        index = indexed_filter(filters)
         self.principal, self.in_scope, self.filters = principal, set(org_ids), filters
-        self.org_ids, self.index = org_ids, indexed[0] if indexed else None
+        self.org_ids, self.index = org_ids, index
 
     def keeps(self, device: DeviceModel) -> bool:
         """True for a CLAIMED device of the scope."""
@@ -174,11 +172,12 @@ def _matching(org_ids: List[str], name: Optional[str], filters: Dict[str, str]) 
         queries = [functools.partial(DeviceModel.batch_index.query, filters["batch_id"], condition,
                                      attributes_to_get=SCOPE_ATTRIBUTES)]
     elif name == "product_type":
-        queries = [functools.partial(DeviceModel.owner_product_index.query, f"{org}#{filters['product_type']}",
-                                     condition, attributes_to_get=SCOPE_ATTRIBUTES) for org in org_ids]
-    else:
-        queries = [functools.partial(DeviceModel.owner_status_index.query, f"{org}#CLAIMED", condition,
+        queries = [functools.partial(DeviceModel.owner_product_index.query,
+                                     DeviceModel.catalog_key(org, filters["product_type"]), condition,
                                      attributes_to_get=SCOPE_ATTRIBUTES) for org in org_ids]
+    else:
+        queries = [functools.partial(DeviceModel.owner_status_index.query, DeviceModel.catalog_key(org, "CLAIMED"),
+                                     condition, attributes_to_get=SCOPE_ATTRIBUTES) for org in org_ids]
     for query in queries:
         yield from query()
 

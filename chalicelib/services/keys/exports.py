@@ -15,7 +15,7 @@ from chalicelib.services.keys import export_storage
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotAuthenticated, NotFound
 from chalicelib.fields import iso_time
-from chalicelib.models import ExportModel
+from chalicelib.models import ExportModel, time_ordered_key
 from chalicelib.observability import count_metric
 from chalicelib.paging import binding, page
 from chalicelib.permissions import KEYS_DOWNLOAD, Principal
@@ -63,7 +63,7 @@ def request_export(principal: Principal, file_format: str, filters: Dict[str, st
     export_id = new_id("exp")
     job = ExportModel(export_id, user_id=principal.user_id, org_id=org_id or principal.org_id, format=file_format,
                       filters=detail["filter"], recipient_jwk=recipient, state=QUEUED, created_at=now,
-                      created_key=f"{now.isoformat()}#{export_id}", due_at=now + QUEUE_DEADLINE,
+                      created_key=time_ordered_key(now, export_id), due_at=now + QUEUE_DEADLINE,
                       ttl=now + timedelta(days=LIST_DAYS + 2))
     job.save(condition=ExportModel.export_id.does_not_exist())
     export_storage.enqueue(export_id)

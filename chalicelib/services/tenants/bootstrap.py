@@ -17,7 +17,7 @@ ROOT_ORG_ID = "root"
 def ensure_root_org() -> OrganizationModel:
     """The operators' organization at the top of the tree (created once)."""
     org = OrganizationModel(ROOT_ORG_ID, name="keyport operators", name_lower="keyport operators",
-                            reference="ROOT", path=f"/{ROOT_ORG_ID}/", can_create_orgs=True,
+                            reference="ROOT", path=OrganizationModel.path_of("/", ROOT_ORG_ID), can_create_orgs=True,
                             created_at=datetime.now(timezone.utc))
     try:
         org.save(condition=OrganizationModel.org_id.does_not_exist())

@@ -58,10 +58,6 @@ def _token(invitation: InvitationModel) -> str:
     return f"{invitation.invitation_id}.{keyed_digest('invitation', invitation.invitation_id, invitation.nonce)}"
 
 
-def _state_key(state: str, invitation: InvitationModel) -> str:
-    return f"{state}#{invitation.created_at.isoformat()}"
-
-
 def invitation_view(invitation: InvitationModel, with_link: bool = True) -> Dict[str, Any]:
     """An invitation as staff see it; the link while it can still be used (and `with_link`)."""
     open_ = invitation.state in OPEN_STATES
@@ -139,7 +135,7 @@ def create_invitation(principal: Principal, fields: Dict[str, Any]) -> Dict[str,
         site_ids=sorted(set(fields.get("site_ids", []))), language=fields.get("language", "en"),
         nonce=secrets.token_urlsafe(16), created_by=principal.user_id, created_at=now,
         expires_at=now + timedelta(days=days), lifetime_days=days, ttl=now + timedelta(days=days + 90))
-    invitation.state_key = _state_key("CREATED", invitation)
+    invitation.state_key = invitation.state_key_in("CREATED")
     invitation.save(condition=InvitationModel.invitation_id.does_not_exist())
     record_event(principal.user_id, "invitation_created", org.org_id, target=invitation.invitation_id,
                  detail={"roles": invitation.roles, "valid_days": days})
@@ -155,7 +151,7 @@ def list_invitations(principal: Principal, org_id: Optional[str] = None, state: 
     """Invitations of one organization in scope, or of the whole scope, optionally of one state."""
     org_ids = listed_org_ids(principal, org_id)
     require(principal, INVITATIONS_MANAGE)
-    condition = InvitationModel.state_key.startswith(f"{state}#") if state else None
+    condition = InvitationModel.state_key.startswith(InvitationModel.state_key_prefix(state)) if state else None
     queries = [functools.partial(InvitationModel.org_state_index.query, each, condition) for each in org_ids]
     select = (lambda found: [(item, item) for item in found if _within_sites(principal, item)]
               ) if principal.site_limited else None
@@ -213,7 +209,7 @@ def send_invitation(principal: Principal, invitation_id: str, email: Optional[st
     # Only after the mail went out: an invitation is never SENT without its mail.
     try:
         invitation.update(actions=[
-            InvitationModel.state.set("SENT"), InvitationModel.state_key.set(_state_key("SENT", invitation)),
+            InvitationModel.state.set("SENT"), InvitationModel.state_key.set(invitation.state_key_in("SENT")),
             InvitationModel.email.set(address), InvitationModel.sent_at.set(now),
             InvitationModel.expires_at.set(expires_at), InvitationModel.send_window_start.set(window_start),
             InvitationModel.sends_in_window.set(count + 1 if resend else count),
@@ -245,7 +241,7 @@ def revoke_invitation(principal: Principal, invitation_id: str) -> Dict[str, Any
         raise InvitationClosed()
     try:
         invitation.update(actions=[InvitationModel.state.set("REVOKED"),
-                                   InvitationModel.state_key.set(_state_key("REVOKED", invitation))],
+                                   InvitationModel.state_key.set(invitation.state_key_in("REVOKED"))],
                           condition=InvitationModel.state == invitation.state)
     except UpdateError:
         raise InvitationClosed() from None
@@ -297,7 +293,7 @@ def accept_invitation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
 
     def spend(transaction):
         transaction.update(invitation, actions=[
-            InvitationModel.state.set("ACCEPTED"), InvitationModel.state_key.set(_state_key("ACCEPTED", invitation)),
+            InvitationModel.state.set("ACCEPTED"), InvitationModel.state_key.set(invitation.state_key_in("ACCEPTED")),
         ], condition=InvitationModel.state.is_in(*OPEN_STATES) & (InvitationModel.expires_at > now))
 
     try:
@@ -335,7 +331,7 @@ def _expire_one(invitation: InvitationModel, state: str, now: datetime) -> bool:
     try:
         # The index lags the table: only an invitation still in `state` and still due may expire.
         invitation.update(actions=[InvitationModel.state.set(EXPIRED),
-                                   InvitationModel.state_key.set(_state_key(EXPIRED, invitation))],
+                                   InvitationModel.state_key.set(invitation.state_key_in(EXPIRED))],
                           condition=(InvitationModel.state == state) & (InvitationModel.expires_at < now))
     except UpdateError:
         return False

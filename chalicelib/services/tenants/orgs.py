@@ -43,7 +43,7 @@ def in_scope(principal: Principal, org: Optional[OrganizationModel]) -> bool:
     """True when the organization is the principal's own or one of its descendants (operators: every one)."""
     if org is None:
         return False
-    return principal.is_operator or f"/{principal.org_id}/" in (org.path or "")
+    return principal.is_operator or OrganizationModel.path_holds(org.path, principal.org_id)
 
 
 def org_in_scope(principal: Principal, org_id: Optional[str]) -> OrganizationModel:
@@ -130,7 +130,8 @@ def create_org(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
     now = datetime.now(timezone.utc)
     org_id = new_id("org")
     org = OrganizationModel(org_id, name=fields["name"], name_lower=fields["name"].lower(),
-                            reference=fields.get("reference"), parent_id=parent.org_id, path=f"{parent.path}{org_id}/",
+                            reference=fields.get("reference"), parent_id=parent.org_id,
+                            path=OrganizationModel.path_of(parent.path, org_id),
                             can_create_orgs=bool(fields.get("can_create_orgs")), prefix=fields.get("prefix"),
                             created_at=now, created_by=principal.user_id, updated_at=now)
     org.save(condition=OrganizationModel.org_id.does_not_exist())
@@ -171,7 +172,7 @@ def _move(principal: Principal, org: OrganizationModel, new_parent_id: Optional[
                                                       limit=MAX_MOVE + 1))
     if len(subtree) > MAX_MOVE:
         raise Conflict(f"Moving more than {MAX_MOVE} organizations at once is not supported.")
-    new_path = f"{new_parent.path}{org.org_id}/"
+    new_path = OrganizationModel.path_of(new_parent.path, org.org_id)
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             # The new parent must still sit where we saw it: a concurrent move could otherwise make a cycle.
