@@ -5,13 +5,13 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 from typing import Any, Dict, List, Optional
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.errors import DomainError
 from chalicelib.mail_types import FALLBACK_LANGUAGE, MAIL_TYPES
@@ -208,7 +208,7 @@ def _outbox_path(kind: str, extension: str) -> str:
     """A new file in $KEYPORT_HOME/outbox, named so that a listing sorts by time."""
     outbox = os.path.join(get_settings().keyport_home, "outbox")
     os.makedirs(outbox, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    stamp = clock.now().strftime("%Y%m%dT%H%M%S%f")
     return os.path.join(outbox, f"{stamp}-{kind}-{secrets.token_hex(3)}.{extension}")
 
 

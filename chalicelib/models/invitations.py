@@ -46,9 +46,7 @@ class InvitationModel(Model):
     created_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()
     lifetime_days = NumberAttribute(default=7)
-    sent_at = UTCDateTimeAttribute(null=True)
-    send_window_start = UTCDateTimeAttribute(null=True)
-    sends_in_window = NumberAttribute(default=0)
+    sent_at = UTCDateTimeAttribute(null=True)  # resends are counted by the throttle (rate_limits), not here
     accepted_user_id = UnicodeAttribute(null=True)
     ttl = TTLAttribute(null=True)
     state_expiry_index = InvitationStateIndex()

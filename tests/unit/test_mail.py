@@ -7,7 +7,8 @@ import pytest
 
 from chalicelib import mail
 from chalicelib.mail import MailNotSent, TemplateInvalid, check_template, find_template, render, send_mail
-from chalicelib.mail_types import LANGUAGES, MAIL_TYPES
+from chalicelib.fields import LANGUAGES
+from chalicelib.mail_types import MAIL_TYPES
 from chalicelib.models import TemplateSlotModel
 from chalicelib.services.mail_templates.templates import _checked_defaults, sync_default_templates
 from tests.helpers import emitted_metrics, make_org

@@ -1,8 +1,8 @@
 """The audit trail: every security-relevant act, who did it, when, on what."""
 import secrets
-from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
+from chalicelib import clock
 from chalicelib.models import AuditEventModel, time_ordered_key
 
 SYSTEM_ORG = "-"  # events with no organization, such as a failed login for an unknown e-mail
@@ -11,7 +11,7 @@ SYSTEM_ORG = "-"  # events with no organization, such as a failed login for an u
 def record_event(actor_id: str, action: str, org_id: Optional[str], target: Optional[str] = None,
                  detail: Optional[Dict[str, Any]] = None) -> AuditEventModel:
     """Write one audit event; never pass secrets in target or detail."""
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     event = AuditEventModel(
         org_id or SYSTEM_ORG,
         time_ordered_key(now, secrets.token_hex(4)),

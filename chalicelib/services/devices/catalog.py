@@ -1,12 +1,11 @@
 """The device catalog: what a maker imported and what an organization owns; who sees and edits which device."""
 import functools
-from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import models
+from chalicelib import clock, models
 from chalicelib.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from chalicelib.fields import iso_time
 from chalicelib.models import BatchModel, DeviceLabelModel, DeviceModel, SiteModel
@@ -211,7 +210,7 @@ def update_device(principal: Principal, serial: str, changes: Dict[str, Any]) ->
     if not (as_owner or (as_maker and set(changes) <= {"labels"})):
         raise Forbidden("Only the owner's administrators change this device" +
                         ("; the maker changes its labels." if as_maker else "."))
-    actions = [DeviceModel.updated_at.set(datetime.now(timezone.utc))]
+    actions = [DeviceModel.updated_at.set(clock.now())]
     if "site_id" in changes:
         actions.append(_site_action(principal, device, changes["site_id"]))
     old_labels = list(device.labels or [])

@@ -4,13 +4,13 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import models
+from chalicelib import clock, models
 from chalicelib.config import get_settings
 from chalicelib.crypto import KeyWrapper
 from chalicelib.errors import DomainError
@@ -91,7 +91,7 @@ def store_devices(drafts: List[DeviceDraft], maker_org_id: str, actor_id: str, w
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
         taken = {device.serial for device in _read_back(pool, [draft.serial for draft in drafts], ["serial"])}
         report.existing = [draft for draft in drafts if draft.serial in taken]
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         writes, group, actions = [], [], 0
         for draft in drafts:
             if draft.serial in taken:

@@ -7,10 +7,9 @@ import functools
 import itertools
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from typing import Any, Deque, Dict, Iterable, Iterator, List, Optional
 
-from chalicelib import crypto
+from chalicelib import clock, crypto
 from chalicelib.errors import Conflict, DomainError, Forbidden
 from chalicelib.models import DeviceLabelModel, DeviceModel
 from chalicelib.observability import count_metric
@@ -55,7 +54,7 @@ def device_keys(principal: Principal, serial: str) -> Dict[str, Any]:
 
 def download_keys(principal: Principal, file_format: str, filters: Dict[str, str], org_id: Optional[str] = None,
                   recipient_jwk: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    """Every CLAIMED device in scope matching the catalog filters, as a file: {filename, media_type, body}."""
+    """Every CLAIMED device in scope matching the catalog filters, as a file: {file_name, media_type, body}."""
     detail = download_detail(file_format, filters, org_id)
     with refusals_audited(principal, org_id, detail):
         recipient, selection = check_download(principal, file_format, filters, org_id, recipient_jwk)
@@ -73,7 +72,7 @@ def download_keys(principal: Principal, file_format: str, filters: Dict[str, str
         body = key_files.render_keys(rows, "json")
     if recipient:
         body = key_files.seal(body.encode(), recipient, "application/json")
-    return {"filename": download_name(owner, file_format), "media_type": key_files.MEDIA_TYPES[file_format],
+    return {"file_name": download_name(owner, file_format), "media_type": key_files.MEDIA_TYPES[file_format],
             "body": body}
 
 
@@ -107,7 +106,7 @@ def refusals_audited(principal: Principal, org_id: Optional[str], detail: Dict[s
 
 def download_name(org_id: str, file_format: str) -> str:
     """keys-<org>-<date>.<ext>"""
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    stamp = clock.now().strftime("%Y-%m-%d")
     return f"keys-{org_id}-{stamp}.{key_files.EXTENSIONS[file_format]}"
 
 

@@ -6,11 +6,12 @@ temporary folder, and only then stores it and turns READY; any failure leaves it
 import logging
 import os
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Dict, Optional, Tuple
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from chalicelib import clock
 from chalicelib.services.keys import export_storage
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotAuthenticated, NotFound
@@ -46,7 +47,7 @@ class ExportExpired(DomainError):
 
 def export_view(job: ExportModel) -> Dict[str, Any]:
     """A job as the download list shows it."""
-    state = EXPIRED if job.state == READY and _now() >= job.expires_at else job.state
+    state = EXPIRED if job.state == READY and clock.now() >= job.expires_at else job.state
     return {"id": job.export_id, "state": state, "format": job.format, "count": job.count,
             "filters": job.filters, "org_id": job.org_id, "size_bytes": job.size_bytes, "reason": job.reason,
             "file_name": job.file_name, "created_at": job.created_at.isoformat(),
@@ -59,7 +60,7 @@ def request_export(principal: Principal, file_format: str, filters: Dict[str, st
     detail = download_detail(file_format, filters, org_id)
     with refusals_audited(principal, org_id, detail):
         recipient, _selection = check_download(principal, file_format, filters, org_id, recipient_jwk)
-    now = _now()
+    now = clock.now()
     export_id = new_id("exp")
     job = ExportModel(export_id, user_id=principal.user_id, org_id=org_id or principal.org_id, format=file_format,
                       filters=detail["filter"], recipient_jwk=recipient, state=QUEUED, created_at=now,
@@ -110,8 +111,8 @@ def run_export(export_id: str) -> str:
     (SQS delivers at least once) changes nothing."""
     try:
         job = ExportModel.get(export_id, consistent_read=True)
-        job.update(actions=[ExportModel.state.set(RUNNING), ExportModel.started_at.set(_now()),
-                            ExportModel.attempts.add(1), ExportModel.due_at.set(_now() + QUEUE_DEADLINE)],
+        job.update(actions=[ExportModel.state.set(RUNNING), ExportModel.started_at.set(clock.now()),
+                            ExportModel.attempts.add(1), ExportModel.due_at.set(clock.now() + QUEUE_DEADLINE)],
                    condition=ExportModel.state.is_in(QUEUED, RUNNING))
     except DoesNotExist:
         log.warning("export %s: no such job", export_id)
@@ -120,7 +121,7 @@ def run_export(export_id: str) -> str:
         return ExportModel.get(export_id, consistent_read=True).state
     try:
         principal, count, size, file_name = _write_and_store(job)
-        now, hours = _now(), timedelta(hours=get_settings().export_hours)
+        now, hours = clock.now(), timedelta(hours=get_settings().export_hours)
         job.update(actions=[ExportModel.state.set(READY), ExportModel.count.set(count),
                             ExportModel.size_bytes.set(size), ExportModel.file_name.set(file_name),
                             ExportModel.finished_at.set(now), ExportModel.expires_at.set(now + hours),
@@ -176,12 +177,12 @@ def _job_detail(job: ExportModel) -> Dict[str, Any]:
 def _fail(job: ExportModel, reason: str) -> None:
     export_storage.delete(job.export_id)  # whatever part of a file exists (deleting nothing is fine)
     job.update(actions=[ExportModel.state.set(FAILED), ExportModel.reason.set(reason[:500]),
-                        ExportModel.finished_at.set(_now())])
+                        ExportModel.finished_at.set(clock.now())])
 
 
 def expire_exports(now: Optional[datetime] = None) -> Dict[str, int]:
     """The hourly sweep: READY files past their expiry are deleted (EXPIRED); jobs past their deadline FAILED."""
-    now = now or _now()
+    now = now or clock.now()
     counts = {"expired": 0, "failed": 0}
     for job in ExportModel.state_due_index.query(READY, ExportModel.due_at <= now):
         export_storage.delete(job.export_id)
@@ -212,6 +213,3 @@ def _own_job(principal: Principal, export_id: str) -> ExportModel:
         raise ExportNotFound()
     return job
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)

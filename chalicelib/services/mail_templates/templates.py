@@ -1,16 +1,16 @@
 """E-mail templates: read-only system defaults, editable organization copies, atomic activation."""
 import functools
 import os
-from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import models
+from chalicelib import clock, models
 from chalicelib.errors import Conflict, Forbidden, NotFound
 from chalicelib.mail import SYSTEM, check_template, deliver, render
-from chalicelib.mail_types import LANGUAGES, MAIL_TYPES
+from chalicelib.fields import LANGUAGES
+from chalicelib.mail_types import MAIL_TYPES
 from chalicelib.models import MailTemplateModel, OrganizationModel, TemplateSlotModel
 from chalicelib.paging import binding, page
 from chalicelib.permissions import Principal
@@ -127,7 +127,7 @@ def update_template(principal: Principal, template_id: str, changes: Dict[str, s
     template = _editable(principal, template_id)
     proposed = {field: changes.get(field, getattr(template, field)) for field in EDITABLE}
     check_template(template.mail_type, proposed["subject"], proposed["html"], proposed["text"])
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     actions = [getattr(MailTemplateModel, field).set(value) for field, value in proposed.items()]
     template.update(actions=actions + [MailTemplateModel.updated_at.set(now),
                                        MailTemplateModel.updated_by.set(principal.user_id)],
@@ -155,7 +155,7 @@ def copy_template(principal: Principal, template_id: str, org_id: Optional[str] 
     owner = org_id or (SYSTEM if principal.is_operator else principal.org_id)
     if not _may_write(principal, owner) or (owner != SYSTEM and not _org_exists(owner)):
         raise NotFound("No such organization.")
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     copy_id = new_id("tpl")
     copy = MailTemplateModel(copy_id, owner=owner,
                              sort_key=MailTemplateModel.sort_key_of(source.mail_type, source.language, copy_id),
@@ -227,7 +227,7 @@ def _org_exists(org_id: str) -> bool:
 def sync_default_templates() -> Dict[str, int]:
     """Load the system defaults from templates/mail/ (overwriting the stored defaults) and make each the
     ACTIVE system template of its slot unless an operator activated another."""
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     activated = 0
     with MailTemplateModel.batch_write() as batch:
         for (mail_type, language), parts in _checked_defaults().items():

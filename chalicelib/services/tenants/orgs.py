@@ -2,13 +2,12 @@
 
 Partner links and the requests for them: chalicelib/services/tenants/partners.py."""
 import functools
-from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import models
+from chalicelib import clock, models
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.models import OrganizationModel, PartnerModel
 from chalicelib.paging import binding, page_chain
@@ -127,7 +126,7 @@ def create_org(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
         raise Forbidden("Your organization may not create sub-organizations (can_create_orgs is off).")
     if fields.get("can_create_orgs") and not own.can_create_orgs:
         raise Forbidden("You cannot grant can_create_orgs.")
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     org_id = new_id("org")
     org = OrganizationModel(org_id, name=fields["name"], name_lower=fields["name"].lower(),
                             reference=fields.get("reference"), parent_id=parent.org_id,
@@ -157,7 +156,7 @@ def update_org(principal: Principal, org_id: str, changes: Dict[str, Any]) -> Di
         actions = [getattr(OrganizationModel, key).set(value) for key, value in simple.items()]
         if "name" in simple:
             actions.append(OrganizationModel.name_lower.set(simple["name"].lower()))
-        org.update(actions=actions + [OrganizationModel.updated_at.set(datetime.now(timezone.utc))])
+        org.update(actions=actions + [OrganizationModel.updated_at.set(clock.now())])
     record_event(principal.user_id, "org_changed", org.org_id, target=org.org_id, detail={"fields": sorted(changes)})
     return org_view(get_org(org.org_id))
 
