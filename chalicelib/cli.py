@@ -203,7 +203,7 @@ def _export_keys(args: argparse.Namespace) -> int:
                                                ("label", args.label), ("batch_id", args.batch_id)) if value}
     file = download_keys(_acting_principal(args.acting_as), args.format, filters, org_id=args.org,
                          recipient_jwk=recipient)
-    path = args.out or file["filename"]
+    path = args.out or file["file_name"]
     body = file["body"].encode("utf-8") if isinstance(file["body"], str) else file["body"]
     write_private(path, body)
     print(f"Wrote {path} ({len(body):,} bytes, {file['media_type'].split(';')[0]}, readable by you only).")

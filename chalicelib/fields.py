@@ -3,7 +3,7 @@ import re
 from datetime import datetime
 from typing import Optional
 
-LANGUAGES = ("de", "en", "es", "fr", "it", "sv", "nl")
+LANGUAGES = ("de", "en", "es", "fr", "it", "sv", "nl")  # of the product: pages, mails, templates
 CSV_DELIMITERS = (";", ",", "\t", "|")
 CSV_THOUSANDS_SEPARATORS = ("", ".", ",", " ", "'")
 USER_STATUSES = ("ACTIVE", "DISABLED")

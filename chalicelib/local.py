@@ -12,9 +12,10 @@ import sys
 import threading
 import time
 import urllib.request
-from datetime import datetime, timezone
 from types import FrameType, ModuleType
 from typing import Dict, List, Optional
+
+from chalicelib import clock
 
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OPERATOR_EMAIL = "operator@keyport.local"
@@ -207,7 +208,7 @@ def run_scheduled_jobs(app_module: ModuleType) -> None:
         if isinstance(source, ScheduledEventConfig):
             event = {"version": "0", "id": secrets.token_hex(8), "detail-type": "Scheduled Event",
                      "source": "aws.events", "account": "000000000000",
-                     "time": datetime.now(timezone.utc).isoformat(), "region": "local",
+                     "time": clock.now().isoformat(), "region": "local",
                      "resources": [f"local:rule/{source.name}"], "detail": {}}
             try:
                 getattr(app_module, source.handler_string.split(".")[-1])(event, None)

@@ -5,13 +5,13 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, cast
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.errors import Unprocessable, UpstreamFailed
 from chalicelib.mail_types import FALLBACK_LANGUAGE, MAIL_TYPES
@@ -99,11 +99,6 @@ def render(subject: str, html: str, text: str, variables: Dict[str, Any]) -> Ren
     return RenderedMail(" ".join(rendered_subject.split())[:300], rendered_html, rendered_text)
 
 
-def slot_key(owner: str, mail_type: str, language: str) -> str:
-    """The key of the slot naming the ACTIVE template of an owner x type x language."""
-    return f"{owner}#{mail_type}#{language}"
-
-
 def owner_chain(org_id: Optional[str]) -> List[str]:
     """The organization, its parents up to the root, then "system": where templates are looked up."""
     chain: List[str] = []
@@ -122,7 +117,7 @@ def find_template(mail_type: str, language: str, org_id: Optional[str]) -> MailT
     the fallback when no level has the language."""
     chain = owner_chain(org_id)
     for wanted in dict.fromkeys([language, FALLBACK_LANGUAGE]):
-        keys = [slot_key(owner, mail_type, wanted) for owner in chain]
+        keys = [TemplateSlotModel.slot_of(owner, mail_type, wanted) for owner in chain]
         slots = {slot.slot: slot.template_id for slot in TemplateSlotModel.batch_get(keys)}
         for key in keys:
             if key in slots:
@@ -218,7 +213,7 @@ def _outbox_path(kind: str, extension: str) -> str:
     """A new file in $KEYPORT_HOME/outbox, named so that a listing sorts by time."""
     outbox = os.path.join(get_settings().keyport_home, "outbox")
     os.makedirs(outbox, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    stamp = clock.now().strftime("%Y%m%dT%H%M%S%f")
     return os.path.join(outbox, f"{stamp}-{kind}-{secrets.token_hex(3)}.{extension}")
 
 

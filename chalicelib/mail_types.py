@@ -2,8 +2,7 @@
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Tuple
 
-LANGUAGES = ("de", "en", "es", "fr", "it", "sv", "nl")
-FALLBACK_LANGUAGE = "en"
+FALLBACK_LANGUAGE = "en"  # one of fields.LANGUAGES
 
 
 @dataclass(frozen=True)

@@ -80,12 +80,12 @@ def timed_pipeline(text: str, calls: dict, provider=None) -> dict:
 def dynamodb_local_ceiling(count: int) -> dict:
     """DynamoDB Local alone: batch writes of device-shaped items (same indexes), no keyport work around them."""
     from chalicelib.models import DeviceModel
-    from chalicelib.services.devices.catalog import index_keys
 
     now = datetime.now(timezone.utc)
     items = [DeviceModel(f"C{n:07d}", product_type="heat-meter", mac="02:00:00:00:00:01", maker_org_id="maker",
                          id_proof=f"proof{n}", labels=["lot"], wrapped_keys=os.urandom(380), import_id="imp",
-                         imported_at=now, imported_by="u", **index_keys("maker", None, "UNCLAIMED", "heat-meter"))
+                         imported_at=now, imported_by="u",
+                         **DeviceModel.index_keys("maker", None, "UNCLAIMED", "heat-meter"))
              for n in range(count)]
     started = time.perf_counter()
     with DeviceModel.batch_write() as batch:

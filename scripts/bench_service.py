@@ -67,7 +67,6 @@ def login_latency(runs: int = 30) -> dict:
 
 def _fill_devices(start: int, stop: int, writers: int = 4) -> None:
     from chalicelib.models import DeviceModel
-    from chalicelib.services.devices.catalog import index_keys
 
     now = datetime.now(timezone.utc)
 
@@ -77,7 +76,7 @@ def _fill_devices(start: int, stop: int, writers: int = 4) -> None:
                 batch.save(DeviceModel(f"C{n:07d}", product_type="meter", mac="02:00:00:00:00:01",
                                        maker_org_id="catmaker", owner_org_id="catowner", claim_status="CLAIMED",
                                        wrapped_keys=b"x", import_id="imp", imported_at=now, imported_by="u",
-                                       **index_keys("catmaker", "catowner", "CLAIMED", "meter")))
+                                       **DeviceModel.index_keys("catmaker", "catowner", "CLAIMED", "meter")))
 
     threads = [threading.Thread(target=write, args=(start + k,)) for k in range(writers)]
     for thread in threads:

@@ -187,6 +187,28 @@ def mailbox(aws):
     return Mailbox()
 
 
+@pytest.fixture
+def make_key_world(aws):
+    """make_key_world(prefix, keys=None, product_type="meter"): the world key downloads and exports are tested in
+    (over HTTP and from the CLI). maker made every device; customer owns <prefix>-1 (with these keys and product
+    type) and <prefix>-2 (claimed, label roof), <prefix>-3 is pending for it and <prefix>-4 unclaimed; rival owns
+    R-1. customer has a KEY_MANAGER k@customer.example (CSV delimiter ",") and a VIEWER v@customer.example."""
+    from tests.helpers import make_device, make_org, make_user
+
+    def build(prefix, keys=None, product_type="meter"):
+        for org in ("maker", "customer", "rival"):
+            make_org(org)
+        make_device(f"{prefix}-1", "maker", "customer", keys=keys, product_type=product_type)
+        make_device(f"{prefix}-2", "maker", "customer", labels=("roof",))
+        make_device(f"{prefix}-3", "maker", "customer", status="PENDING")
+        make_device(f"{prefix}-4", "maker")
+        make_device("R-1", "maker", "rival")
+        make_user(email="k@customer.example", org_id="customer", roles=("KEY_MANAGER",), csv_delimiter=",")
+        make_user(email="v@customer.example", org_id="customer", roles=("VIEWER",))
+
+    return build
+
+
 @functools.lru_cache(maxsize=None)
 def aws_client(service):
     """One boto3 client per service for the whole run: moto intercepts it in every test, and building a client

@@ -34,7 +34,8 @@ def make_org(org_id, parent_id=ROOT_ORG_ID, name=None, **fields):
     parent = OrganizationModel.get(parent_id)
     name = name or f"Org {org_id}"
     org = OrganizationModel(org_id, name=name, name_lower=name.lower(), parent_id=parent_id,
-                            path=f"{parent.path}{org_id}/", created_at=datetime.now(timezone.utc), **fields)
+                            path=OrganizationModel.path_of(parent.path, org_id), created_at=datetime.now(timezone.utc),
+                            **fields)
     org.save()
     return org
 
@@ -49,7 +50,7 @@ def make_device(serial, maker_org_id="root", owner_org_id=None, status=None, sit
 
     from chalicelib.crypto import KeyWrapper
     from chalicelib.models import DeviceLabelModel, DeviceModel
-    from chalicelib.services.devices.catalog import claim_code_digest, id_proof, index_keys
+    from chalicelib.services.devices.catalog import claim_code_digest, id_proof
 
     status = status or ("CLAIMED" if owner_org_id else "UNCLAIMED")
     now = datetime.now(timezone.utc)
@@ -61,7 +62,7 @@ def make_device(serial, maker_org_id="root", owner_org_id=None, status=None, sit
         wrapped_keys=KeyWrapper("imp_test").wrap(serial, keys), import_id="imp_test", imported_at=now,
         imported_by="usr_test", claim_code_hash=claim_code_digest(serial, claim_code) if claim_code else None,
         id_proof=id_proof(id_code, mac) if id_code else None,
-        **index_keys(maker_org_id, owner_org_id, status, product_type), **fields)
+        **DeviceModel.index_keys(maker_org_id, owner_org_id, status, product_type), **fields)
     device.save()
     for label in labels:
         DeviceLabelModel(label, serial).save()

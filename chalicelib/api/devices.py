@@ -40,7 +40,7 @@ def download_keys(call):
     file = keys.download_keys(call.principal, call.query.get("format") or "csv",
                               {name: call.query[name] for name in FILTERS if name in call.query},
                               org_id=call.query.get("org_id"), recipient_jwk=call.query.get("recipient_jwk"))
-    return file_response(file["body"], file["media_type"], file["filename"])
+    return file_response(file["body"], file["media_type"], file["file_name"])
 
 
 @endpoint(bp, ONE + "/keys", "GET", summary="The keys of one CLAIMED device", response=schemas.DEVICE_KEYS,

@@ -2,7 +2,7 @@
 from typing import Any, Dict
 
 from chalicelib import fields
-from chalicelib.mail_types import LANGUAGES, MAIL_TYPES
+from chalicelib.mail_types import MAIL_TYPES
 from chalicelib.paging import DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.permissions import GRANTABLE_PERMISSIONS, ROLES
 
@@ -124,7 +124,7 @@ TEMPLATE = obj({
     "owner": {"type": "string"},
     "org_id": nullable({"type": "string"}),
     "type": MAIL_TYPE,
-    "language": {"type": "string", "enum": list(LANGUAGES)},
+    "language": {"type": "string", "enum": list(fields.LANGUAGES)},
     "name": {"type": "string"},
     "subject": {"type": "string"},
     "html": {"type": "string"},
@@ -140,7 +140,7 @@ TEMPLATE = obj({
 
 TEMPLATE_QUERY = {
     "type": MAIL_TYPE,
-    "language": {"type": "string", "enum": list(LANGUAGES)},
+    "language": {"type": "string", "enum": list(fields.LANGUAGES)},
     "active": query_as({"type": "boolean"}, {"type": "string", "enum": ["true", "false"]}),
     "owner": {"type": "string", "minLength": 1, "maxLength": 100},
     **PAGING_QUERY,

@@ -18,7 +18,7 @@ from chalicelib.models.devices import DEVICE_VIEW_ATTRIBUTES, DeviceLabelModel, 
 from chalicelib.models.exports import ExportModel
 from chalicelib.models.installations import InstallationModel
 from chalicelib.models.invitations import InvitationModel
-from chalicelib.models.meta import TableMeta
+from chalicelib.models.meta import TableMeta, time_ordered_key
 from chalicelib.models.portal import PortalAccessModel, PortalSessionModel
 from chalicelib.models.registrations import RegistrationEmailModel, RegistrationModel
 from chalicelib.models.templates import MailTemplateModel, TemplateSlotModel
@@ -31,6 +31,7 @@ __all__ = [
     "PartnerRequestModel", "PortalAccessModel", "PortalSessionModel", "RateLimitModel", "RegistrationEmailModel",
     "RegistrationModel", "SessionModel", "SiteModel",
     "TemplateSlotModel", "UserEmailModel", "UserModel", "bind", "connection", "create_tables", "reset_connections",
+    "time_ordered_key",
 ]
 
 

@@ -110,5 +110,10 @@ class RateLimitModel(Model):
     hits = NumberAttribute(default=0)
     ttl = TTLAttribute()
 
+    @staticmethod
+    def bucket_of(action: str, subject_hash: str, slot: int) -> str:
+        """The bucket "<action>:<subject hash>:<slot number>": one action's count for one subject in one slot."""
+        return f"{action}:{subject_hash}:{slot}"
+
 
 # What catalog pages show: the device indexes carry these, never the wrapped keys or the code hashes.

@@ -59,6 +59,11 @@ class BatchReferenceModel(Model):
     reference_key = UnicodeAttribute(hash_key=True)
     batch_id = UnicodeAttribute()
 
+    @staticmethod
+    def key_of(org_id: str, reference: str) -> str:
+        """The reference_key "<org_id>#<reference>": one reference per organization."""
+        return f"{org_id}#{reference}"
+
 class BatchSerialModel(Model):
     """One serial of a batch: the batch's own list, what confirm walks (and resumes) and GET pages."""
 

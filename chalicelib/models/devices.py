@@ -1,4 +1,6 @@
 """The device catalog: devices, their indexes and labels."""
+from typing import Any, Dict, Optional
+
 from pynamodb.attributes import (
     BinaryAttribute,
     ListAttribute,
@@ -90,6 +92,22 @@ class DeviceModel(Model):
     owner_product_index = DeviceOwnerProductIndex()
     batch_index = DeviceBatchIndex()
     id_proof_index = DeviceIdProofIndex()
+
+    @staticmethod
+    def catalog_key(org_id: str, value: str) -> str:
+        """The hash key "<org>#<value>" of the status and product indexes: one organization's devices of a claim
+        status or a product type."""
+        return f"{org_id}#{value}"
+
+    @classmethod
+    def index_keys(cls, maker_org_id: str, owner_org_id: Optional[str], status: str,
+                   product_type: str) -> Dict[str, Any]:
+        """The catalog_key attributes of a device in this state (the owner's are None while nobody owns it)."""
+        return {"maker_status": cls.catalog_key(maker_org_id, status),
+                "maker_product": cls.catalog_key(maker_org_id, product_type),
+                "owner_status": cls.catalog_key(owner_org_id, status) if owner_org_id else None,
+                "owner_product": cls.catalog_key(owner_org_id, product_type) if owner_org_id else None}
+
 
 class DeviceLabelModel(Model):
     """One label of one device: what the label filter queries (a list attribute cannot be indexed)."""

@@ -48,10 +48,17 @@ class InvitationModel(Model):
     created_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()
     lifetime_days = NumberAttribute(default=7)
-    sent_at = UTCDateTimeAttribute(null=True)
-    send_window_start = UTCDateTimeAttribute(null=True)
-    sends_in_window = NumberAttribute(default=0)
+    sent_at = UTCDateTimeAttribute(null=True)  # resends are counted by the throttle (rate_limits), not here
     accepted_user_id = UnicodeAttribute(null=True)
     ttl = TTLAttribute(null=True)
     state_expiry_index = InvitationStateIndex()
     org_state_index = InvitationOrgIndex()
+
+    @staticmethod
+    def state_key_prefix(state: str) -> str:
+        """What every state_key of one state begins with: an organization's invitations in that state."""
+        return f"{state}#"
+
+    def state_key_in(self, state: str) -> str:
+        """This invitation's state_key once in `state`: "<state>#<created_at>" (by state, oldest first)."""
+        return self.state_key_prefix(state) + self.created_at.isoformat()

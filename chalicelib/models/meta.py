@@ -1,4 +1,5 @@
-"""The Meta of every model and index, fed from the settings."""
+"""The Meta of every model and index, fed from the settings; the key layout several tables share."""
+from datetime import datetime
 from typing import Any, Optional, Protocol
 
 from pynamodb.indexes import AllProjection, Projection
@@ -27,3 +28,9 @@ def table_meta(table: str, index: str = "", projection: Optional[Projection] = N
         "region": settings.region,
         "host": settings.dynamodb_endpoint,
     })
+
+
+def time_ordered_key(at: datetime, unique: str) -> str:
+    """The range key "<ISO time>#<unique>" that lists items oldest first (created_key, event_key): the unique
+    part tells apart items of one instant; a bare ISO time bounds a range of them."""
+    return f"{at.isoformat()}#{unique}"

@@ -1,4 +1,6 @@
 """E-mail templates and which one is active."""
+from typing import Optional
+
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -33,9 +35,24 @@ class MailTemplateModel(Model):
     updated_by = UnicodeAttribute(null=True)
     owner_index = TemplateOwnerIndex()
 
+    @staticmethod
+    def sort_key_prefix(mail_type: str, language: Optional[str] = None) -> str:
+        """What the sort keys of one type (and language) begin with: "<type>#" or "<type>#<language>#"."""
+        return f"{mail_type}#{language}#" if language else f"{mail_type}#"
+
+    @classmethod
+    def sort_key_of(cls, mail_type: str, language: str, template_id: str) -> str:
+        """The sort_key "<type>#<language>#<template_id>": an owner's templates by type and language."""
+        return cls.sort_key_prefix(mail_type, language) + template_id
+
 class TemplateSlotModel(Model):
     """Which template is ACTIVE for one owner x type x language: one item, so one winner."""
 
     Meta = table_meta("template_slots")
     slot = UnicodeAttribute(hash_key=True)  # "<owner>#<type>#<language>"
     template_id = UnicodeAttribute()
+
+    @staticmethod
+    def slot_of(owner: str, mail_type: str, language: str) -> str:
+        """The slot "<owner>#<type>#<language>" naming the ACTIVE template of an owner x type x language."""
+        return f"{owner}#{mail_type}#{language}"

@@ -1,4 +1,6 @@
 """Organizations, partner links (and the requests for them) and sites."""
+from typing import Optional
+
 from pynamodb.attributes import BooleanAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -38,6 +40,16 @@ class OrganizationModel(Model):
     updated_at = UTCDateTimeAttribute(null=True)
     parent_index = OrgParentIndex()
     tree_index = OrgTreeIndex()
+
+    @staticmethod
+    def path_of(parent_path: str, org_id: str) -> str:
+        """The path of an organization under a parent whose path is given ("/" for the root itself)."""
+        return f"{parent_path}{org_id}/"
+
+    @staticmethod
+    def path_holds(path: Optional[str], org_id: str) -> bool:
+        """The path passes through the organization (it is that organization or one below it)."""
+        return f"/{org_id}/" in (path or "")
 
 class PartnerModel(Model):
     """A partner link from one organization to another (written in both directions)."""

@@ -7,10 +7,10 @@ boundary (the limit at the end of one window, the limit again at the start of th
 (previous and current) still let ~1.9 times through when the first batch came at the very end. Here the error is
 at most one slot's share, read in one batch of 16 small items."""
 import math
-import time
 from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Sequence, Tuple
 
+from chalicelib import clock
 from chalicelib.errors import RateLimited
 from chalicelib.models import RateLimitModel
 from chalicelib.security import token_hash
@@ -23,15 +23,10 @@ class TooManyRequests(RateLimited):
     retry_after = 15 * 60  # only a fallback: every raise in this module names the real wait
 
 
-def clock() -> float:
-    """Seconds since the epoch (one place to read the time, so tests can move it)."""
-    return time.time()
-
-
 def hit(action: str, subject: str, limit: int, window_seconds: int) -> None:
     """Count one act (atomically); TooManyRequests when the window ending now already holds `limit` of them.
     A refused act is not counted, so hammering does not push the end of the wait."""
-    now = clock()
+    now = clock.seconds()
     bucket = RateLimitModel(_bucket_key(action, subject, _slot(now, window_seconds)))
     bucket.update(actions=[RateLimitModel.hits.add(1), RateLimitModel.ttl.set(_expiry(now, window_seconds))])
     counts = _counts([(action, subject)], now, window_seconds)[(action, subject)]
@@ -47,14 +42,14 @@ def hit(action: str, subject: str, limit: int, window_seconds: int) -> None:
 
 def count(action: str, subject: str, window_seconds: int) -> float:
     """How many acts the window ending now holds (its oldest slot weighted by its share still inside)."""
-    now = clock()
+    now = clock.seconds()
     return _estimate(_counts([(action, subject)], now, window_seconds)[(action, subject)], now, window_seconds)
 
 
 def refuse_when_exhausted(subjects: Sequence[Tuple[str, str, int]], window_seconds: int, message: str) -> None:
     """For throttles that count only failures: TooManyRequests when any (action, subject, limit) already holds
     `limit` failures in the window ending now; retry_after is when every one of them allows again."""
-    now = clock()
+    now = clock.seconds()
     counts = _counts([(action, subject) for action, subject, _limit in subjects], now, window_seconds)
     waits = [_seconds_until(counts[(action, subject)], limit, now, window_seconds)
              for action, subject, limit in subjects
@@ -65,7 +60,7 @@ def refuse_when_exhausted(subjects: Sequence[Tuple[str, str, int]], window_secon
 
 def count_failure(subjects: Sequence[Tuple[str, str, int]], window_seconds: int) -> None:
     """Count one failure against every (action, subject, limit); never refuses (refuse_when_exhausted does)."""
-    now = clock()
+    now = clock.seconds()
     for action, subject, _limit in subjects:
         RateLimitModel(_bucket_key(action, subject, _slot(now, window_seconds))).update(actions=[
             RateLimitModel.hits.add(1), RateLimitModel.ttl.set(_expiry(now, window_seconds))])
@@ -118,7 +113,7 @@ def _expiry(now: float, window_seconds: int) -> datetime:
 
 
 def _bucket_key(action: str, subject: str, slot: int) -> str:
-    return f"{action}:{token_hash(subject.strip().lower())}:{slot}"
+    return RateLimitModel.bucket_of(action, token_hash(subject.strip().lower()), slot)
 
 
 def _human(seconds: int) -> str:

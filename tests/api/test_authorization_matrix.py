@@ -10,7 +10,6 @@ import pytest
 
 import app  # noqa: F401  (registers the routes)
 from chalicelib.api.http import ROUTES
-from chalicelib.mail import slot_key
 from chalicelib.models import (
     BatchModel,
     BatchSerialModel,
@@ -289,7 +288,7 @@ def build_world():
     for mail_type in ("confirm_email", "invite", "registration_approved", "registration_rejected", "credentials",
                       "activation"):
         template(f"tpl_{mail_type}", "system", "Mail", mail_type=mail_type)
-        TemplateSlotModel(slot_key("system", mail_type, "en"), template_id=f"tpl_{mail_type}").save()
+        TemplateSlotModel(TemplateSlotModel.slot_of("system", mail_type, "en"), template_id=f"tpl_{mail_type}").save()
     for invitation_id, org_id, sites in (("inv_home", "home", ["site_home"]), ("inv_foreign", "foreign", [])):
         InvitationModel(invitation_id, org_id=org_id, state="CREATED", email="invitee@example.com",
                         name="Foreign Secret GmbH" if org_id == "foreign" else "Invitee", roles=["VIEWER"],

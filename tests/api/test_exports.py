@@ -11,7 +11,7 @@ import requests
 from chalicelib.models import AuditEventModel, ExportModel
 from chalicelib.services.keys import exports
 from tests.conftest import aws_client, run_queued_exports
-from tests.helpers import make_device, make_org, make_user
+from tests.helpers import make_user
 from tests.jose_keys import private_and_public
 
 KEY_A = [{"name": "app", "algorithm": "AES128", "hex": "00112233445566778899aabbccddeeff"}]
@@ -19,18 +19,11 @@ BUCKET = "keyport-test-exports"
 
 
 @pytest.fixture
-def world(api):
-    """customer owns X-1, X-2 (claimed) and X-3 (pending); X-4 is unclaimed; rival owns R-1."""
-    for org in ("maker", "customer", "rival"):
-        make_org(org)
-    make_device("X-1", "maker", "customer", keys=KEY_A, product_type="=1+1")
-    make_device("X-2", "maker", "customer", labels=("roof",))
-    make_device("X-3", "maker", "customer", status="PENDING")
-    make_device("X-4", "maker")
-    make_device("R-1", "maker", "rival")
-    make_user(email="k@customer.example", org_id="customer", roles=("KEY_MANAGER",), csv_delimiter=",")
+def world(api, make_key_world):
+    """customer owns X-1, X-2 (claimed) and X-3 (pending); X-4 is unclaimed; rival owns R-1 (see make_key_world);
+    and another key manager of customer."""
+    make_key_world("X", KEY_A, "=1+1")
     make_user(email="o@customer.example", org_id="customer", roles=("KEY_MANAGER",))
-    make_user(email="v@customer.example", org_id="customer", roles=("VIEWER",))
     return {name: api.login(f"{name[0]}@customer.example") for name in ("keys", "other", "viewer")}
 
 

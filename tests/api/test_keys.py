@@ -15,17 +15,10 @@ KEY_A = [{"name": "app", "algorithm": "AES128", "hex": "00112233445566778899aabb
 
 
 @pytest.fixture
-def world(api):
-    """customer owns K-1 (two keys) and K-2 (claimed), K-3 pending; K-4 unclaimed; rival owns R-1."""
-    for org in ("maker", "customer", "rival"):
-        make_org(org)
-    make_device("K-1", "maker", "customer", keys=KEY_A, product_type="=cmd|' /C calc'!A0")
-    make_device("K-2", "maker", "customer", labels=("roof",))
-    make_device("K-3", "maker", "customer", status="PENDING")
-    make_device("K-4", "maker")
-    make_device("R-1", "maker", "rival")
-    make_user(email="k@customer.example", org_id="customer", roles=("KEY_MANAGER",), csv_delimiter=",")
-    make_user(email="v@customer.example", org_id="customer", roles=("VIEWER",))
+def world(api, make_key_world):
+    """customer owns K-1 (two keys) and K-2 (claimed), K-3 pending; K-4 unclaimed; rival owns R-1 (see
+    make_key_world); and a maker's admin who imports."""
+    make_key_world("K", KEY_A, "=cmd|' /C calc'!A0")
     make_user(email="m@maker.example", org_id="maker", roles=("ORG_ADMIN",), permissions=("devices.import",))
     return {name: api.login(f"{name[0]}@{org}.example")
             for name, org in (("keys", "customer"), ("viewer", "customer"), ("maker", "maker"))}

@@ -4,7 +4,7 @@ import contextlib
 
 from chalicelib.models import DeviceModel
 from chalicelib.permissions import Principal
-from chalicelib.services.devices.catalog import index_keys, list_devices
+from chalicelib.services.devices.catalog import list_devices
 from tests.helpers import make_org
 
 
@@ -40,7 +40,8 @@ def fill(start, stop):
             status = "CLAIMED" if owner else "UNCLAIMED"
             batch.save(DeviceModel(f"D{n:07d}", product_type="meter", mac="02:00:00:00:00:01", maker_org_id="maker",
                                    owner_org_id=owner, claim_status=status, wrapped_keys=b"x", import_id="imp",
-                                   imported_at=now, imported_by="u", **index_keys("maker", owner, status, "meter")))
+                                   imported_at=now, imported_by="u",
+                                   **DeviceModel.index_keys("maker", owner, status, "meter")))
 
 
 PAGES = [("imported", {}), ("imported", {"claim_status": "UNCLAIMED"}), ("imported", {"serial": "D00000"}),

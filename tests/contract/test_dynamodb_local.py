@@ -77,7 +77,6 @@ def test_a_cursor_from_another_partition_is_refused_as_invalid(ddb):
 
 def test_concurrent_activations_leave_exactly_one_active_template(ddb):
     from chalicelib.errors import Conflict
-    from chalicelib.mail import slot_key
     from chalicelib.models import MailTemplateModel, TemplateSlotModel
     from chalicelib.permissions import Principal
     from chalicelib.services.mail_templates.templates import activate_template, copy_template, sync_default_templates
@@ -101,7 +100,8 @@ def test_concurrent_activations_leave_exactly_one_active_template(ddb):
     candidates = copies + ["tpl_system_invite_es"]
     active = [tid for tid in candidates if MailTemplateModel.get(tid, consistent_read=True).state == "ACTIVE"]
     assert len(active) == 1
-    assert TemplateSlotModel.get(slot_key("system", "invite", "es"), consistent_read=True).template_id == active[0]
+    slot = TemplateSlotModel.slot_of("system", "invite", "es")
+    assert TemplateSlotModel.get(slot, consistent_read=True).template_id == active[0]
 
 
 @pytest.mark.parametrize("purpose", ["password_reset", "confirm_email"])

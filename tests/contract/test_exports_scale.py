@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 from chalicelib.crypto import KeyWrapper
 from chalicelib.models import DeviceModel
 from chalicelib.services.accounts.sessions import principal_of
-from chalicelib.services.devices.catalog import index_keys
 from chalicelib.services.keys import export_storage
 from chalicelib.services.keys.exports import request_export, run_export
 from tests.helpers import make_org, make_user
@@ -28,7 +27,8 @@ def device(serial, owner, wrapper, now):
     return DeviceModel(serial, product_type="meter", mac="00:1a:2b:3c:4d:5e", maker_org_id="big", owner_org_id=owner,
                        claim_status="CLAIMED", claimed_at=now, labels=[], key_names=["app"],
                        key_algorithms=["AES128"], import_id="imp_big", wrapped_keys=wrapper.wrap(serial, KEY),
-                       imported_at=now, imported_by="usr_test", **index_keys("big", owner, "CLAIMED", "meter"))
+                       imported_at=now, imported_by="usr_test",
+                       **DeviceModel.index_keys("big", owner, "CLAIMED", "meter"))
 
 
 def lean_devices_table(dynamodb_local):

@@ -325,18 +325,9 @@ def test_the_import_draws_its_bar_from_a_thread_while_a_chunk_is_being_stored(aw
 
 
 @pytest.fixture
-def key_world(aws):
+def key_world(make_key_world):
     """customer owns K-1 and K-2 (claimed) and K-3 (pending); rival owns R-1; a key manager and a viewer."""
-    from tests.helpers import make_device, make_org, make_user
-
-    for org in ("maker", "customer", "rival"):
-        make_org(org)
-    make_device("K-1", "maker", "customer")
-    make_device("K-2", "maker", "customer", labels=("roof",))
-    make_device("K-3", "maker", "customer", status="PENDING")
-    make_device("R-1", "maker", "rival")
-    make_user(email="k@customer.example", org_id="customer", roles=("KEY_MANAGER",), csv_delimiter=",")
-    make_user(email="v@customer.example", org_id="customer", roles=("VIEWER",))
+    make_key_world("K")
 
 
 def audit_actions(org_id):

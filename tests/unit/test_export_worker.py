@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
+import chalicelib.clock
 from chalicelib.crypto import KeyMaterialUnreadable
 from chalicelib.models import AuditEventModel, ExportModel, UserModel
 from chalicelib.services.accounts.sessions import principal_of
@@ -30,10 +31,10 @@ NOT_WRITTEN = "The export could not be written; ask for it again, or tell the op
 
 @pytest.fixture
 def clock(monkeypatch):
-    """The exports service's clock, stopped at `start` (a test moves it by setting `now`)."""
+    """The one clock, stopped at `start` (a test moves it by setting `now`)."""
     stopped = SimpleNamespace(start=datetime.now(timezone.utc).replace(microsecond=0))
     stopped.now = stopped.start
-    monkeypatch.setattr(exports, "_now", lambda: stopped.now)
+    monkeypatch.setattr(chalicelib.clock, "now", lambda: stopped.now)
     return stopped
 
 

@@ -6,8 +6,9 @@ import re
 import pytest
 
 from chalicelib import mail
+from chalicelib.fields import LANGUAGES
 from chalicelib.mail import MailNotSent, TemplateInvalid, check_template, find_template, render, send_mail
-from chalicelib.mail_types import LANGUAGES, MAIL_TYPES
+from chalicelib.mail_types import MAIL_TYPES
 from chalicelib.models import TemplateSlotModel
 from chalicelib.services.mail_templates.templates import _checked_defaults, sync_default_templates
 from tests.conftest import aws_client
@@ -135,7 +136,7 @@ def custom_template(owner, mail_type, language, marker):
     MailTemplateModel(template_id, owner=owner, sort_key=f"{mail_type}#{language}#{template_id}", mail_type=mail_type,
                       language=language, name=marker, subject=marker, html="{{ link }}", text="{{ link }}",
                       state="ACTIVE", created_at=now, updated_at=now).save()
-    TemplateSlotModel(mail.slot_key(owner, mail_type, language), template_id=template_id).save()
+    TemplateSlotModel(TemplateSlotModel.slot_of(owner, mail_type, language), template_id=template_id).save()
 
 
 def test_lookup_prefers_the_organization_then_its_parents_then_system(defaults):
@@ -154,7 +155,7 @@ def test_english_is_the_fallback_only_when_no_level_has_the_language(defaults):
     make_org("org_a")
     custom_template("org_a", "invite", "en", "org-en")
     assert find_template("invite", "sv", "org_a").template_id == "tpl_system_invite_sv"
-    TemplateSlotModel(mail.slot_key("system", "invite", "sv")).delete()
+    TemplateSlotModel(TemplateSlotModel.slot_of("system", "invite", "sv")).delete()
     assert find_template("invite", "sv", "org_a").subject == "org-en"
 
 
@@ -332,7 +333,7 @@ def stored_template(owner, mail_type, language, text):
     MailTemplateModel(template_id, owner=owner, sort_key=f"{mail_type}#{language}#{template_id}", mail_type=mail_type,
                       language=language, name="stored", subject="Hi", html="{{ link }}", text=text,
                       state="ACTIVE", created_at=now, updated_at=now).save()
-    TemplateSlotModel(mail.slot_key(owner, mail_type, language), template_id=template_id).save()
+    TemplateSlotModel(TemplateSlotModel.slot_of(owner, mail_type, language), template_id=template_id).save()
 
 
 def test_a_send_that_hits_a_bound_fails_that_mail_only(defaults, monkeypatch, tmp_path, caplog):

@@ -1,10 +1,11 @@
 """One-time tokens sent by mail: issued with a lifetime, stored hashed, spent by a conditional write."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Optional
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
+from chalicelib import clock
 from chalicelib.errors import Gone
 from chalicelib.models import OneTimeTokenModel
 from chalicelib.security import new_token, token_hash
@@ -17,7 +18,7 @@ class TokenInvalid(Gone):
 
 def issue_token(purpose: str, user_id: str, lifetime: timedelta, new_email: Optional[str] = None) -> str:
     """A fresh token (returned once, for the mail); only its hash is stored."""
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     token = new_token()
     OneTimeTokenModel(token_hash(token), purpose=purpose, user_id=user_id, new_email=new_email, created_at=now,
                       expires_at=now + lifetime, ttl=now + lifetime + timedelta(days=1)).save(
@@ -34,13 +35,13 @@ def live_token(purpose: str, token: str) -> OneTimeTokenModel:
     except DoesNotExist:
         raise TokenInvalid() from None
     # Expiry is decided here: TTL deletion runs up to days late.
-    if item.purpose != purpose or item.used_at is not None or datetime.now(timezone.utc) >= item.expires_at:
+    if item.purpose != purpose or item.used_at is not None or clock.now() >= item.expires_at:
         raise TokenInvalid()
     return item
 
 
 def spend_in(transaction: TransactWrite, item: OneTimeTokenModel) -> None:
     """Add the spending of the token to a transaction: it succeeds once, and only while unexpired."""
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     transaction.update(item, actions=[OneTimeTokenModel.used_at.set(now)],
                        condition=OneTimeTokenModel.used_at.does_not_exist() & (OneTimeTokenModel.expires_at > now))

@@ -1,11 +1,12 @@
 """The account of the person logged in: login with lockout, logout, profile, own password."""
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, Dict, List, Optional
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 
+from chalicelib import clock
 from chalicelib.config import Settings, get_settings
 from chalicelib.errors import AccountLocked, InvalidCredentials, NotAuthenticated, WeakPassword, WrongPassword
 from chalicelib.fields import normalize_email
@@ -92,7 +93,7 @@ def _reserve_attempt(key: str, settings: Settings) -> int:
     have if this attempt were the last one admitted: the lock is held by the count and ends at that time (a
     crash between counting and checking cannot leave a lock without an end). A success deletes the record.
     """
-    lock_end = datetime.now(timezone.utc) + timedelta(minutes=settings.lockout_minutes)
+    lock_end = clock.now() + timedelta(minutes=settings.lockout_minutes)
     threshold = settings.lockout_threshold
     counted: List[Action] = [LoginAttemptModel.failures.add(1), LoginAttemptModel.locked_until.set(lock_end),
                              LoginAttemptModel.ttl.set(lock_end + timedelta(days=1))]
@@ -105,7 +106,7 @@ def _reserve_attempt(key: str, settings: Settings) -> int:
         except UpdateError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         try:  # the lock has ended: this attempt starts a new count (one racer wins, the others look again)
             record.update(actions=[LoginAttemptModel.failures.set(1), *counted[1:]],
                           condition=(LoginAttemptModel.failures >= threshold)
@@ -171,7 +172,7 @@ def change_password(principal: Principal, current_password: str, new_password: s
         UserModel.password_hash.set(hash_password(new_password)),
         UserModel.must_change_password.set(False),
         UserModel.login_needs_reference.set(False),
-        UserModel.password_changed_at.set(datetime.now(timezone.utc)),
+        UserModel.password_changed_at.set(clock.now()),
     ])
     ended = sessions.end_sessions_of_user(user.user_id, keep=principal.session_hash)
     record_event(principal.user_id, "password_changed", principal.org_id, target=principal.user_id,

@@ -1,11 +1,11 @@
 """Password reset by e-mail: the same answer for every address, a one-hour single-use link."""
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import models
+from chalicelib import clock, models
 from chalicelib.job_queue import enqueue_job
 from chalicelib.mail import MailNotSent, public_link, send_mail
 from chalicelib.models import UserModel
@@ -65,7 +65,7 @@ def reset_password(token: str, new_password: str) -> None:
                 UserModel.password_hash.set(hash_password(new_password)),
                 UserModel.must_change_password.set(False),
                 UserModel.login_needs_reference.set(False),
-                UserModel.password_changed_at.set(datetime.now(timezone.utc)),
+                UserModel.password_changed_at.set(clock.now()),
             ], condition=UserModel.user_id.exists())
     except TransactWriteError:
         raise TokenInvalid() from None

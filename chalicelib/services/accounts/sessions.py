@@ -1,9 +1,10 @@
 """Login sessions: opaque tokens, only their SHA-256 stored, idle and absolute expiry."""
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Dict, Optional, Tuple
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.errors import NotAuthenticated, PasswordChangeRequired
 from chalicelib.models import SessionModel, UserModel
@@ -18,7 +19,7 @@ _TOUCH_AFTER = timedelta(seconds=60)
 def open_session(user: UserModel) -> Tuple[str, SessionModel]:
     """Start a session for the user; answer the token (shown once) and the stored session."""
     settings = get_settings()
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     token = new_token()
     absolute = now + timedelta(hours=settings.session_absolute_hours)
     idle = min(now + timedelta(minutes=settings.session_idle_minutes), absolute)
@@ -53,7 +54,7 @@ def authenticate(token: Optional[str], *, allow_pending_password_change: bool = 
         session = SessionModel.get(hashed, consistent_read=True)
     except DoesNotExist:
         raise NotAuthenticated("The session is unknown or has ended; log in again.") from None
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     # TTL deletion runs late (up to days): expiry is decided here, not by the item's presence.
     if now >= session.idle_expires_at or now >= session.absolute_expires_at:
         session.delete()

@@ -1,9 +1,9 @@
 """The audit trail: every security-relevant act, who did it, when, on what."""
 import secrets
-from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
-from chalicelib.models import AuditEventModel
+from chalicelib import clock
+from chalicelib.models import AuditEventModel, time_ordered_key
 
 SYSTEM_ORG = "-"  # events with no organization, such as a failed login for an unknown e-mail
 
@@ -11,10 +11,10 @@ SYSTEM_ORG = "-"  # events with no organization, such as a failed login for an u
 def record_event(actor_id: str, action: str, org_id: Optional[str], target: Optional[str] = None,
                  detail: Optional[Dict[str, Any]] = None) -> AuditEventModel:
     """Write one audit event; never pass secrets in target or detail."""
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     event = AuditEventModel(
         org_id or SYSTEM_ORG,
-        f"{now.isoformat()}#{secrets.token_hex(4)}",
+        time_ordered_key(now, secrets.token_hex(4)),
         at=now,
         actor_id=actor_id,
         action=action,

@@ -1,7 +1,7 @@
 """Batch references: a maker assigns many serials to a target organization, at once or after its confirmation."""
 import functools
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, List, Optional, Tuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
@@ -9,7 +9,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import models
+from chalicelib import clock, models
 from chalicelib.errors import BodyTooLarge, Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.fields import iso_time
 from chalicelib.mail import MailNotSent, public_link, send_mail
@@ -20,6 +20,7 @@ from chalicelib.models import (
     DeviceModel,
     OrganizationModel,
     UserModel,
+    time_ordered_key,
 )
 from chalicelib.paging import binding, page, page_chain
 from chalicelib.permissions import (
@@ -168,12 +169,12 @@ def _reserve(principal: Principal, maker: OrganizationModel, target: Organizatio
              fields: Dict[str, Any]) -> BatchModel:
     """A new batch in CREATING with its reference spent, or the batch of that reference a failure left unfinished
     (CREATING or MOVING) when it goes to the same target; BatchReferenceTaken otherwise."""
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     batch = BatchModel(new_id("bat"), org_id=maker.org_id, target_org_id=target.org_id, reference=fields["reference"],
                        label=fields.get("label"), requires_confirmation=bool(fields.get("requires_confirmation")),
-                       state="CREATING", count=0, created_key=f"{now.isoformat()}#{new_id('k')}", created_at=now,
+                       state="CREATING", count=0, created_key=time_ordered_key(now, new_id("k")), created_at=now,
                        created_by=principal.user_id)
-    reference_key = f"{maker.org_id}#{batch.reference}"
+    reference_key = BatchReferenceModel.key_of(maker.org_id, batch.reference)
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             transaction.save(BatchReferenceModel(reference_key, batch_id=batch.batch_id),
@@ -226,7 +227,7 @@ def _open(batch: BatchModel, fields: Dict[str, Any], unknown: List[str], unavail
             BatchModel.requires_confirmation.set(bool(fields.get("requires_confirmation"))),
             BatchModel.unknown_serials.set(unknown[:LISTED_PROBLEMS]),
             BatchModel.unavailable_serials.set(unavailable[:LISTED_PROBLEMS]),
-            BatchModel.updated_at.set(datetime.now(timezone.utc)),
+            BatchModel.updated_at.set(clock.now()),
         ], condition=BatchModel.state == "CREATING")
     except UpdateError as error:
         _unless_condition_failed(error)
@@ -242,7 +243,7 @@ def _move(batch: BatchModel, status: str) -> None:
     owner = None if status == "UNCLAIMED" else batch.target_org_id
     todo = [device for device in read_devices(sorted(serials)) if not _arrived(device, batch, status)]
     lost: List[str] = []
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     for start in range(0, len(todo), TRANSACTION_ITEMS):
         lost += _move_chunk(todo[start:start + TRANSACTION_ITEMS], batch, owner, status, now)
     resting = {"PENDING": "PENDING", "CLAIMED": "CONFIRMED", "UNCLAIMED": "REJECTED"}[status]
@@ -418,7 +419,7 @@ def reject_batch(principal: Principal, batch_id: str) -> Dict[str, Any]:
 def _change_state(batch: BatchModel, state: str) -> BatchModel:
     """PENDING -> `state` by a conditional write; the batch as it stands when a concurrent request changed it."""
     try:
-        batch.update(actions=[BatchModel.state.set(state), BatchModel.updated_at.set(datetime.now(timezone.utc))],
+        batch.update(actions=[BatchModel.state.set(state), BatchModel.updated_at.set(clock.now())],
                      condition=BatchModel.state == "PENDING")
         return batch
     except UpdateError as error:

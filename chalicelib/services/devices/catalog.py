@@ -1,6 +1,5 @@
 """The device catalog: what a maker imported and what an organization owns; who sees and edits which device."""
 import functools
-from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -8,7 +7,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import models
+from chalicelib import clock, models
 from chalicelib.errors import BadRequest, Forbidden, NotFound, Unprocessable, ValidationFailed
 from chalicelib.fields import iso_time
 from chalicelib.models import BatchModel, DeviceLabelModel, DeviceModel, SiteModel
@@ -21,6 +20,7 @@ from chalicelib.services.tenants.orgs import get_org, in_scope, listed_org_ids
 
 CLAIM_STATUSES = ("UNCLAIMED", "PENDING", "CLAIMED")
 VIEWS = ("owned", "imported")
+INDEXED_FILTERS = ("claim_status", "product_type", "batch_id", "label")  # each served by its own index
 
 
 class DeviceNotFound(NotFound):
@@ -33,6 +33,15 @@ class FilterNotIndexed(BadRequest):
                "prefix): no index serves the combination, and the catalog is never scanned.")
 
 
+def indexed_filter(filters: Dict[str, str]) -> Optional[str]:
+    """The one filter of INDEXED_FILTERS given (None: at most a serial prefix); FilterNotIndexed for two or more,
+    since the catalog (and a key file's selection) is read from one index, never scanned."""
+    named = [name for name in INDEXED_FILTERS if filters.get(name)]
+    if len(named) > 1:
+        raise FilterNotIndexed()
+    return named[0] if named else None
+
+
 def id_proof(id_code: str, mac: str) -> str:
     """The lookup hash of an ID code and MAC pair (normalized): HMAC-SHA256 under the server secret."""
     return keyed_digest("device-id-proof", id_code, mac)
@@ -41,13 +50,6 @@ def id_proof(id_code: str, mac: str) -> str:
 def claim_code_digest(serial: str, claim_code: str) -> str:
     """The stored form of a claim code, bound to its device: HMAC-SHA256 under the server secret."""
     return keyed_digest("device-claim-code", serial, claim_code)
-
-
-def index_keys(maker_org_id: str, owner_org_id: Optional[str], status: str, product_type: str) -> Dict[str, Any]:
-    """The "<org>#<value>" attributes of the catalog indexes for a device in this state."""
-    return {"maker_status": f"{maker_org_id}#{status}", "maker_product": f"{maker_org_id}#{product_type}",
-            "owner_status": f"{owner_org_id}#{status}" if owner_org_id else None,
-            "owner_product": f"{owner_org_id}#{product_type}" if owner_org_id else None}
 
 
 def device_view(device: DeviceModel, for_maker: bool = False) -> Dict[str, Any]:
@@ -128,18 +130,16 @@ def list_devices(principal: Principal, filters: Dict[str, str], view: Optional[s
     if not allowed:
         raise Forbidden("Your roles do not allow reading this catalog.")
     prefix = filters.get("serial") or None
-    indexed = [name for name in ("claim_status", "product_type", "batch_id", "label") if filters.get(name)]
-    if len(indexed) > 1:
-        raise FilterNotIndexed()
+    indexed = indexed_filter(filters)
     bound_to = binding(principal.user_id, "devices", view=view, org_id=org_id, filters=filters)
     visible = functools.partial(_visible_in_list, principal, view, set(org_ids))
-    if indexed and indexed[0] in ("batch_id", "label"):
-        if indexed[0] == "batch_id" and not _batch_in_scope(principal, filters["batch_id"]):
+    if indexed in ("batch_id", "label"):
+        if indexed == "batch_id" and not _batch_in_scope(principal, filters["batch_id"]):
             return {"items": [], "next_cursor": None}  # no query, so no cursor to tell anything by
-        items, next_cursor = _page_outside_org_indexes(indexed[0], filters[indexed[0]], prefix, limit, cursor,
+        items, next_cursor = _page_outside_org_indexes(indexed, filters[indexed], prefix, limit, cursor,
                                                        bound_to, visible)
     else:
-        queries = [_org_query(view, indexed[0] if indexed else None, filters, org, prefix) for org in org_ids]
+        queries = [_org_query(view, indexed, filters, org, prefix) for org in org_ids]
         # A SITE_ADMIN's organization holds devices of other sites: kept out of its pages and its cursors.
         select = _select(visible) if view == "owned" and principal.site_limited else None
         items, next_cursor = page_chain(queries, limit, cursor, bound_to=bound_to, select=select)
@@ -160,7 +160,8 @@ def _org_query(view: str, filter_name: Optional[str], filters: Dict[str, str], o
         index, hash_key = getattr(DeviceModel, f"{side}_index"), org_id
     else:
         kind = {"claim_status": "status", "product_type": "product"}[filter_name]
-        index, hash_key = getattr(DeviceModel, f"{side}_{kind}_index"), f"{org_id}#{filters[filter_name]}"
+        index = getattr(DeviceModel, f"{side}_{kind}_index")
+        hash_key = DeviceModel.catalog_key(org_id, filters[filter_name])
     return functools.partial(index.query, hash_key, _serial_condition(prefix))
 
 
@@ -211,7 +212,7 @@ def update_device(principal: Principal, serial: str, changes: Dict[str, Any]) ->
     if not (as_owner or (as_maker and set(changes) <= {"labels"})):
         raise Forbidden("Only the owner's administrators change this device" +
                         ("; the maker changes its labels." if as_maker else "."))
-    actions: List[Action] = [DeviceModel.updated_at.set(datetime.now(timezone.utc))]
+    actions: List[Action] = [DeviceModel.updated_at.set(clock.now())]
     if "site_id" in changes:
         actions.append(_site_action(principal, device, changes["site_id"]))
     old_labels = list(device.labels or [])

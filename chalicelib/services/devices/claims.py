@@ -1,10 +1,11 @@
 """Ownership of devices: claim with a code or ID code + MAC, release, take-ownership; one conditional write each."""
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, List, Optional, Tuple
 
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
+from chalicelib import clock
 from chalicelib.errors import Conflict, Forbidden, Gone, NotFound
 from chalicelib.models import DeviceModel
 from chalicelib.observability import count_metric
@@ -16,7 +17,6 @@ from chalicelib.services.devices.catalog import (
     device_view,
     get_device,
     id_proof,
-    index_keys,
     visible_device,
 )
 from chalicelib.services.devices.import_rows import (
@@ -73,7 +73,7 @@ def claim_device(principal: Principal, serial: str, proof: Dict[str, Any]) -> Di
         count_failure(subjects, FAILED_CLAIMS_WINDOW)
         record_event(principal.user_id, "device_claim_failed", owner.org_id, target=serial[:64])
         raise
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     actions = ownership_actions(device, owner.org_id, "CLAIMED", now)
     if used_code:  # spent by this claim: a later release does not revive it
         actions += [DeviceModel.claim_code_hash.remove(), DeviceModel.spent_claim_code_hash.set(device.claim_code_hash)]
@@ -94,7 +94,7 @@ def _proven(serial: str, proof: Dict[str, Any]) -> Tuple[DeviceModel, bool]:
         device = get_device(serial)
     except NotFound:
         raise ClaimProofInvalid() from None
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     if proof.get("claim_code"):
         try:
             code = normalize_code(proof["claim_code"], "claim_code", CLAIM_CODE_MIN)
@@ -126,7 +126,7 @@ def _proven(serial: str, proof: Dict[str, Any]) -> Tuple[DeviceModel, bool]:
 def ownership_actions(device: DeviceModel, owner_org_id: Optional[str], status: str,
                       now: datetime) -> List[Action]:
     """The update actions that give a device this owner (None: nobody) and status, index keys included."""
-    keys = index_keys(device.maker_org_id, owner_org_id, status, device.product_type)
+    keys = DeviceModel.index_keys(device.maker_org_id, owner_org_id, status, device.product_type)
     actions: List[Action] = [DeviceModel.claim_status.set(status), DeviceModel.updated_at.set(now),
                              DeviceModel.maker_status.set(keys["maker_status"])]
     if owner_org_id:
@@ -146,7 +146,7 @@ def release_device(principal: Principal, serial: str) -> Dict[str, Any]:
     if not device.owner_org_id or not org_id_in_scope(principal, device.owner_org_id):
         raise NotOwner()
     previous = device.owner_org_id
-    actions = ownership_actions(device, None, "UNCLAIMED", datetime.now(timezone.utc))
+    actions = ownership_actions(device, None, "UNCLAIMED", clock.now())
     actions.append(DeviceModel.keys_exposed_to.set(_exposed(device, previous)))
     try:
         device.update(actions=actions, condition=DeviceModel.owner_org_id == previous)
@@ -163,7 +163,7 @@ def take_ownership(principal: Principal, serial: str, org_id: str) -> Dict[str, 
     target = org_in_scope(principal, org_id)
     require(principal, TAKE_OWNERSHIP)
     previous = device.owner_org_id
-    actions = ownership_actions(device, target.org_id, "CLAIMED", datetime.now(timezone.utc))
+    actions = ownership_actions(device, target.org_id, "CLAIMED", clock.now())
     if previous and previous != target.org_id:
         actions.append(DeviceModel.keys_exposed_to.set(_exposed(device, previous)))
         actions.append(DeviceModel.site_id.remove())

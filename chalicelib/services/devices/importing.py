@@ -4,13 +4,13 @@ import json
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import models
+from chalicelib import clock, models
 from chalicelib.config import get_settings
 from chalicelib.crypto import KeyWrapper
 from chalicelib.errors import TooLarge
@@ -18,7 +18,7 @@ from chalicelib.models import DeviceLabelModel, DeviceModel
 from chalicelib.permissions import DEVICES_IMPORT, Principal, require
 from chalicelib.security import new_id
 from chalicelib.services.audit.record import record_event
-from chalicelib.services.devices.catalog import claim_code_digest, id_proof, index_keys
+from chalicelib.services.devices.catalog import claim_code_digest, id_proof
 from chalicelib.services.devices.import_rows import DeviceDraft, Rejection, csv_rows, group_rows, json_rows
 from chalicelib.services.tenants.orgs import OrgNotFound, get_org, org_in_scope
 
@@ -91,7 +91,7 @@ def store_devices(drafts: List[DeviceDraft], maker_org_id: str, actor_id: str, w
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
         taken = {device.serial for device in _read_back(pool, [draft.serial for draft in drafts], ["serial"])}
         report.existing = [draft for draft in drafts if draft.serial in taken]
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         writes: List[Future[Tuple[List[DeviceDraft], List[DeviceDraft]]]] = []
         group: List[Tuple[DeviceDraft, DeviceModel]] = []
         actions = 0
@@ -160,7 +160,7 @@ def _device(draft: DeviceDraft, maker_org_id: str, actor_id: str, wrapper: KeyWr
         labels=fields["labels"], maker_org_id=maker_org_id, claim_status="UNCLAIMED",
         key_names=[key["name"] for key in draft.keys], key_algorithms=[key["algorithm"] for key in draft.keys],
         wrapped_keys=wrapper.wrap(draft.serial, draft.keys), import_id=wrapper.import_id, imported_at=now,
-        imported_by=actor_id, **index_keys(maker_org_id, None, "UNCLAIMED", fields["product_type"]))
+        imported_by=actor_id, **DeviceModel.index_keys(maker_org_id, None, "UNCLAIMED", fields["product_type"]))
 
 
 def import_file(path: str, maker_org_id: str, report_path: str, progress: Optional[Callable[[int], None]] = None,

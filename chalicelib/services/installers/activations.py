@@ -1,13 +1,12 @@
 """The customer's side of an installation: the mailed activation link shows it; confirming it claims the device."""
 import re
-from datetime import datetime, timezone
 from typing import Any, Dict, List, Tuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import models
+from chalicelib import clock, models
 from chalicelib.errors import ValidationFailed
 from chalicelib.fields import PHONE_PATTERN
 from chalicelib.models import (
@@ -92,7 +91,7 @@ def activate_installation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
                                details=[{"field": "phone", "problem": "is not an E.164 number"}])
     customer = {**installation.customer, **{key: fields[key].strip() for key in CORRECTABLE if fields.get(key)}}
     corrected = sorted(key for key in CORRECTABLE if customer.get(key) != installation.customer.get(key))
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     device = get_device(installation.serial)
     profile = {key: fields[key].strip() for key in ("name", "phone") if fields.get(key)} \
         if _had_account(installation, user) else customer

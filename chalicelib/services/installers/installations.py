@@ -1,6 +1,6 @@
 """Installers register a customer's device by its ID code + MAC: the device is reserved and the customer mailed."""
 import functools
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, Dict, List, Optional, Tuple, Union
 
@@ -9,7 +9,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import models
+from chalicelib import clock, models
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from chalicelib.fields import iso_time, normalize_email
 from chalicelib.mail import public_link, send_mail
@@ -20,6 +20,7 @@ from chalicelib.models import (
     OrganizationModel,
     SiteModel,
     UserModel,
+    time_ordered_key,
 )
 from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import CUSTOMER, DEVICES_REGISTER, INSTALLATIONS_READ, Principal, require
@@ -60,9 +61,6 @@ class DeviceUnavailable(Conflict):
 class InstallationClosed(Conflict):
     code, message = "installation_closed", "The installation is no longer pending (activated or cancelled)."
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def installation_view(installation: InstallationModel, device: Optional[DeviceModel] = None,
@@ -160,7 +158,7 @@ def create_installation(principal: Principal, fields: Dict[str, Any],
     holder = find_user_by_email(customer["email"])
     known = holder if _served_by(installer.org_id, holder) else None
     taken = holder is not None and known is None  # someone else's address: answered as a new one
-    now = _now()
+    now = clock.now()
     # For somebody else's address the ids are derived from installer and address, so a second installation for
     # it answers as a second one for a new customer does: the same organization and user ids, `activation` alone.
     org_id, user_id = _provisional_ids(installer.org_id, customer["email"]) if taken else (new_id("org"),
@@ -175,7 +173,7 @@ def create_installation(principal: Principal, fields: Dict[str, Any],
         customer_user_id=known.user_id if known else user_id, customer=customer,
         web_address=fields.get("web_address"), site_id=site_id, created_at=now,
         activation_expires_at=now + timedelta(days=ACTIVATION_DAYS))
-    installation.created_key = f"{now.isoformat()}#{installation.installation_id}"
+    installation.created_key = time_ordered_key(now, installation.installation_id)
     token = new_token()
     installation.activation_token_hash = token_hash(token)
 
@@ -319,7 +317,7 @@ def _freeing(device: DeviceModel, now: datetime) -> List[Action]:
 def _undo(installation: InstallationModel, new_user: Optional[UserModel], new_org: Optional[OrganizationModel],
           site: Optional[SiteModel]) -> None:
     device = get_device(installation.serial)
-    device.update(actions=_freeing(device, _now()),
+    device.update(actions=_freeing(device, clock.now()),
                   condition=DeviceModel.installation_id == installation.installation_id)
     installation.delete()
     for item in (site, new_org):
@@ -413,7 +411,7 @@ def resend_activation(principal: Principal, installation_id: str) -> Dict[str, A
     recipient = user or find_user_by_email(installation.customer["email"]) or SimpleNamespace(
         email=installation.customer["email"], language="en")
     hit("activation_resend", installation_id, limit=RESENDS_PER_HOUR, window_seconds=3600)
-    now = _now()
+    now = clock.now()
     previous: Dict[str, Any] = {"hash": installation.activation_token_hash,
                                 "expires": installation.activation_expires_at}
     token = new_token()
@@ -443,7 +441,7 @@ def resend_activation(principal: Principal, installation_id: str) -> Dict[str, A
 def _close(installation: InstallationModel, state: str, actor_id: str, condition: Condition) -> bool:
     """End a PENDING installation (CANCELLED, EXPIRED) and free its device, in one transaction; False if it was
     no longer pending."""
-    device, now = get_device(installation.serial), _now()
+    device, now = get_device(installation.serial), clock.now()
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             transaction.update(installation, actions=[
@@ -459,7 +457,7 @@ def _close(installation: InstallationModel, state: str, actor_id: str, condition
 def expire_installations(now: Optional[datetime] = None) -> Dict[str, int]:
     """Hourly: PENDING installations whose activation link ran out become EXPIRED and free their device (index
     query by creation time, no scan; the exact expiry is the write's condition)."""
-    now = now or _now()
+    now = now or clock.now()
     cutoff = (now - timedelta(days=ACTIVATION_DAYS)).isoformat()
     read = expired = 0
     for installation in InstallationModel.state_index.query("PENDING", InstallationModel.created_key < cutoff):

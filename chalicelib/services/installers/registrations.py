@@ -1,17 +1,17 @@
 """Self-registration of installers and system managers, and the operator's approval or rejection."""
 import functools
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, Optional
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import models
+from chalicelib import clock, models
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound
 from chalicelib.fields import iso_time, normalize_email
 from chalicelib.job_queue import enqueue_job
 from chalicelib.mail import public_link, send_mail
-from chalicelib.models import OrganizationModel, RegistrationEmailModel, RegistrationModel
+from chalicelib.models import OrganizationModel, RegistrationEmailModel, RegistrationModel, time_ordered_key
 from chalicelib.paging import binding, page_chain
 from chalicelib.permissions import INSTALLER, ORG_ADMIN, Principal
 from chalicelib.security import new_id, new_temporary_password
@@ -35,9 +35,6 @@ class RegistrationNotFound(NotFound):
 class RegistrationDecided(Conflict):
     code, message = "registration_decided", "The registration was approved or rejected already."
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def registration_view(registration: RegistrationModel) -> Dict[str, Any]:
@@ -75,12 +72,12 @@ def take_registration(registration_id: str, fields: Dict[str, Any], source_ip: O
         if mail(account_exists=True):
             record_event("public", "registration_refused", ROOT_ORG_ID, detail={"reason": "account_exists"})
         return
-    now = _now()
+    now = clock.now()
     registration = RegistrationModel(
         registration_id, kind=fields["kind"], state="PENDING", name=fields["name"], email=email,
         phone=fields.get("phone"), company_name=fields["company_name"],
         company_address=fields.get("company_address"), language=language, created_at=now, source_ip=source_ip)
-    registration.created_key = f"{now.isoformat()}#{registration.registration_id}"
+    registration.created_key = time_ordered_key(now, registration.registration_id)
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             transaction.save(RegistrationEmailModel(email, registration_id=registration.registration_id),
@@ -153,7 +150,7 @@ def approve_registration(principal: Principal, registration_id: str, fields: Dic
     if registration.state != "PENDING":
         raise RegistrationDecided()
     parent = org_in_scope(principal, fields.get("parent_id") or ROOT_ORG_ID)
-    now, org_id, temporary = _now(), new_id("org"), new_temporary_password()
+    now, org_id, temporary = clock.now(), new_id("org"), new_temporary_password()
     org = OrganizationModel(org_id, name=registration.company_name, name_lower=registration.company_name.lower(),
                             parent_id=parent.org_id, path=f"{parent.path}{org_id}/", can_create_orgs=False,
                             created_at=now, created_by=principal.user_id, updated_at=now)
@@ -191,7 +188,7 @@ def approve_registration(principal: Principal, registration_id: str, fields: Dic
 def reject_registration(principal: Principal, registration_id: str, reason: str) -> Dict[str, Any]:
     """Refuse a registration with a reason, mailed in `registration_rejected`; the address may register again."""
     registration = _load(principal, registration_id)
-    now = _now()
+    now = clock.now()
     try:
         registration.update(actions=_decision("REJECTED", principal, now) + [RegistrationModel.reason.set(reason)],
                             condition=RegistrationModel.state == "PENDING")

@@ -7,16 +7,21 @@ import functools
 import itertools
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from typing import Any, Deque, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from chalicelib import crypto
+from chalicelib import clock, crypto
 from chalicelib.errors import Conflict, DomainError, Forbidden, TooLarge
 from chalicelib.models import DeviceLabelModel, DeviceModel
 from chalicelib.observability import count_metric
 from chalicelib.permissions import KEYS_DOWNLOAD, Principal
 from chalicelib.services.audit.record import record_event
-from chalicelib.services.devices.catalog import DeviceNotFound, FilterNotIndexed, get_device, owner_side, read_devices
+from chalicelib.services.devices.catalog import (
+    DeviceNotFound,
+    get_device,
+    indexed_filter,
+    owner_side,
+    read_devices,
+)
 from chalicelib.services.keys import files as key_files
 from chalicelib.services.tenants.orgs import listed_org_ids
 from chalicelib.services.tenants.users import get_user
@@ -55,7 +60,7 @@ def device_keys(principal: Principal, serial: str) -> Dict[str, Any]:
 
 def download_keys(principal: Principal, file_format: str, filters: Dict[str, str], org_id: Optional[str] = None,
                   recipient_jwk: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    """Every CLAIMED device in scope matching the catalog filters, as a file: {filename, media_type, body}."""
+    """Every CLAIMED device in scope matching the catalog filters, as a file: {file_name, media_type, body}."""
     detail = download_detail(file_format, filters, org_id)
     with refusals_audited(principal, org_id, detail):
         recipient, selection = check_download(principal, file_format, filters, org_id, recipient_jwk)
@@ -73,7 +78,7 @@ def download_keys(principal: Principal, file_format: str, filters: Dict[str, str
         body = key_files.render_keys(rows, "json")
     if recipient:
         body = key_files.seal(body.encode(), recipient, "application/json")
-    return {"filename": download_name(owner, file_format), "media_type": key_files.MEDIA_TYPES[file_format],
+    return {"file_name": download_name(owner, file_format), "media_type": key_files.MEDIA_TYPES[file_format],
             "body": body}
 
 
@@ -107,7 +112,7 @@ def refusals_audited(principal: Principal, org_id: Optional[str], detail: Dict[s
 
 def download_name(org_id: str, file_format: str) -> str:
     """keys-<org>-<date>.<ext>"""
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    stamp = clock.now().strftime("%Y-%m-%d")
     return f"keys-{org_id}-{stamp}.{key_files.EXTENSIONS[file_format]}"
 
 
@@ -115,11 +120,9 @@ class Selection:
     """The CLAIMED devices of some organizations (and of a SITE_ADMIN's sites) matching the catalog filters."""
 
     def __init__(self, principal: Principal, org_ids: List[str], filters: Dict[str, str]):
-        indexed = [name for name in ("claim_status", "product_type", "batch_id", "label") if filters.get(name)]
-        if len(indexed) > 1:
-            raise FilterNotIndexed()
+        index = indexed_filter(filters)
         self.principal, self.in_scope, self.filters = principal, set(org_ids), filters
-        self.org_ids, self.index = org_ids, indexed[0] if indexed else None
+        self.org_ids, self.index = org_ids, index
 
     def keeps(self, device: DeviceModel) -> bool:
         """True for a CLAIMED device of the scope."""
@@ -175,11 +178,12 @@ def _matching(org_ids: List[str], name: Optional[str], filters: Dict[str, str]) 
         queries = [functools.partial(DeviceModel.batch_index.query, filters["batch_id"], condition,
                                      attributes_to_get=SCOPE_ATTRIBUTES)]
     elif name == "product_type":
-        queries = [functools.partial(DeviceModel.owner_product_index.query, f"{org}#{filters['product_type']}",
-                                     condition, attributes_to_get=SCOPE_ATTRIBUTES) for org in org_ids]
-    else:
-        queries = [functools.partial(DeviceModel.owner_status_index.query, f"{org}#CLAIMED", condition,
+        queries = [functools.partial(DeviceModel.owner_product_index.query,
+                                     DeviceModel.catalog_key(org, filters["product_type"]), condition,
                                      attributes_to_get=SCOPE_ATTRIBUTES) for org in org_ids]
+    else:
+        queries = [functools.partial(DeviceModel.owner_status_index.query, DeviceModel.catalog_key(org, "CLAIMED"),
+                                     condition, attributes_to_get=SCOPE_ATTRIBUTES) for org in org_ids]
     for query in queries:
         yield from query()
 

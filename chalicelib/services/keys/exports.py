@@ -6,15 +6,16 @@ temporary folder, and only then stores it and turns READY; any failure leaves it
 import logging
 import os
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Dict, Optional, Tuple
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, DomainError, Forbidden, Gone, NotAuthenticated, NotFound
 from chalicelib.fields import iso_time
-from chalicelib.models import ExportModel
+from chalicelib.models import ExportModel, time_ordered_key
 from chalicelib.observability import count_metric
 from chalicelib.paging import binding, page
 from chalicelib.permissions import KEYS_DOWNLOAD, Principal
@@ -51,7 +52,7 @@ class ExportExpired(Gone):
 
 def export_view(job: ExportModel) -> Dict[str, Any]:
     """A job as the download list shows it."""
-    state = EXPIRED if job.state == READY and _now() >= job.expires_at else job.state
+    state = EXPIRED if job.state == READY and clock.now() >= job.expires_at else job.state
     return {"id": job.export_id, "state": state, "format": job.format, "count": job.count,
             "filters": job.filters, "org_id": job.org_id, "size_bytes": job.size_bytes, "reason": job.reason,
             "file_name": job.file_name, "created_at": job.created_at.isoformat(),
@@ -64,11 +65,11 @@ def request_export(principal: Principal, file_format: str, filters: Dict[str, st
     detail = download_detail(file_format, filters, org_id)
     with refusals_audited(principal, org_id, detail):
         recipient, _selection = check_download(principal, file_format, filters, org_id, recipient_jwk)
-    now = _now()
+    now = clock.now()
     export_id = new_id("exp")
     job = ExportModel(export_id, user_id=principal.user_id, org_id=org_id or principal.org_id, format=file_format,
                       filters=detail["filter"], recipient_jwk=recipient, state=QUEUED, created_at=now,
-                      created_key=f"{now.isoformat()}#{export_id}", due_at=now + QUEUE_DEADLINE,
+                      created_key=time_ordered_key(now, export_id), due_at=now + QUEUE_DEADLINE,
                       ttl=now + timedelta(days=LIST_DAYS + 2))
     job.save(condition=ExportModel.export_id.does_not_exist())
     export_storage.enqueue(export_id)
@@ -115,8 +116,8 @@ def run_export(export_id: str) -> str:
     (SQS delivers at least once) changes nothing."""
     try:
         job = ExportModel.get(export_id, consistent_read=True)
-        job.update(actions=[ExportModel.state.set(RUNNING), ExportModel.started_at.set(_now()),
-                            ExportModel.attempts.add(1), ExportModel.due_at.set(_now() + QUEUE_DEADLINE)],
+        job.update(actions=[ExportModel.state.set(RUNNING), ExportModel.started_at.set(clock.now()),
+                            ExportModel.attempts.add(1), ExportModel.due_at.set(clock.now() + QUEUE_DEADLINE)],
                    condition=ExportModel.state.is_in(QUEUED, RUNNING))
     except DoesNotExist:
         log.warning("export %s: no such job", export_id)
@@ -125,7 +126,7 @@ def run_export(export_id: str) -> str:
         return ExportModel.get(export_id, consistent_read=True).state
     try:
         principal, count, size, file_name = _write_and_store(job)
-        now, hours = _now(), timedelta(hours=get_settings().export_hours)
+        now, hours = clock.now(), timedelta(hours=get_settings().export_hours)
         job.update(actions=[ExportModel.state.set(READY), ExportModel.count.set(count),
                             ExportModel.size_bytes.set(size), ExportModel.file_name.set(file_name),
                             ExportModel.finished_at.set(now), ExportModel.expires_at.set(now + hours),
@@ -182,12 +183,12 @@ def _job_detail(job: ExportModel) -> Dict[str, Any]:
 def _fail(job: ExportModel, reason: str) -> None:
     export_storage.delete(job.export_id)  # whatever part of a file exists (deleting nothing is fine)
     job.update(actions=[ExportModel.state.set(FAILED), ExportModel.reason.set(reason[:500]),
-                        ExportModel.finished_at.set(_now())])
+                        ExportModel.finished_at.set(clock.now())])
 
 
 def expire_exports(now: Optional[datetime] = None) -> Dict[str, int]:
     """The hourly sweep: READY files past their expiry are deleted (EXPIRED); jobs past their deadline FAILED."""
-    now = now or _now()
+    now = now or clock.now()
     counts = {"expired": 0, "failed": 0}
     for job in ExportModel.state_due_index.query(READY, ExportModel.due_at <= now):
         export_storage.delete(job.export_id)
@@ -218,6 +219,3 @@ def _own_job(principal: Principal, export_id: str) -> ExportModel:
         raise ExportNotFound()
     return job
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)

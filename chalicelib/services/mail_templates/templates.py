@@ -1,16 +1,16 @@
 """E-mail templates: read-only system defaults, editable organization copies, atomic activation."""
 import functools
 import os
-from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import models
+from chalicelib import clock, models
 from chalicelib.errors import Conflict, Forbidden, NotFound
-from chalicelib.mail import SYSTEM, check_template, deliver, render, slot_key
-from chalicelib.mail_types import LANGUAGES, MAIL_TYPES
+from chalicelib.fields import LANGUAGES
+from chalicelib.mail import SYSTEM, check_template, deliver, render
+from chalicelib.mail_types import MAIL_TYPES
 from chalicelib.models import MailTemplateModel, OrganizationModel, TemplateSlotModel
 from chalicelib.paging import binding, page
 from chalicelib.permissions import Principal
@@ -104,9 +104,8 @@ def list_templates(principal: Principal, owner: Optional[str] = None, mail_type:
         raise NotFound("No such owner.")
     _require_manage(principal)
     condition, wanted = None, []
-    if mail_type:  # the sort key is "<type>#<language>#<id>": type and language narrow the key range
-        prefix = f"{mail_type}#{language}#" if language else f"{mail_type}#"
-        condition = MailTemplateModel.sort_key.startswith(prefix)
+    if mail_type:  # the sort key begins with type and language: they narrow the key range
+        condition = MailTemplateModel.sort_key.startswith(MailTemplateModel.sort_key_prefix(mail_type, language))
     elif language:
         wanted.append(MailTemplateModel.language == language)
     if active is not None:
@@ -128,7 +127,7 @@ def update_template(principal: Principal, template_id: str, changes: Dict[str, s
     template = _editable(principal, template_id)
     proposed = {field: changes.get(field, getattr(template, field)) for field in EDITABLE}
     check_template(template.mail_type, proposed["subject"], proposed["html"], proposed["text"])
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     actions = [getattr(MailTemplateModel, field).set(value) for field, value in proposed.items()]
     template.update(actions=actions + [MailTemplateModel.updated_at.set(now),
                                        MailTemplateModel.updated_by.set(principal.user_id)],
@@ -156,9 +155,10 @@ def copy_template(principal: Principal, template_id: str, org_id: Optional[str] 
     owner = org_id or (SYSTEM if principal.is_operator else principal.org_id)
     if not _may_write(principal, owner) or (owner != SYSTEM and not _org_exists(owner)):
         raise NotFound("No such organization.")
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     copy_id = new_id("tpl")
-    copy = MailTemplateModel(copy_id, owner=owner, sort_key=f"{source.mail_type}#{source.language}#{copy_id}",
+    copy = MailTemplateModel(copy_id, owner=owner,
+                             sort_key=MailTemplateModel.sort_key_of(source.mail_type, source.language, copy_id),
                              mail_type=source.mail_type, language=source.language,
                              name=f"COPY OF {source.name}"[:200], subject=source.subject, html=source.html,
                              text=source.text, state="INACTIVE", is_default=False, created_at=now, updated_at=now,
@@ -176,7 +176,7 @@ def activate_template(principal: Principal, template_id: str) -> Dict[str, Any]:
         raise TemplateNotFound()
     if template.state == "ACTIVE":
         return template_view(template)
-    key = slot_key(template.owner, template.mail_type, template.language)
+    key = TemplateSlotModel.slot_of(template.owner, template.mail_type, template.language)
     try:
         current: Optional[str] = TemplateSlotModel.get(key, consistent_read=True).template_id
     except DoesNotExist:
@@ -227,12 +227,12 @@ def _org_exists(org_id: str) -> bool:
 def sync_default_templates() -> Dict[str, int]:
     """Load the system defaults from templates/mail/ (overwriting the stored defaults) and make each the
     ACTIVE system template of its slot unless an operator activated another."""
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     activated = 0
     with MailTemplateModel.batch_write() as batch:
         for (mail_type, language), parts in _checked_defaults().items():
             template_id = f"tpl_system_{mail_type}_{language}"
-            slot = TemplateSlotModel(slot_key(SYSTEM, mail_type, language), template_id=template_id)
+            slot = TemplateSlotModel(TemplateSlotModel.slot_of(SYSTEM, mail_type, language), template_id=template_id)
             try:
                 slot.save(condition=TemplateSlotModel.slot.does_not_exist())
                 activated += 1
@@ -240,8 +240,8 @@ def sync_default_templates() -> Dict[str, int]:
             except PutError:  # the slot exists: keep whatever an operator chose
                 active = TemplateSlotModel.get(slot.slot, consistent_read=True).template_id == template_id
             batch.save(MailTemplateModel(
-                template_id, owner=SYSTEM, sort_key=f"{mail_type}#{language}#{template_id}", mail_type=mail_type,
-                language=language, name=f"{mail_type} ({language}), system default",
+                template_id, owner=SYSTEM, sort_key=MailTemplateModel.sort_key_of(mail_type, language, template_id),
+                mail_type=mail_type, language=language, name=f"{mail_type} ({language}), system default",
                 state="ACTIVE" if active else "INACTIVE", is_default=True, created_at=now, updated_at=now,
                 subject=parts["subject"], html=parts["html"], text=parts["text"]))
     return {"written": len(_checked_defaults()), "activated": activated}

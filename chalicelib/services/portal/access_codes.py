@@ -2,13 +2,12 @@
 revoked by the staff who manage the scope. Nothing is mailed: the supplier hands the code over."""
 import hashlib
 import secrets
-from datetime import datetime, timezone
 from typing import Any, Dict, Optional, Tuple, Type, TypeVar, cast
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.models import Model
 
-from chalicelib import crypto
+from chalicelib import clock, crypto
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.fields import iso_time
 from chalicelib.mail import public_link
@@ -148,7 +147,7 @@ def enable_portal_access(principal: Principal, scope: Dict[str, str]) -> Dict[st
     """Enable portal access to a scope: a new code (and, for an installation, a token shown only now)."""
     scope_type, scope_id = scope["type"], scope["id"]
     org_id = scope_of(principal, scope_type, scope_id)
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     existing = _get(PortalAccessModel, access_id_of(scope_type, scope_id))
     if existing is not None and existing.state == "ACTIVE":
         raise PortalAccessExists()
@@ -199,7 +198,7 @@ def regenerate_portal_access(principal: Principal, access_id: str) -> Dict[str, 
     previous = int(access.generation)
     access.generation = previous + 1  # the new code is sealed under the new generation's context
     code, token, stored = _secrets(access)
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     actions = [getattr(PortalAccessModel, name).set(value) for name, value in stored.items() if value is not None]
     try:
         access.update(actions=actions + [PortalAccessModel.generation.set(previous + 1),
@@ -220,7 +219,7 @@ def revoke_portal_access(principal: Principal, access_id: str) -> None:
         raise PortalAccessRevoked()
     try:
         access.update(actions=[PortalAccessModel.state.set("REVOKED"), PortalAccessModel.generation.add(1),
-                               PortalAccessModel.changed_at.set(datetime.now(timezone.utc)),
+                               PortalAccessModel.changed_at.set(clock.now()),
                                PortalAccessModel.changed_by.set(principal.user_id)],
                       condition=PortalAccessModel.generation == access.generation)
     except UpdateError:

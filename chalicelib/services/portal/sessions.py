@@ -1,11 +1,12 @@
 """The customer portal: a login with an access code (and token) opens a read-only session limited to its scope."""
 import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, Dict, Optional
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib import clock
 from chalicelib.errors import NotAuthenticated
 from chalicelib.fields import iso_time
 from chalicelib.models import DeviceModel, InstallationModel, PortalAccessModel, PortalSessionModel
@@ -53,7 +54,7 @@ def open_portal_session(fields: Dict[str, Any], source_ip: Optional[str] = None)
         record_event("public", "portal_login_failed", ROOT_ORG_ID, detail={"source_ip": source_ip})
         count_metric("LoginFailed")
         raise PortalLoginInvalid()
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     token, expires = new_token(), now + timedelta(hours=SESSION_HOURS)
     PortalSessionModel(token_hash(token), access_id=access.access_id, generation=access.generation, created_at=now,
                        expires_at=expires, ttl=expires).save(condition=PortalSessionModel.token_hash.does_not_exist())
@@ -96,7 +97,7 @@ def authenticate_portal(token: Optional[str]) -> PortalPrincipal:
     except DoesNotExist:
         raise NotAuthenticated("The portal session is unknown or has ended; log in again.") from None
     # A new code or a revocation raised the generation: sessions of the old code end at once.
-    if datetime.now(timezone.utc) >= session.expires_at or access.state != "ACTIVE" or \
+    if clock.now() >= session.expires_at or access.state != "ACTIVE" or \
             int(access.generation) != int(session.generation):
         session.delete()
         raise NotAuthenticated("The portal session has ended; log in again.")

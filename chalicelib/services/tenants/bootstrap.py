@@ -1,9 +1,9 @@
 """First start of a stage: the root organization and an operator account."""
-from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
 from pynamodb.exceptions import PutError
 
+from chalicelib import clock
 from chalicelib.errors import EmailTaken
 from chalicelib.models import OrganizationModel, UserModel
 from chalicelib.permissions import OPERATOR
@@ -17,8 +17,8 @@ ROOT_ORG_ID = "root"
 def ensure_root_org() -> OrganizationModel:
     """The operators' organization at the top of the tree (created once)."""
     org = OrganizationModel(ROOT_ORG_ID, name="keyport operators", name_lower="keyport operators",
-                            reference="ROOT", path=f"/{ROOT_ORG_ID}/", can_create_orgs=True,
-                            created_at=datetime.now(timezone.utc))
+                            reference="ROOT", path=OrganizationModel.path_of("/", ROOT_ORG_ID), can_create_orgs=True,
+                            created_at=clock.now())
     try:
         org.save(condition=OrganizationModel.org_id.does_not_exist())
     except PutError:

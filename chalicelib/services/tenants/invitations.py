@@ -2,12 +2,13 @@
 import functools
 import secrets
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, Optional, Tuple
+from datetime import datetime, timedelta
+from typing import Any, Callable, Dict, Optional
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from chalicelib.fields import iso_time, normalize_email
@@ -21,7 +22,7 @@ from chalicelib.services.audit.record import record_event
 from chalicelib.services.tenants.orgs import descendant_org_ids, get_org, listed_org_ids, org_in_scope
 from chalicelib.services.tenants.user_admin import check_grant
 from chalicelib.services.tenants.users import get_user, insert_user, user_view
-from chalicelib.services.throttle import hit
+from chalicelib.services.throttle import TooManyRequests, hit
 
 EXPIRY_WRITERS = 8
 
@@ -51,16 +52,9 @@ class EmailNeeded(ValidationFailed):
     message = "email: the invitation has no e-mail address to send it to."
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 def _token(invitation: InvitationModel) -> str:
     return f"{invitation.invitation_id}.{keyed_digest('invitation', invitation.invitation_id, invitation.nonce)}"
-
-
-def _state_key(state: str, invitation: InvitationModel) -> str:
-    return f"{state}#{invitation.created_at.isoformat()}"
 
 
 def invitation_view(invitation: InvitationModel, with_link: bool = True) -> Dict[str, Any]:
@@ -133,14 +127,14 @@ def create_invitation(principal: Principal, fields: Dict[str, Any]) -> Dict[str,
     org = org_in_scope(principal, fields.get("org_id") or principal.org_id)
     require(principal, INVITATIONS_MANAGE)
     check_grant(principal, org.org_id, fields["roles"], [], fields.get("site_ids", []))
-    now, days = _now(), fields.get("valid_days") or _default_days()
+    now, days = clock.now(), fields.get("valid_days") or _default_days()
     invitation = InvitationModel(
         new_id("inv"), org_id=org.org_id, state="CREATED", name=fields.get("name"),
         email=normalize_email(fields["email"]) if fields.get("email") else None, roles=sorted(set(fields["roles"])),
         site_ids=sorted(set(fields.get("site_ids", []))), language=fields.get("language", "en"),
         nonce=secrets.token_urlsafe(16), created_by=principal.user_id, created_at=now,
         expires_at=now + timedelta(days=days), lifetime_days=days, ttl=now + timedelta(days=days + 90))
-    invitation.state_key = _state_key("CREATED", invitation)
+    invitation.state_key = invitation.state_key_in("CREATED")
     invitation.save(condition=InvitationModel.invitation_id.does_not_exist())
     record_event(principal.user_id, "invitation_created", org.org_id, target=invitation.invitation_id,
                  detail={"roles": invitation.roles, "valid_days": days})
@@ -156,7 +150,7 @@ def list_invitations(principal: Principal, org_id: Optional[str] = None, state: 
     """Invitations of one organization in scope, or of the whole scope, optionally of one state."""
     org_ids = listed_org_ids(principal, org_id)
     require(principal, INVITATIONS_MANAGE)
-    condition = InvitationModel.state_key.startswith(f"{state}#") if state else None
+    condition = InvitationModel.state_key.startswith(InvitationModel.state_key_prefix(state)) if state else None
     queries = [functools.partial(InvitationModel.org_state_index.query, each, condition) for each in org_ids]
     select = (lambda found: [(item, item) for item in found if _within_sites(principal, item)]
               ) if principal.site_limited else None
@@ -201,10 +195,12 @@ def send_invitation(principal: Principal, invitation_id: str, email: Optional[st
     address = normalize_email(email) if email else invitation.email
     if not address:
         raise EmailNeeded(details=[{"field": "email", "problem": "is required"}])
-    now, resend = _now(), invitation.state == "SENT"
-    window_start, count = _resend_window(invitation, now)
-    if resend and count >= RESENDS_PER_HOUR:
-        raise TooManyResends()
+    now, resend = clock.now(), invitation.state == "SENT"
+    if resend:  # counted in the throttle's sliding hour, before the mail: resends are what floods an inbox
+        try:
+            hit("invitation_resend", invitation.invitation_id, limit=RESENDS_PER_HOUR, window_seconds=3600)
+        except TooManyRequests:
+            raise TooManyResends() from None
     expires_at = now + timedelta(days=int(invitation.lifetime_days))
     org = get_org(invitation.org_id)
     send_mail("invite", address, invitation.language, invitation.org_id, {
@@ -214,24 +210,15 @@ def send_invitation(principal: Principal, invitation_id: str, email: Optional[st
     # Only after the mail went out: an invitation is never SENT without its mail.
     try:
         invitation.update(actions=[
-            InvitationModel.state.set("SENT"), InvitationModel.state_key.set(_state_key("SENT", invitation)),
+            InvitationModel.state.set("SENT"), InvitationModel.state_key.set(invitation.state_key_in("SENT")),
             InvitationModel.email.set(address), InvitationModel.sent_at.set(now),
-            InvitationModel.expires_at.set(expires_at), InvitationModel.send_window_start.set(window_start),
-            InvitationModel.sends_in_window.set(count + 1 if resend else count),
-        ], condition=(InvitationModel.state == invitation.state)
-            & (InvitationModel.sends_in_window == invitation.sends_in_window))
+            InvitationModel.expires_at.set(expires_at),
+        ], condition=InvitationModel.state == invitation.state)
     except UpdateError:
         raise InvitationClosed("The invitation changed while it was being sent; reload it.") from None
     record_event(principal.user_id, "invitation_resent" if resend else "invitation_sent", invitation.org_id,
                  target=invitation_id)
     return invitation_view(invitation)
-
-
-def _resend_window(invitation: InvitationModel, now: datetime) -> Tuple[datetime, int]:
-    start = invitation.send_window_start
-    if start is None or now - start >= timedelta(hours=1):
-        return now, 0
-    return start, int(invitation.sends_in_window)
 
 
 def _inviter_name(principal: Principal) -> str:
@@ -246,7 +233,7 @@ def revoke_invitation(principal: Principal, invitation_id: str) -> Dict[str, Any
         raise InvitationClosed()
     try:
         invitation.update(actions=[InvitationModel.state.set("REVOKED"),
-                                   InvitationModel.state_key.set(_state_key("REVOKED", invitation))],
+                                   InvitationModel.state_key.set(invitation.state_key_in("REVOKED"))],
                           condition=InvitationModel.state == invitation.state)
     except UpdateError:
         raise InvitationClosed() from None
@@ -266,7 +253,7 @@ def _by_token(token: str) -> InvitationModel:
     if not invitation.nonce or not same_secret(digest, keyed_digest("invitation", invitation_id, invitation.nonce)):
         raise TokenInvalid()
     # The hourly job may not have run yet: expiry is decided here too.
-    if invitation.state not in OPEN_STATES or _now() >= invitation.expires_at:
+    if invitation.state not in OPEN_STATES or clock.now() >= invitation.expires_at:
         raise TokenInvalid()
     return invitation
 
@@ -294,11 +281,11 @@ def accept_invitation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
                                details=[{"field": "email", "problem": "differs from the invited address"}])
     check_password_policy(fields["password"])
     name = fields.get("name") or invitation.name or email
-    now = _now()
+    now = clock.now()
 
     def spend(transaction: TransactWrite) -> None:
         transaction.update(invitation, actions=[
-            InvitationModel.state.set("ACCEPTED"), InvitationModel.state_key.set(_state_key("ACCEPTED", invitation)),
+            InvitationModel.state.set("ACCEPTED"), InvitationModel.state_key.set(invitation.state_key_in("ACCEPTED")),
         ], condition=InvitationModel.state.is_in(*OPEN_STATES) & (InvitationModel.expires_at > now))
 
     try:
@@ -320,7 +307,7 @@ def expire_invitations(now: Optional[datetime] = None, page_size: int = 100) -> 
     Each expiry is a conditional write plus an audit event: EXPIRY_WRITERS of them run at once (10,000 due
     invitations one at a time took minutes on DynamoDB Local). Answers how many items were read and expired.
     """
-    now = now or _now()
+    now = now or clock.now()
     read = expired = 0
     with ThreadPoolExecutor(EXPIRY_WRITERS, thread_name_prefix="expire") as pool:
         for state in OPEN_STATES:
@@ -336,7 +323,7 @@ def _expire_one(invitation: InvitationModel, state: str, now: datetime) -> bool:
     try:
         # The index lags the table: only an invitation still in `state` and still due may expire.
         invitation.update(actions=[InvitationModel.state.set(EXPIRED),
-                                   InvitationModel.state_key.set(_state_key(EXPIRED, invitation))],
+                                   InvitationModel.state_key.set(invitation.state_key_in(EXPIRED))],
                           condition=(InvitationModel.state == state) & (InvitationModel.expires_at < now))
     except UpdateError:
         return False

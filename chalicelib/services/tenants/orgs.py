@@ -2,14 +2,13 @@
 
 Partner links and the requests for them: chalicelib/services/tenants/partners.py."""
 import functools
-from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import models
+from chalicelib import clock, models
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.models import OrganizationModel, PartnerModel
 from chalicelib.paging import binding, page_chain
@@ -44,7 +43,7 @@ def in_scope(principal: Principal, org: Optional[OrganizationModel]) -> bool:
     """True when the organization is the principal's own or one of its descendants (operators: every one)."""
     if org is None:
         return False
-    return principal.is_operator or f"/{principal.org_id}/" in (org.path or "")
+    return principal.is_operator or OrganizationModel.path_holds(org.path, principal.org_id)
 
 
 def org_in_scope(principal: Principal, org_id: Optional[str]) -> OrganizationModel:
@@ -128,10 +127,11 @@ def create_org(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
         raise Forbidden("Your organization may not create sub-organizations (can_create_orgs is off).")
     if fields.get("can_create_orgs") and not own.can_create_orgs:
         raise Forbidden("You cannot grant can_create_orgs.")
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     org_id = new_id("org")
     org = OrganizationModel(org_id, name=fields["name"], name_lower=fields["name"].lower(),
-                            reference=fields.get("reference"), parent_id=parent.org_id, path=f"{parent.path}{org_id}/",
+                            reference=fields.get("reference"), parent_id=parent.org_id,
+                            path=OrganizationModel.path_of(parent.path, org_id),
                             can_create_orgs=bool(fields.get("can_create_orgs")), prefix=fields.get("prefix"),
                             created_at=now, created_by=principal.user_id, updated_at=now)
     org.save(condition=OrganizationModel.org_id.does_not_exist())
@@ -157,7 +157,7 @@ def update_org(principal: Principal, org_id: str, changes: Dict[str, Any]) -> Di
         actions = [getattr(OrganizationModel, key).set(value) for key, value in simple.items()]
         if "name" in simple:
             actions.append(OrganizationModel.name_lower.set(simple["name"].lower()))
-        org.update(actions=actions + [OrganizationModel.updated_at.set(datetime.now(timezone.utc))])
+        org.update(actions=actions + [OrganizationModel.updated_at.set(clock.now())])
     record_event(principal.user_id, "org_changed", org.org_id, target=org.org_id, detail={"fields": sorted(changes)})
     org.refresh(consistent_read=True)
     return org_view(org)
@@ -173,7 +173,7 @@ def _move(principal: Principal, org: OrganizationModel, new_parent_id: Optional[
                                                       limit=MAX_MOVE + 1))
     if len(subtree) > MAX_MOVE:
         raise Conflict(f"Moving more than {MAX_MOVE} organizations at once is not supported.")
-    new_path = f"{new_parent.path}{org.org_id}/"
+    new_path = OrganizationModel.path_of(new_parent.path, org.org_id)
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             # The new parent must still sit where we saw it: a concurrent move could otherwise make a cycle.

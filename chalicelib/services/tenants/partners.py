@@ -7,13 +7,13 @@ A request is stored whether or not the asked id names an organization, and its a
 organization's name: asking tells the asker nothing about which ids exist (requests to nobody just expire).
 """
 import functools
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, Iterable, Optional
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import models
+from chalicelib import clock, models
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.models import OrganizationModel, PartnerModel, PartnerRequestModel
 from chalicelib.paging import binding, page
@@ -73,7 +73,7 @@ def add_partner(principal: Principal, org_id: str, partner_org_id: str) -> Dict[
     if is_partner(org_id, partner_org_id):  # the asker sees its partners anyway: this tells it nothing new
         raise PartnerAlreadyLinked()
     hit("partner_request", org_id, limit=REQUESTS_PER_HOUR, window_seconds=3600)
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     expires = now + timedelta(days=REQUEST_DAYS)
     rows = [PartnerRequestModel(source, target, direction=direction, created_at=now, created_by=principal.user_id,
                                 expires_at=expires, ttl=expires)
@@ -112,7 +112,7 @@ def list_partner_requests(principal: Principal, org_id: str, direction: Optional
     only the id asked (its name shows once it accepts)."""
     org_in_scope(principal, org_id)
     require(principal, PARTNERS_MANAGE)
-    live = PartnerRequestModel.expires_at > datetime.now(timezone.utc)
+    live = PartnerRequestModel.expires_at > clock.now()
     if direction:
         live = live & (PartnerRequestModel.direction == direction)
     items, next_cursor = page(functools.partial(PartnerRequestModel.query, org_id, filter_condition=live),
@@ -128,7 +128,7 @@ def accept_partner_request(principal: Principal, org_id: str, partner_org_id: st
     """Accept the request `partner_org_id` sent to `org_id`: both become partners of each other, in one step."""
     org_in_scope(principal, org_id)
     require(principal, PARTNERS_MANAGE)
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     _pending(org_id, partner_org_id, INCOMING, now)
 
     def write(transaction: TransactWrite) -> None:
@@ -153,7 +153,7 @@ def cancel_partner_request(principal: Principal, org_id: str, partner_org_id: st
 def _drop_request(principal: Principal, org_id: str, partner_org_id: str, direction: str, event: str) -> None:
     org_in_scope(principal, org_id)
     require(principal, PARTNERS_MANAGE)
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     _pending(org_id, partner_org_id, direction, now)
     _close_request(org_id, partner_org_id, direction, now)
     record_event(principal.user_id, event, org_id, target=partner_org_id)
@@ -164,7 +164,7 @@ def _link(principal: Principal, org_id: str, partner_org_id: str) -> Dict[str, A
     partner = get_org(partner_org_id)
     if partner is None:
         raise OrgNotFound("No organization with that id to link as a partner.")
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     with TransactWrite(connection=models.connection()) as transaction:
         for source, target in ((org_id, partner_org_id), (partner_org_id, org_id)):
             transaction.save(PartnerModel(source, target, created_at=now, created_by=principal.user_id))

@@ -1,10 +1,10 @@
 """Sites: the locations of an organization (what SITE_ADMIN scope, devices and portal access refer to)."""
 import functools
-from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib import clock
 from chalicelib.errors import Forbidden, NotFound
 from chalicelib.models import SiteModel
 from chalicelib.paging import binding, page_chain
@@ -62,7 +62,7 @@ def create_site(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
     if principal.site_limited:
         raise Forbidden("A SITE_ADMIN manages the sites it was given and creates no new ones.")
     site = SiteModel(new_id("site"), org_id=org.org_id, name=fields["name"], address=fields.get("address"),
-                     created_at=datetime.now(timezone.utc), created_by=principal.user_id)
+                     created_at=clock.now(), created_by=principal.user_id)
     site.save(condition=SiteModel.site_id.does_not_exist())
     record_event(principal.user_id, "site_created", org.org_id, target=site.site_id)
     return site_view(site)

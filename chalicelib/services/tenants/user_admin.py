@@ -1,8 +1,8 @@
 """Managing other users: list, create (with e-mailed or split credentials), update, disable, set a password."""
 import functools
-from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
+from chalicelib import clock
 from chalicelib.errors import DomainError, Forbidden, NotFound, Unprocessable, ValidationFailed
 from chalicelib.mail import public_link, send_mail, send_sms
 from chalicelib.models import OrganizationModel, SiteModel, UserModel
@@ -188,7 +188,7 @@ def set_user_password(principal: Principal, user_id: str, new_password: str) -> 
     check_password_policy(new_password)
     user.update(actions=[UserModel.password_hash.set(hash_password(new_password)),
                          UserModel.must_change_password.set(True),
-                         UserModel.password_changed_at.set(datetime.now(timezone.utc))])
+                         UserModel.password_changed_at.set(clock.now())])
     sessions.end_sessions_of_user(user.user_id)
     clear_login_failures(user.email)
     record_event(principal.user_id, "user_password_set", user.org_id, target=user.user_id)

@@ -1,12 +1,11 @@
 """Users: storage with unique e-mails, and how a user is shown."""
 import functools
-from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import models
+from chalicelib import clock, models
 from chalicelib.errors import EmailTaken
 from chalicelib.fields import normalize_email
 from chalicelib.models import UserEmailModel, UserModel
@@ -25,7 +24,7 @@ def insert_user(*, email: str, name: str, org_id: str, password: str, roles: Ite
     `also(transaction)` may add updates to the same transaction (e.g. spending an invitation); when one of
     those fails its condition, the TransactWriteError is raised as it is.
     """
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     user = UserModel(
         user_id or new_id("usr"),
         email=normalize_email(email),
