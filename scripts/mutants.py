@@ -38,7 +38,7 @@ MODULES = {
     # the worker: it re-authorizes the requester before it writes a file of keys
     "chalicelib/services/exports.py": (["tests/api/test_exports.py"], ["run_export", "_write_and_store", "_fail",
                                                                        "export_file"]),
-    "chalicelib/services/invitations.py": (["tests/unit/test_invitations.py", "tests/api/test_invitations.py"],
+    "chalicelib/services/invitations.py": (["tests/unit/test_invitation_links.py"],
                                            ["accept_invitation", "_by_token", "view_invitation"]),
     # login and its lockout
     "chalicelib/services/accounts.py": (["tests/api/test_account.py", "tests/api/test_recovery.py"],
