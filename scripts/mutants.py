@@ -41,7 +41,7 @@ MODULES = {
     "chalicelib/services/invitations.py": (["tests/unit/test_invitation_links.py"],
                                            ["accept_invitation", "_by_token", "view_invitation"]),
     # login and its lockout
-    "chalicelib/services/accounts.py": (["tests/api/test_account.py", "tests/api/test_recovery.py"],
+    "chalicelib/services/accounts.py": (["tests/unit/test_login.py"],
                                         ["log_in", "_reserve_attempt", "_get_attempts", "clear_login_failures",
                                          "_attempts_key", "_reference_matches"]),
     "chalicelib/services/sessions.py": (["tests/unit/test_sessions.py", "tests/api/test_account.py"], None),
