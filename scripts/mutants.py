@@ -41,10 +41,10 @@ MODULES = {
     # the worker: it re-authorizes the requester before it writes a file of keys
     "chalicelib/services/keys/exports.py": (["tests/unit/test_export_worker.py"], ["run_export", "_write_and_store",
                                                                               "_fail", "export_file"]),
-    "chalicelib/services/tenants/invitations.py": (["tests/unit/test_invitations.py", "tests/api/test_invitations.py"],
+    "chalicelib/services/tenants/invitations.py": (["tests/unit/test_invitation_links.py"],
                                            ["accept_invitation", "_by_token", "view_invitation"]),
     # login and its lockout
-    "chalicelib/services/accounts/own_account.py": (["tests/api/test_account.py", "tests/api/test_recovery.py"],
+    "chalicelib/services/accounts/own_account.py": (["tests/unit/test_login.py"],
                                         ["log_in", "_reserve_attempt", "_get_attempts", "clear_login_failures",
                                          "_attempts_key", "_reference_matches"]),
     "chalicelib/services/accounts/sessions.py": (["tests/unit/test_sessions.py", "tests/api/test_account.py"], None),
