@@ -46,8 +46,8 @@ MODULES = {
                                          "_attempts_key", "_reference_matches"]),
     "chalicelib/services/sessions.py": (["tests/unit/test_sessions.py"], None),
     "chalicelib/services/throttle.py": (["tests/unit/test_throttle.py"], None),
-    "chalicelib/services/portal_access.py": (["tests/api/test_portal.py"], None),
-    "chalicelib/services/portal.py": (["tests/api/test_portal.py"], None),
+    "chalicelib/services/portal_access.py": (["tests/unit/test_portal_access.py"], None),
+    "chalicelib/services/portal.py": (["tests/unit/test_portal.py"], None),
 }
 ALSO_COPY = ["app.py", "templates", ".chalice", "pytest.ini"]
 STATUS = re.compile(r"^\s*(\S+): (.+)$")
