@@ -1,7 +1,10 @@
 """Portal access codes, service level: who may manage which scope, what staff read, and enable, regenerate and
 revoke, including against a concurrent change."""
 import logging
+import os
 import re
+import time
+from datetime import datetime, timezone
 
 import pytest
 
@@ -191,6 +194,7 @@ def test_regenerating_replaces_code_and_token_and_ends_the_old_ones(world, scope
     access = enable(world["admin"], scope_type, scope_id)
     fresh = regenerate_portal_access(world["installer"], access["id"])
     assert fresh["id"] == access["id"] and CODE.match(fresh["code"]) and fresh["code"] != access["code"]
+    assert fresh["scope"] == {"type": scope_type, "id": scope_id} and fresh["needs_token"] == access["needs_token"]
     assert fresh["created_at"] == access["created_at"] and fresh["changed_at"] > access["changed_at"]
     stored = PortalAccessModel.get(access["id"])
     assert (stored.generation, stored.state, stored.changed_by) == (2, "ACTIVE", world["installer"].user_id)
@@ -259,6 +263,40 @@ def test_a_sealed_code_copied_to_another_access_does_not_read(world, caplog):
     assert f"portal access {site['id']} unreadable: encryption context mismatch" in caplog.text
 
 
+def test_an_earlier_generations_sealed_code_put_back_does_not_read(world, caplog):
+    access = enable(world["admin"], "org", "cust")
+    earlier = PortalAccessModel.get(access["id"]).code_wrapped
+    regenerate_portal_access(world["admin"], access["id"])
+    PortalAccessModel.get(access["id"]).update(actions=[PortalAccessModel.code_wrapped.set(earlier)])
+    with caplog.at_level(logging.ERROR), pytest.raises(KeyMaterialUnreadable):
+        read_portal_access(world["admin"], "org", "cust")
+    assert f"portal access {access['id']} unreadable: encryption context mismatch" in caplog.text
+
+
+@pytest.fixture
+def new_york():
+    """The process's local zone is New York (a laptop's stage), back to what it was afterwards."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_change_times_are_utc_whatever_the_machines_zone(world, new_york):
+    before = datetime.now(timezone.utc)
+    access = enable(world["admin"], "org", "cust")
+    fresh = regenerate_portal_access(world["admin"], access["id"])
+    revoke_portal_access(world["admin"], access["id"])
+    after = datetime.now(timezone.utc)
+    stored = PortalAccessModel.get(access["id"])
+    assert before <= stored.created_at <= datetime.fromisoformat(fresh["changed_at"]) <= stored.changed_at <= after
+
+
 @pytest.mark.parametrize("typed, normalized", [
     ("7k2m-9x4p-a1b2-c3d4-e5f6-g7h8-j9k0", "7K2M9X4PA1B2C3D4E5F6G7H8J9K0"),
     (" 7K2M 9X4P\tA1B2 C3D4-E5F6-G7H8-J9KO ", "7K2M9X4PA1B2C3D4E5F6G7H8J9K0"),  # O read as 0
@@ -274,6 +312,8 @@ def test_new_codes_are_grouped_and_differ():
     codes = {portal_access.new_code() for _ in range(50)}
     assert len(codes) == 50 and all(CODE.match(code) and normalize_code(code) for code in codes)
     assert set("".join(codes).replace("-", "")) == set(portal_access.ALPHABET)  # every symbol in use
+    symbols = [code.replace("-", "") for code in codes]
+    assert all(len({code[position] for code in symbols}) > 1 for position in range(28))  # each one random
 
 
 @pytest.mark.parametrize("scope_type, scope_id, name", [
