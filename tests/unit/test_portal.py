@@ -189,6 +189,16 @@ def test_the_reads_that_decide_a_portal_login_and_session_are_strongly_consisten
     assert reads == [("test-portal_access", True), ("test-portal_sessions", True), ("test-portal_access", True)]
 
 
+def test_an_installation_portal_reads_its_installation_and_device_consistently(world):
+    seen = session_of(world, "installation", "ins_a")
+    with record_aws_calls() as calls:
+        portal_devices(seen)
+        portal_installations(seen)
+    reads = [(params["TableName"], params.get("ConsistentRead")) for _tag, _service, operation, params in calls
+             if operation == "GetItem"]
+    assert reads == [("test-installations", True), ("test-devices", True), ("test-installations", True)]
+
+
 def session_of(world, scope_type, scope_id):
     access = enable(world, scope_type, scope_id)
     return authenticate_portal(log_in(access["code"], access.get("token"))["token"])
