@@ -35,8 +35,8 @@ def world(aws, monkeypatch):
         at = NOW
 
         @classmethod
-        def now(cls, tz=None):
-            return Clock.at
+        def now(cls, tz=None):  # like datetime.now: naive local time without a zone
+            return Clock.at.astimezone(tz) if tz else Clock.at.astimezone().replace(tzinfo=None)
 
     monkeypatch.setattr(portal, "datetime", Clock)
     held = NOW.timestamp()
