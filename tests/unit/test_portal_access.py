@@ -179,6 +179,27 @@ def test_enabling_a_revoked_scope_again_at_once_twice_makes_one_code(world, monk
     assert PortalAccessModel.get(first["id"]).generation == 3 and opens(won[0]["code"])
 
 
+def test_a_reenable_racing_an_enable_and_a_revocation_does_not_revive_their_sessions(world, monkeypatch):
+    from chalicelib.errors import NotAuthenticated
+    from chalicelib.services.portal import authenticate_portal
+
+    revoke_portal_access(world["admin"], enable(world["admin"], "site", "site_a")["id"])
+    interim = []
+
+    def enable_log_in_and_revoke():
+        access = enable(world["installer"], "site", "site_a")
+        interim.append(open_portal_session({"code": access["code"]}, "192.0.2.1")["token"])
+        revoke_portal_access(world["installer"], access["id"])
+
+    meanwhile(monkeypatch, "_get", enable_log_in_and_revoke)
+    with pytest.raises(PortalAccessExists):
+        enable(world["admin"], "site", "site_a")
+    stored = PortalAccessModel.get(portal_access.access_id_of("site", "site_a"))
+    assert (stored.state, stored.generation) == ("REVOKED", 4)
+    with pytest.raises(NotAuthenticated):
+        authenticate_portal(interim[0])
+
+
 def test_enabling_again_after_a_revocation_gives_the_same_access_a_new_code_and_generation(world):
     first = enable(world["admin"], "installation", "ins_a")
     revoke_portal_access(world["admin"], first["id"])
