@@ -47,10 +47,10 @@ MODULES = {
     "chalicelib/services/accounts/own_account.py": (["tests/unit/test_login.py"],
                                         ["log_in", "_reserve_attempt", "_get_attempts", "clear_login_failures",
                                          "_attempts_key", "_reference_matches"]),
-    "chalicelib/services/accounts/sessions.py": (["tests/unit/test_sessions.py", "tests/api/test_account.py"], None),
+    "chalicelib/services/accounts/sessions.py": (["tests/unit/test_sessions.py"], None),
     "chalicelib/services/throttle.py": (["tests/unit/test_throttle.py"], None),
-    "chalicelib/services/portal/access_codes.py": (["tests/api/test_portal.py"], None),
-    "chalicelib/services/portal/sessions.py": (["tests/api/test_portal.py"], None),
+    "chalicelib/services/portal/access_codes.py": (["tests/unit/test_portal_access.py"], None),
+    "chalicelib/services/portal/sessions.py": (["tests/unit/test_portal.py"], None),
 }
 ALSO_COPY = ["app.py", "templates", ".chalice", "pytest.ini"]
 STATUS = re.compile(r"^\s*(\S+): (.+)$")
