@@ -52,8 +52,13 @@ def test_the_request_key_wins_over_the_profile_key_and_one_of_them_is_needed():
     assert key_files.choose_recipient(None, profile_key)["crv"] == "P-384"
     with pytest.raises(RecipientKeyMissing):
         key_files.choose_recipient(None, None)
-    with pytest.raises(RecipientKeyInvalid):
-        key_files.choose_recipient("{not json", profile_key)
+
+
+@pytest.mark.parametrize("text", ["{not json", "[" * 100_000])  # the second nests past the parser's stack
+def test_a_request_key_that_is_no_json_is_refused_as_such_even_with_a_key_on_the_profile(text):
+    with pytest.raises(RecipientKeyInvalid) as refused:
+        key_files.choose_recipient(text, private_and_public("EC", "P-384")[1])
+    assert refused.value.message == "recipient_jwk is not valid JSON."
 
 
 def test_the_streamed_json_file_is_the_whole_document():

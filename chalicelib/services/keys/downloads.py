@@ -157,11 +157,8 @@ class Selection:
 def _chunks(items: Iterable[Any]) -> Iterator[List[Any]]:
     """Lists of READ_CHUNK items (one BatchGet's worth), read lazily."""
     iterator = iter(items)
-    while True:
-        chunk = list(itertools.islice(iterator, READ_CHUNK))
-        if not chunk:
-            return
-        yield chunk
+    for first in iterator:  # ends when the items do: no exit test that could go wrong
+        yield [first, *itertools.islice(iterator, READ_CHUNK - 1)]
 
 
 def _matching(org_ids: List[str], name: Optional[str], filters: Dict[str, str]) -> Iterator[DeviceModel]:
