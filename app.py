@@ -1,4 +1,5 @@
 """keyport's Chalice app: registers blueprints, middleware and scheduled functions. No logic."""
+
 import json
 
 from chalice import Chalice, Rate
@@ -13,6 +14,7 @@ from chalicelib.web import activation_page
 from chalicelib.api import invitations
 from chalicelib.web import invitation_page
 from chalicelib.api import orgs, portal, registrations, sites, system, templates, users
+
 # isort: on
 from chalicelib.api.edge import http_edge
 from chalicelib.config import get_settings

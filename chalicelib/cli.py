@@ -5,6 +5,7 @@ On the local stack it needs nothing but KEYPORT_HOME (the port and server secret
 deployed stage (KEYPORT_STAGE dev|prod) AWS credentials, KEYPORT_SERVER_SECRET_ARN and KEYPORT_KMS_KEY_ARN.
 Every failure is one line on stderr; the exit code says which kind (EXIT_* below).
 """
+
 import argparse
 import os
 import sys
@@ -36,8 +37,14 @@ class ProgressBar:
 
     SPINNER = "|/-\\"
 
-    def __init__(self, total: int, stream: TextIO, clock: Callable[[], float] = time.monotonic, interval: float = 0.5,
-                 width: int = 30) -> None:
+    def __init__(
+        self,
+        total: int,
+        stream: TextIO,
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = 0.5,
+        width: int = 30,
+    ) -> None:
         self.total, self.stream, self.clock, self.interval, self.width = max(total, 1), stream, clock, interval, width
         self.done, self.draws, self.started = 0, 0, clock()
         self.drawn_at = self.started - interval  # the first advance draws
@@ -57,8 +64,10 @@ class ProgressBar:
             filled = int(self.width * self.done / self.total)
             rate = self.done / elapsed if elapsed > 0 else 0.0
             spin = self.SPINNER[self.draws % len(self.SPINNER)] if self.done < self.total else " "
-            self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {self.done:,}/{self.total:,} rows  "
-                              f"{rate:,.0f} rows/s  {int(elapsed) // 60}:{int(elapsed) % 60:02d} {spin}")
+            self.stream.write(
+                f"\r[{'#' * filled}{'.' * (self.width - filled)}] {self.done:,}/{self.total:,} rows  "
+                f"{rate:,.0f} rows/s  {int(elapsed) // 60}:{int(elapsed) % 60:02d} {spin}"
+            )
             self.stream.flush()
             self.drawn_at, self.draws = now, self.draws + 1
 
@@ -126,14 +135,17 @@ def _import_devices(args: argparse.Namespace) -> int:
     header = 0 if is_json else 1  # the import reports the line (CSV, after its header) or item (JSON) it reached
     result = None
     try:
-        result = import_file(args.file, args.org, report, progress=lambda line: bar.advance(line - header),
-                             chunk=IMPORT_CHUNK)
+        result = import_file(
+            args.file, args.org, report, progress=lambda line: bar.advance(line - header), chunk=IMPORT_CHUNK
+        )
     finally:
         stop.set()
         ticker.join()
         bar.finish(complete=result is not None)
-    print(f"Imported {result['imported']:,} devices; skipped {result['skipped']:,} already in the catalog; "
-          f"rejected {result['rejected']:,} rows. Report: {report}")
+    print(
+        f"Imported {result['imported']:,} devices; skipped {result['skipped']:,} already in the catalog; "
+        f"rejected {result['rejected']:,} rows. Report: {report}"
+    )
     return EXIT_DONE if result["rejected"] == 0 else EXIT_REJECTED
 
 
@@ -147,8 +159,9 @@ def _count_rows(path: str) -> int:
                 try:
                     raw.decode("utf-8")
                 except UnicodeDecodeError:
-                    raise SetupError(f"{path} is not UTF-8 text (line {lines} cannot be read); save it as "
-                                     "UTF-8 CSV") from None
+                    raise SetupError(
+                        f"{path} is not UTF-8 text (line {lines} cannot be read); save it as UTF-8 CSV"
+                    ) from None
     except OSError as error:
         raise SetupError(f"cannot read {path}: {error.strerror}") from None
     return max(lines - 1, 1)
@@ -195,14 +208,24 @@ def _export_keys(args: argparse.Namespace) -> int:
             with open(args.recipient_jwk) as handle:
                 recipient = json.load(handle)
         except (OSError, ValueError) as error:
-            raise SetupError(f"cannot read the recipient key {args.recipient_jwk}: "
-                             f"{getattr(error, 'strerror', None) or error}") from None
+            raise SetupError(
+                f"cannot read the recipient key {args.recipient_jwk}: {getattr(error, 'strerror', None) or error}"
+            ) from None
     if args.out and os.path.exists(args.out):
         raise SetupError(f"{args.out} exists already; name another file (key files are never overwritten)")
-    filters = {name: value for name, value in (("serial", args.serial), ("product_type", args.product_type),
-                                               ("label", args.label), ("batch_id", args.batch_id)) if value}
-    file = download_keys(_acting_principal(args.acting_as), args.format, filters, org_id=args.org,
-                         recipient_jwk=recipient)
+    filters = {
+        name: value
+        for name, value in (
+            ("serial", args.serial),
+            ("product_type", args.product_type),
+            ("label", args.label),
+            ("batch_id", args.batch_id),
+        )
+        if value
+    }
+    file = download_keys(
+        _acting_principal(args.acting_as), args.format, filters, org_id=args.org, recipient_jwk=recipient
+    )
     path = args.out or file["file_name"]
     body = file["body"].encode("utf-8") if isinstance(file["body"], str) else file["body"]
     write_private(path, body)
@@ -229,11 +252,13 @@ def write_private(path: str, body: bytes) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line: one subcommand per operator task."""
-    parser = argparse.ArgumentParser(prog="python -m chalicelib.cli",
-                                     description="keyport operator commands: on the local stack (KEYPORT_HOME) or, "
-                                                 "with AWS credentials and KEYPORT_STAGE, on a deployed stage.",
-                                     epilog="exit codes: 0 done, 1 some rows rejected, 2 usage or setup, "
-                                            "3 refused by the service, 4 unexpected (rerun with --debug)")
+    parser = argparse.ArgumentParser(
+        prog="python -m chalicelib.cli",
+        description="keyport operator commands: on the local stack (KEYPORT_HOME) or, "
+        "with AWS credentials and KEYPORT_STAGE, on a deployed stage.",
+        epilog="exit codes: 0 done, 1 some rows rejected, 2 usage or setup, "
+        "3 refused by the service, 4 unexpected (rerun with --debug)",
+    )
     parser.add_argument("--version", action="version", version=f"keyport {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -246,18 +271,26 @@ def build_parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync-templates", help="load the system default mail templates from templates/mail")
     sync.set_defaults(run=_sync_templates)
     devices = commands.add_parser("import-devices", help="import a maker's device file of any size (resumable)")
-    devices.add_argument("file", help="CSV (the columns of POST /devices/import) or .json with {\"items\": [...]}")
+    devices.add_argument("file", help='CSV (the columns of POST /devices/import) or .json with {"items": [...]}')
     devices.add_argument("--org", required=True, help="the maker organization's id")
     devices.add_argument("--report", help="where to write the per-row report (default: FILE.report.csv)")
     devices.set_defaults(run=_import_devices)
-    export = commands.add_parser("export-keys", help="the keys of the CLAIMED devices an account may download, "
-                                                     "as a file (what GET /devices/keys answers)")
-    export.add_argument("--as", dest="acting_as", required=True, metavar="EMAIL",
-                        help="act as this account, with its rights (ORG_ADMIN, KEY_MANAGER or OPERATOR)")
+    export = commands.add_parser(
+        "export-keys",
+        help="the keys of the CLAIMED devices an account may download, as a file (what GET /devices/keys answers)",
+    )
+    export.add_argument(
+        "--as",
+        dest="acting_as",
+        required=True,
+        metavar="EMAIL",
+        help="act as this account, with its rights (ORG_ADMIN, KEY_MANAGER or OPERATOR)",
+    )
     export.add_argument("--org", help="one organization in the account's scope (default: its whole scope)")
     export.add_argument("--format", choices=("csv", "json", "jwe"), default="csv")
-    export.add_argument("--recipient-jwk", metavar="FILE", help="jwe: the recipient's public JWK (default: the "
-                                                                "account's profile key)")
+    export.add_argument(
+        "--recipient-jwk", metavar="FILE", help="jwe: the recipient's public JWK (default: the account's profile key)"
+    )
     export.add_argument("--serial", metavar="PREFIX", help="only serials starting with this")
     for name in ("product-type", "label", "batch-id"):
         export.add_argument("--" + name, help="only devices with this " + name.replace("-", " "))
@@ -290,11 +323,14 @@ def main(argv: Optional[List[str]] = None) -> int:
             return EXIT_USAGE if explained and explained[1] else EXIT_UNEXPECTED
         if explained:
             line, setup = explained
-            return _fail(line if setup else f"{line} (rerun with --debug for the traceback)",
-                         EXIT_USAGE if setup else EXIT_UNEXPECTED)
+            return _fail(
+                line if setup else f"{line} (rerun with --debug for the traceback)",
+                EXIT_USAGE if setup else EXIT_UNEXPECTED,
+            )
         first_line = (str(error).splitlines() or [""])[0][:200]
-        return _fail(f"unexpected {type(error).__name__}: {first_line} (rerun with --debug for the traceback)",
-                     EXIT_UNEXPECTED)
+        return _fail(
+            f"unexpected {type(error).__name__}: {first_line} (rerun with --debug for the traceback)", EXIT_UNEXPECTED
+        )
 
 
 def _fail(message: str, code: int) -> int:

@@ -4,6 +4,7 @@ line it prints for a failure of its surroundings (no stack, no credentials, an A
 Kept apart from chalicelib.cli so that nothing here imports the settings or the models: the environment must be
 complete before chalicelib.config reads it (once per process).
 """
+
 import os
 from typing import Dict, Iterator, Mapping, Optional, Tuple
 
@@ -13,8 +14,14 @@ AWS_OUTPUTS = {  # what a deployed stage needs, and the stack Output it comes fr
     "KEYPORT_SERVER_SECRET_ARN": "ServerSecretArn",
     "KEYPORT_KMS_KEY_ARN": "DeviceKeysKeyArn",
 }
-SETUP_CODES = {"ResourceNotFoundException", "ExpiredTokenException", "ExpiredToken", "KMSAccessDeniedException",
-               "NotFoundException", "ResourceNotFound"}
+SETUP_CODES = {
+    "ResourceNotFoundException",
+    "ExpiredTokenException",
+    "ExpiredToken",
+    "KMSAccessDeniedException",
+    "NotFoundException",
+    "ResourceNotFound",
+}
 
 
 class SetupError(Exception):
@@ -44,12 +51,19 @@ def _local_stack(environ: Mapping[str, str]) -> Dict[str, str]:
     if not environ.get("KEYPORT_DYNAMODB_ENDPOINT"):
         record = local.read_stack(home)
         if record is None:
-            raise SetupError(f"no local stack runs from {home} (no {local.STACK_FILE} there): start it with "
-                             "`make run`, or set KEYPORT_HOME to the folder it runs from")
+            raise SetupError(
+                f"no local stack runs from {home} (no {local.STACK_FILE} there): start it with "
+                "`make run`, or set KEYPORT_HOME to the folder it runs from"
+            )
         added["KEYPORT_DYNAMODB_ENDPOINT"] = record["dynamodb_endpoint"]
     # DynamoDB Local runs with -sharedDb: any credentials see the same data, and a profile must not leak in.
-    added.update({"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-                  "AWS_DEFAULT_REGION": environ.get("AWS_DEFAULT_REGION") or "eu-central-1"})
+    added.update(
+        {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": environ.get("AWS_DEFAULT_REGION") or "eu-central-1",
+        }
+    )
     return added
 
 
@@ -59,8 +73,9 @@ def _read_secret(home: str) -> str:
         with open(path) as handle:
             secret = handle.read().strip()
     except FileNotFoundError:
-        raise SetupError(f"no server secret at {path}: start the local stack once with `make run` "
-                         "(KEYPORT_HOME names its folder)") from None
+        raise SetupError(
+            f"no server secret at {path}: start the local stack once with `make run` (KEYPORT_HOME names its folder)"
+        ) from None
     except OSError as error:
         raise SetupError(f"cannot read the server secret {path}: {error.strerror}") from None
     try:
@@ -68,8 +83,10 @@ def _read_secret(home: str) -> str:
             return secret
     except ValueError:
         pass
-    raise SetupError(f"the server secret {path} is not 64 hex digits: restore it from a backup (links and codes "
-                     "made with it depend on it)")
+    raise SetupError(
+        f"the server secret {path} is not 64 hex digits: restore it from a backup (links and codes "
+        "made with it depend on it)"
+    )
 
 
 def _aws_stage(stage: str, environ: Mapping[str, str]) -> Dict[str, str]:
@@ -87,14 +104,20 @@ def explain_failure(error: BaseException, environ: Mapping[str, str]) -> Optiona
 
     for cause in _causes(error):
         if isinstance(cause, (aws.NoCredentialsError, aws.PartialCredentialsError)):
-            return (f"no AWS credentials for stage {environ.get('KEYPORT_STAGE')}: set AWS_PROFILE (or the "
-                    "AWS_ACCESS_KEY_ID pair) to an identity of the account the stage runs in", True)
+            return (
+                f"no AWS credentials for stage {environ.get('KEYPORT_STAGE')}: set AWS_PROFILE (or the "
+                "AWS_ACCESS_KEY_ID pair) to an identity of the account the stage runs in",
+                True,
+            )
         if isinstance(cause, aws.NoRegionError):
             return "no AWS region: set AWS_DEFAULT_REGION to the stage's region", True
         if isinstance(cause, aws.EndpointConnectionError):
             if environ.get("KEYPORT_STAGE") == "local":
-                return (f"DynamoDB Local does not answer at {environ.get('KEYPORT_DYNAMODB_ENDPOINT')}: is the "
-                        f"local stack running (`make run` with KEYPORT_HOME={environ.get('KEYPORT_HOME')})?", True)
+                return (
+                    f"DynamoDB Local does not answer at {environ.get('KEYPORT_DYNAMODB_ENDPOINT')}: is the "
+                    f"local stack running (`make run` with KEYPORT_HOME={environ.get('KEYPORT_HOME')})?",
+                    True,
+                )
             return f"cannot reach AWS: {cause}", True
         if isinstance(cause, aws.ClientError):
             code = cause.response.get("Error", {}).get("Code", "")

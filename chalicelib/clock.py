@@ -1,4 +1,5 @@
 """The one clock: every reading of the current time goes through here, so a test moves all of them at once."""
+
 import time
 from datetime import datetime, timezone
 

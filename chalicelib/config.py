@@ -1,4 +1,5 @@
 """Settings read from the environment once, as one frozen object; the checks a deployed stage must pass."""
+
 import functools
 import ipaddress
 import os
@@ -139,10 +140,12 @@ def stage_problems(settings: Settings) -> List[str]:
         problems.append(f"KEYPORT_MAIL_FROM is not an e-mail address: {settings.mail_sender!r}")
     elif _points_at_a_laptop(address.rsplit("@", 1)[1]):
         problems.append(f"KEYPORT_MAIL_FROM uses a local domain ({address})")
-    required = (("KEYPORT_SERVER_SECRET_ARN", settings.server_secret_arn),
-                ("KEYPORT_KMS_KEY_ARN", settings.kms_key_arn),
-                ("KEYPORT_EXPORT_QUEUE_URL", settings.export_queue_url),
-                ("KEYPORT_EXPORT_BUCKET", settings.export_bucket))
+    required = (
+        ("KEYPORT_SERVER_SECRET_ARN", settings.server_secret_arn),
+        ("KEYPORT_KMS_KEY_ARN", settings.kms_key_arn),
+        ("KEYPORT_EXPORT_QUEUE_URL", settings.export_queue_url),
+        ("KEYPORT_EXPORT_BUCKET", settings.export_bucket),
+    )
     problems += [f"{name} is missing" for name, value in required if not value]
     if settings.server_secret_in_environment:
         problems.append("KEYPORT_SERVER_SECRET is set: a deployed stage reads its secret only from Secrets Manager")

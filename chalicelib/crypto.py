@@ -2,6 +2,7 @@
 
 The SDK is imported on first use, never at `import app` (it costs ~0.3 s of a cold start).
 """
+
 import functools
 import json
 import logging
@@ -38,7 +39,8 @@ def client() -> Any:  # aws_encryption_sdk ships no types: its objects are Any h
     from aws_encryption_sdk.identifiers import CommitmentPolicy
 
     return aws_encryption_sdk.EncryptionSDKClient(
-        commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT, max_encrypted_data_keys=1)
+        commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT, max_encrypted_data_keys=1
+    )
 
 
 def kms_provider(key_arn: str) -> Any:
@@ -46,8 +48,9 @@ def kms_provider(key_arn: str) -> Any:
     import aws_encryption_sdk
     import botocore.session
 
-    return aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(key_ids=[key_arn],
-                                                            botocore_session=botocore.session.Session())
+    return aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(
+        key_ids=[key_arn], botocore_session=botocore.session.Session()
+    )
 
 
 def raw_key_provider(key: bytes) -> Any:
@@ -58,9 +61,15 @@ def raw_key_provider(key: bytes) -> Any:
 
     if len(key) != 32:
         raise ValueError("the local wrapping key must be 32 bytes")
-    return RawMasterKey(provider_id=LOCAL_PROVIDER_ID, key_id=LOCAL_KEY_ID, wrapping_key=WrappingKey(
-        wrapping_algorithm=WrappingAlgorithm.AES_256_GCM_IV12_TAG16_NO_PADDING, wrapping_key=key,
-        wrapping_key_type=EncryptionKeyType.SYMMETRIC))
+    return RawMasterKey(
+        provider_id=LOCAL_PROVIDER_ID,
+        key_id=LOCAL_KEY_ID,
+        wrapping_key=WrappingKey(
+            wrapping_algorithm=WrappingAlgorithm.AES_256_GCM_IV12_TAG16_NO_PADDING,
+            wrapping_key=key,
+            wrapping_key_type=EncryptionKeyType.SYMMETRIC,
+        ),
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -70,8 +79,10 @@ def master_key_provider() -> Any:
     if settings.kms_key_arn:
         return kms_provider(settings.kms_key_arn)
     if settings.deployed:  # never a laptop's key for a cloud table, whatever file happens to lie there
-        raise StageMisconfigured(f"KEYPORT_KMS_KEY_ARN is missing: stage {settings.stage} wraps device keys only "
-                                 "under KMS, never under the local key file")
+        raise StageMisconfigured(
+            f"KEYPORT_KMS_KEY_ARN is missing: stage {settings.stage} wraps device keys only "
+            "under KMS, never under the local key file"
+        )
     with open(settings.wrapping_key_file, "rb") as handle:
         return raw_key_provider(handle.read())
 
@@ -87,8 +98,11 @@ def caching_manager(provider: Any = None) -> Any:
     from aws_encryption_sdk import CachingCryptoMaterialsManager, LocalCryptoMaterialsCache
 
     return CachingCryptoMaterialsManager(
-        master_key_provider=provider or master_key_provider(), cache=LocalCryptoMaterialsCache(capacity=100),
-        max_age=CACHE_MAX_AGE_SECONDS, max_messages_encrypted=CACHE_MAX_MESSAGES)
+        master_key_provider=provider or master_key_provider(),
+        cache=LocalCryptoMaterialsCache(capacity=100),
+        max_age=CACHE_MAX_AGE_SECONDS,
+        max_messages_encrypted=CACHE_MAX_MESSAGES,
+    )
 
 
 class KeyWrapper:
@@ -102,8 +116,9 @@ class KeyWrapper:
     def wrap(self, serial: str, keys: List[Dict[str, str]]) -> bytes:
         """One ESDK message holding the serial and its keys."""
         plaintext = json.dumps({"serial": serial, "keys": keys}, separators=(",", ":")).encode()
-        ciphertext, _header = client().encrypt(source=plaintext, materials_manager=self.manager,
-                                               encryption_context=self.context, algorithm=_suite())
+        ciphertext, _header = client().encrypt(
+            source=plaintext, materials_manager=self.manager, encryption_context=self.context, algorithm=_suite()
+        )
         return ciphertext
 
 
@@ -133,8 +148,9 @@ def unwrap(serial: str, import_id: str, blob: bytes, provider: Any = None) -> Li
 def seal(data: bytes, context: Dict[str, str]) -> bytes:
     """Data kept encrypted at rest under the master key (an export file, a portal code): one ESDK message whose
     context names what it is and whose it is."""
-    ciphertext, _header = client().encrypt(source=data, key_provider=master_key_provider(), algorithm=_suite(),
-                                           encryption_context=context)
+    ciphertext, _header = client().encrypt(
+        source=data, key_provider=master_key_provider(), algorithm=_suite(), encryption_context=context
+    )
     return ciphertext
 
 
@@ -163,7 +179,9 @@ def describe_configuration(provider: Optional[Any] = None) -> Dict[str, Any]:
     """What the custody runs with (asserted by tests, shown by the bench)."""
     active = client().config
     provider = provider or master_key_provider()
-    return {"commitment_policy": active.commitment_policy.name,
-            "max_encrypted_data_keys": active.max_encrypted_data_keys,
-            "algorithm_suite": ALGORITHM_SUITE,
-            "provider": type(provider).__name__}
+    return {
+        "commitment_policy": active.commitment_policy.name,
+        "max_encrypted_data_keys": active.max_encrypted_data_keys,
+        "algorithm_suite": ALGORITHM_SUITE,
+        "provider": type(provider).__name__,
+    }

@@ -4,6 +4,7 @@ edge's choice alone (chalicelib/api/statuses.py); an error names none.
 A kind groups the errors one answer fits: a concrete kind (NotFound, Conflict, Forbidden...) may be raised itself;
 an abstract one (`abstract=True`: Gone, TooLarge, RateLimited...) only through its specific errors.
 """
+
 from typing import Any, Dict, Iterator, Optional, Type
 
 
@@ -20,8 +21,9 @@ class DomainError(Exception):
         super().__init_subclass__(**kwargs)
         cls.abstract = abstract  # on every class: a kind's subclasses are not abstract by inheritance
 
-    def __init__(self, message: Optional[str] = None, *, details: Optional[Any] = None,
-                 retry_after: Optional[int] = None):
+    def __init__(
+        self, message: Optional[str] = None, *, details: Optional[Any] = None, retry_after: Optional[int] = None
+    ):
         if self.abstract:
             raise TypeError(f"{type(self).__name__} is a kind of error: raise one of its specific errors")
         super().__init__(message or self.message)
@@ -48,6 +50,7 @@ def domain_errors(base: Type[DomainError] = DomainError) -> Iterator[Type[Domain
 
 
 # --- the kinds: what happened, whatever the request was
+
 
 class BadRequest(DomainError, abstract=True):
     """The request cannot be read, or asks for something no request may ask for."""
@@ -116,6 +119,7 @@ class UpstreamFailed(DomainError, abstract=True):
 
 
 # --- errors every entrypoint raises
+
 
 class InvalidJson(BadRequest):
     code, message = "invalid_json", "The request body is not valid JSON."

@@ -3,6 +3,7 @@
 They share the export queue and its worker: an SQS message {"job": kind, ...} on AWS (exports' messages carry
 "export_id" instead), a file in a queue folder under $KEYPORT_HOME on the local stack, taken by the local runner.
 """
+
 import functools
 import json
 import os

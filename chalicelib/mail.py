@@ -1,4 +1,5 @@
 """Mail: template lookup, sandboxed jinja2 rendering, and sending through SES or the local outbox."""
+
 import functools
 import logging
 import os
@@ -67,8 +68,10 @@ def check_template(mail_type: str, subject: str, html: str, text: str) -> None:
             raise TemplateInvalid(f"{part}: syntax error on line {error.lineno}: {error.message}") from None
         unknown = sorted(declared - kind.variables)
         if unknown:
-            raise TemplateInvalid(f"{part}: unknown variable(s) {', '.join(unknown)}; a {mail_type} mail may use "
-                                  f"{', '.join(sorted(kind.variables))}.")
+            raise TemplateInvalid(
+                f"{part}: unknown variable(s) {', '.join(unknown)}; a {mail_type} mail may use "
+                f"{', '.join(sorted(kind.variables))}."
+            )
         for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
             # cast: jinja2 types find_all of several node types as their common base (Expr)
             name = node.attr if isinstance(node, nodes.Getattr) else getattr(cast(nodes.Getitem, node).arg, "value", "")
@@ -165,8 +168,9 @@ def deliver(to: str, mail: RenderedMail, mail_type: str) -> str:
     try:
         if settings.mail_backend == "outbox":
             return _write_to_outbox(message, mail, to, mail_type)
-        response = _ses().send_raw_email(Source=settings.mail_sender, Destinations=[to],
-                                         RawMessage={"Data": message.as_bytes()})
+        response = _ses().send_raw_email(
+            Source=settings.mail_sender, Destinations=[to], RawMessage={"Data": message.as_bytes()}
+        )
         return response["MessageId"]
     except Exception as error:  # SES refusals, throttling, network, a full disk: the caller must know
         # The type of failure only: the message holds links with tokens and maybe a password.

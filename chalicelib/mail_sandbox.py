@@ -5,6 +5,7 @@ process: it must never hold the process for long or eat its memory. Bounds are c
 sandbox's hooks (operators, calls, attribute reads, filters, every loop step and every piece of output);
 no threads or signals, which could leave a Lambda in a bad state.
 """
+
 import contextlib
 import contextvars
 import functools
@@ -29,12 +30,54 @@ MAX_WORK = 4_000_000  # characters and items of all the values one mail's render
 # Filters a mail may use: linear in their input, with their widths and growth checked where they have any.
 # Left out: sum (quadratic on lists), batch/slice/groupby (many copies), wordwrap (expands tabs, slow),
 # pprint/tojson/xmlattr/random/urlize.
-ALLOWED_FILTERS = frozenset((
-    "abs", "attr", "capitalize", "center", "count", "d", "default", "dictsort", "e", "escape", "filesizeformat",
-    "first", "float", "forceescape", "format", "indent", "int", "items", "join", "last", "length", "list", "lower",
-    "map", "max", "min", "reject", "rejectattr", "replace", "reverse", "round", "safe", "select", "selectattr",
-    "sort", "string", "striptags", "title", "trim", "truncate", "unique", "upper", "urlencode", "wordcount",
-))
+ALLOWED_FILTERS = frozenset(
+    (
+        "abs",
+        "attr",
+        "capitalize",
+        "center",
+        "count",
+        "d",
+        "default",
+        "dictsort",
+        "e",
+        "escape",
+        "filesizeformat",
+        "first",
+        "float",
+        "forceescape",
+        "format",
+        "indent",
+        "int",
+        "items",
+        "join",
+        "last",
+        "length",
+        "list",
+        "lower",
+        "map",
+        "max",
+        "min",
+        "reject",
+        "rejectattr",
+        "replace",
+        "reverse",
+        "round",
+        "safe",
+        "select",
+        "selectattr",
+        "sort",
+        "string",
+        "striptags",
+        "title",
+        "trim",
+        "truncate",
+        "unique",
+        "upper",
+        "urlencode",
+        "wordcount",
+    )
+)
 _GUARD = "render_guard"  # the filter the compiled template calls on every loop iterable and every output
 _PRINTF_SPEC = re.compile(r"%(?:\([^)]*\))?[^a-zA-Z%]*[a-zA-Z%]")  # %[(key)][flags][width][.precision]type
 _WIDTH_METHODS = frozenset(("center", "ljust", "rjust", "zfill"))
@@ -273,12 +316,19 @@ class MailSandbox(ImmutableSandboxedEnvironment):
         for name in ("namespace", "lipsum", "joiner", "cycler"):
             self.globals.pop(name, None)
         self.globals["range"] = bounded_range
-        self.filters = {name: _guarded_filter(name, function) for name, function in self.filters.items()
-                        if name in ALLOWED_FILTERS}
+        self.filters = {
+            name: _guarded_filter(name, function) for name, function in self.filters.items() if name in ALLOWED_FILTERS
+        }
         self.filters[_GUARD] = _render_guard
 
-    def compile(self, source: Any, name: Optional[str] = None, filename: Optional[str] = None, raw: bool = False,
-                defer_init: bool = False) -> Any:
+    def compile(
+        self,
+        source: Any,
+        name: Optional[str] = None,
+        filename: Optional[str] = None,
+        raw: bool = False,
+        defer_init: bool = False,
+    ) -> Any:
         """Compile with the guards added to every loop and every output."""
         if isinstance(source, str):
             source = self.parse(source, name, filename)
@@ -339,8 +389,11 @@ class MailSandbox(ImmutableSandboxedEnvironment):
         if wrapped is None:
             return None
         text: str = value.__self__
-        formatter = (_BoundedEscapeFormatter(self, escape=cast(Markup, text).escape) if hasattr(text, "__html__")
-                     else _BoundedFormatter(self))
+        formatter = (
+            _BoundedEscapeFormatter(self, escape=cast(Markup, text).escape)
+            if hasattr(text, "__html__")
+            else _BoundedFormatter(self)
+        )
         is_format_map = value.__name__ == "format_map"
 
         @functools.wraps(wrapped)

@@ -1,4 +1,5 @@
 """The kinds of mail keyport sends: the variables each may use, must use, and sample data for previews."""
+
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Tuple
 
@@ -21,27 +22,87 @@ def _type(name: str, required: Tuple[str, ...], sample: Dict[str, Any]) -> MailT
     return MailType(name, frozenset(values), frozenset(("link",) + required), values)
 
 
-MAIL_TYPES: Dict[str, MailType] = {mail_type.name: mail_type for mail_type in (
-    _type("invite", (), {"org_name": "Stadtwerke Musterstadt", "inviter_name": "Grace Hopper",
-                         "link": "https://keyport.example/invite/SAMPLE-TOKEN", "valid_days": 7}),
-    _type("confirm_email", (), {"new_email": "ada.new@example.com",
-                                "link": "https://keyport.example/confirm-email/SAMPLE-TOKEN", "valid_hours": 24}),
-    _type("password_reset", (), {"link": "https://keyport.example/reset-password/SAMPLE-TOKEN",
-                                 "valid_minutes": 60}),
-    _type("new_batch", (), {"org_name": "Stadtwerke Musterstadt", "sender_org_name": "Meter Works GmbH",
-                            "batch_reference": "PO-2026-0042", "device_count": 250, "requires_confirmation": True,
-                            "link": "https://keyport.example/batches/bat_sample"}),
-    _type("credentials", ("email", "temporary_password"), {
-        "org_name": "Stadtwerke Musterstadt", "email": "ada@example.com", "temporary_password": "Xq7-sample-Pw!",
-        "password_by_sms": False, "link": "https://keyport.example/login"}),
-    _type("activation", (), {"installer_name": "Installateur Schmidt", "device_serial": "WM-00012345",
-                             "link": "https://keyport.example/activate/SAMPLE-TOKEN", "valid_days": 14}),
-    _type("registration_received", (), {"company_name": "Schmidt Haustechnik", "account_exists": False,
-                                        "link": "https://keyport.example/login"}),
-    _type("registration_approved", ("email", "temporary_password"), {
-        "company_name": "Schmidt Haustechnik", "email": "ada@example.com", "temporary_password": "Xq7-sample-Pw!",
-        "link": "https://keyport.example/login"}),
-    _type("registration_rejected", (), {"company_name": "Schmidt Haustechnik",
-                                        "reason": "We could not verify the company address.",
-                                        "link": "https://keyport.example/register"}),
-)}
+MAIL_TYPES: Dict[str, MailType] = {
+    mail_type.name: mail_type
+    for mail_type in (
+        _type(
+            "invite",
+            (),
+            {
+                "org_name": "Stadtwerke Musterstadt",
+                "inviter_name": "Grace Hopper",
+                "link": "https://keyport.example/invite/SAMPLE-TOKEN",
+                "valid_days": 7,
+            },
+        ),
+        _type(
+            "confirm_email",
+            (),
+            {
+                "new_email": "ada.new@example.com",
+                "link": "https://keyport.example/confirm-email/SAMPLE-TOKEN",
+                "valid_hours": 24,
+            },
+        ),
+        _type(
+            "password_reset", (), {"link": "https://keyport.example/reset-password/SAMPLE-TOKEN", "valid_minutes": 60}
+        ),
+        _type(
+            "new_batch",
+            (),
+            {
+                "org_name": "Stadtwerke Musterstadt",
+                "sender_org_name": "Meter Works GmbH",
+                "batch_reference": "PO-2026-0042",
+                "device_count": 250,
+                "requires_confirmation": True,
+                "link": "https://keyport.example/batches/bat_sample",
+            },
+        ),
+        _type(
+            "credentials",
+            ("email", "temporary_password"),
+            {
+                "org_name": "Stadtwerke Musterstadt",
+                "email": "ada@example.com",
+                "temporary_password": "Xq7-sample-Pw!",
+                "password_by_sms": False,
+                "link": "https://keyport.example/login",
+            },
+        ),
+        _type(
+            "activation",
+            (),
+            {
+                "installer_name": "Installateur Schmidt",
+                "device_serial": "WM-00012345",
+                "link": "https://keyport.example/activate/SAMPLE-TOKEN",
+                "valid_days": 14,
+            },
+        ),
+        _type(
+            "registration_received",
+            (),
+            {"company_name": "Schmidt Haustechnik", "account_exists": False, "link": "https://keyport.example/login"},
+        ),
+        _type(
+            "registration_approved",
+            ("email", "temporary_password"),
+            {
+                "company_name": "Schmidt Haustechnik",
+                "email": "ada@example.com",
+                "temporary_password": "Xq7-sample-Pw!",
+                "link": "https://keyport.example/login",
+            },
+        ),
+        _type(
+            "registration_rejected",
+            (),
+            {
+                "company_name": "Schmidt Haustechnik",
+                "reason": "We could not verify the company address.",
+                "link": "https://keyport.example/register",
+            },
+        ),
+    )
+}

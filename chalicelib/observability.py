@@ -2,6 +2,7 @@
 carrying the request id, and the counters below go out as CloudWatch EMF lines at the end of each invocation
 (namespace keyport-<stage>, one dimension service=keyport). On a laptop stage the EMF lines print to stdout too:
 nothing reads them there, and the same code path runs everywhere."""
+
 import functools
 import logging
 import sys
@@ -13,8 +14,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from chalicelib.config import StageMisconfigured, check_stage, get_settings
 
 SERVICE = "keyport"
-METRICS = frozenset({"LoginSucceeded", "LoginFailed", "DevicesClaimed", "KeysDownloaded", "ExportsCompleted",
-                     "MailsFailed"})
+METRICS = frozenset(
+    {"LoginSucceeded", "LoginFailed", "DevicesClaimed", "KeysDownloaded", "ExportsCompleted", "MailsFailed"}
+)
 
 
 class _CurrentStdout(logging.StreamHandler):

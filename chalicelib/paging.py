@@ -5,6 +5,7 @@ associated data: it reveals nothing of the start key inside, cannot be forged or
 replayed by another reader or on another query. Lists whose index spans organizations pass `select`, so a page
 holds only what the reader may see and its cursor resumes after the last item shown.
 """
+
 import base64
 import binascii
 import itertools
@@ -88,21 +89,36 @@ def decode_cursor(cursor: Optional[str], *, bound_to: str) -> Tuple[int, Optiona
     except (ValueError, TypeError, KeyError, binascii.Error, InvalidTag):
         raise InvalidCursor() from None
     # Only this server seals cursors, but the shape is still checked before a key reaches DynamoDB.
-    valid = isinstance(index, int) and index >= 0 and (key is None or isinstance(key, dict) and key and all(
-        isinstance(value, dict) and len(value) == 1 and set(value) <= {"S", "N"} for value in key.values()))
+    valid = (
+        isinstance(index, int)
+        and index >= 0
+        and (
+            key is None
+            or isinstance(key, dict)
+            and key
+            and all(isinstance(value, dict) and len(value) == 1 and set(value) <= {"S", "N"} for value in key.values())
+        )
+    )
     if not valid:
         raise InvalidCursor()
     return index, key
 
 
-def page(query: Callable[..., Any], limit: int, cursor: Optional[str], *, bound_to: str,
-         select: Optional[Select] = None) -> Tuple[List[Any], Optional[str]]:
+def page(
+    query: Callable[..., Any], limit: int, cursor: Optional[str], *, bound_to: str, select: Optional[Select] = None
+) -> Tuple[List[Any], Optional[str]]:
     """One page of a pynamodb query and the cursor of the next (None when this page is the last)."""
     return page_chain([query], limit, cursor, bound_to=bound_to, select=select)
 
 
-def page_chain(queries: Sequence[Callable[..., Any]], limit: int, cursor: Optional[str], *, bound_to: str,
-               select: Optional[Select] = None) -> Tuple[List[Any], Optional[str]]:
+def page_chain(
+    queries: Sequence[Callable[..., Any]],
+    limit: int,
+    cursor: Optional[str],
+    *,
+    bound_to: str,
+    select: Optional[Select] = None,
+) -> Tuple[List[Any], Optional[str]]:
     """One page over several queries read one after another (e.g. an organization's tree, then its partners).
 
     Each `query(limit=, page_size=, last_evaluated_key=)` runs one pynamodb query. A query reads one item
@@ -142,8 +158,14 @@ def _read(read: Callable[[], Any], key: Optional[Dict[str, Any]]) -> Any:
         raise
 
 
-def _selected_page(queries: Sequence[Callable[..., Any]], limit: int, index: int, key: Optional[Dict[str, Any]],
-                   bound_to: str, select: Select) -> Tuple[List[Any], Optional[str]]:
+def _selected_page(
+    queries: Sequence[Callable[..., Any]],
+    limit: int,
+    index: int,
+    key: Optional[Dict[str, Any]],
+    bound_to: str,
+    select: Select,
+) -> Tuple[List[Any], Optional[str]]:
     shown: List[Any] = []
     read = 0
     chunk = min(limit + 1, 100)  # one BatchGet at most per chunk when `select` reads the items behind an index

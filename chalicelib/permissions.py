@@ -1,4 +1,5 @@
 """Roles, grantable permissions, the acting principal and the scope rules every service asks."""
+
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, Tuple
 
@@ -40,13 +41,39 @@ ORGS_READ = "orgs.read"
 # and granting CUSTOMER needs it (a site admin, who reads no installation, cannot mint a reader of them all).
 INSTALLATIONS_READ = "installations.read"
 
-_ADMIN = frozenset({USERS_MANAGE, ORGS_MANAGE, ORGS_READ, PARTNERS_MANAGE, SITES_MANAGE, SITES_READ, PORTAL_MANAGE,
-                    INVITATIONS_MANAGE, CATALOG_READ, DEVICES_CLAIM, KEYS_DOWNLOAD, BATCHES_CONFIRM, AUDIT_READ,
-                    INSTALLATIONS_READ})
+_ADMIN = frozenset(
+    {
+        USERS_MANAGE,
+        ORGS_MANAGE,
+        ORGS_READ,
+        PARTNERS_MANAGE,
+        SITES_MANAGE,
+        SITES_READ,
+        PORTAL_MANAGE,
+        INVITATIONS_MANAGE,
+        CATALOG_READ,
+        DEVICES_CLAIM,
+        KEYS_DOWNLOAD,
+        BATCHES_CONFIRM,
+        AUDIT_READ,
+        INSTALLATIONS_READ,
+    }
+)
 ROLE_ACTIONS: Dict[str, FrozenSet[str]] = {
     ORG_ADMIN: _ADMIN,
-    SITE_ADMIN: frozenset({USERS_MANAGE, ORGS_READ, SITES_MANAGE, SITES_READ, PORTAL_MANAGE, INVITATIONS_MANAGE,
-                           CATALOG_READ, DEVICES_CLAIM, KEYS_DOWNLOAD}),
+    SITE_ADMIN: frozenset(
+        {
+            USERS_MANAGE,
+            ORGS_READ,
+            SITES_MANAGE,
+            SITES_READ,
+            PORTAL_MANAGE,
+            INVITATIONS_MANAGE,
+            CATALOG_READ,
+            DEVICES_CLAIM,
+            KEYS_DOWNLOAD,
+        }
+    ),
     KEY_MANAGER: frozenset({ORGS_READ, CATALOG_READ, DEVICES_CLAIM, BATCHES_CONFIRM, KEYS_DOWNLOAD, SITES_READ}),
     INSTALLER: frozenset({ORGS_READ, DEVICES_REGISTER, SITES_MANAGE, SITES_READ, PORTAL_MANAGE, INSTALLATIONS_READ}),
     VIEWER: frozenset({ORGS_READ, CATALOG_READ, SITES_READ}),
@@ -114,8 +141,9 @@ def require(principal: Principal, action: str) -> None:
         raise Forbidden(f"Your roles do not allow this ({action}).")
 
 
-def may_grant(principal: Principal, roles: Iterable[str], permissions: Iterable[str],
-              site_ids: Iterable[str] = ()) -> bool:
+def may_grant(
+    principal: Principal, roles: Iterable[str], permissions: Iterable[str], site_ids: Iterable[str] = ()
+) -> bool:
     """True when what the grantee could reach (organizations x sites x actions) fits inside the granter's reach.
 
     OPERATOR is a scope (every organization), not a set of actions: only an operator grants it, although

@@ -1,4 +1,5 @@
 """Passwords (argon2id), random tokens and their hashes, the password policy."""
+
 import base64
 import functools
 import hashlib
@@ -132,8 +133,10 @@ def server_secret() -> bytes:
             raise StageMisconfigured("the secret KEYPORT_SERVER_SECRET_ARN names is not a hex string") from None
         source = "the secret KEYPORT_SERVER_SECRET_ARN names"
     elif settings.deployed:
-        raise StageMisconfigured(f"KEYPORT_SERVER_SECRET_ARN is missing: stage {settings.stage} reads its server "
-                                 "secret only from Secrets Manager")
+        raise StageMisconfigured(
+            f"KEYPORT_SERVER_SECRET_ARN is missing: stage {settings.stage} reads its server "
+            "secret only from Secrets Manager"
+        )
     else:
         secret, source = settings.local_server_secret, "KEYPORT_SERVER_SECRET"
     if len(secret) < 32:

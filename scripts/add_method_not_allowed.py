@@ -9,6 +9,7 @@
 
 Usage: python scripts/add_method_not_allowed.py out/sam.json (rewrites the template in place).
 """
+
 import copy
 import json
 import sys
@@ -21,8 +22,11 @@ def add_any_methods(template: dict) -> int:
     path parameters); answer how many paths got one."""
     added = 0
     for methods in template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"].values():
-        declared = [name for name in methods if name != ANY and isinstance(methods[name], dict)
-                    and "x-amazon-apigateway-integration" in methods[name]]
+        declared = [
+            name
+            for name in methods
+            if name != ANY and isinstance(methods[name], dict) and "x-amazon-apigateway-integration" in methods[name]
+        ]
         if ANY in methods or not declared:
             continue
         methods[ANY] = copy.deepcopy(methods[min(declared)])
@@ -34,16 +38,26 @@ def pin_stage(template: dict) -> str:
     """Let the Stage parameter take only the stage the functions were packaged for (their KEYPORT_STAGE); answer it.
     Raise ValueError, leaving the template as it was, unless the functions name one stage that Stage allows."""
     shared = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
-    stages = sorted({resource["Properties"].get("Environment", {}).get("Variables", {}).get(
-        "KEYPORT_STAGE", shared.get("KEYPORT_STAGE")) or "" for resource in template["Resources"].values()
-        if resource.get("Type") == "AWS::Serverless::Function"})
+    stages = sorted(
+        {
+            resource["Properties"]
+            .get("Environment", {})
+            .get("Variables", {})
+            .get("KEYPORT_STAGE", shared.get("KEYPORT_STAGE"))
+            or ""
+            for resource in template["Resources"].values()
+            if resource.get("Type") == "AWS::Serverless::Function"
+        }
+    )
     if len(stages) != 1 or not stages[0]:
         raise ValueError(f"the functions' KEYPORT_STAGE should name one stage, they name {stages}")
     stage, parameter = stages[0], template["Parameters"]["Stage"]
     if stage not in parameter["AllowedValues"]:
         # The stage's log retention (Mappings StageDefaults) and the IAM policies are declared per stage.
-        raise ValueError(f"stage {stage} is packaged, but infra/resources.json's Stage allows only "
-                         f"{parameter['AllowedValues']}: add it there and to Mappings StageDefaults")
+        raise ValueError(
+            f"stage {stage} is packaged, but infra/resources.json's Stage allows only "
+            f"{parameter['AllowedValues']}: add it there and to Mappings StageDefaults"
+        )
     parameter["Default"], parameter["AllowedValues"] = stage, [stage]
     return stage
 

@@ -2,6 +2,7 @@
 
 Prints a table and writes bench/results.json. DynamoDB is a real DynamoDB Local; KMS is moto's, in-process.
 """
+
 import json
 import os
 import platform
@@ -16,9 +17,16 @@ sys.path.insert(0, ROOT)
 _home = tempfile.mkdtemp(prefix="keyport-bench-")
 with open(os.path.join(_home, "wrapping-key.bin"), "wb") as _handle:
     _handle.write(os.urandom(32))
-os.environ.update({"KEYPORT_STAGE": "bench", "KEYPORT_HOME": _home, "KEYPORT_SERVER_SECRET": secrets.token_hex(32),
-                   "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": "bench",
-                   "AWS_SECRET_ACCESS_KEY": "bench"})
+os.environ.update(
+    {
+        "KEYPORT_STAGE": "bench",
+        "KEYPORT_HOME": _home,
+        "KEYPORT_SERVER_SECRET": secrets.token_hex(32),
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+    }
+)
 os.environ.pop("KEYPORT_KMS_KEY_ARN", None)
 
 DEVICES = 10_000
@@ -31,8 +39,9 @@ def csv_file(count: int, prefix: str) -> str:
     lines = ["serial;product_type;mac;id_code;claim_code;labels;key_name;algorithm;key_hex"]
     for n in range(count):
         mac = f"02:00:00:{n >> 16 & 255:02x}:{n >> 8 & 255:02x}:{n & 255:02x}"
-        lines.append(f"{prefix}{n:07d};heat-meter;{mac};ID{n:07d};CLAIM{n:09d};lot-{n % 7};app;AES128;"
-                     f"{secrets.token_hex(16)}")
+        lines.append(
+            f"{prefix}{n:07d};heat-meter;{mac};ID{n:07d};CLAIM{n:09d};lot-{n % 7};app;AES128;{secrets.token_hex(16)}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -73,8 +82,13 @@ def timed_pipeline(text: str, calls: dict, provider=None) -> dict:
     run()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return {"rows": DEVICES, "seconds": round(seconds, 2), "rows_per_s": round(DEVICES / seconds),
-            "peak_mib": round(peak / 2**20, 1), "key_calls": counted}
+    return {
+        "rows": DEVICES,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(DEVICES / seconds),
+        "peak_mib": round(peak / 2**20, 1),
+        "key_calls": counted,
+    }
 
 
 def dynamodb_local_ceiling(count: int) -> dict:
@@ -82,11 +96,22 @@ def dynamodb_local_ceiling(count: int) -> dict:
     from chalicelib.models import DeviceModel
 
     now = datetime.now(timezone.utc)
-    items = [DeviceModel(f"C{n:07d}", product_type="heat-meter", mac="02:00:00:00:00:01", maker_org_id="maker",
-                         id_proof=f"proof{n}", labels=["lot"], wrapped_keys=os.urandom(380), import_id="imp",
-                         imported_at=now, imported_by="u",
-                         **DeviceModel.index_keys("maker", None, "UNCLAIMED", "heat-meter"))
-             for n in range(count)]
+    items = [
+        DeviceModel(
+            f"C{n:07d}",
+            product_type="heat-meter",
+            mac="02:00:00:00:00:01",
+            maker_org_id="maker",
+            id_proof=f"proof{n}",
+            labels=["lot"],
+            wrapped_keys=os.urandom(380),
+            import_id="imp",
+            imported_at=now,
+            imported_by="u",
+            **DeviceModel.index_keys("maker", None, "UNCLAIMED", "heat-meter"),
+        )
+        for n in range(count)
+    ]
     started = time.perf_counter()
     with DeviceModel.batch_write() as batch:
         for item in items:
@@ -104,8 +129,16 @@ def batch_confirm(serials: list) -> dict:
     make_org("target")
     operator = Principal(user_id="usr_bench", org_id="root", roles=frozenset({"OPERATOR"}))
     started = time.perf_counter()
-    batch = create_batch(operator, {"reference": "BENCH", "org_id": "target", "serials": serials,
-                                    "maker_org_id": "maker", "requires_confirmation": True})
+    batch = create_batch(
+        operator,
+        {
+            "reference": "BENCH",
+            "org_id": "target",
+            "serials": serials,
+            "maker_org_id": "maker",
+            "requires_confirmation": True,
+        },
+    )
     created = time.perf_counter() - started
     with count_dynamodb_calls() as calls:
         started = time.perf_counter()
@@ -113,8 +146,13 @@ def batch_confirm(serials: list) -> dict:
         seconds = time.perf_counter() - started
     assert confirmed["count"] == len(serials) and confirmed["state"] == "CONFIRMED"
     # Not repeatable (the serials are taken now), so no second run under tracemalloc: the process's peak instead.
-    return {"serials": len(serials), "create_seconds": round(created, 2), "confirm_seconds": round(seconds, 2),
-            "transactions": calls["TransactWriteItems"], "process_max_rss_mib": _max_rss_mib()}
+    return {
+        "serials": len(serials),
+        "create_seconds": round(created, 2),
+        "confirm_seconds": round(seconds, 2),
+        "transactions": calls["TransactWriteItems"],
+        "process_max_rss_mib": _max_rss_mib(),
+    }
 
 
 def _max_rss_mib() -> float:
@@ -143,8 +181,13 @@ def key_download() -> dict:
     keys.download_keys(operator, "csv", {}, org_id="target")
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return {"keys": DEVICES, "seconds": round(seconds, 2), "keys_per_s": round(DEVICES / seconds),
-            "peak_mib": round(peak / 2**20, 1), **unwraps}
+    return {
+        "keys": DEVICES,
+        "seconds": round(seconds, 2),
+        "keys_per_s": round(DEVICES / seconds),
+        "peak_mib": round(peak / 2**20, 1),
+        **unwraps,
+    }
 
 
 def export_end_to_end() -> dict:
@@ -175,8 +218,14 @@ def export_end_to_end() -> dict:
     run()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return {"keys": int(job.count), "seconds": round(seconds, 2), "keys_per_s": round(job.count / seconds),
-            "file_bytes": int(job.size_bytes), "peak_mib": round(peak / 2**20, 1), **unwraps}
+    return {
+        "keys": int(job.count),
+        "seconds": round(seconds, 2),
+        "keys_per_s": round(job.count / seconds),
+        "file_bytes": int(job.size_bytes),
+        "peak_mib": round(peak / 2**20, 1),
+        **unwraps,
+    }
 
 
 def unwrap_only(count: int, provider, calls: dict) -> dict:
@@ -198,14 +247,22 @@ def unwrap_only(count: int, provider, calls: dict) -> dict:
     sdk = count / (time.perf_counter() - started)
     crypto._decrypt_manager = original
     aead = AESGCM(AESGCM.generate_key(256))
-    sealed = [(nonce, aead.encrypt(nonce, json.dumps({"serial": f"U{n}", "keys": k}).encode(), b"device-keys"))
-              for n, k in enumerate(keys) for nonce in [os.urandom(12)]]
+    sealed = [
+        (nonce, aead.encrypt(nonce, json.dumps({"serial": f"U{n}", "keys": k}).encode(), b"device-keys"))
+        for n, k in enumerate(keys)
+        for nonce in [os.urandom(12)]
+    ]
     started = time.perf_counter()
     for nonce, payload in sealed:
         json.loads(aead.decrypt(nonce, payload, b"device-keys"))
     plain = count / (time.perf_counter() - started)
-    return {"keys": count, "esdk_keys_per_s": round(sdk), "aes_gcm_keys_per_s": round(plain),
-            "ratio": round(plain / sdk, 1), "kms_calls": {name: calls[name] - before.get(name, 0) for name in calls}}
+    return {
+        "keys": count,
+        "esdk_keys_per_s": round(sdk),
+        "aes_gcm_keys_per_s": round(plain),
+        "ratio": round(plain / sdk, 1),
+        "kms_calls": {name: calls[name] - before.get(name, 0) for name in calls},
+    }
 
 
 def count_raw_key_calls(method: str, label: str) -> tuple:
@@ -241,14 +298,15 @@ def wrap_only(count: int) -> dict:
     for n, device_keys in enumerate(keys):
         wrapper.wrap(f"W{n}", device_keys)
     sdk = count / (time.perf_counter() - started)
-    aead, payloads = AESGCM(AESGCM.generate_key(256)), [json.dumps({"serial": f"W{n}", "keys": k}).encode()
-                                                      for n, k in enumerate(keys)]
+    aead, payloads = (
+        AESGCM(AESGCM.generate_key(256)),
+        [json.dumps({"serial": f"W{n}", "keys": k}).encode() for n, k in enumerate(keys)],
+    )
     started = time.perf_counter()
     for payload in payloads:
         aead.encrypt(os.urandom(12), payload, b"device-keys")
     plain = count / (time.perf_counter() - started)
-    return {"esdk_messages_per_s": round(sdk), "aes_gcm_messages_per_s": round(plain),
-            "ratio": round(plain / sdk, 1)}
+    return {"esdk_messages_per_s": round(sdk), "aes_gcm_messages_per_s": round(plain), "ratio": round(plain / sdk, 1)}
 
 
 def main() -> int:
@@ -302,30 +360,42 @@ def _print(results: dict) -> None:
     print(f"{'import of 10,000 devices':<44}{'rows/s':>9}{'seconds':>9}{'peak MiB':>10}  key calls")
     for row in results["import_pipeline"]:
         calls = row["key_calls"]
-        print(f"  {'parse+check+wrap, ' + row['provider']:<42}{row['rows_per_s']:>9,}{row['seconds']:>9}"
-              f"{row['peak_mib']:>10}  {calls}")
+        print(
+            f"  {'parse+check+wrap, ' + row['provider']:<42}{row['rows_per_s']:>9,}{row['seconds']:>9}"
+            f"{row['peak_mib']:>10}  {calls}"
+        )
     end = results["import_end_to_end"]
     print(f"  {'end to end into DynamoDB Local':<42}{end['rows_per_s']:>9,}{end['seconds']:>9}")
     ceiling = results["dynamodb_local_ceiling"]
     print(f"  {'DynamoDB Local alone (batch writes)':<42}{ceiling['items_per_s']:>9,}  items/s: the ceiling here")
     batch = results["batch_confirm"]
-    print(f"{'batch of 10,000 serials (DynamoDB Local)':<44}create {batch['create_seconds']} s, confirm "
-          f"{batch['confirm_seconds']} s in {batch['transactions']} transactions (process max RSS "
-          f"{batch['process_max_rss_mib']} MiB)")
+    print(
+        f"{'batch of 10,000 serials (DynamoDB Local)':<44}create {batch['create_seconds']} s, confirm "
+        f"{batch['confirm_seconds']} s in {batch['transactions']} transactions (process max RSS "
+        f"{batch['process_max_rss_mib']} MiB)"
+    )
     download = results["key_download"]
-    print(f"{'key download, 10,000 keys (DynamoDB Local)':<44}{download['keys_per_s']:>9,} keys/s, "
-          f"{download['seconds']} s, peak {download['peak_mib']} MiB, {download['data keys decrypted']} data keys "
-          "decrypted")
+    print(
+        f"{'key download, 10,000 keys (DynamoDB Local)':<44}{download['keys_per_s']:>9,} keys/s, "
+        f"{download['seconds']} s, peak {download['peak_mib']} MiB, {download['data keys decrypted']} data keys "
+        "decrypted"
+    )
     export = results["export"]
-    print(f"{'export job, 10,000 keys (DynamoDB Local)':<44}{export['keys_per_s']:>9,} keys/s, "
-          f"{export['seconds']} s, peak {export['peak_mib']} MiB, {export['data keys decrypted']} data keys decrypted")
+    print(
+        f"{'export job, 10,000 keys (DynamoDB Local)':<44}{export['keys_per_s']:>9,} keys/s, "
+        f"{export['seconds']} s, peak {export['peak_mib']} MiB, {export['data keys decrypted']} data keys decrypted"
+    )
     unwrap = results["unwrap"]
-    print(f"{'unwrapping alone (KMS via moto)':<44}{unwrap['esdk_keys_per_s']:>9,} keys/s, KMS calls "
-          f"{unwrap['kms_calls']}; plain AES-GCM {unwrap['aes_gcm_keys_per_s']:,}/s ({unwrap['ratio']}x)")
+    print(
+        f"{'unwrapping alone (KMS via moto)':<44}{unwrap['esdk_keys_per_s']:>9,} keys/s, KMS calls "
+        f"{unwrap['kms_calls']}; plain AES-GCM {unwrap['aes_gcm_keys_per_s']:,}/s ({unwrap['ratio']}x)"
+    )
     bench_service.print_service(results)
     wrap = results["wrap"]
-    print(f"{'wrapping alone':<44}{wrap['esdk_messages_per_s']:>9,} ESDK messages/s; plain AES-GCM "
-          f"{wrap['aes_gcm_messages_per_s']:,}/s ({wrap['ratio']}x)")
+    print(
+        f"{'wrapping alone':<44}{wrap['esdk_messages_per_s']:>9,} ESDK messages/s; plain AES-GCM "
+        f"{wrap['aes_gcm_messages_per_s']:,}/s ({wrap['ratio']}x)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The service figures of `make bench` (scripts/bench.py runs them): cold import, login, a catalog page at 100 and
 100,000 devices, the invitation expiry job. Each answers a dict for bench/results.json."""
+
 import os
 import statistics
 import subprocess
@@ -17,32 +18,60 @@ LIBRARIES = "import chalice, pynamodb.models, boto3, aws_encryption_sdk, argon2,
 def _median_seconds(code: str, runs: int = 7) -> float:
     timer = f"import time; _t = time.perf_counter(); {code}; print(time.perf_counter() - _t)"
     env = {**os.environ, "KEYPORT_STAGE": "dev"}
-    samples = [float(subprocess.run([sys.executable, "-c", timer], cwd=ROOT, env=env, capture_output=True, text=True,
-                                    check=True).stdout) for _ in range(runs)]
+    samples = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", timer], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(runs)
+    ]
     return round(statistics.median(samples), 3)
 
 
 def cold_import() -> dict:
     """`import app` in 7 fresh processes (median), next to importing its libraries eagerly in the same run; and
     which heavy libraries `import app` left unloaded."""
-    probe = subprocess.run([sys.executable, "-c", "import sys, app; print(' '.join(sorted(set(m.split('.')[0] "
-                            "for m in sys.modules))))"], cwd=ROOT, env={**os.environ, "KEYPORT_STAGE": "dev"},
-                           capture_output=True, text=True, check=True).stdout.split()
-    return {"import_app_s": _median_seconds("import app"), "libraries_eagerly_s": _median_seconds(LIBRARIES),
-            "heavy_loaded_by_import_app": [name for name in HEAVY if name in probe]}
+    probe = subprocess.run(
+        [sys.executable, "-c", "import sys, app; print(' '.join(sorted(set(m.split('.')[0] for m in sys.modules))))"],
+        cwd=ROOT,
+        env={**os.environ, "KEYPORT_STAGE": "dev"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return {
+        "import_app_s": _median_seconds("import app"),
+        "libraries_eagerly_s": _median_seconds(LIBRARIES),
+        "heavy_loaded_by_import_app": [name for name in HEAVY if name in probe],
+    }
 
 
 def first_table_calls(endpoint: str, prefix: str, tables: int = 8, runs: int = 5) -> dict:
     """A fresh process's first call on each of 8 tables (what a cold Lambda's first requests pay for connections),
     median of 5 processes; and the same calls once more in that process."""
-    code = (f"import time; from chalicelib import models; models.bind(host={endpoint!r}, prefix={prefix!r})\n"
-            f"def calls():\n    t = time.perf_counter()\n    for m in models.ALL_MODELS[:{tables}]: m.count()\n"
-            "    return time.perf_counter() - t\nprint(calls(), calls())")
+    code = (
+        f"import time; from chalicelib import models; models.bind(host={endpoint!r}, prefix={prefix!r})\n"
+        f"def calls():\n    t = time.perf_counter()\n    for m in models.ALL_MODELS[:{tables}]: m.count()\n"
+        "    return time.perf_counter() - t\nprint(calls(), calls())"
+    )
     env = {**os.environ, "KEYPORT_STAGE": "dev", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
-    samples = [tuple(map(float, subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
-                                               text=True, check=True).stdout.split())) for _ in range(runs)]
-    return {"tables": tables, "first_calls_s": round(statistics.median(first for first, _ in samples), 3),
-            "again_s": round(statistics.median(again for _, again in samples), 3)}
+    samples = [
+        tuple(
+            map(
+                float,
+                subprocess.run(
+                    [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+                ).stdout.split(),
+            )
+        )
+        for _ in range(runs)
+    ]
+    return {
+        "tables": tables,
+        "first_calls_s": round(statistics.median(first for first, _ in samples), 3),
+        "again_s": round(statistics.median(again for _, again in samples), 3),
+    }
 
 
 def login_latency(runs: int = 30) -> dict:
@@ -60,9 +89,13 @@ def login_latency(runs: int = 30) -> dict:
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     samples.sort()
-    return {"logins": runs, "p50_ms": round(samples[len(samples) // 2] * 1000),
-            "p95_ms": round(samples[int(len(samples) * 0.95) - 1] * 1000), "python_peak_mib": round(peak / 2**20, 1),
-            "note": "argon2id's 64 MiB are allocated in C, outside tracemalloc"}
+    return {
+        "logins": runs,
+        "p50_ms": round(samples[len(samples) // 2] * 1000),
+        "p95_ms": round(samples[int(len(samples) * 0.95) - 1] * 1000),
+        "python_peak_mib": round(peak / 2**20, 1),
+        "note": "argon2id's 64 MiB are allocated in C, outside tracemalloc",
+    }
 
 
 def _fill_devices(start: int, stop: int, writers: int = 4) -> None:
@@ -73,10 +106,21 @@ def _fill_devices(start: int, stop: int, writers: int = 4) -> None:
     def write(first: int) -> None:
         with DeviceModel.batch_write() as batch:
             for n in range(first, stop, writers):
-                batch.save(DeviceModel(f"C{n:07d}", product_type="meter", mac="02:00:00:00:00:01",
-                                       maker_org_id="catmaker", owner_org_id="catowner", claim_status="CLAIMED",
-                                       wrapped_keys=b"x", import_id="imp", imported_at=now, imported_by="u",
-                                       **DeviceModel.index_keys("catmaker", "catowner", "CLAIMED", "meter")))
+                batch.save(
+                    DeviceModel(
+                        f"C{n:07d}",
+                        product_type="meter",
+                        mac="02:00:00:00:00:01",
+                        maker_org_id="catmaker",
+                        owner_org_id="catowner",
+                        claim_status="CLAIMED",
+                        wrapped_keys=b"x",
+                        import_id="imp",
+                        imported_at=now,
+                        imported_by="u",
+                        **DeviceModel.index_keys("catmaker", "catowner", "CLAIMED", "meter"),
+                    )
+                )
 
     threads = [threading.Thread(target=write, args=(start + k,)) for k in range(writers)]
     for thread in threads:
@@ -100,8 +144,11 @@ def _page_figures(reads: int = 20) -> dict:
             samples.append(time.perf_counter() - started)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return {"p50_ms": round(statistics.median(samples) * 1000, 1), "dynamodb_calls": dict(calls),
-            "peak_mib": round(peak / 2**20, 1)}
+    return {
+        "p50_ms": round(statistics.median(samples) * 1000, 1),
+        "dynamodb_calls": dict(calls),
+        "peak_mib": round(peak / 2**20, 1),
+    }
 
 
 def catalog_pages(large: int = 100_000) -> dict:
@@ -115,8 +162,11 @@ def catalog_pages(large: int = 100_000) -> dict:
     small = _page_figures()
     started = time.perf_counter()
     _fill_devices(100, large)
-    return {"at_100": small, f"at_{large}": _page_figures(),
-            "fill_devices_per_s": round((large - 100) / (time.perf_counter() - started))}
+    return {
+        "at_100": small,
+        f"at_{large}": _page_figures(),
+        "fill_devices_per_s": round((large - 100) / (time.perf_counter() - started)),
+    }
 
 
 def invitation_expiry(count: int = 10_000) -> dict:
@@ -128,9 +178,18 @@ def invitation_expiry(count: int = 10_000) -> dict:
         past = datetime.now(timezone.utc) - timedelta(hours=1)
         with InvitationModel.batch_write() as batch:
             for n in range(count):
-                batch.save(InvitationModel(f"{prefix}{n:06d}", org_id="root", state="SENT", state_key="SENT#x",
-                                           email=f"i{n}@example.com", created_by="usr_bench", created_at=past,
-                                           expires_at=past))
+                batch.save(
+                    InvitationModel(
+                        f"{prefix}{n:06d}",
+                        org_id="root",
+                        state="SENT",
+                        state_key="SENT#x",
+                        email=f"i{n}@example.com",
+                        created_by="usr_bench",
+                        created_at=past,
+                        expires_at=past,
+                    )
+                )
 
     due("inv_t")
     started = time.perf_counter()
@@ -142,25 +201,37 @@ def invitation_expiry(count: int = 10_000) -> dict:
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert timed["expired"] == count and traced["expired"] == count, (timed, traced)
-    return {"invitations": count, "seconds": round(seconds, 1), "per_s": round(count / seconds),
-            "peak_mib": round(peak / 2**20, 1)}
+    return {
+        "invitations": count,
+        "seconds": round(seconds, 1),
+        "per_s": round(count / seconds),
+        "peak_mib": round(peak / 2**20, 1),
+    }
 
 
 def print_service(results: dict) -> None:
     """The service lines of the bench table."""
     cold = results["cold_import"]
-    print(f"{'import app (median of 7 processes)':<44}{cold['import_app_s']:>9} s; its libraries eagerly "
-          f"{cold['libraries_eagerly_s']} s; heavy loaded: {cold['heavy_loaded_by_import_app'] or 'none'}")
+    print(
+        f"{'import app (median of 7 processes)':<44}{cold['import_app_s']:>9} s; its libraries eagerly "
+        f"{cold['libraries_eagerly_s']} s; heavy loaded: {cold['heavy_loaded_by_import_app'] or 'none'}"
+    )
     first = results["first_table_calls"]
-    print(f"{'first call on 8 tables, fresh process':<44}{first['first_calls_s']:>9} s; the same calls again "
-          f"{first['again_s']} s")
+    print(
+        f"{'first call on 8 tables, fresh process':<44}{first['first_calls_s']:>9} s; the same calls again "
+        f"{first['again_s']} s"
+    )
     login = results["login"]
     print(f"{'login, production argon2id':<44}p50 {login['p50_ms']} ms, p95 {login['p95_ms']} ms")
     pages = results["catalog_pages"]
     for name, page in pages.items():
         if name.startswith("at_"):
-            print(f"  {'GET /devices page of 50, ' + name[3:] + ' devices':<42}p50 {page['p50_ms']} ms, "
-                  f"calls {page['dynamodb_calls']}, peak {page['peak_mib']} MiB")
+            print(
+                f"  {'GET /devices page of 50, ' + name[3:] + ' devices':<42}p50 {page['p50_ms']} ms, "
+                f"calls {page['dynamodb_calls']}, peak {page['peak_mib']} MiB"
+            )
     expiry = results["invitation_expiry"]
-    print(f"{'expiry job, 10,000 due invitations':<44}{expiry['per_s']:>9,}/s, {expiry['seconds']} s, "
-          f"peak {expiry['peak_mib']} MiB")
+    print(
+        f"{'expiry job, 10,000 due invitations':<44}{expiry['per_s']:>9,}/s, {expiry['seconds']} s, "
+        f"peak {expiry['peak_mib']} MiB"
+    )

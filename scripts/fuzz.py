@@ -5,6 +5,7 @@
 Starts `python -m chalicelib.local run` on free ports with its own KEYPORT_HOME, logs in both users,
 runs `schemathesis run` once per user, prints the summaries and exits non-zero on any failure.
 """
+
 import argparse
 import os
 import signal
@@ -22,8 +23,10 @@ from chalicelib.local import free_port  # noqa: E402
 
 OPERATOR = ("fuzz-operator@example.com", "Fuzz-Operat0r-Pass!")
 VIEWER = ("fuzz-viewer@example.com", "Fuzz-View3r-Pass!")
-CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,"
-          "negative_data_rejection,ignored_auth")
+CHECKS = (
+    "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,"
+    "negative_data_rejection,ignored_auth"
+)
 
 
 def main() -> int:
@@ -31,10 +34,21 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=100)
     args = parser.parse_args()
     port, home = free_port(), tempfile.mkdtemp(prefix="keyport-fuzz-")
-    env = {**os.environ, "PORT": str(port), "KEYPORT_HOME": home, "KEYPORT_OPERATOR_EMAIL": OPERATOR[0],
-           "KEYPORT_OPERATOR_PASSWORD": OPERATOR[1]}
-    stack = subprocess.Popen([sys.executable, "-m", "chalicelib.local", "run"], cwd=ROOT, env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "KEYPORT_HOME": home,
+        "KEYPORT_OPERATOR_EMAIL": OPERATOR[0],
+        "KEYPORT_OPERATOR_PASSWORD": OPERATOR[1],
+    }
+    stack = subprocess.Popen(
+        [sys.executable, "-m", "chalicelib.local", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -44,8 +58,12 @@ def main() -> int:
             except requests.ConnectionError:
                 time.sleep(0.2)
         operator = _login(url, *OPERATOR)
-        requests.post(url + "/users", headers={"Authorization": f"Bearer {operator}"}, timeout=10, json={
-            "name": "Fuzz Viewer", "email": VIEWER[0], "roles": ["VIEWER"], "password": VIEWER[1]}).raise_for_status()
+        requests.post(
+            url + "/users",
+            headers={"Authorization": f"Bearer {operator}"},
+            timeout=10,
+            json={"name": "Fuzz Viewer", "email": VIEWER[0], "roles": ["VIEWER"], "password": VIEWER[1]},
+        ).raise_for_status()
         viewer = _change_temporary(url, VIEWER)
         failed = 0
         for who, token in (("OPERATOR", operator), ("VIEWER", viewer)):
@@ -65,22 +83,40 @@ def main() -> int:
 LENIENT = ("/devices/import", "POST")
 
 
-def schemathesis_commands(url: str, token: str, examples: int, workers: int = 2,
-                          phases: str = "examples,coverage,fuzzing") -> list:
+def schemathesis_commands(
+    url: str, token: str, examples: int, workers: int = 2, phases: str = "examples,coverage,fuzzing"
+) -> list:
     """The schemathesis runs of every operation with the harness's checks, as the holder of `token`: all but the
     import, then the import without the negative-data check."""
-    common = [os.path.join(os.path.dirname(sys.executable), "schemathesis"), "run", url + "/openapi.json",
-              "-H", f"Authorization: Bearer {token}", "--max-examples", str(examples),
-              "--phases", phases, "--no-color", "-w", str(workers),
-              # Only strings a UTF-8 client can send: hypothesis' lone surrogates ("\udbff", "\uded1") arrive as
-              # one JSON-decoded character per pair, so a "too long" string of them is not too long here (a false
-              # ST201).
-              "--generation-codec", "utf-8",
-              # Logging out or changing the password would end the session the run uses.
-              "--exclude-path", "/auth/logout", "--exclude-path", "/me/password"]
+    common = [
+        os.path.join(os.path.dirname(sys.executable), "schemathesis"),
+        "run",
+        url + "/openapi.json",
+        "-H",
+        f"Authorization: Bearer {token}",
+        "--max-examples",
+        str(examples),
+        "--phases",
+        phases,
+        "--no-color",
+        "-w",
+        str(workers),
+        # Only strings a UTF-8 client can send: hypothesis' lone surrogates ("\udbff", "\uded1") arrive as
+        # one JSON-decoded character per pair, so a "too long" string of them is not too long here (a false
+        # ST201).
+        "--generation-codec",
+        "utf-8",
+        # Logging out or changing the password would end the session the run uses.
+        "--exclude-path",
+        "/auth/logout",
+        "--exclude-path",
+        "/me/password",
+    ]
     lenient_checks = ",".join(check for check in CHECKS.split(",") if check != "negative_data_rejection")
-    return [common + ["--checks", CHECKS, "--exclude-path", LENIENT[0]],
-            common + ["--checks", lenient_checks, "--include-path", LENIENT[0], "--include-method", LENIENT[1]]]
+    return [
+        common + ["--checks", CHECKS, "--exclude-path", LENIENT[0]],
+        common + ["--checks", lenient_checks, "--include-path", LENIENT[0], "--include-method", LENIENT[1]],
+    ]
 
 
 def _login(url, email, password):
@@ -92,8 +128,12 @@ def _login(url, email, password):
 def _change_temporary(url, user):
     token = _login(url, *user)
     new = user[1] + "2"
-    requests.post(url + "/me/password", headers={"Authorization": f"Bearer {token}"}, timeout=10,
-                  json={"current_password": user[1], "new_password": new}).raise_for_status()
+    requests.post(
+        url + "/me/password",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+        json={"current_password": user[1], "new_password": new},
+    ).raise_for_status()
     return token
 
 

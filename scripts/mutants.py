@@ -10,6 +10,7 @@ function and moves of the module; `--rekey` rewrites listings still made of mutm
 
     python scripts/mutants.py [--only permissions,claims] [--children 2] [--keep] [--rekey]
 """
+
 import argparse
 import fnmatch
 import hashlib
@@ -29,24 +30,38 @@ TARGET = 0.90
 # module mutated -> the test files that exercise it (unit and in-process API tiers: DynamoDB Local and the browser
 # are too slow to run once per mutant), and, for a large module, only the functions that guard tenants and keys.
 MODULES = {
-    "chalicelib/permissions.py": (["tests/unit/test_permissions.py", "tests/unit/test_grant_property.py",
-                                   "tests/api/test_grant_rules.py", "tests/api/test_authorization_matrix.py"], None),
-    "chalicelib/security.py": (["tests/unit/test_security.py", "tests/unit/test_server_secret.py",
-                                "tests/unit/test_sessions.py"], None),
+    "chalicelib/permissions.py": (
+        [
+            "tests/unit/test_permissions.py",
+            "tests/unit/test_grant_property.py",
+            "tests/api/test_grant_rules.py",
+            "tests/api/test_authorization_matrix.py",
+        ],
+        None,
+    ),
+    "chalicelib/security.py": (
+        ["tests/unit/test_security.py", "tests/unit/test_server_secret.py", "tests/unit/test_sessions.py"],
+        None,
+    ),
     "chalicelib/crypto.py": (["tests/unit/test_crypto.py", "tests/unit/test_export_storage.py"], None),
     "chalicelib/paging.py": (["tests/unit/test_paging.py", "tests/api/test_cursors.py"], None),
     "chalicelib/services/devices/claims.py": (["tests/api/test_claims.py"], None),
     "chalicelib/services/keys/downloads.py": (["tests/unit/test_key_downloads.py"], None),
     "chalicelib/services/keys/files.py": (["tests/unit/test_key_files.py", "tests/unit/test_key_downloads.py"], None),
     # the worker: it re-authorizes the requester before it writes a file of keys
-    "chalicelib/services/keys/exports.py": (["tests/unit/test_export_worker.py"], ["run_export", "_write_and_store",
-                                                                              "_fail", "export_file"]),
-    "chalicelib/services/tenants/invitations.py": (["tests/unit/test_invitation_links.py"],
-                                           ["accept_invitation", "_by_token", "view_invitation"]),
+    "chalicelib/services/keys/exports.py": (
+        ["tests/unit/test_export_worker.py"],
+        ["run_export", "_write_and_store", "_fail", "export_file"],
+    ),
+    "chalicelib/services/tenants/invitations.py": (
+        ["tests/unit/test_invitation_links.py"],
+        ["accept_invitation", "_by_token", "view_invitation"],
+    ),
     # login and its lockout
-    "chalicelib/services/accounts/own_account.py": (["tests/unit/test_login.py"],
-                                        ["log_in", "_reserve_attempt", "_get_attempts", "clear_login_failures",
-                                         "_attempts_key", "_reference_matches"]),
+    "chalicelib/services/accounts/own_account.py": (
+        ["tests/unit/test_login.py"],
+        ["log_in", "_reserve_attempt", "_get_attempts", "clear_login_failures", "_attempts_key", "_reference_matches"],
+    ),
     "chalicelib/services/accounts/sessions.py": (["tests/unit/test_sessions.py"], None),
     "chalicelib/services/throttle.py": (["tests/unit/test_throttle.py"], None),
     "chalicelib/services/portal/access_codes.py": (["tests/unit/test_portal_access.py"], None),
@@ -73,8 +88,11 @@ MUTANT_NAME = re.compile(r"^.*?\.x(?:_|ǁ(?P<cls>[^ǁ]+)ǁ)(?P<function>.+)__mut
 def listing_of(name: str, diff: str) -> str:
     """The stable listing of a mutant: its function (Class.method for a method) and a digest of its change."""
     match = MUTANT_NAME.match(name)
-    function = name if match is None else (
-        f"{match.group('cls')}.{match.group('function')}" if match.group("cls") else match.group("function"))
+    function = (
+        name
+        if match is None
+        else (f"{match.group('cls')}.{match.group('function')}" if match.group("cls") else match.group("function"))
+    )
     change = "\n".join(line[0] + line[1:].strip() for line in diff.splitlines() if line.strip())
     return f"{function}@{hashlib.sha256(change.encode()).hexdigest()[:8]}"
 
@@ -95,8 +113,13 @@ def rekey_equivalents(listings: dict) -> int:
 
 def copy_tree(target: str) -> None:
     """The working tree's tracked and new files (not ignored ones: no venv, no node_modules) into target."""
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
-                            capture_output=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True, capture_output=True
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for relative in filter(None, listed):
         source = os.path.join(ROOT, relative)
         if os.path.isfile(source) and not os.path.islink(source):
@@ -148,8 +171,7 @@ def run_module(module: str, tests: list, functions: Optional[list], children: in
 def diff_of(target: str, name: str) -> str:
     """The changed lines of one mutant."""
     shown = mutmut(target, "show", name)
-    return "\n".join(line for line in shown.splitlines()
-                     if line[:1] in "+-" and not line.startswith(("+++", "---")))
+    return "\n".join(line for line in shown.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---")))
 
 
 def main() -> int:
@@ -161,8 +183,11 @@ def main() -> int:
     parser.add_argument("--rekey", action="store_true", help="rewrite listings by mutmut name as function@digest")
     args = parser.parse_args()
     wanted = set(args.only.split(",")) if args.only else None
-    modules = {module: plan for module, plan in MODULES.items()
-               if wanted is None or os.path.splitext(os.path.basename(module))[0] in wanted}
+    modules = {
+        module: plan
+        for module, plan in MODULES.items()
+        if wanted is None or os.path.splitext(os.path.basename(module))[0] in wanted
+    }
     equivalent = equivalent_mutants()
     rows, survivors, judged, seen, rekeyed = [], [], [], set(), {}
     started = time.monotonic()
@@ -196,13 +221,17 @@ def main() -> int:
     print(f"{'module':42} {'mutants':>7} {'killed':>6} {'surv.':>5} {'no test':>7} {'equiv.':>6} {'score':>6}")
     for module, counts, scored, _ in rows:
         score = counts["killed"] / scored if scored else 1.0
-        print(f"{module:42} {scored + counts['equivalent']:7} {counts['killed']:6} {counts['survived']:5} "
-              f"{counts['no tests']:7} {counts['equivalent']:6} {score:6.1%}")
+        print(
+            f"{module:42} {scored + counts['equivalent']:7} {counts['killed']:6} {counts['survived']:5} "
+            f"{counts['no tests']:7} {counts['equivalent']:6} {score:6.1%}"
+        )
     killed = sum(counts["killed"] for _, counts, _, _ in rows)
     scored = sum(scored for _, _, scored, _ in rows)
     total = killed / scored if scored else 1.0
-    print(f"{'all':42} {'':7} {killed:6} {'':5} {'':7} {len(judged):6} {total:6.1%}   "
-          f"({time.monotonic() - started:.0f} s, target {TARGET:.0%})")
+    print(
+        f"{'all':42} {'':7} {killed:6} {'':5} {'':7} {len(judged):6} {total:6.1%}   "
+        f"({time.monotonic() - started:.0f} s, target {TARGET:.0%})"
+    )
     if survivors:
         print("\nSurviving mutants:")
         for module, name, listing, status, diff in survivors:

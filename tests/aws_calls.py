@@ -1,4 +1,5 @@
 """Recording the AWS operations code makes (DynamoDB through pynamodb, SQS, SES: every botocore client)."""
+
 import contextlib
 
 from botocore.client import BaseClient
@@ -19,7 +20,6 @@ def record_aws_operations():
         yield operations
     finally:
         BaseClient._make_api_call = original
-
 
 
 @contextlib.contextmanager

@@ -1,4 +1,5 @@
 """Shared fixtures. The environment is set before `import app` (Chalice reads settings at import)."""
+
 import functools
 import os
 import tempfile
@@ -7,23 +8,25 @@ _WRAPPING_KEY_FILE = os.path.join(tempfile.mkdtemp(prefix="keyport-test-"), "wra
 with open(_WRAPPING_KEY_FILE, "wb") as _handle:
     _handle.write(os.urandom(32))
 
-os.environ.update({
-    "KEYPORT_WRAPPING_KEY_FILE": _WRAPPING_KEY_FILE,
-    "KEYPORT_STAGE": "test",
-    "KEYPORT_TABLE_PREFIX": "test-",
-    "AWS_DEFAULT_REGION": "eu-central-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "KEYPORT_PUBLIC_BASE_URL": "https://keyport.test",
-    "KEYPORT_SERVER_SECRET": "5e" * 32,
-    # Cheaper argon2id in tests; the production parameters are asserted in tests/unit/test_security.py.
-    "KEYPORT_ARGON2_TIME_COST": "1",
-    "KEYPORT_ARGON2_MEMORY_KIB": "8192",
-    "KEYPORT_ARGON2_PARALLELISM": "1",
-    # Exports run through (moto's) SQS and S3 as on AWS; the local folder backends have their own tests.
-    "KEYPORT_EXPORT_QUEUE_URL": "https://sqs.eu-central-1.amazonaws.com/123456789012/keyport-test-exports",
-    "KEYPORT_EXPORT_BUCKET": "keyport-test-exports",
-})
+os.environ.update(
+    {
+        "KEYPORT_WRAPPING_KEY_FILE": _WRAPPING_KEY_FILE,
+        "KEYPORT_STAGE": "test",
+        "KEYPORT_TABLE_PREFIX": "test-",
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "KEYPORT_PUBLIC_BASE_URL": "https://keyport.test",
+        "KEYPORT_SERVER_SECRET": "5e" * 32,
+        # Cheaper argon2id in tests; the production parameters are asserted in tests/unit/test_security.py.
+        "KEYPORT_ARGON2_TIME_COST": "1",
+        "KEYPORT_ARGON2_MEMORY_KIB": "8192",
+        "KEYPORT_ARGON2_PARALLELISM": "1",
+        # Exports run through (moto's) SQS and S3 as on AWS; the local folder backends have their own tests.
+        "KEYPORT_EXPORT_QUEUE_URL": "https://sqs.eu-central-1.amazonaws.com/123456789012/keyport-test-exports",
+        "KEYPORT_EXPORT_BUCKET": "keyport-test-exports",
+    }
+)
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("KEYPORT_KMS_KEY_ARN", None)
 os.environ.pop("KEYPORT_DYNAMODB_ENDPOINT", None)
@@ -98,8 +101,9 @@ def aws():
     with mock_aws():
         _fresh_tables()
         aws_client("sqs").create_queue(QueueName="keyport-test-exports")
-        aws_client("s3").create_bucket(Bucket="keyport-test-exports",
-                                       CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+        aws_client("s3").create_bucket(
+            Bucket="keyport-test-exports", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
+        )
         yield
 
 
@@ -111,8 +115,9 @@ def local_exports(tmp_path, monkeypatch):
     from chalicelib.config import get_settings
     from chalicelib.services.keys import export_storage
 
-    settings = dataclasses.replace(get_settings(), export_queue_url=None, export_bucket=None,
-                                   keyport_home=str(tmp_path))
+    settings = dataclasses.replace(
+        get_settings(), export_queue_url=None, export_bucket=None, keyport_home=str(tmp_path)
+    )
     monkeypatch.setattr(export_storage, "get_settings", lambda: settings)
     return tmp_path
 
@@ -131,10 +136,21 @@ def run_queued_exports():
         if not messages:
             return ran
         for message in messages:
-            app.export_worker({"Records": [{"messageId": message["MessageId"],
-                                            "receiptHandle": message["ReceiptHandle"],
-                                            "body": message["Body"], "attributes": {}, "messageAttributes": {},
-                                            "eventSource": "aws:sqs"}]}, None)
+            app.export_worker(
+                {
+                    "Records": [
+                        {
+                            "messageId": message["MessageId"],
+                            "receiptHandle": message["ReceiptHandle"],
+                            "body": message["Body"],
+                            "attributes": {},
+                            "messageAttributes": {},
+                            "eventSource": "aws:sqs",
+                        }
+                    ]
+                },
+                None,
+            )
             aws_client("sqs").delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             if "export_id" in json.loads(message["Body"]):
                 ran.append(json.loads(message["Body"])["export_id"])
@@ -222,8 +238,11 @@ def pytest_collection_modifyitems(config, items):
     """The two schemathesis runs and the 100,000-device export take minutes each: start them first (with
     `--maxschedchunk 1` each xdist worker is handed two tests at a time: positions 0-1 and 2-3), and let every
     other test fill the time around them."""
-    long = [item for item in items if item.nodeid.startswith(("tests/e2e/test_schemathesis.py",
-                                                               "tests/contract/test_exports_scale.py"))]
+    long = [
+        item
+        for item in items
+        if item.nodeid.startswith(("tests/e2e/test_schemathesis.py", "tests/contract/test_exports_scale.py"))
+    ]
     rest = [item for item in items if item not in long]
     fuzz = [item for item in long if "schemathesis" in item.nodeid]
     scale = [item for item in long if item not in fuzz]

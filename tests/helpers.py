@@ -1,4 +1,5 @@
 """Helpers shared by the test tiers."""
+
 from chalicelib.services.tenants.bootstrap import ROOT_ORG_ID, ensure_root_org
 from chalicelib.services.tenants.users import insert_user
 
@@ -16,12 +17,25 @@ DEPLOYED = {
 }
 
 
-def make_user(email="user@example.com", password=STRONG_PASSWORD, roles=("VIEWER",), org_id=ROOT_ORG_ID,
-              must_change_password=False, **fields):
+def make_user(
+    email="user@example.com",
+    password=STRONG_PASSWORD,
+    roles=("VIEWER",),
+    org_id=ROOT_ORG_ID,
+    must_change_password=False,
+    **fields,
+):
     """A stored user (and the root organization) for a test."""
     ensure_root_org()
-    return insert_user(email=email, name=fields.pop("name", "Test User"), org_id=org_id, password=password,
-                       roles=roles, must_change_password=must_change_password, **fields)
+    return insert_user(
+        email=email,
+        name=fields.pop("name", "Test User"),
+        org_id=org_id,
+        password=password,
+        roles=roles,
+        must_change_password=must_change_password,
+        **fields,
+    )
 
 
 def make_org(org_id, parent_id=ROOT_ORG_ID, name=None, **fields):
@@ -33,9 +47,15 @@ def make_org(org_id, parent_id=ROOT_ORG_ID, name=None, **fields):
     ensure_root_org()
     parent = OrganizationModel.get(parent_id)
     name = name or f"Org {org_id}"
-    org = OrganizationModel(org_id, name=name, name_lower=name.lower(), parent_id=parent_id,
-                            path=OrganizationModel.path_of(parent.path, org_id), created_at=datetime.now(timezone.utc),
-                            **fields)
+    org = OrganizationModel(
+        org_id,
+        name=name,
+        name_lower=name.lower(),
+        parent_id=parent_id,
+        path=OrganizationModel.path_of(parent.path, org_id),
+        created_at=datetime.now(timezone.utc),
+        **fields,
+    )
     org.save()
     return org
 
@@ -43,8 +63,20 @@ def make_org(org_id, parent_id=ROOT_ORG_ID, name=None, **fields):
 DEVICE_KEYS = [{"name": "app", "algorithm": "AES128", "hex": "00112233445566778899aabbccddeeff"}]
 
 
-def make_device(serial, maker_org_id="root", owner_org_id=None, status=None, site_id=None, labels=(),
-                product_type="meter", keys=None, claim_code=None, id_code=None, mac="00:1a:2b:3c:4d:5e", **fields):
+def make_device(
+    serial,
+    maker_org_id="root",
+    owner_org_id=None,
+    status=None,
+    site_id=None,
+    labels=(),
+    product_type="meter",
+    keys=None,
+    claim_code=None,
+    id_code=None,
+    mac="00:1a:2b:3c:4d:5e",
+    **fields,
+):
     """A stored device with wrapped keys (claimed when an owner is given)."""
     from datetime import datetime, timezone
 
@@ -56,13 +88,26 @@ def make_device(serial, maker_org_id="root", owner_org_id=None, status=None, sit
     now = datetime.now(timezone.utc)
     keys = keys or DEVICE_KEYS
     device = DeviceModel(
-        serial, product_type=product_type, mac=mac, labels=list(labels), maker_org_id=maker_org_id,
-        owner_org_id=owner_org_id, claim_status=status, claimed_at=now if owner_org_id else None, site_id=site_id,
-        key_names=[key["name"] for key in keys], key_algorithms=[key["algorithm"] for key in keys],
-        wrapped_keys=KeyWrapper("imp_test").wrap(serial, keys), import_id="imp_test", imported_at=now,
-        imported_by="usr_test", claim_code_hash=claim_code_digest(serial, claim_code) if claim_code else None,
+        serial,
+        product_type=product_type,
+        mac=mac,
+        labels=list(labels),
+        maker_org_id=maker_org_id,
+        owner_org_id=owner_org_id,
+        claim_status=status,
+        claimed_at=now if owner_org_id else None,
+        site_id=site_id,
+        key_names=[key["name"] for key in keys],
+        key_algorithms=[key["algorithm"] for key in keys],
+        wrapped_keys=KeyWrapper("imp_test").wrap(serial, keys),
+        import_id="imp_test",
+        imported_at=now,
+        imported_by="usr_test",
+        claim_code_hash=claim_code_digest(serial, claim_code) if claim_code else None,
         id_proof=id_proof(id_code, mac) if id_code else None,
-        **DeviceModel.index_keys(maker_org_id, owner_org_id, status, product_type), **fields)
+        **DeviceModel.index_keys(maker_org_id, owner_org_id, status, product_type),
+        **fields,
+    )
     device.save()
     for label in labels:
         DeviceLabelModel(label, serial).save()

@@ -1,4 +1,5 @@
 """Recipient key pairs for JWE tests (RSA generation is slow: cached per size)."""
+
 import functools
 
 

@@ -1,4 +1,5 @@
 """Counting AWS calls with a botocore event hook (tests and `make bench`)."""
+
 import collections
 import contextlib
 

@@ -1,5 +1,6 @@
 """A customer world for the portal's service-level tests: an installer's customer with two sites, a device and an
 installation on each, another organization beside them, and the principals who act on them."""
+
 from datetime import datetime, timedelta, timezone
 
 from chalicelib.models import InstallationModel, SiteModel
@@ -11,11 +12,23 @@ from tests.helpers import make_device, make_org, make_user
 def make_installation(installation_id, serial, site_id, installer="inst", customer="cust", state="ACTIVE"):
     """A stored installation of a device for a customer at a site."""
     now = datetime.now(timezone.utc)
-    InstallationModel(installation_id, state=state, serial=serial, product_type="meter", installer_org_id=installer,
-                      installer_user_id="usr_x", customer_org_id=customer, customer_user_id="usr_y",
-                      customer={"email": "c@example.com", "name": "C"}, site_id=site_id,
-                      web_address=f"{serial.lower()}.example.com", created_key=f"{now.isoformat()}#{installation_id}",
-                      created_at=now, activation_expires_at=now + timedelta(days=14), activated_at=now).save()
+    InstallationModel(
+        installation_id,
+        state=state,
+        serial=serial,
+        product_type="meter",
+        installer_org_id=installer,
+        installer_user_id="usr_x",
+        customer_org_id=customer,
+        customer_user_id="usr_y",
+        customer={"email": "c@example.com", "name": "C"},
+        site_id=site_id,
+        web_address=f"{serial.lower()}.example.com",
+        created_key=f"{now.isoformat()}#{installation_id}",
+        created_at=now,
+        activation_expires_at=now + timedelta(days=14),
+        activated_at=now,
+    ).save()
 
 
 _built = {}
@@ -48,17 +61,24 @@ def _build_portal_world():
     make_org("other", name="Other Ltd")
     now = datetime.now(timezone.utc)
     for site_id, org_id in (("site_a", "cust"), ("site_b", "cust"), ("site_o", "other")):
-        SiteModel(site_id, org_id=org_id, name=f"Site {site_id[-1].upper()}", created_at=now,
-                  created_by=installer.user_id if org_id == "cust" else "usr_nobody").save()
+        SiteModel(
+            site_id,
+            org_id=org_id,
+            name=f"Site {site_id[-1].upper()}",
+            created_at=now,
+            created_by=installer.user_id if org_id == "cust" else "usr_nobody",
+        ).save()
     make_device("SN-A1", owner_org_id="cust", site_id="site_a")
     make_device("SN-B1", owner_org_id="cust", site_id="site_b")
     make_device("SN-OTHER", owner_org_id="other")
     make_installation("ins_a", "SN-A1", "site_a")
     make_installation("ins_b", "SN-B1", "site_b")
-    return {"installer": principal_of(installer),
-            "rival": Principal("usr_rival", "rival_inst", frozenset({"INSTALLER"})),
-            "admin": Principal("usr_admin", "cust", frozenset({"ORG_ADMIN"})),
-            "site_admin": Principal("usr_site", "cust", frozenset({"SITE_ADMIN"}), site_ids=frozenset({"site_a"})),
-            "viewer": Principal("usr_viewer", "cust", frozenset({"VIEWER"})),
-            "other_admin": Principal("usr_other", "other", frozenset({"ORG_ADMIN"})),
-            "operator": Principal("usr_op", "root", frozenset({"OPERATOR"}))}
+    return {
+        "installer": principal_of(installer),
+        "rival": Principal("usr_rival", "rival_inst", frozenset({"INSTALLER"})),
+        "admin": Principal("usr_admin", "cust", frozenset({"ORG_ADMIN"})),
+        "site_admin": Principal("usr_site", "cust", frozenset({"SITE_ADMIN"}), site_ids=frozenset({"site_a"})),
+        "viewer": Principal("usr_viewer", "cust", frozenset({"VIEWER"})),
+        "other_admin": Principal("usr_other", "other", frozenset({"ORG_ADMIN"})),
+        "operator": Principal("usr_op", "root", frozenset({"OPERATOR"})),
+    }

@@ -3,6 +3,7 @@
 Wherever a schema equal to one of these appears in the document it becomes a `$ref` to its name, so generated
 clients get short model names (Device, DevicePage) instead of names spelled from the path of each use.
 """
+
 from typing import Any, Dict
 
 from chalicelib import fields
@@ -22,11 +23,22 @@ def _pages(**items: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
 
 COMPONENTS: Dict[str, Dict[str, Any]] = {
     # resources and their pages
-    **_pages(User=schemas.USER, Template=schemas.TEMPLATE, Org=schemas.ORG, Partner=schemas.PARTNER,
-             Site=schemas.SITE, Invitation=schemas.INVITATION, Device=devices.DEVICE, Batch=devices.BATCH,
-             AuditEvent=devices.AUDIT_EVENT, Export=devices.EXPORT, Registration=installers.REGISTRATION,
-             Installation=installers.INSTALLATION, PortalDevice=installers.PORTAL_DEVICE,
-             PortalInstallation=installers.PORTAL_INSTALLATION),
+    **_pages(
+        User=schemas.USER,
+        Template=schemas.TEMPLATE,
+        Org=schemas.ORG,
+        Partner=schemas.PARTNER,
+        Site=schemas.SITE,
+        Invitation=schemas.INVITATION,
+        Device=devices.DEVICE,
+        Batch=devices.BATCH,
+        AuditEvent=devices.AUDIT_EVENT,
+        Export=devices.EXPORT,
+        Registration=installers.REGISTRATION,
+        Installation=installers.INSTALLATION,
+        PortalDevice=installers.PORTAL_DEVICE,
+        PortalInstallation=installers.PORTAL_INSTALLATION,
+    ),
     "CreatedUser": schemas.USER_CREATED,
     "Session": schemas.SESSION,
     "Health": schemas.HEALTH,

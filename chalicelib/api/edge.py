@@ -1,4 +1,5 @@
 """HTTP middleware around every request: size limit, one error shape, security headers, access log."""
+
 import json
 import logging
 import time
@@ -41,14 +42,18 @@ def http_edge(request, get_response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers["X-Request-Id"] = request_id
-    access_log.info(json.dumps({
-        "request_id": request_id,
-        "method": request.method,
-        "route": (request.context or {}).get("resourcePath"),
-        "status": response.status_code,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-        "actor_id": current_actor.get(),
-    }))
+    access_log.info(
+        json.dumps(
+            {
+                "request_id": request_id,
+                "method": request.method,
+                "route": (request.context or {}).get("resourcePath"),
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "actor_id": current_actor.get(),
+            }
+        )
+    )
     return response
 
 

@@ -1,4 +1,5 @@
 """The route decorator every Blueprint uses: auth, body parsing and validation, rendering, errors."""
+
 import contextvars
 import functools
 import json
@@ -26,8 +27,15 @@ log = logging.getLogger("keyport.api")
 # Chalice answers 415 in its own shape for content types a route does not list; listing the
 # common ones lets our parser answer in the one error shape instead.
 ACCEPTED_CONTENT_TYPES = [
-    "application/json", "text/plain", "text/csv", "text/html", "application/x-www-form-urlencoded",
-    "multipart/form-data", "application/octet-stream", "application/xml", "text/xml",
+    "application/json",
+    "text/plain",
+    "text/csv",
+    "text/html",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "application/octet-stream",
+    "application/xml",
+    "text/xml",
 ]
 
 # The actor of the request in flight, for the access log written by the edge middleware.
@@ -121,8 +129,9 @@ def _parse(request, spec: RouteSpec) -> Call:
     elif not spec.public:
         from chalicelib.services.accounts.sessions import authenticate
 
-        principal = authenticate(_bearer_token(request.headers.get("authorization")),
-                                 allow_pending_password_change=spec.pending_password_ok)
+        principal = authenticate(
+            _bearer_token(request.headers.get("authorization")), allow_pending_password_change=spec.pending_password_ok
+        )
         current_actor.set(principal.user_id)
     body: Dict[str, Any] = {}
     text = None
@@ -138,8 +147,15 @@ def _parse(request, spec: RouteSpec) -> Call:
     if spec.query:
         validate({"type": "object", "properties": spec.query}, query)
     identity = (request.context or {}).get("identity") or {}
-    return Call(principal=principal, body=body, query=query, source_ip=identity.get("sourceIp"),
-                accept_language=(request.headers.get("accept-language") or "")[:200], text=text, portal=portal)
+    return Call(
+        principal=principal,
+        body=body,
+        query=query,
+        source_ip=identity.get("sourceIp"),
+        accept_language=(request.headers.get("accept-language") or "")[:200],
+        text=text,
+        portal=portal,
+    )
 
 
 def _content_type(request) -> str:
@@ -253,15 +269,18 @@ def _describe(error) -> List[Dict[str, str]]:
         return [{"field": ".".join(filter(None, [where, name])), "problem": "is required"} for name in missing]
     if keyword == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        return [{"field": ".".join(filter(None, [where, name])), "problem": "is not a known field"}
-                for name in extra]
+        return [{"field": ".".join(filter(None, [where, name])), "problem": "is not a known field"} for name in extra]
     if keyword == "text":
         return [{"field": where, "problem": error.message}]
     if keyword == "anyOf":  # e.g. nullable text: the text branch's own problem says more than "is not valid"
         text_errors = [branch_error for branch_error in error.context if branch_error.validator == "text"]
         if text_errors:
-            return [{"field": ".".join(str(part) for part in text_errors[0].absolute_path),
-                     "problem": text_errors[0].message}]
+            return [
+                {
+                    "field": ".".join(str(part) for part in text_errors[0].absolute_path),
+                    "problem": text_errors[0].message,
+                }
+            ]
     if keyword == "anyOf" and all(set(branch) == {"required"} for branch in expected):
         choices = " or ".join(" and ".join(branch["required"]) for branch in expected)
         return [{"field": where, "problem": f"needs {choices}"}]
@@ -293,8 +312,11 @@ def render(spec: RouteSpec, result: Any) -> Response:
 
 def file_response(body, media_type: str, file_name: str) -> Response:
     """A file download: the body with its type, saved under the file name."""
-    return Response(body=body, status_code=200, headers={
-        "Content-Type": media_type, "Content-Disposition": f'attachment; filename="{file_name}"'})
+    return Response(
+        body=body,
+        status_code=200,
+        headers={"Content-Type": media_type, "Content-Disposition": f'attachment; filename="{file_name}"'},
+    )
 
 
 def redirect_response(url: str) -> Response:

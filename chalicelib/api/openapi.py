@@ -3,6 +3,7 @@
 Schemas named in component_schemas are published once under components/schemas and referenced by `$ref`;
 query parameters show the type they stand for; a body is required when an empty one would be refused.
 """
+
 import copy
 import functools
 import json
@@ -16,11 +17,23 @@ from chalicelib.api.statuses import status_of
 from chalicelib.errors import domain_errors
 
 _DESCRIPTIONS = {
-    200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 400: "Malformed request",
-    401: "Not authenticated", 403: "Not allowed", 404: "Not found or not yours", 409: "Conflict",
-    410: "Expired or used", 413: "Body too large", 414: "URI too long", 415: "Unsupported media type",
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No content",
+    400: "Malformed request",
+    401: "Not authenticated",
+    403: "Not allowed",
+    404: "Not found or not yours",
+    409: "Conflict",
+    410: "Expired or used",
+    413: "Body too large",
+    414: "URI too long",
+    415: "Unsupported media type",
     422: "Invalid fields",
-    429: "Locked or rate limited", 500: "Internal error", 502: "A mail could not be sent",
+    429: "Locked or rate limited",
+    500: "Internal error",
+    502: "A mail could not be sent",
 }
 
 
@@ -32,13 +45,16 @@ def build_document(routes: Iterable[RouteSpec], version: str = "1") -> Dict[str,
     components = {name: _referenced(schema, itself=name) for name, schema in _named_components().items()}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "keyport", "version": version,
-                 "description": "Device onboarding and key custody. Errors share one shape: "
-                                "{\"error\": {\"code\", \"message\"}}."},
+        "info": {
+            "title": "keyport",
+            "version": version,
+            "description": 'Device onboarding and key custody. Errors share one shape: {"error": {"code", "message"}}.',
+        },
         "paths": _referenced(paths),
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "The token answered by POST /auth/login."}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "The token answered by POST /auth/login."}
+            },
             "schemas": {"Error": _error_schema(), **components},
         },
     }
@@ -61,8 +77,11 @@ def _error_schema() -> Dict[str, Any]:
     codes = sorted(set().union(*by_status.values()))
     described = "; ".join(f"{status}: {', '.join(sorted(found))}" for status, found in sorted(by_status.items()))
     error = copy.deepcopy(schemas.ERROR)
-    error["properties"]["error"]["properties"]["code"] = {"type": "string", "enum": codes,
-                                                          "description": "By status: " + described}
+    error["properties"]["error"]["properties"]["code"] = {
+        "type": "string",
+        "enum": codes,
+        "description": "By status: " + described,
+    }
     return error
 
 
@@ -74,12 +93,19 @@ def _operation(spec: RouteSpec) -> Dict[str, Any]:
         "security": [] if spec.public else [{"bearer": []}],
         "responses": _responses(spec),
     }
-    parameters = [{"name": name, "in": "path", "required": True,
-                   "schema": {"type": "string", "minLength": 1, "maxLength": MAX_PATH_PARAM}}
-                  for name in re.findall(r"{(\w+)}", spec.path)]
-    parameters += [{"name": name, "in": "query", "required": False,
-                    "schema": schema.get(schemas.PUBLISHED_TYPE_KEYWORD, schema)}
-                   for name, schema in (spec.query or {}).items()]
+    parameters = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_PATH_PARAM},
+        }
+        for name in re.findall(r"{(\w+)}", spec.path)
+    ]
+    parameters += [
+        {"name": name, "in": "query", "required": False, "schema": schema.get(schemas.PUBLISHED_TYPE_KEYWORD, schema)}
+        for name, schema in (spec.query or {}).items()
+    ]
     if parameters:
         operation["parameters"] = parameters
     # A body the edge would accept empty may be left out (the edge reads a missing body as {}).
@@ -89,8 +115,10 @@ def _operation(spec: RouteSpec) -> Dict[str, Any]:
         content.update({media: {"schema": schema} for media, schema in (spec.body_shown or {}).items()})
         operation["requestBody"] = {"required": _refuses_empty(spec.body), "content": content}
     elif spec.form is not None:
-        operation["requestBody"] = {"required": _refuses_empty(spec.form),
-                                    "content": {"application/x-www-form-urlencoded": {"schema": spec.form}}}
+        operation["requestBody"] = {
+            "required": _refuses_empty(spec.form),
+            "content": {"application/x-www-form-urlencoded": {"schema": spec.form}},
+        }
     return operation
 
 
@@ -107,8 +135,12 @@ def _proof_branches(schema: Dict[str, Any]) -> Dict[str, Any]:
     if schema.get("type") != "object" or not branches or any(set(branch) != {"required"} for branch in branches):
         return schema
     base = {key: value for key, value in schema.items() if key != "anyOf"}
-    return {"anyOf": [{**base, "required": list(dict.fromkeys(base.get("required", []) + branch["required"]))}
-                      for branch in branches]}
+    return {
+        "anyOf": [
+            {**base, "required": list(dict.fromkeys(base.get("required", []) + branch["required"]))}
+            for branch in branches
+        ]
+    }
 
 
 def _canonical(schema: Any) -> str:
@@ -179,15 +211,21 @@ def _responses(spec: RouteSpec) -> Dict[str, Any]:
         error_statuses |= {401, 403, 404}  # 404: anything outside the actor's scope
     responses = {str(spec.status): success}
     if spec.redirects:
-        responses["302"] = {"description": "Found: the file at a short-lived link",
-                            "headers": {"Location": {"schema": {"type": "string"}}}}
+        responses["302"] = {
+            "description": "Found: the file at a short-lived link",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        }
     for status in sorted(error_statuses):
         responses[str(status)] = {"description": _DESCRIPTIONS[status]}
         if status != 414:  # the server's own page, not keyport's error shape
             responses[str(status)]["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
         if status == 429:
-            responses["429"]["headers"] = {"Retry-After": {
-                "description": "Seconds to wait before trying again", "schema": {"type": "integer", "minimum": 1}}}
+            responses["429"]["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds to wait before trying again",
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+            }
     return responses
 
 

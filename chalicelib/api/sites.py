@@ -1,4 +1,5 @@
 """Routes of sites (locations)."""
+
 from chalice import Blueprint
 
 from chalicelib.api import schemas
@@ -10,15 +11,34 @@ bp = Blueprint(__name__)
 ONE = "/sites/{site_id}"
 
 
-@endpoint(bp, "/sites", "GET", summary="Sites in scope", query=schemas.SITE_QUERY,
-          response=schemas.paged(schemas.SITE), errors=(400, 404))
+@endpoint(
+    bp,
+    "/sites",
+    "GET",
+    summary="Sites in scope",
+    query=schemas.SITE_QUERY,
+    response=schemas.paged(schemas.SITE),
+    errors=(400, 404),
+)
 def list_sites(call):
-    return sites.list_sites(call.principal, org_id=call.query.get("org_id"),
-                            limit=parse_limit(call.query.get("limit")), cursor=call.query.get("cursor"))
+    return sites.list_sites(
+        call.principal,
+        org_id=call.query.get("org_id"),
+        limit=parse_limit(call.query.get("limit")),
+        cursor=call.query.get("cursor"),
+    )
 
 
-@endpoint(bp, "/sites", "POST", summary="Create a site", status=201, body=schemas.SITE_CREATE, response=schemas.SITE,
-          errors=(404,))
+@endpoint(
+    bp,
+    "/sites",
+    "POST",
+    summary="Create a site",
+    status=201,
+    body=schemas.SITE_CREATE,
+    response=schemas.SITE,
+    errors=(404,),
+)
 def create_site(call):
     return sites.create_site(call.principal, call.body)
 

@@ -1,5 +1,6 @@
 """The one place where a kind of domain error becomes an HTTP status: the edge's answers and the OpenAPI document
 both read this table."""
+
 from typing import Dict, Union
 
 from chalicelib.errors import (

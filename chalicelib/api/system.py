@@ -1,4 +1,5 @@
 """Public routes about the service itself: health and the OpenAPI document."""
+
 import functools
 
 from chalice import Blueprint
@@ -16,8 +17,14 @@ def health(call):
     return {"status": "ok", "stage": get_settings().stage}
 
 
-@endpoint(bp, "/openapi.json", "GET", summary="This API's OpenAPI 3.1 document", public=True,
-          response=schemas.OPENAPI_DOCUMENT)
+@endpoint(
+    bp,
+    "/openapi.json",
+    "GET",
+    summary="This API's OpenAPI 3.1 document",
+    public=True,
+    response=schemas.OPENAPI_DOCUMENT,
+)
 def openapi(call):
     return _document()
 

@@ -1,4 +1,5 @@
 """Routes of user management."""
+
 from chalice import Blueprint
 
 from chalicelib.api import schemas
@@ -10,17 +11,38 @@ bp = Blueprint(__name__)
 ONE = "/users/{user_id}"
 
 
-@endpoint(bp, "/users", "GET", summary="Users in scope (filters name, e-mail prefix, org_id, role)",
-          query=schemas.USER_QUERY, response=schemas.paged(schemas.USER), errors=(400, 404))
+@endpoint(
+    bp,
+    "/users",
+    "GET",
+    summary="Users in scope (filters name, e-mail prefix, org_id, role)",
+    query=schemas.USER_QUERY,
+    response=schemas.paged(schemas.USER),
+    errors=(400, 404),
+)
 def list_users(call):
     query = call.query
-    return user_admin.list_users(call.principal, name=query.get("name"), email=query.get("email"),
-                                 org_id=query.get("org_id"), role=query.get("role"),
-                                 limit=parse_limit(query.get("limit")), cursor=query.get("cursor"))
+    return user_admin.list_users(
+        call.principal,
+        name=query.get("name"),
+        email=query.get("email"),
+        org_id=query.get("org_id"),
+        role=query.get("role"),
+        limit=parse_limit(query.get("limit")),
+        cursor=query.get("cursor"),
+    )
 
 
-@endpoint(bp, "/users", "POST", summary="Create a user; without a password its credentials are sent",
-          status=201, body=schemas.USER_CREATE, response=schemas.USER_CREATED, errors=(404, 409, 502))
+@endpoint(
+    bp,
+    "/users",
+    "POST",
+    summary="Create a user; without a password its credentials are sent",
+    status=201,
+    body=schemas.USER_CREATE,
+    response=schemas.USER_CREATED,
+    errors=(404, 409, 502),
+)
 def create_user(call):
     return user_admin.create_user(call.principal, call.body)
 
@@ -40,7 +62,14 @@ def delete_user(call, user_id):
     user_admin.disable_user(call.principal, user_id)
 
 
-@endpoint(bp, ONE + "/password", "POST", summary="Set a user's password (to be changed at next login)",
-          status=204, body=schemas.NEW_PASSWORD, errors=(404,))
+@endpoint(
+    bp,
+    ONE + "/password",
+    "POST",
+    summary="Set a user's password (to be changed at next login)",
+    status=204,
+    body=schemas.NEW_PASSWORD,
+    errors=(404,),
+)
 def set_password(call, user_id):
     user_admin.set_user_password(call.principal, user_id, call.body["new_password"])

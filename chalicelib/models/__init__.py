@@ -1,4 +1,5 @@
 """pynamodb models: the only code that knows table and index names (one module per area, all exported here)."""
+
 from typing import Any, List, Optional, Type, cast
 
 from pynamodb.connection import Connection
@@ -25,15 +26,39 @@ from chalicelib.models.templates import MailTemplateModel, TemplateSlotModel
 from chalicelib.models.tenants import OrganizationModel, PartnerModel, PartnerRequestModel, SiteModel
 
 __all__ = [
-    "ALL_MODELS", "DEVICE_VIEW_ATTRIBUTES", "AuditEventModel", "BatchModel", "BatchReferenceModel",
-    "BatchSerialModel", "DeviceLabelModel", "DeviceModel", "ExportModel", "InstallationModel", "InvitationModel",
-    "LoginAttemptModel", "MailTemplateModel", "OneTimeTokenModel", "OrganizationModel", "PartnerModel",
-    "PartnerRequestModel", "PortalAccessModel", "PortalSessionModel", "RateLimitModel", "RegistrationEmailModel",
-    "RegistrationModel", "SessionModel", "SiteModel",
-    "TemplateSlotModel", "UserEmailModel", "UserModel", "bind", "connection", "create_tables", "reset_connections",
+    "ALL_MODELS",
+    "DEVICE_VIEW_ATTRIBUTES",
+    "AuditEventModel",
+    "BatchModel",
+    "BatchReferenceModel",
+    "BatchSerialModel",
+    "DeviceLabelModel",
+    "DeviceModel",
+    "ExportModel",
+    "InstallationModel",
+    "InvitationModel",
+    "LoginAttemptModel",
+    "MailTemplateModel",
+    "OneTimeTokenModel",
+    "OrganizationModel",
+    "PartnerModel",
+    "PartnerRequestModel",
+    "PortalAccessModel",
+    "PortalSessionModel",
+    "RateLimitModel",
+    "RegistrationEmailModel",
+    "RegistrationModel",
+    "SessionModel",
+    "SiteModel",
+    "TemplateSlotModel",
+    "UserEmailModel",
+    "UserModel",
+    "bind",
+    "connection",
+    "create_tables",
+    "reset_connections",
     "time_ordered_key",
 ]
-
 
 
 def _share_botocore_data() -> None:
@@ -102,12 +127,14 @@ def bind(host: Optional[str] = _KEEP, region: Optional[str] = _KEEP, prefix: str
             model.Meta.region = region
     reset_connections()
 
+
 def reset_connections() -> None:
     """Forget cached clients so the next call builds them afresh (per test, after bind)."""
     global _transaction_connection
     _transaction_connection = None
     for model in ALL_MODELS:
         model._connection = None
+
 
 def create_tables() -> List[str]:
     """Create every missing table (with its indexes and TTL); answer the names created."""
@@ -126,6 +153,5 @@ def connection() -> Connection:
     """The cached low-level connection for transactions spanning several tables."""
     global _transaction_connection
     if _transaction_connection is None:
-        _transaction_connection = Connection(region=OrganizationModel.Meta.region,
-                                             host=OrganizationModel.Meta.host)
+        _transaction_connection = Connection(region=OrganizationModel.Meta.region, host=OrganizationModel.Meta.host)
     return _transaction_connection

@@ -1,4 +1,5 @@
 """Users, their e-mail claims, sessions, one-time tokens, login failures and throttles."""
+
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -28,12 +29,14 @@ class OneTimeTokenModel(Model):
     used_at = UTCDateTimeAttribute(null=True)
     ttl = TTLAttribute()
 
+
 class UserOrgIndex(GlobalSecondaryIndex):
     """Users of an organization, ordered by e-mail."""
 
     Meta = table_meta("", "org_index")
     org_id = UnicodeAttribute(hash_key=True)
     email = UnicodeAttribute(range_key=True)
+
 
 class UserModel(Model):
     """A person who logs in."""
@@ -64,6 +67,7 @@ class UserModel(Model):
     recipient_jwk = JSONAttribute(null=True)  # a public key: jwe key files are sealed for it
     org_index = UserOrgIndex()
 
+
 class UserEmailModel(Model):
     """Claims an e-mail address for one user: makes e-mails unique by a conditional put."""
 
@@ -71,11 +75,13 @@ class UserEmailModel(Model):
     email = UnicodeAttribute(hash_key=True)
     user_id = UnicodeAttribute()
 
+
 class SessionUserIndex(GlobalSecondaryIndex):
     """Sessions of a user, to end them all at once."""
 
     Meta = table_meta("", "user_index")
     user_id = UnicodeAttribute(hash_key=True)
+
 
 class SessionModel(Model):
     """A login session; only the SHA-256 of its token is stored."""
@@ -91,6 +97,7 @@ class SessionModel(Model):
     ttl = TTLAttribute()
     user_index = SessionUserIndex()
 
+
 class LoginAttemptModel(Model):
     """Login attempts per e-mail (known or not), so lockout cannot reveal accounts: each attempt is counted
     before its password is checked, a success deletes the item."""
@@ -100,6 +107,7 @@ class LoginAttemptModel(Model):
     failures = NumberAttribute(default=0)  # attempts since the last success or lock end; locked at the threshold
     locked_until = UTCDateTimeAttribute(null=True)  # when a lock reached by the latest attempt ends
     ttl = TTLAttribute()
+
 
 class RateLimitModel(Model):
     """A counter per action, subject and slot; a throttle's sliding window sums its slots (against guessing and

@@ -1,4 +1,5 @@
 """The audit trail."""
+
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -12,6 +13,7 @@ class AuditActorIndex(GlobalSecondaryIndex):
     Meta = table_meta("", "actor_index")
     actor_id = UnicodeAttribute(hash_key=True)
     event_key = UnicodeAttribute(range_key=True)
+
 
 class AuditEventModel(Model):
     """One security-relevant act: who, what, when, on what."""

@@ -1,4 +1,5 @@
 """Batch references and their serials."""
+
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
@@ -19,12 +20,14 @@ class BatchOrgIndex(GlobalSecondaryIndex):
     org_id = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True)  # "<created_at>#<batch_id>"
 
+
 class BatchTargetIndex(GlobalSecondaryIndex):
     """Batches addressed to an organization, oldest first."""
 
     Meta = table_meta("", "target_index")
     target_org_id = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True)
+
 
 class BatchModel(Model):
     """A batch reference: serials a maker assigns to a target organization. States: CREATING (entries being
@@ -52,6 +55,7 @@ class BatchModel(Model):
     org_index = BatchOrgIndex()
     target_index = BatchTargetIndex()
 
+
 class BatchReferenceModel(Model):
     """Makes a batch reference unique per organization by a conditional put ("<org_id>#<reference>")."""
 
@@ -63,6 +67,7 @@ class BatchReferenceModel(Model):
     def key_of(org_id: str, reference: str) -> str:
         """The reference_key "<org_id>#<reference>": one reference per organization."""
         return f"{org_id}#{reference}"
+
 
 class BatchSerialModel(Model):
     """One serial of a batch: the batch's own list, what confirm walks (and resumes) and GET pages."""

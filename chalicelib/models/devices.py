@@ -1,4 +1,5 @@
 """The device catalog: devices, their indexes and labels."""
+
 from typing import Any, Dict, Optional
 
 from pynamodb.attributes import (
@@ -12,9 +13,23 @@ from pynamodb.models import Model
 
 from chalicelib.models.meta import table_meta
 
-DEVICE_VIEW_ATTRIBUTES = ["product_type", "mac", "labels", "batch_id", "owner_org_id", "maker_org_id", "claim_status",
-                          "claimed_at", "site_id", "key_names", "claim_valid_from", "claim_valid_to", "imported_at",
-                          "keys_exposed_to"]
+DEVICE_VIEW_ATTRIBUTES = [
+    "product_type",
+    "mac",
+    "labels",
+    "batch_id",
+    "owner_org_id",
+    "maker_org_id",
+    "claim_status",
+    "claimed_at",
+    "site_id",
+    "key_names",
+    "claim_valid_from",
+    "claim_valid_to",
+    "imported_at",
+    "keys_exposed_to",
+]
+
 
 def _device_index(name: str, hash_key: str, doc: str) -> type:
     """A catalog index: one organization's devices (by a filter value) ordered by serial."""
@@ -25,6 +40,7 @@ def _device_index(name: str, hash_key: str, doc: str) -> type:
         "serial": UnicodeAttribute(range_key=True),
     }
     return type("".join(part.capitalize() for part in name.split("_")), (GlobalSecondaryIndex,), attributes)
+
 
 DeviceMakerIndex = _device_index("maker_index", "maker_org_id", "Devices an organization imported (the maker).")
 
@@ -40,11 +56,13 @@ DeviceOwnerProductIndex = _device_index("owner_product_index", "owner_product", 
 
 DeviceBatchIndex = _device_index("batch_index", "batch_id", "The devices of a batch.")
 
+
 class DeviceIdProofIndex(GlobalSecondaryIndex):
     """A device by the HMAC of its ID code and MAC (what an installer types in)."""
 
     Meta = table_meta("", "id_proof_index", IncludeProjection(["claim_status", "product_type"]))
     id_proof = UnicodeAttribute(hash_key=True)
+
 
 class DeviceModel(Model):
     """A device of the catalog and its wrapped keys."""
@@ -100,13 +118,16 @@ class DeviceModel(Model):
         return f"{org_id}#{value}"
 
     @classmethod
-    def index_keys(cls, maker_org_id: str, owner_org_id: Optional[str], status: str,
-                   product_type: str) -> Dict[str, Any]:
+    def index_keys(
+        cls, maker_org_id: str, owner_org_id: Optional[str], status: str, product_type: str
+    ) -> Dict[str, Any]:
         """The catalog_key attributes of a device in this state (the owner's are None while nobody owns it)."""
-        return {"maker_status": cls.catalog_key(maker_org_id, status),
-                "maker_product": cls.catalog_key(maker_org_id, product_type),
-                "owner_status": cls.catalog_key(owner_org_id, status) if owner_org_id else None,
-                "owner_product": cls.catalog_key(owner_org_id, product_type) if owner_org_id else None}
+        return {
+            "maker_status": cls.catalog_key(maker_org_id, status),
+            "maker_product": cls.catalog_key(maker_org_id, product_type),
+            "owner_status": cls.catalog_key(owner_org_id, status) if owner_org_id else None,
+            "owner_product": cls.catalog_key(owner_org_id, product_type) if owner_org_id else None,
+        }
 
 
 class DeviceLabelModel(Model):

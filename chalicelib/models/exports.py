@@ -1,4 +1,5 @@
 """Key export jobs (the download list)."""
+
 from pynamodb.attributes import (
     JSONAttribute,
     NumberAttribute,
@@ -19,12 +20,14 @@ class ExportUserIndex(GlobalSecondaryIndex):
     user_id = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True)  # "<ISO time>#<export_id>"
 
+
 class ExportDueIndex(GlobalSecondaryIndex):
     """Jobs by state and the time something is due: a queued/running job's deadline, a file's expiry."""
 
     Meta = table_meta("", "state_due_index")
     state = UnicodeAttribute(hash_key=True)
     due_at = UTCDateTimeAttribute(range_key=True)
+
 
 class ExportModel(Model):
     """A key export job on a user's download list (QUEUED, RUNNING, READY, FAILED, EXPIRED)."""

@@ -1,4 +1,5 @@
 """Installations: a device an installer registered for a customer, waiting for (or past) activation."""
+
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model

@@ -1,4 +1,5 @@
 """Invitations into organizations."""
+
 from pynamodb.attributes import (
     ListAttribute,
     NumberAttribute,
@@ -19,12 +20,14 @@ class InvitationStateIndex(GlobalSecondaryIndex):
     state = UnicodeAttribute(hash_key=True)
     expires_at = UTCDateTimeAttribute(range_key=True)
 
+
 class InvitationOrgIndex(GlobalSecondaryIndex):
     """Invitations of an organization by state, newest last."""
 
     Meta = table_meta("", "org_state_index")
     org_id = UnicodeAttribute(hash_key=True)
     state_key = UnicodeAttribute(range_key=True)  # "<state>#<created_at>"
+
 
 class InvitationModel(Model):
     """An invitation into an organization (CREATED, SENT, ACCEPTED, EXPIRED, REVOKED)."""

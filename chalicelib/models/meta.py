@@ -1,4 +1,5 @@
 """The Meta of every model and index, fed from the settings; the key layout several tables share."""
+
 from datetime import datetime
 from typing import Any, Optional, Protocol
 
@@ -21,13 +22,17 @@ def table_meta(table: str, index: str = "", projection: Optional[Projection] = N
     if index:  # indexes query through their model's connection
         return type("Meta", (), {"index_name": index, "projection": projection or AllProjection()})
     settings = get_settings()
-    return type("Meta", (), {
-        "base_name": table,
-        "table_name": settings.table_prefix + table,
-        "billing_mode": "PAY_PER_REQUEST",
-        "region": settings.region,
-        "host": settings.dynamodb_endpoint,
-    })
+    return type(
+        "Meta",
+        (),
+        {
+            "base_name": table,
+            "table_name": settings.table_prefix + table,
+            "billing_mode": "PAY_PER_REQUEST",
+            "region": settings.region,
+            "host": settings.dynamodb_endpoint,
+        },
+    )
 
 
 def time_ordered_key(at: datetime, unique: str) -> str:

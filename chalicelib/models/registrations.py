@@ -1,4 +1,5 @@
 """Self-registrations of installers and system managers, waiting for an operator."""
+
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model

@@ -1,4 +1,5 @@
 """E-mail templates and which one is active."""
+
 from typing import Optional
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -14,6 +15,7 @@ class TemplateOwnerIndex(GlobalSecondaryIndex):
     Meta = table_meta("", "owner_index")
     owner = UnicodeAttribute(hash_key=True)
     sort_key = UnicodeAttribute(range_key=True)
+
 
 class MailTemplateModel(Model):
     """An e-mail template: a read-only system default, or an editable copy owned by an organization."""
@@ -44,6 +46,7 @@ class MailTemplateModel(Model):
     def sort_key_of(cls, mail_type: str, language: str, template_id: str) -> str:
         """The sort_key "<type>#<language>#<template_id>": an owner's templates by type and language."""
         return cls.sort_key_prefix(mail_type, language) + template_id
+
 
 class TemplateSlotModel(Model):
     """Which template is ACTIVE for one owner x type x language: one item, so one winner."""

@@ -1,4 +1,5 @@
 """Organizations, partner links (and the requests for them) and sites."""
+
 from typing import Optional
 
 from pynamodb.attributes import BooleanAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -14,12 +15,14 @@ class OrgParentIndex(GlobalSecondaryIndex):
     Meta = table_meta("", "parent_index")
     parent_id = UnicodeAttribute(hash_key=True)
 
+
 class OrgTreeIndex(GlobalSecondaryIndex):
     """Every organization by its path: a subtree is one begins_with query."""
 
     Meta = table_meta("", "tree_index")
     tree = UnicodeAttribute(hash_key=True)
     path = UnicodeAttribute(range_key=True)
+
 
 class OrganizationModel(Model):
     """An organization: a node of the tenant tree."""
@@ -51,6 +54,7 @@ class OrganizationModel(Model):
         """The path passes through the organization (it is that organization or one below it)."""
         return f"/{org_id}/" in (path or "")
 
+
 class PartnerModel(Model):
     """A partner link from one organization to another (written in both directions)."""
 
@@ -59,6 +63,7 @@ class PartnerModel(Model):
     partner_org_id = UnicodeAttribute(range_key=True)
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute()
+
 
 class PartnerRequestModel(Model):
     """A pending request for a partner link, written for both organizations: the asker's "outgoing" row and the
@@ -73,12 +78,14 @@ class PartnerRequestModel(Model):
     expires_at = UTCDateTimeAttribute()
     ttl = TTLAttribute()
 
+
 class SiteOrgIndex(GlobalSecondaryIndex):
     """Sites of an organization."""
 
     Meta = table_meta("", "org_index")
     org_id = UnicodeAttribute(hash_key=True)
     site_id = UnicodeAttribute(range_key=True)
+
 
 class SiteModel(Model):
     """A location of a customer organization."""

@@ -1,4 +1,5 @@
 """The worker's side of jobs queued by public requests: which service function runs each kind."""
+
 import logging
 from typing import Any, Dict
 

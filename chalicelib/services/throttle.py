@@ -6,6 +6,7 @@ plus the oldest slot weighted by the share of it still inside. Fixed windows let
 boundary (the limit at the end of one window, the limit again at the start of the next); two weighted windows
 (previous and current) still let ~1.9 times through when the first batch came at the very end. Here the error is
 at most one slot's share, read in one batch of 16 small items."""
+
 import math
 from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Sequence, Tuple
@@ -16,6 +17,7 @@ from chalicelib.models import RateLimitModel
 from chalicelib.security import token_hash
 
 SLOTS = 15  # slots a window is counted in
+
 
 class TooManyRequests(RateLimited):
     code = "too_many_requests"
@@ -36,8 +38,9 @@ def hit(action: str, subject: str, limit: int, window_seconds: int) -> None:
         counts[-1] -= 1
         # One more act fits once the window holds at most limit - 1.
         wait = _seconds_until(counts, limit - 1 + 1e-9, now, window_seconds)
-        raise TooManyRequests(f"At most {limit} of these per {_human(window_seconds)}; try again later.",
-                              retry_after=wait)
+        raise TooManyRequests(
+            f"At most {limit} of these per {_human(window_seconds)}; try again later.", retry_after=wait
+        )
 
 
 def count(action: str, subject: str, window_seconds: int) -> float:
@@ -51,9 +54,11 @@ def refuse_when_exhausted(subjects: Sequence[Tuple[str, str, int]], window_secon
     `limit` failures in the window ending now; retry_after is when every one of them allows again."""
     now = clock.seconds()
     counts = _counts([(action, subject) for action, subject, _limit in subjects], now, window_seconds)
-    waits = [_seconds_until(counts[(action, subject)], limit, now, window_seconds)
-             for action, subject, limit in subjects
-             if _estimate(counts[(action, subject)], now, window_seconds) >= limit]
+    waits = [
+        _seconds_until(counts[(action, subject)], limit, now, window_seconds)
+        for action, subject, limit in subjects
+        if _estimate(counts[(action, subject)], now, window_seconds) >= limit
+    ]
     if waits:
         raise TooManyRequests(message, retry_after=max(waits))
 
@@ -62,8 +67,9 @@ def count_failure(subjects: Sequence[Tuple[str, str, int]], window_seconds: int)
     """Count one failure against every (action, subject, limit); never refuses (refuse_when_exhausted does)."""
     now = clock.seconds()
     for action, subject, _limit in subjects:
-        RateLimitModel(_bucket_key(action, subject, _slot(now, window_seconds))).update(actions=[
-            RateLimitModel.hits.add(1), RateLimitModel.ttl.set(_expiry(now, window_seconds))])
+        RateLimitModel(_bucket_key(action, subject, _slot(now, window_seconds))).update(
+            actions=[RateLimitModel.hits.add(1), RateLimitModel.ttl.set(_expiry(now, window_seconds))]
+        )
 
 
 def _slot(now: float, window_seconds: int) -> int:
@@ -74,8 +80,11 @@ def _counts(keys: Sequence[Tuple[str, str]], now: float, window_seconds: int) ->
     """For each (action, subject): the counts of the window's SLOTS + 1 slots, oldest first, read in one batch."""
     current = _slot(now, window_seconds)
     slots = range(current - SLOTS, current + 1)
-    wanted = {_bucket_key(action, subject, slot): ((action, subject), index)
-              for action, subject in keys for index, slot in enumerate(slots)}
+    wanted = {
+        _bucket_key(action, subject, slot): ((action, subject), index)
+        for action, subject in keys
+        for index, slot in enumerate(slots)
+    }
     counts = {key: [0] * len(slots) for key in keys}
     for bucket in RateLimitModel.batch_get(list(wanted), consistent_read=True):
         key, index = wanted[bucket.bucket]

@@ -1,4 +1,5 @@
 """The page an activation mail links to: the installation, the customer's data to confirm, and the outcome."""
+
 from chalice import Blueprint
 
 from chalicelib.api import installer_schemas
@@ -14,9 +15,12 @@ FORM_FIELDS = ("name", "phone", "address")
 def _context(activation: Link, form: Form) -> Context:
     words = translations(activation["language"])
     entered = {key: value for key, value in form.items() if key in FORM_FIELDS}
-    return {"title": words.gettext("Activate your device %(serial)s") % {"serial": activation["serial"]},
-            "activation": activation, "values": {**activation["customer"], **entered},
-            "valid_until": valid_until(activation["expires_at"])}
+    return {
+        "title": words.gettext("Activate your device %(serial)s") % {"serial": activation["serial"]},
+        "activation": activation,
+        "values": {**activation["customer"], **entered},
+        "valid_until": valid_until(activation["expires_at"]),
+    }
 
 
 def _activate(token: str, activation: Link, form: Form) -> Context:
@@ -34,8 +38,19 @@ def _invalid(error: ValidationFailed, activation: Link) -> Context:
     return {"error": words.gettext(INVALID)}
 
 
-PAGE = FormPage(template="activate.html", path="/activate/{token}", view=activations.view_activation,
-                context=_context, act=_activate, refusals=((ValidationFailed, _invalid),),
-                asks_password=lambda activation: activation["password_required"])
-add_routes(bp, PAGE, names=("activation_page_view", "activation_form"), form=installer_schemas.ACTIVATION_FORM,
-           summaries=("The page an activation mail links to", "The activation page's form"))
+PAGE = FormPage(
+    template="activate.html",
+    path="/activate/{token}",
+    view=activations.view_activation,
+    context=_context,
+    act=_activate,
+    refusals=((ValidationFailed, _invalid),),
+    asks_password=lambda activation: activation["password_required"],
+)
+add_routes(
+    bp,
+    PAGE,
+    names=("activation_page_view", "activation_form"),
+    form=installer_schemas.ACTIVATION_FORM,
+    summaries=("The page an activation mail links to", "The activation page's form"),
+)

@@ -4,6 +4,7 @@ password rules as the pages say them.
 
 After changing a message in a template or presenter, refresh the catalogs (see locale/README.md);
 tests/unit/test_web_catalogs.py fails on a message missing or empty in any catalog and on a stale one."""
+
 import functools
 import io
 import os
@@ -22,8 +23,15 @@ def N_(message: str) -> str:
 
 
 # The password policy's rules as chalicelib.security.password_problems names them.
-PASSWORD_RULES = (N_("at least 12 characters"), N_("at most 128 characters"), N_("an upper-case letter"),
-                  N_("a lower-case letter"), N_("a digit"), N_("a special character"), N_("not a common password"))
+PASSWORD_RULES = (
+    N_("at least 12 characters"),
+    N_("at most 128 characters"),
+    N_("an upper-case letter"),
+    N_("a lower-case letter"),
+    N_("a digit"),
+    N_("a special character"),
+    N_("not a common password"),
+)
 
 
 def spoken(language: str) -> str:
@@ -68,10 +76,15 @@ def pick_language(accept_language: str) -> str:
 def role_names(roles: List[str], language: str) -> str:
     """Roles as words of the language, joined."""
     words = translations(language)
-    names = {"OPERATOR": words.pgettext("role", "operator"), "ORG_ADMIN": words.pgettext("role", "administrator"),
-             "KEY_MANAGER": words.pgettext("role", "key manager"), "INSTALLER": words.pgettext("role", "installer"),
-             "SITE_ADMIN": words.pgettext("role", "site administrator"), "VIEWER": words.pgettext("role", "viewer"),
-             "CUSTOMER": words.pgettext("role", "customer")}
+    names = {
+        "OPERATOR": words.pgettext("role", "operator"),
+        "ORG_ADMIN": words.pgettext("role", "administrator"),
+        "KEY_MANAGER": words.pgettext("role", "key manager"),
+        "INSTALLER": words.pgettext("role", "installer"),
+        "SITE_ADMIN": words.pgettext("role", "site administrator"),
+        "VIEWER": words.pgettext("role", "viewer"),
+        "CUSTOMER": words.pgettext("role", "customer"),
+    }
     return ", ".join(names.get(role, role) for role in roles)
 
 

@@ -1,5 +1,6 @@
 """The one skeleton of a page an e-mailed link opens: GET shows the link's form (or the dead-link page); POST
 checks the repeated password, calls the service, and shows the outcome or what to correct."""
+
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Dict, Tuple, Type
@@ -74,9 +75,11 @@ def submit(page: FormPage, token: str, form: Form, accept_language: str = "") ->
         return {**shown, **_refusal(page, error)(error, link)}
 
 
-def add_routes(bp: Blueprint, page: FormPage, *, names: Tuple[str, str], summaries: Tuple[str, str],
-               form: Dict[str, Any]) -> None:
+def add_routes(
+    bp: Blueprint, page: FormPage, *, names: Tuple[str, str], summaries: Tuple[str, str], form: Dict[str, Any]
+) -> None:
     """The page's GET (show) and POST (submit) routes, public, answering HTML, registered in that order."""
+
     def show_view(call: Call, token: str) -> Response:
         return render_page(page.template, show(page, token, call.accept_language))
 
@@ -95,8 +98,14 @@ def valid_until(expires_at: str) -> str:
 
 
 def _form(page: FormPage, token: str, link: Link, form: Form) -> Context:
-    return {"outcome": "form", "lang": link["language"], "action": page.path.format(token=token), "error": None,
-            "broken_rules": [], **page.context(link, form)}
+    return {
+        "outcome": "form",
+        "lang": link["language"],
+        "action": page.path.format(token=token),
+        "error": None,
+        "broken_rules": [],
+        **page.context(link, form),
+    }
 
 
 def _refusal(page: FormPage, error: Exception) -> Callable[[Any, Link], Context]:

@@ -1,5 +1,6 @@
 """The renderer of the pages: jinja2 templates under templates/pages, autoescaped, their words from the page
 language's catalog (jinja2.ext.i18n), answered under a strict CSP."""
+
 import functools
 import os
 import secrets
@@ -10,8 +11,9 @@ from chalice import Response
 from chalicelib.web.catalogs import spoken, translations
 
 # templates/ stays at the top level (next to app.py in the Lambda zip too): DESIGN.md's layout.
-PAGES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "templates",
-                         "pages")
+PAGES_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "templates", "pages"
+)
 
 
 @functools.lru_cache(maxsize=None)
@@ -20,8 +22,12 @@ def _environment(language: str):
     # once, and a render never switches the words of another one in flight.
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-    environment = Environment(loader=FileSystemLoader(PAGES_DIR), autoescape=select_autoescape(["html"]),
-                              undefined=StrictUndefined, extensions=["jinja2.ext.i18n"])
+    environment = Environment(
+        loader=FileSystemLoader(PAGES_DIR),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+    )
     # Old-style gettext: a translation is text, escaped like any value (newstyle would take it as markup).
     # The i18n extension adds this method at run time; jinja2's types do not declare it.
     environment.install_gettext_translations(translations(language), newstyle=False)  # type: ignore[attr-defined]
@@ -33,9 +39,15 @@ def render_page(template: str, context: Dict[str, Any], status: int = 200) -> Re
     per-response nonce."""
     nonce = secrets.token_urlsafe(16)
     html = _environment(spoken(context["lang"])).get_template(template).render(**context, nonce=nonce)
-    return Response(body=html, status_code=status, headers={
-        "Content-Type": "text/html; charset=utf-8",
-        "Content-Security-Policy": (f"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'self'; "
-                                    "frame-ancestors 'none'; base-uri 'none'"),
-        "Referrer-Policy": "no-referrer",
-    })
+    return Response(
+        body=html,
+        status_code=status,
+        headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": (
+                f"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'self'; "
+                "frame-ancestors 'none'; base-uri 'none'"
+            ),
+            "Referrer-Policy": "no-referrer",
+        },
+    )

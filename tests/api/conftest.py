@@ -1,4 +1,5 @@
 """API-tier fixtures: the Chalice test client, and logging in as a role."""
+
 import itertools
 import json
 
@@ -50,6 +51,7 @@ def api(aws):
 @pytest.fixture
 def login_as(api):
     """login_as("ORG_ADMIN") -> token of a fresh user with that role."""
+
     def _login(*roles, **fields):
         email = fields.pop("email", f"user{next(_emails)}@example.com")
         make_user(email=email, roles=roles or ("VIEWER",), **fields)

@@ -1,4 +1,5 @@
 """The account routes: login, lockout, logout, profile, own password, sessions."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -39,14 +40,22 @@ def test_wrong_password_and_unknown_email_answer_the_same_401(api):
     wrong = api.call("POST", "/auth/login", {"email": "ada@example.com", "password": "Wrong-Passw0rd!"})
     unknown = api.call("POST", "/auth/login", {"email": "nobody@example.com", "password": "Wrong-Passw0rd!"})
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.data == unknown.data == {"error": {"code": "invalid_credentials",
-                                                    "message": "E-mail or password is wrong."}}
+    assert (
+        wrong.data
+        == unknown.data
+        == {"error": {"code": "invalid_credentials", "message": "E-mail or password is wrong."}}
+    )
     assert audit_actions().count("login_failed") == 2
 
 
-@pytest.mark.parametrize("email, status, code", [
-    ("\t", 422, "validation_failed"),  # no text field holds a tab or a control character (alike for everyone)
-    (" ", 401, "invalid_credentials"), ("\u00a0", 401, "invalid_credentials")])
+@pytest.mark.parametrize(
+    "email, status, code",
+    [
+        ("\t", 422, "validation_failed"),  # no text field holds a tab or a control character (alike for everyone)
+        (" ", 401, "invalid_credentials"),
+        ("\u00a0", 401, "invalid_credentials"),
+    ],
+)
 def test_a_blank_email_answers_401_like_any_unknown_one(api, email, status, code):
     # Found by schemathesis: "\t" normalized to "" reached DynamoDB as an empty key (500).
     response = api.call("POST", "/auth/login", {"email": email, "password": "Wrong-Passw0rd!"})
@@ -57,8 +66,10 @@ def test_a_blank_email_answers_401_like_any_unknown_one(api, email, status, code
 def test_ten_failed_logins_lock_the_account_even_for_the_right_password(api, known):
     if known:
         make_user(email="ada@example.com")
-    statuses = [api.call("POST", "/auth/login", {"email": "ada@example.com", "password": "Wrong-Passw0rd!"})
-                .status_code for _ in range(10)]
+    statuses = [
+        api.call("POST", "/auth/login", {"email": "ada@example.com", "password": "Wrong-Passw0rd!"}).status_code
+        for _ in range(10)
+    ]
     assert statuses == [401] * 9 + [429]
     right = api.call("POST", "/auth/login", {"email": "ada@example.com", "password": STRONG_PASSWORD})
     assert right.status_code == 429
@@ -75,8 +86,11 @@ def set_lock_end(seconds_from_now):
     from chalicelib.models import LoginAttemptModel
 
     for record in LoginAttemptModel.scan():
-        record.update(actions=[LoginAttemptModel.locked_until.set(
-            datetime.now(timezone.utc) + timedelta(seconds=seconds_from_now))])
+        record.update(
+            actions=[
+                LoginAttemptModel.locked_until.set(datetime.now(timezone.utc) + timedelta(seconds=seconds_from_now))
+            ]
+        )
 
 
 def test_the_lock_ends_after_its_time(api):
@@ -100,8 +114,10 @@ def test_after_a_lock_ends_the_count_starts_again(api):
     make_user(email="ada@example.com")
     lock_out(api)
     set_lock_end(-1)
-    statuses = [api.call("POST", "/auth/login", {"email": "ada@example.com", "password": "Wrong-Passw0rd!"})
-                .status_code for _ in range(10)]
+    statuses = [
+        api.call("POST", "/auth/login", {"email": "ada@example.com", "password": "Wrong-Passw0rd!"}).status_code
+        for _ in range(10)
+    ]
     assert statuses == [401] * 9 + [429]
 
 
@@ -110,8 +126,11 @@ def test_a_count_at_the_threshold_without_a_lock_end_does_not_lock_forever(api):
     from chalicelib.services.accounts.own_account import _attempts_key
 
     make_user(email="ada@example.com")
-    LoginAttemptModel(_attempts_key("ada@example.com"), failures=10,  # as a crash of the former code left it
-                      ttl=datetime.now(timezone.utc) + timedelta(days=1)).save()
+    LoginAttemptModel(
+        _attempts_key("ada@example.com"),
+        failures=10,  # as a crash of the former code left it
+        ttl=datetime.now(timezone.utc) + timedelta(days=1),
+    ).save()
     assert api.call("POST", "/auth/login", {"email": "ada@example.com", "password": STRONG_PASSWORD}).status_code == 200
 
 
@@ -121,8 +140,10 @@ def test_a_successful_login_restarts_the_count_of_failures(api):
         api.call("POST", "/auth/login", {"email": "ada@example.com", "password": "Wrong-Passw0rd!"})
     api.login("ada@example.com")
     for _ in range(9):
-        assert api.call("POST", "/auth/login",
-                        {"email": "ada@example.com", "password": "Wrong-Passw0rd!"}).status_code == 401
+        assert (
+            api.call("POST", "/auth/login", {"email": "ada@example.com", "password": "Wrong-Passw0rd!"}).status_code
+            == 401
+        )
     api.login("ada@example.com")
 
 
@@ -167,14 +188,17 @@ def test_patch_me_changes_the_profile(api, login_as):
     assert "profile_changed" in audit_actions()
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"language": "xx"}, "language"),
-    ({"csv_delimiter": "x"}, "csv_delimiter"),
-    ({"name": ""}, "name"),
-    ({"name": "n" * 201}, "name"),
-    ({"roles": ["OPERATOR"]}, "roles"),
-    ({"email": "new@example.com"}, "email"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"language": "xx"}, "language"),
+        ({"csv_delimiter": "x"}, "csv_delimiter"),
+        ({"name": ""}, "name"),
+        ({"name": "n" * 201}, "name"),
+        ({"roles": ["OPERATOR"]}, "roles"),
+        ({"email": "new@example.com"}, "email"),
+    ],
+)
 def test_patch_me_refuses_bad_or_foreign_fields_with_422(api, login_as, body, field):
     token = login_as("VIEWER")
     response = api.call("PATCH", "/me", body, token=token)
@@ -186,25 +210,30 @@ def test_patch_me_refuses_bad_or_foreign_fields_with_422(api, login_as, body, fi
 
 def test_password_change_needs_the_current_password(api, login_as):
     token = login_as("VIEWER")
-    response = api.call("POST", "/me/password", {"current_password": "Not-The-Passw0rd", "new_password": NEW_PASSWORD},
-                        token=token)
+    response = api.call(
+        "POST", "/me/password", {"current_password": "Not-The-Passw0rd", "new_password": NEW_PASSWORD}, token=token
+    )
     assert response.status_code == 422
     assert response.data["error"]["code"] == "wrong_password"
 
 
-@pytest.mark.parametrize("weak, rule", [
-    ("Short-1a", "at least 12 characters"),
-    ("alllowercase-123", "an upper-case letter"),
-    ("ALLUPPERCASE-123", "a lower-case letter"),
-    ("No-Digits-Anywhere", "a digit"),
-    ("NoSpecials12345", "a special character"),
-    ("Password1234!", "not a common password"),
-    (STRONG_PASSWORD, "different from the current password"),
-])
+@pytest.mark.parametrize(
+    "weak, rule",
+    [
+        ("Short-1a", "at least 12 characters"),
+        ("alllowercase-123", "an upper-case letter"),
+        ("ALLUPPERCASE-123", "a lower-case letter"),
+        ("No-Digits-Anywhere", "a digit"),
+        ("NoSpecials12345", "a special character"),
+        ("Password1234!", "not a common password"),
+        (STRONG_PASSWORD, "different from the current password"),
+    ],
+)
 def test_a_weak_new_password_is_refused_naming_the_rule(api, login_as, weak, rule):
     token = login_as("VIEWER")
-    response = api.call("POST", "/me/password", {"current_password": STRONG_PASSWORD, "new_password": weak},
-                        token=token)
+    response = api.call(
+        "POST", "/me/password", {"current_password": STRONG_PASSWORD, "new_password": weak}, token=token
+    )
     assert response.status_code == 422
     assert response.data["error"]["code"] == "weak_password"
     assert rule in response.data["error"]["details"]["rules"]
@@ -213,8 +242,9 @@ def test_a_weak_new_password_is_refused_naming_the_rule(api, login_as, weak, rul
 def test_password_change_keeps_this_session_and_ends_the_others(api, login_as):
     token = login_as("VIEWER", email="ada@example.com")
     other = api.login("ada@example.com")
-    response = api.call("POST", "/me/password", {"current_password": STRONG_PASSWORD, "new_password": NEW_PASSWORD},
-                        token=token)
+    response = api.call(
+        "POST", "/me/password", {"current_password": STRONG_PASSWORD, "new_password": NEW_PASSWORD}, token=token
+    )
     assert response.status_code == 204
     assert api.call("GET", "/me", token=token).status_code == 200
     assert api.call("GET", "/me", token=other).status_code == 401
@@ -229,14 +259,21 @@ def test_a_temporary_password_must_be_changed_before_anything_else(api, login_as
     me = api.call("GET", "/me", token=token)
     assert me.status_code == 200 and me.data["must_change_password"] is True
     # A read, a list, a write and a key download: every kind of route is closed until the password changes.
-    gated = [("GET", "/orgs/root", None), ("GET", "/users", None),
-             ("POST", "/orgs", {"name": "Blocked Org"}), ("GET", "/devices/SN-TMP-1/keys", None)]
+    gated = [
+        ("GET", "/orgs/root", None),
+        ("GET", "/users", None),
+        ("POST", "/orgs", {"name": "Blocked Org"}),
+        ("GET", "/devices/SN-TMP-1/keys", None),
+    ]
     for method, path, body in gated:
         response = api.call(method, path, body, token=token)
         assert (response.status_code, (response.data or {}).get("error", {}).get("code")) == (
-            403, "password_change_required"), (method, path, response.body)
-    changed = api.call("POST", "/me/password", {"current_password": STRONG_PASSWORD, "new_password": NEW_PASSWORD},
-                       token=token)
+            403,
+            "password_change_required",
+        ), (method, path, response.body)
+    changed = api.call(
+        "POST", "/me/password", {"current_password": STRONG_PASSWORD, "new_password": NEW_PASSWORD}, token=token
+    )
     assert changed.status_code == 204
     assert api.call("GET", "/me", token=token).data["must_change_password"] is False
     for method, path, body in gated:
@@ -258,8 +295,12 @@ def test_use_of_a_session_slides_its_idle_expiry(api, login_as):
     token = login_as("VIEWER")
     session = SessionModel.get(token_hash(token))
     long_ago = datetime.now(timezone.utc) - timedelta(minutes=20)
-    session.update(actions=[SessionModel.last_seen_at.set(long_ago),
-                            SessionModel.idle_expires_at.set(long_ago + timedelta(minutes=30))])
+    session.update(
+        actions=[
+            SessionModel.last_seen_at.set(long_ago),
+            SessionModel.idle_expires_at.set(long_ago + timedelta(minutes=30)),
+        ]
+    )
     assert api.call("GET", "/me", token=token).status_code == 200
     renewed = SessionModel.get(token_hash(token)).idle_expires_at
     assert renewed > datetime.now(timezone.utc) + timedelta(minutes=29)
@@ -276,8 +317,11 @@ def test_a_session_of_a_disabled_user_stops_working(api, login_as):
 
 def login_events(org_id):
     """(actor is the user, action, target, detail) of the login audit events of an organization, oldest first."""
-    return [(event.actor_id, event.action, event.target, event.detail) for event in AuditEventModel.query(org_id)
-            if event.action.startswith(("login", "account_locked"))]
+    return [
+        (event.actor_id, event.action, event.target, event.detail)
+        for event in AuditEventModel.query(org_id)
+        if event.action.startswith(("login", "account_locked"))
+    ]
 
 
 def test_logins_failures_and_the_lock_are_audited_in_the_users_organization(api):
@@ -288,10 +332,14 @@ def test_logins_failures_and_the_lock_are_audited_in_the_users_organization(api)
     events = login_events(user.org_id)
     source = events[0][3]
     assert set(source) == {"source_ip"}  # the caller's address as API Gateway saw it
-    assert events == ([(user.user_id, "login", user.user_id, source)]
-                      + [(user.user_id, "login_failed", "ada@example.com", source)] * 10
-                      + [(user.user_id, "account_locked", "ada@example.com", {"minutes": 15}),
-                         (user.user_id, "login_refused_locked", "ada@example.com", source)])
+    assert events == (
+        [(user.user_id, "login", user.user_id, source)]
+        + [(user.user_id, "login_failed", "ada@example.com", source)] * 10
+        + [
+            (user.user_id, "account_locked", "ada@example.com", {"minutes": 15}),
+            (user.user_id, "login_refused_locked", "ada@example.com", source),
+        ]
+    )
 
 
 def test_failures_for_an_unknown_address_are_audited_as_anonymous_and_in_no_organization(api):
@@ -300,4 +348,5 @@ def test_failures_for_an_unknown_address_are_audited_as_anonymous_and_in_no_orga
     api.call("POST", "/auth/login", {"email": "nobody@example.com", "password": "Wrong-Passw0rd!"})
     failed = [event for event in AuditEventModel.scan() if event.action == "login_failed"]
     assert [(event.actor_id, event.target, event.org_id) for event in failed] == [
-        ("anonymous", "nobody@example.com", NO_ORG)]
+        ("anonymous", "nobody@example.com", NO_ORG)
+    ]

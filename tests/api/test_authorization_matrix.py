@@ -2,6 +2,7 @@
 
 The table below must name every route of the app: a new route without an entry fails the first test.
 """
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Dict, FrozenSet, Optional
@@ -72,50 +73,91 @@ MATRIX: Dict[tuple, Case] = {
     ("POST", "/auth/logout"): Case("/auth/logout", ALL, 204),
     ("GET", "/me"): Case("/me", ALL),
     ("PATCH", "/me"): Case("/me", ALL, body={"language": "nl"}),
-    ("POST", "/me/password"): Case("/me/password", ALL, 204,
-                                   body={"current_password": STRONG_PASSWORD, "new_password": NEW_PASSWORD}),
+    ("POST", "/me/password"): Case(
+        "/me/password", ALL, 204, body={"current_password": STRONG_PASSWORD, "new_password": NEW_PASSWORD}
+    ),
     ("POST", "/me/email"): Case("/me/email", ALL, 202, body={"new_email": "moved@example.com"}),
     ("GET", "/orgs"): Case("/orgs", READERS, foreign_path="/orgs?parent_id=foreign"),
-    ("POST", "/orgs"): Case("/orgs", ADMINS, 201, body={"name": "New", "parent_id": "home"},
-                            foreign_body={"name": "New", "parent_id": "foreign"}),
+    ("POST", "/orgs"): Case(
+        "/orgs",
+        ADMINS,
+        201,
+        body={"name": "New", "parent_id": "home"},
+        foreign_body={"name": "New", "parent_id": "foreign"},
+    ),
     ("GET", "/orgs/{org_id}"): Case("/orgs/home_child", READERS, foreign_path="/orgs/foreign"),
-    ("PATCH", "/orgs/{org_id}"): Case("/orgs/home_child", ADMINS, body={"name": "Renamed"},
-                                      foreign_path="/orgs/foreign"),
+    ("PATCH", "/orgs/{org_id}"): Case(
+        "/orgs/home_child", ADMINS, body={"name": "Renamed"}, foreign_path="/orgs/foreign"
+    ),
     ("GET", "/orgs/{org_id}/partners"): Case("/orgs/home/partners", READERS, foreign_path="/orgs/foreign/partners"),
-    ("POST", "/orgs/{org_id}/partners"): Case("/orgs/home_child/partners", ADMINS, 201,
-                                              body={"partner_org_id": "ally"},
-                                              foreign_path="/orgs/foreign/partners"),
-    ("DELETE", "/orgs/{org_id}/partners/{partner_id}"): Case("/orgs/home/partners/ally", ADMINS, 204,
-                                                             foreign_path="/orgs/foreign/partners/ally"),
-    ("GET", "/orgs/{org_id}/partner-requests"): Case("/orgs/home/partner-requests", ADMINS,
-                                                     foreign_path="/orgs/foreign/partner-requests"),
+    ("POST", "/orgs/{org_id}/partners"): Case(
+        "/orgs/home_child/partners", ADMINS, 201, body={"partner_org_id": "ally"}, foreign_path="/orgs/foreign/partners"
+    ),
+    ("DELETE", "/orgs/{org_id}/partners/{partner_id}"): Case(
+        "/orgs/home/partners/ally", ADMINS, 204, foreign_path="/orgs/foreign/partners/ally"
+    ),
+    ("GET", "/orgs/{org_id}/partner-requests"): Case(
+        "/orgs/home/partner-requests", ADMINS, foreign_path="/orgs/foreign/partner-requests"
+    ),
     ("POST", "/orgs/{org_id}/partner-requests/{partner_id}/accept"): Case(
-        "/orgs/home/partner-requests/suitor/accept", ADMINS, foreign_path="/orgs/foreign/partner-requests/ally/accept"),
+        "/orgs/home/partner-requests/suitor/accept", ADMINS, foreign_path="/orgs/foreign/partner-requests/ally/accept"
+    ),
     ("POST", "/orgs/{org_id}/partner-requests/{partner_id}/decline"): Case(
-        "/orgs/home/partner-requests/suitor/decline", ADMINS, 204,
-        foreign_path="/orgs/foreign/partner-requests/ally/decline"),
+        "/orgs/home/partner-requests/suitor/decline",
+        ADMINS,
+        204,
+        foreign_path="/orgs/foreign/partner-requests/ally/decline",
+    ),
     ("DELETE", "/orgs/{org_id}/partner-requests/{partner_id}"): Case(
-        "/orgs/home/partner-requests/org_ghost", ADMINS, 204, foreign_path="/orgs/ally/partner-requests/foreign"),
+        "/orgs/home/partner-requests/org_ghost", ADMINS, 204, foreign_path="/orgs/ally/partner-requests/foreign"
+    ),
     ("GET", "/users"): Case("/users", USER_MANAGERS, foreign_path="/users?org_id=foreign"),
-    ("POST", "/users"): Case("/users", USER_MANAGERS, 201,
-                             body={"name": "N", "email": "n@example.com", "roles": ["VIEWER"], "org_id": "home",
-                                   "site_ids": ["site_home"], "password": STRONG_PASSWORD},
-                             foreign_body={"name": "N", "email": "n@example.com", "roles": ["VIEWER"],
-                                           "org_id": "foreign", "password": STRONG_PASSWORD}),
+    ("POST", "/users"): Case(
+        "/users",
+        USER_MANAGERS,
+        201,
+        body={
+            "name": "N",
+            "email": "n@example.com",
+            "roles": ["VIEWER"],
+            "org_id": "home",
+            "site_ids": ["site_home"],
+            "password": STRONG_PASSWORD,
+        },
+        foreign_body={
+            "name": "N",
+            "email": "n@example.com",
+            "roles": ["VIEWER"],
+            "org_id": "foreign",
+            "password": STRONG_PASSWORD,
+        },
+    ),
     ("GET", "/users/{user_id}"): Case("/users/{home_user}", USER_MANAGERS, foreign_path="/users/{foreign_user}"),
-    ("PATCH", "/users/{user_id}"): Case("/users/{home_user}", USER_MANAGERS, body={"name": "Renamed"},
-                                        foreign_path="/users/{foreign_user}"),
-    ("DELETE", "/users/{user_id}"): Case("/users/{home_user}", USER_MANAGERS, 204,
-                                         foreign_path="/users/{foreign_user}"),
-    ("POST", "/users/{user_id}/password"): Case("/users/{home_user}/password", USER_MANAGERS, 204,
-                                                body={"new_password": NEW_PASSWORD},
-                                                foreign_path="/users/{foreign_user}/password"),
+    ("PATCH", "/users/{user_id}"): Case(
+        "/users/{home_user}", USER_MANAGERS, body={"name": "Renamed"}, foreign_path="/users/{foreign_user}"
+    ),
+    ("DELETE", "/users/{user_id}"): Case(
+        "/users/{home_user}", USER_MANAGERS, 204, foreign_path="/users/{foreign_user}"
+    ),
+    ("POST", "/users/{user_id}/password"): Case(
+        "/users/{home_user}/password",
+        USER_MANAGERS,
+        204,
+        body={"new_password": NEW_PASSWORD},
+        foreign_path="/users/{foreign_user}/password",
+    ),
     ("GET", "/sites"): Case("/sites", READERS, foreign_path="/sites?org_id=foreign"),
-    ("POST", "/sites"): Case("/sites", SITE_MANAGERS, 201, body={"org_id": "home", "name": "New"},
-                             foreign_body={"org_id": "foreign", "name": "New"}),
+    ("POST", "/sites"): Case(
+        "/sites",
+        SITE_MANAGERS,
+        201,
+        body={"org_id": "home", "name": "New"},
+        foreign_body={"org_id": "foreign", "name": "New"},
+    ),
     ("GET", "/sites/{site_id}"): Case("/sites/site_home", READERS, foreign_path="/sites/site_foreign"),
-    ("PATCH", "/sites/{site_id}"): Case("/sites/site_home", SITE_MANAGERS | {"SITE_ADMIN"}, body={"name": "N"},
-                                        foreign_path="/sites/site_foreign"),
+    ("PATCH", "/sites/{site_id}"): Case(
+        "/sites/site_home", SITE_MANAGERS | {"SITE_ADMIN"}, body={"name": "N"}, foreign_path="/sites/site_foreign"
+    ),
     ("DELETE", "/sites/{site_id}"): Case("/sites/site_home", SITE_MANAGERS, 204, foreign_path="/sites/site_foreign"),
     ("GET", "/public/invitations/{token}"): Case("", public=True),
     ("POST", "/public/invitations/{token}/accept"): Case("", public=True),
@@ -127,97 +169,151 @@ MATRIX: Dict[tuple, Case] = {
     ("POST", "/invite/{token}"): Case("", public=True),
     ("GET", "/invitations"): Case("/invitations", USER_MANAGERS, foreign_path="/invitations?org_id=foreign"),
     ("GET", "/invitations/targets"): Case("/invitations/targets", USER_MANAGERS),
-    ("POST", "/invitations"): Case("/invitations", USER_MANAGERS, 201,
-                                   body={"org_id": "home", "roles": ["VIEWER"], "site_ids": ["site_home"]},
-                                   foreign_body={"org_id": "foreign", "roles": ["VIEWER"]}),
-    ("GET", "/invitations/{invitation_id}"): Case("/invitations/inv_home", USER_MANAGERS,
-                                                  foreign_path="/invitations/inv_foreign"),
-    ("PATCH", "/invitations/{invitation_id}"): Case("/invitations/inv_home", USER_MANAGERS, body={"name": "N"},
-                                                    foreign_path="/invitations/inv_foreign"),
-    ("POST", "/invitations/{invitation_id}/send"): Case("/invitations/inv_home/send", USER_MANAGERS,
-                                                        foreign_path="/invitations/inv_foreign/send"),
-    ("POST", "/invitations/{invitation_id}/revoke"): Case("/invitations/inv_home/revoke", USER_MANAGERS,
-                                                          foreign_path="/invitations/inv_foreign/revoke"),
-    ("POST", "/devices/import"): Case("/devices/import?org_id=home", OPERATOR_ONLY, body={"items": []},
-                                      foreign_path="/devices/import?org_id=foreign"),
+    ("POST", "/invitations"): Case(
+        "/invitations",
+        USER_MANAGERS,
+        201,
+        body={"org_id": "home", "roles": ["VIEWER"], "site_ids": ["site_home"]},
+        foreign_body={"org_id": "foreign", "roles": ["VIEWER"]},
+    ),
+    ("GET", "/invitations/{invitation_id}"): Case(
+        "/invitations/inv_home", USER_MANAGERS, foreign_path="/invitations/inv_foreign"
+    ),
+    ("PATCH", "/invitations/{invitation_id}"): Case(
+        "/invitations/inv_home", USER_MANAGERS, body={"name": "N"}, foreign_path="/invitations/inv_foreign"
+    ),
+    ("POST", "/invitations/{invitation_id}/send"): Case(
+        "/invitations/inv_home/send", USER_MANAGERS, foreign_path="/invitations/inv_foreign/send"
+    ),
+    ("POST", "/invitations/{invitation_id}/revoke"): Case(
+        "/invitations/inv_home/revoke", USER_MANAGERS, foreign_path="/invitations/inv_foreign/revoke"
+    ),
+    ("POST", "/devices/import"): Case(
+        "/devices/import?org_id=home", OPERATOR_ONLY, body={"items": []}, foreign_path="/devices/import?org_id=foreign"
+    ),
     ("GET", "/devices"): Case("/devices?view=owned", CATALOG_READERS, foreign_path="/devices?org_id=foreign"),
     ("GET", "/devices/{serial}"): Case("/devices/SN-HOME", CATALOG_READERS, foreign_path="/devices/SN-FOREIGN"),
-    ("PATCH", "/devices/{serial}"): Case("/devices/SN-HOME", DEVICE_EDITORS, body={"labels": ["x"]},
-                                         foreign_path="/devices/SN-FOREIGN"),
-    ("POST", "/devices/{serial}/claim"): Case("/devices/SN-FREE/claim", DEVICE_EDITORS,
-                                              body={"claim_code": "FREE-CODE-1"},
-                                              foreign_body={"claim_code": "FREE-CODE-1", "org_id": "foreign"}),
-    ("POST", "/devices/{serial}/release"): Case("/devices/SN-HOME/release", ADMINS | {"KEY_MANAGER"},
-                                                foreign_path="/devices/SN-FOREIGN/release"),
-    ("POST", "/devices/{serial}/take-ownership"): Case("/devices/SN-HOME/take-ownership", OPERATOR_ONLY,
-                                                       body={"org_id": "home_child"},
-                                                       foreign_path="/devices/SN-FOREIGN/take-ownership"),
+    ("PATCH", "/devices/{serial}"): Case(
+        "/devices/SN-HOME", DEVICE_EDITORS, body={"labels": ["x"]}, foreign_path="/devices/SN-FOREIGN"
+    ),
+    ("POST", "/devices/{serial}/claim"): Case(
+        "/devices/SN-FREE/claim",
+        DEVICE_EDITORS,
+        body={"claim_code": "FREE-CODE-1"},
+        foreign_body={"claim_code": "FREE-CODE-1", "org_id": "foreign"},
+    ),
+    ("POST", "/devices/{serial}/release"): Case(
+        "/devices/SN-HOME/release", ADMINS | {"KEY_MANAGER"}, foreign_path="/devices/SN-FOREIGN/release"
+    ),
+    ("POST", "/devices/{serial}/take-ownership"): Case(
+        "/devices/SN-HOME/take-ownership",
+        OPERATOR_ONLY,
+        body={"org_id": "home_child"},
+        foreign_path="/devices/SN-FOREIGN/take-ownership",
+    ),
     ("GET", "/devices/keys"): Case("/devices/keys", DEVICE_EDITORS, foreign_path="/devices/keys?org_id=foreign"),
-    ("GET", "/devices/{serial}/keys"): Case("/devices/SN-HOME/keys", DEVICE_EDITORS,
-                                            foreign_path="/devices/SN-FOREIGN/keys"),
-    ("POST", "/exports"): Case("/exports", DEVICE_EDITORS, 202, body={"format": "csv"},
-                               foreign_body={"format": "csv", "org_id": "foreign"}),
+    ("GET", "/devices/{serial}/keys"): Case(
+        "/devices/SN-HOME/keys", DEVICE_EDITORS, foreign_path="/devices/SN-FOREIGN/keys"
+    ),
+    ("POST", "/exports"): Case(
+        "/exports", DEVICE_EDITORS, 202, body={"format": "csv"}, foreign_body={"format": "csv", "org_id": "foreign"}
+    ),
     ("GET", "/exports"): Case("/exports", ALL),
     ("GET", "/exports/{export_id}"): Case("/exports/exp_own", ALL, foreign_path="/exports/exp_foreign"),
-    ("GET", "/exports/{export_id}/file"): Case("/exports/exp_own/file", DEVICE_EDITORS, 302,
-                                               foreign_path="/exports/exp_foreign/file"),
+    ("GET", "/exports/{export_id}/file"): Case(
+        "/exports/exp_own/file", DEVICE_EDITORS, 302, foreign_path="/exports/exp_foreign/file"
+    ),
     ("GET", "/audit"): Case("/audit", ADMINS, foreign_path="/audit?org_id=foreign"),
     ("GET", "/batches"): Case("/batches", BATCH_READERS, foreign_path="/batches?org_id=foreign"),
-    ("POST", "/batches"): Case("/batches", OPERATOR_ONLY, 201, body={"reference": "R-1", "org_id": "home",
-                                                                    "serials": ["SN-FREE"]},
-                               foreign_body={"reference": "R-1", "org_id": "home", "serials": ["SN-FREE"],
-                                             "maker_org_id": "foreign"}),
+    ("POST", "/batches"): Case(
+        "/batches",
+        OPERATOR_ONLY,
+        201,
+        body={"reference": "R-1", "org_id": "home", "serials": ["SN-FREE"]},
+        foreign_body={"reference": "R-1", "org_id": "home", "serials": ["SN-FREE"], "maker_org_id": "foreign"},
+    ),
     ("GET", "/batches/{batch_id}"): Case("/batches/bat_home", BATCH_READERS, foreign_path="/batches/bat_foreign"),
-    ("POST", "/batches/{batch_id}/confirm"): Case("/batches/bat_home/confirm", ADMINS | {"KEY_MANAGER"},
-                                                  foreign_path="/batches/bat_foreign/confirm"),
-    ("POST", "/batches/{batch_id}/reject"): Case("/batches/bat_home/reject", ADMINS | {"KEY_MANAGER"},
-                                                 foreign_path="/batches/bat_foreign/reject"),
+    ("POST", "/batches/{batch_id}/confirm"): Case(
+        "/batches/bat_home/confirm", ADMINS | {"KEY_MANAGER"}, foreign_path="/batches/bat_foreign/confirm"
+    ),
+    ("POST", "/batches/{batch_id}/reject"): Case(
+        "/batches/bat_home/reject", ADMINS | {"KEY_MANAGER"}, foreign_path="/batches/bat_foreign/reject"
+    ),
     ("GET", "/templates"): Case("/templates?owner=home", OPERATOR_ONLY, foreign_path="/templates?owner=foreign"),
-    ("GET", "/templates/{template_id}"): Case("/templates/tpl_home", OPERATOR_ONLY,
-                                              foreign_path="/templates/tpl_foreign"),
-    ("PATCH", "/templates/{template_id}"): Case("/templates/tpl_home", OPERATOR_ONLY, body={"name": "N"},
-                                                foreign_path="/templates/tpl_foreign"),
-    ("DELETE", "/templates/{template_id}"): Case("/templates/tpl_home", OPERATOR_ONLY, 204,
-                                                 foreign_path="/templates/tpl_foreign"),
-    ("POST", "/templates/{template_id}/copy"): Case("/templates/tpl_home/copy", OPERATOR_ONLY, 201,
-                                                    foreign_path="/templates/tpl_foreign/copy"),
-    ("POST", "/templates/{template_id}/activate"): Case("/templates/tpl_home/activate", OPERATOR_ONLY,
-                                                        foreign_path="/templates/tpl_foreign/activate"),
-    ("GET", "/templates/{template_id}/preview"): Case("/templates/tpl_home/preview", OPERATOR_ONLY,
-                                                      foreign_path="/templates/tpl_foreign/preview"),
-    ("POST", "/templates/{template_id}/test"): Case("/templates/tpl_home/test", OPERATOR_ONLY, 202,
-                                                    body={"email": "qa@example.com"},
-                                                    foreign_path="/templates/tpl_foreign/test"),
+    ("GET", "/templates/{template_id}"): Case(
+        "/templates/tpl_home", OPERATOR_ONLY, foreign_path="/templates/tpl_foreign"
+    ),
+    ("PATCH", "/templates/{template_id}"): Case(
+        "/templates/tpl_home", OPERATOR_ONLY, body={"name": "N"}, foreign_path="/templates/tpl_foreign"
+    ),
+    ("DELETE", "/templates/{template_id}"): Case(
+        "/templates/tpl_home", OPERATOR_ONLY, 204, foreign_path="/templates/tpl_foreign"
+    ),
+    ("POST", "/templates/{template_id}/copy"): Case(
+        "/templates/tpl_home/copy", OPERATOR_ONLY, 201, foreign_path="/templates/tpl_foreign/copy"
+    ),
+    ("POST", "/templates/{template_id}/activate"): Case(
+        "/templates/tpl_home/activate", OPERATOR_ONLY, foreign_path="/templates/tpl_foreign/activate"
+    ),
+    ("GET", "/templates/{template_id}/preview"): Case(
+        "/templates/tpl_home/preview", OPERATOR_ONLY, foreign_path="/templates/tpl_foreign/preview"
+    ),
+    ("POST", "/templates/{template_id}/test"): Case(
+        "/templates/tpl_home/test",
+        OPERATOR_ONLY,
+        202,
+        body={"email": "qa@example.com"},
+        foreign_path="/templates/tpl_foreign/test",
+    ),
     ("POST", "/public/registrations"): Case("", public=True),
     ("GET", "/registrations"): Case("/registrations", OPERATOR_ONLY),
     ("GET", "/registrations/{registration_id}"): Case("/registrations/reg_home", OPERATOR_ONLY),
     ("POST", "/registrations/{registration_id}/approve"): Case("/registrations/reg_home/approve", OPERATOR_ONLY),
-    ("POST", "/registrations/{registration_id}/reject"): Case("/registrations/reg_home/reject", OPERATOR_ONLY,
-                                                              body={"reason": "No."}),
+    ("POST", "/registrations/{registration_id}/reject"): Case(
+        "/registrations/reg_home/reject", OPERATOR_ONLY, body={"reason": "No."}
+    ),
     ("POST", "/installations/check"): Case("/installations/check", INSTALLERS, body=FREE_PROOF),
-    ("POST", "/installations"): Case("/installations", INSTALLERS, 201, body={
-        **FREE_PROOF, "customer": {"email": "new.customer@example.com", "name": "New Customer"}}),
-    ("GET", "/installations"): Case("/installations", INSTALLATION_READERS,
-                                    foreign_path="/installations?org_id=foreign"),
-    ("GET", "/installations/{installation_id}"): Case("/installations/ins_home", INSTALLATION_READERS,
-                                                      foreign_path="/installations/ins_foreign"),
-    ("POST", "/installations/{installation_id}/cancel"): Case("/installations/ins_home/cancel", INSTALLERS,
-                                                              foreign_path="/installations/ins_foreign/cancel"),
-    ("POST", "/portal-access"): Case("/portal-access", PORTAL_MANAGERS, 201,
-                                     body={"scope": {"type": "site", "id": "site_home_2"}},
-                                     foreign_body={"scope": {"type": "site", "id": "site_foreign"}}),
-    ("GET", "/portal-access"): Case("/portal-access?scope_type=site&scope_id=site_home", PORTAL_MANAGERS,
-                                    foreign_path="/portal-access?scope_type=site&scope_id=site_foreign"),
-    ("POST", "/portal-access/{access_id}/regenerate"): Case(f"/portal-access/{HOME_ACCESS}/regenerate",
-                                                           PORTAL_MANAGERS,
-                                                           foreign_path=f"/portal-access/{FOREIGN_ACCESS}/regenerate"),
-    ("DELETE", "/portal-access/{access_id}"): Case(f"/portal-access/{HOME_ACCESS}", PORTAL_MANAGERS, 204,
-                                                   foreign_path=f"/portal-access/{FOREIGN_ACCESS}"),
+    ("POST", "/installations"): Case(
+        "/installations",
+        INSTALLERS,
+        201,
+        body={**FREE_PROOF, "customer": {"email": "new.customer@example.com", "name": "New Customer"}},
+    ),
+    ("GET", "/installations"): Case(
+        "/installations", INSTALLATION_READERS, foreign_path="/installations?org_id=foreign"
+    ),
+    ("GET", "/installations/{installation_id}"): Case(
+        "/installations/ins_home", INSTALLATION_READERS, foreign_path="/installations/ins_foreign"
+    ),
+    ("POST", "/installations/{installation_id}/cancel"): Case(
+        "/installations/ins_home/cancel", INSTALLERS, foreign_path="/installations/ins_foreign/cancel"
+    ),
+    ("POST", "/portal-access"): Case(
+        "/portal-access",
+        PORTAL_MANAGERS,
+        201,
+        body={"scope": {"type": "site", "id": "site_home_2"}},
+        foreign_body={"scope": {"type": "site", "id": "site_foreign"}},
+    ),
+    ("GET", "/portal-access"): Case(
+        "/portal-access?scope_type=site&scope_id=site_home",
+        PORTAL_MANAGERS,
+        foreign_path="/portal-access?scope_type=site&scope_id=site_foreign",
+    ),
+    ("POST", "/portal-access/{access_id}/regenerate"): Case(
+        f"/portal-access/{HOME_ACCESS}/regenerate",
+        PORTAL_MANAGERS,
+        foreign_path=f"/portal-access/{FOREIGN_ACCESS}/regenerate",
+    ),
+    ("DELETE", "/portal-access/{access_id}"): Case(
+        f"/portal-access/{HOME_ACCESS}", PORTAL_MANAGERS, 204, foreign_path=f"/portal-access/{FOREIGN_ACCESS}"
+    ),
     ("POST", "/public/portal/sessions"): Case("", public=True),
     ("GET", "/portal/devices"): Case("/portal/devices", denied=401),
     ("GET", "/portal/installations"): Case("/portal/installations", denied=401),
-    ("POST", "/installations/{installation_id}/resend"): Case("/installations/ins_home/resend", INSTALLERS,
-                                                              foreign_path="/installations/ins_foreign/resend"),
+    ("POST", "/installations/{installation_id}/resend"): Case(
+        "/installations/ins_home/resend", INSTALLERS, foreign_path="/installations/ins_foreign/resend"
+    ),
     ("GET", "/public/activations/{token}"): Case("", public=True),
     ("POST", "/public/activations/{token}"): Case("", public=True),
     ("GET", "/activate/{token}"): Case("", public=True),
@@ -230,14 +326,25 @@ FOREIGN = sorted(key for key, case in MATRIX.items() if case.foreign_path or cas
 def test_the_matrix_names_every_route_of_the_app():
     assert set(MATRIX) == {(spec.method, spec.path) for spec in ROUTES}
     assert {key for key, case in MATRIX.items() if case.public} == {
-        (spec.method, spec.path) for spec in ROUTES if spec.public}
+        (spec.method, spec.path) for spec in ROUTES if spec.public
+    }
 
 
 def template(template_id, owner, text, mail_type="invite"):
     now = datetime.now(timezone.utc)
-    MailTemplateModel(template_id, owner=owner, sort_key=f"{mail_type}#en#{template_id}", mail_type=mail_type,
-                      language="en", name=text, subject="Hi", html="{{ link }}", text=f"{text} {{{{ link }}}}",
-                      created_at=now, updated_at=now).save()
+    MailTemplateModel(
+        template_id,
+        owner=owner,
+        sort_key=f"{mail_type}#en#{template_id}",
+        mail_type=mail_type,
+        language="en",
+        name=text,
+        subject="Hi",
+        html="{{ link }}",
+        text=f"{text} {{{{ link }}}}",
+        created_at=now,
+        updated_at=now,
+    ).save()
 
 
 _world_snapshot: dict = {}
@@ -281,40 +388,92 @@ def build_world():
     # Pending partner requests: suitor asked home, home asked an id naming nobody, ally asked foreign.
     for asker, asked in (("suitor", "home"), ("home", "org_ghost"), ("ally", "foreign")):
         for org_id, partner_org_id, direction in ((asker, asked, "outgoing"), (asked, asker, "incoming")):
-            PartnerRequestModel(org_id, partner_org_id, direction=direction, created_at=now, created_by="usr_x",
-                                expires_at=now + timedelta(days=30), ttl=now + timedelta(days=30)).save()
+            PartnerRequestModel(
+                org_id,
+                partner_org_id,
+                direction=direction,
+                created_at=now,
+                created_by="usr_x",
+                expires_at=now + timedelta(days=30),
+                ttl=now + timedelta(days=30),
+            ).save()
     template("tpl_home", "home", "Home Template Text")
     template("tpl_foreign", "foreign", "Foreign Template Text")
-    for mail_type in ("confirm_email", "invite", "registration_approved", "registration_rejected", "credentials",
-                      "activation"):
+    for mail_type in (
+        "confirm_email",
+        "invite",
+        "registration_approved",
+        "registration_rejected",
+        "credentials",
+        "activation",
+    ):
         template(f"tpl_{mail_type}", "system", "Mail", mail_type=mail_type)
         TemplateSlotModel(TemplateSlotModel.slot_of("system", mail_type, "en"), template_id=f"tpl_{mail_type}").save()
     for invitation_id, org_id, sites in (("inv_home", "home", ["site_home"]), ("inv_foreign", "foreign", [])):
-        InvitationModel(invitation_id, org_id=org_id, state="CREATED", email="invitee@example.com",
-                        name="Foreign Secret GmbH" if org_id == "foreign" else "Invitee", roles=["VIEWER"],
-                        site_ids=sites, nonce="n", created_by="usr_x", created_at=now,
-                        expires_at=now + timedelta(days=7)).save()
+        InvitationModel(
+            invitation_id,
+            org_id=org_id,
+            state="CREATED",
+            email="invitee@example.com",
+            name="Foreign Secret GmbH" if org_id == "foreign" else "Invitee",
+            roles=["VIEWER"],
+            site_ids=sites,
+            nonce="n",
+            created_by="usr_x",
+            created_at=now,
+            expires_at=now + timedelta(days=7),
+        ).save()
     make_device("SN-HOME", maker_org_id="root", owner_org_id="home", site_id="site_home")
     make_device("SN-FREE", maker_org_id="root", claim_code="FREECODE1", id_code=FREE_PROOF["id_code"])
-    RegistrationModel("reg_home", kind="installer", state="PENDING", name="Ines", email="ines@home.example",
-                      company_name="Home Installers", created_key=f"{now.isoformat()}#reg_home", created_at=now).save()
+    RegistrationModel(
+        "reg_home",
+        kind="installer",
+        state="PENDING",
+        name="Ines",
+        email="ines@home.example",
+        company_name="Home Installers",
+        created_key=f"{now.isoformat()}#reg_home",
+        created_at=now,
+    ).save()
     customer_user = make_user(email="c@home.example", org_id="home_child", roles=("CUSTOMER",)).user_id
-    for installation_id, installer, customer in (("ins_home", "home", "home_child"),
-                                                 ("ins_foreign", "foreign", "foreign")):
+    for installation_id, installer, customer in (
+        ("ins_home", "home", "home_child"),
+        ("ins_foreign", "foreign", "foreign"),
+    ):
         serial = f"SN-{installation_id}"
-        make_device(serial, maker_org_id="root", owner_org_id=customer, status="PENDING",
-                    installation_id=installation_id)
-        InstallationModel(installation_id, state="PENDING", serial=serial, product_type="meter",
-                          installer_org_id=installer, installer_user_id="usr_x", customer_org_id=customer,
-                          customer_user_id=customer_user, customer={"email": "secret@foreign.example", "name": "C"}
-                          if installer == "foreign" else {"email": "c@home.example", "name": "C"},
-                          created_key=f"{now.isoformat()}#{installation_id}", created_at=now,
-                          activation_expires_at=now + timedelta(days=14)).save()
+        make_device(
+            serial, maker_org_id="root", owner_org_id=customer, status="PENDING", installation_id=installation_id
+        )
+        InstallationModel(
+            installation_id,
+            state="PENDING",
+            serial=serial,
+            product_type="meter",
+            installer_org_id=installer,
+            installer_user_id="usr_x",
+            customer_org_id=customer,
+            customer_user_id=customer_user,
+            customer={"email": "secret@foreign.example", "name": "C"}
+            if installer == "foreign"
+            else {"email": "c@home.example", "name": "C"},
+            created_key=f"{now.isoformat()}#{installation_id}",
+            created_at=now,
+            activation_expires_at=now + timedelta(days=14),
+        ).save()
     for batch_id, target in (("bat_home", "home"), ("bat_foreign", "foreign")):
         make_device(f"SN-{batch_id}", maker_org_id="root", owner_org_id=target, status="PENDING", batch_id=batch_id)
-        BatchModel(batch_id, org_id=target, target_org_id=target, reference=batch_id, state="PENDING", count=1,
-                   requires_confirmation=True, created_key=f"{now.isoformat()}#{batch_id}", created_at=now,
-                   created_by="usr_x").save()
+        BatchModel(
+            batch_id,
+            org_id=target,
+            target_org_id=target,
+            reference=batch_id,
+            state="PENDING",
+            count=1,
+            requires_confirmation=True,
+            created_key=f"{now.isoformat()}#{batch_id}",
+            created_at=now,
+            created_by="usr_x",
+        ).save()
         BatchSerialModel(batch_id, f"SN-{batch_id}").save()
     make_device("SN-FOREIGN", maker_org_id="foreign", owner_org_id="foreign", labels=("Foreign Secret GmbH",))
     foreign_user = make_user(email="secret@foreign.example", org_id="foreign").user_id
@@ -341,20 +500,42 @@ def portal_access(scope_type, scope_id, org_id):
     from chalicelib.services.portal.access_codes import code_digest, normalize_code
 
     now = datetime.now(timezone.utc)
-    access = PortalAccessModel(access_id_of(scope_type, scope_id), scope_type=scope_type, scope_id=scope_id,
-                               scope_org_id=org_id, state="ACTIVE", generation=1, created_at=now, created_by="usr_x",
-                               changed_at=now, changed_by="usr_x", code_hash=code_digest(normalize_code("A" * 28)))
-    access.code_wrapped = crypto.seal(b"AAAA", {"purpose": "portal-code", "access_id": access.access_id,
-                                                "generation": "1"})
+    access = PortalAccessModel(
+        access_id_of(scope_type, scope_id),
+        scope_type=scope_type,
+        scope_id=scope_id,
+        scope_org_id=org_id,
+        state="ACTIVE",
+        generation=1,
+        created_at=now,
+        created_by="usr_x",
+        changed_at=now,
+        changed_by="usr_x",
+        code_hash=code_digest(normalize_code("A" * 28)),
+    )
+    access.code_wrapped = crypto.seal(
+        b"AAAA", {"purpose": "portal-code", "access_id": access.access_id, "generation": "1"}
+    )
     access.save()
 
 
 def ready_export(export_id, user_id):
     """A READY export of the user, its file in the bucket."""
     now = datetime.now(timezone.utc)
-    ExportModel(export_id, user_id=user_id, org_id="home", format="csv", state="READY", count=1,
-                file_name="keys.csv", created_at=now, created_key=f"{now.isoformat()}#{export_id}",
-                finished_at=now, expires_at=now + timedelta(hours=24), due_at=now + timedelta(hours=24)).save()
+    ExportModel(
+        export_id,
+        user_id=user_id,
+        org_id="home",
+        format="csv",
+        state="READY",
+        count=1,
+        file_name="keys.csv",
+        created_at=now,
+        created_key=f"{now.isoformat()}#{export_id}",
+        finished_at=now,
+        expires_at=now + timedelta(hours=24),
+        due_at=now + timedelta(hours=24),
+    ).save()
     aws_client("s3").put_object(Bucket="keyport-test-exports", Key=f"exports/{export_id}", Body=b"Foreign Secret GmbH")
 
 

@@ -1,4 +1,5 @@
 """Every route meets malformed, mistyped, incomplete, unknown, overlong and oversized input calmly."""
+
 import json
 
 import pytest
@@ -67,8 +68,11 @@ def test_unknown_fields_answer_422(send, spec):
     assert "surprise_field" in [problem["field"] for problem in response.data["error"]["details"]]
 
 
-@pytest.mark.parametrize("spec, field", [(s, f) for s in BODY_ROUTES for f in s.body["properties"]],
-                         ids=lambda v: v if isinstance(v, str) else route_id(v))
+@pytest.mark.parametrize(
+    "spec, field",
+    [(s, f) for s in BODY_ROUTES for f in s.body["properties"]],
+    ids=lambda v: v if isinstance(v, str) else route_id(v),
+)
 def test_a_field_of_the_wrong_type_answers_422(send, spec, field):
     expected = spec.body["properties"][field].get("type", "string")
     response = send(spec, json.dumps({field: WRONG_TYPES[expected]}))
@@ -76,9 +80,11 @@ def test_a_field_of_the_wrong_type_answers_422(send, spec, field):
     assert field in [problem["field"] for problem in response.data["error"]["details"]]
 
 
-@pytest.mark.parametrize("spec, field", [(s, f) for s in BODY_ROUTES for f, schema in s.body["properties"].items()
-                                         if "maxLength" in schema],
-                         ids=lambda v: v if isinstance(v, str) else route_id(v))
+@pytest.mark.parametrize(
+    "spec, field",
+    [(s, f) for s in BODY_ROUTES for f, schema in s.body["properties"].items() if "maxLength" in schema],
+    ids=lambda v: v if isinstance(v, str) else route_id(v),
+)
 def test_an_overlong_string_answers_422_without_echoing_it(send, spec, field):
     overlong = "y" * (spec.body["properties"][field]["maxLength"] + 1)
     response = send(spec, json.dumps({field: overlong}))
@@ -111,12 +117,16 @@ def test_a_50000_deep_json_body_answers_400(send, spec):
 @pytest.mark.parametrize("spec", BODY_ROUTES, ids=route_id)
 def test_a_body_nested_deeper_than_any_request_needs_answers_400_before_validation(send, spec):
     field = next(iter(spec.body["properties"]))
-    assert_error(send(spec, json.dumps({field: [{"a": 1}]}).replace("[", "[" * 200).replace("]", "]" * 200)),
-                 400, "invalid_json")
+    assert_error(
+        send(spec, json.dumps({field: [{"a": 1}]}).replace("[", "[" * 200).replace("]", "]" * 200)), 400, "invalid_json"
+    )
 
 
-LIST_ROUTES = [spec for spec in ROUTES if spec.method == "GET" and "cursor" in (spec.query or {})
-               and not spec.portal and "{" not in spec.path]
+LIST_ROUTES = [
+    spec
+    for spec in ROUTES
+    if spec.method == "GET" and "cursor" in (spec.query or {}) and not spec.portal and "{" not in spec.path
+]
 
 
 def old_style_cursor(key):
@@ -126,9 +136,16 @@ def old_style_cursor(key):
     return base64.urlsafe_b64encode(json.dumps({"q": 0, "k": key}).encode()).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("cursor", [old_style_cursor({"x": {"S": "y"}}), old_style_cursor(None),
-                                    old_style_cursor({"org_id": {"S": "root"}, "serial": {"N": "1"}}),
-                                    "A" * 64], ids=["unknown-key", "no-key", "wrong-types", "random"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        old_style_cursor({"x": {"S": "y"}}),
+        old_style_cursor(None),
+        old_style_cursor({"org_id": {"S": "root"}, "serial": {"N": "1"}}),
+        "A" * 64,
+    ],
+    ids=["unknown-key", "no-key", "wrong-types", "random"],
+)
 @pytest.mark.parametrize("spec", LIST_ROUTES, ids=route_id)
 def test_a_forged_cursor_answers_400_on_every_list_route(api, login_as, spec, cursor):
     response = api.call("GET", f"{spec.path}?cursor={cursor}", token=login_as("OPERATOR"))
@@ -151,17 +168,22 @@ def _text_fields(properties):
         for branch in schema.get("anyOf", [schema]):
             if branch.get("type") == "string" and "enum" not in branch:
                 found.append((name, "string"))
-            elif branch.get("type") == "array" and branch.get("items", {}).get("type") == "string" \
-                    and "enum" not in branch["items"]:
+            elif (
+                branch.get("type") == "array"
+                and branch.get("items", {}).get("type") == "string"
+                and "enum" not in branch["items"]
+            ):
                 found.append((name, "array"))
     return found
 
 
-TEXT_BODY_FIELDS = [(spec, name, shape) for spec in BODY_ROUTES
-                    for name, shape in _text_fields(spec.body["properties"])]
+TEXT_BODY_FIELDS = [
+    (spec, name, shape) for spec in BODY_ROUTES for name, shape in _text_fields(spec.body["properties"])
+]
 # Portal routes answer 401 to a user session before reading the query; their parameters are the paging ones.
-TEXT_QUERY_PARAMETERS = [(spec, name) for spec in ROUTES if not spec.portal
-                         for name, _ in _text_fields(spec.query or {})]
+TEXT_QUERY_PARAMETERS = [
+    (spec, name) for spec in ROUTES if not spec.portal for name, _ in _text_fields(spec.query or {})
+]
 VALID_BODIES = {"POST /devices/import": {"items": []}}  # the body is checked before the query
 
 
@@ -171,8 +193,9 @@ def _nameit(value):
 
 @pytest.mark.parametrize("spec, field, shape", TEXT_BODY_FIELDS, ids=_nameit)
 @pytest.mark.parametrize("bad", ["Meter\ud800", "Me\x00ter", "Meter\x1b[2J", "Me\u0085ter"])
-def test_an_unpaired_surrogate_or_control_character_in_any_text_field_answers_422_naming_it(send, spec, field,
-                                                                                           shape, bad):
+def test_an_unpaired_surrogate_or_control_character_in_any_text_field_answers_422_naming_it(
+    send, spec, field, shape, bad
+):
     value = bad if shape == "string" else [bad]
     response = send(spec, json.dumps({field: value}))  # json.dumps escapes "\ud800": the edge decodes it alone
     assert_error(response, 422, "validation_failed")
@@ -183,19 +206,23 @@ def test_an_unpaired_surrogate_or_control_character_in_any_text_field_answers_42
 @pytest.mark.parametrize("spec, name", TEXT_QUERY_PARAMETERS, ids=_nameit)
 def test_a_control_character_in_any_text_query_parameter_answers_422_naming_it(api, login_as, spec, name):
     token = None if spec.public else login_as("OPERATOR")
-    response = api.call(spec.method, f"{concrete(spec.path)}?{name}=Meter%1B%5B2J", VALID_BODIES.get(route_id(spec)),
-                        token=token)
+    response = api.call(
+        spec.method, f"{concrete(spec.path)}?{name}=Meter%1B%5B2J", VALID_BODIES.get(route_id(spec)), token=token
+    )
     assert_error(response, 422, "validation_failed")
     assert {"field": name, "problem": "must not contain control characters"} in response.data["error"]["details"]
 
 
-@pytest.mark.parametrize("method, path, body, field", [
-    ("PATCH", "/me", {"name": "Ada\nLovelace"}, "name"),
-    ("POST", "/orgs", {"name": "Acme\tInc"}, "name"),
-    ("POST", "/sites", {"name": "Plant", "address": "Main St 1\r\nBerlin"}, "address"),
-    ("PATCH", "/templates/tpl_x", {"subject": "Welcome\r\nBcc: x@example.com"}, "subject"),
-    ("POST", "/batches", {"reference": "R-1\n", "org_id": "root", "serials": ["SN-1"]}, "reference"),
-])
+@pytest.mark.parametrize(
+    "method, path, body, field",
+    [
+        ("PATCH", "/me", {"name": "Ada\nLovelace"}, "name"),
+        ("POST", "/orgs", {"name": "Acme\tInc"}, "name"),
+        ("POST", "/sites", {"name": "Plant", "address": "Main St 1\r\nBerlin"}, "address"),
+        ("PATCH", "/templates/tpl_x", {"subject": "Welcome\r\nBcc: x@example.com"}, "subject"),
+        ("POST", "/batches", {"reference": "R-1\n", "org_id": "root", "serials": ["SN-1"]}, "reference"),
+    ],
+)
 def test_a_tab_or_line_break_in_a_one_line_field_answers_422(api, login_as, method, path, body, field):
     response = api.call(method, path, body, token=login_as("OPERATOR"))
     assert_error(response, 422, "validation_failed")

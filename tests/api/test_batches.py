@@ -1,4 +1,5 @@
 """Batch references over HTTP: assignment at once or on confirmation, refusals, the serial list, the mail."""
+
 import pytest
 
 from chalicelib.models import BatchModel, DeviceModel
@@ -99,10 +100,13 @@ def test_serials_come_from_a_txt_or_csv_file_with_a_header_and_any_separator(api
 def test_the_batch_lists_its_serials_paged_with_where_each_stands(api, world):
     batch = create(api, world["maker"], serials=["M-01", "M-02", "M-03"], requires_confirmation=True).data
     first = api.call("GET", f"/batches/{batch['id']}?limit=2", token=world["target"]).data
-    assert first["serials"]["items"] == [{"serial": "M-01", "claim_status": "PENDING", "moved": True},
-                                         {"serial": "M-02", "claim_status": "PENDING", "moved": True}]
-    rest = api.call("GET", f"/batches/{batch['id']}?limit=2&cursor={first['serials']['next_cursor']}",
-                    token=world["target"]).data
+    assert first["serials"]["items"] == [
+        {"serial": "M-01", "claim_status": "PENDING", "moved": True},
+        {"serial": "M-02", "claim_status": "PENDING", "moved": True},
+    ]
+    rest = api.call(
+        "GET", f"/batches/{batch['id']}?limit=2&cursor={first['serials']['next_cursor']}", token=world["target"]
+    ).data
     assert [item["serial"] for item in rest["serials"]["items"]] == ["M-03"]
     listed = api.call("GET", "/batches", token=world["target"]).data["items"]
     assert [item["id"] for item in listed] == [batch["id"]]
@@ -148,7 +152,8 @@ def test_without_the_permission_nobody_creates_batches(api, world, login_as):
 
 
 def test_a_reject_refuses_a_batch_whose_confirmation_died_part_way_and_a_repeated_confirm_finishes_it(
-        api, world, monkeypatch):
+    api, world, monkeypatch
+):
     from chalicelib.services.devices import batches
 
     batch = create(api, world["maker"], serials=["M-01", "M-02", "M-03", "M-04"], requires_confirmation=True).data
@@ -162,8 +167,9 @@ def test_a_reject_refuses_a_batch_whose_confirmation_died_part_way_and_a_repeate
     assert api.call("GET", f"/batches/{batch['id']}", token=world["target"]).data["state"] == "CONFIRMING"
     resumed = api.call("POST", f"/batches/{batch['id']}/confirm", token=world["target"])
     assert resumed.status_code == 200 and (resumed.data["state"], resumed.data["count"]) == ("CONFIRMED", 4)
-    assert {(DeviceModel.get(f"M-0{n}").owner_org_id, DeviceModel.get(f"M-0{n}").claim_status)
-            for n in range(1, 5)} == {("target", "CLAIMED")}
+    assert {
+        (DeviceModel.get(f"M-0{n}").owner_org_id, DeviceModel.get(f"M-0{n}").claim_status) for n in range(1, 5)
+    } == {("target", "CLAIMED")}
 
 
 def test_a_maker_cannot_batch_devices_to_an_organization_outside_its_tree_and_partners(api, world, mailbox):
@@ -209,7 +215,8 @@ def test_batch_creation_is_throttled_per_actor_and_per_organization(api, world, 
 
 
 def test_a_batch_whose_creation_died_part_way_waits_for_the_same_create_which_makes_it_hold_exactly_its_serials(
-        api, world, monkeypatch, mailbox):
+    api, world, monkeypatch, mailbox
+):
     from chalicelib.models import BatchSerialModel
     from chalicelib.services.devices import batches
 
@@ -238,6 +245,10 @@ def test_a_batch_whose_creation_died_part_way_waits_for_the_same_create_which_ma
     assert again.status_code == 201
     assert (again.data["id"], again.data["state"], again.data["count"]) == (batch.batch_id, "PENDING", 2)
     assert [e.serial for e in BatchSerialModel.query(batch.batch_id)] == ["M-02", "M-04"]
-    assert [DeviceModel.get(f"M-0{n}").claim_status for n in range(1, 5)] == ["UNCLAIMED", "PENDING", "UNCLAIMED",
-                                                                              "PENDING"]
+    assert [DeviceModel.get(f"M-0{n}").claim_status for n in range(1, 5)] == [
+        "UNCLAIMED",
+        "PENDING",
+        "UNCLAIMED",
+        "PENDING",
+    ]
     assert len(mailbox.messages(to="boss@target.example")) == 1

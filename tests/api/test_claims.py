@@ -1,4 +1,5 @@
 """Claiming, releasing and taking over devices over HTTP: every refusal path, throttling, audit."""
+
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -59,19 +60,23 @@ def test_a_claim_with_id_code_and_mac_in_any_notation_works(api, customer):
     assert response.status_code == 200 and response.data["owner_org_id"] == "customer"
 
 
-@pytest.mark.parametrize("serial,proof", [
-    ("C-1", {"claim_code": "CLAIM-CODE-0043"}),
-    ("C-1", {"claim_code": "x"}),
-    ("C-1", {"id_code": "ID4711", "mac": "00:1a:2b:3c:4d:5f"}),
-    ("C-1", {"id_code": "ID4712", "mac": "00:1a:2b:3c:4d:5e"}),
-    ("NOPE-1", {"claim_code": CODE}),
-    ("C-4", {"claim_code": CODE}),  # C-1's code against C-1's hash copied onto C-4
-])
+@pytest.mark.parametrize(
+    "serial,proof",
+    [
+        ("C-1", {"claim_code": "CLAIM-CODE-0043"}),
+        ("C-1", {"claim_code": "x"}),
+        ("C-1", {"id_code": "ID4711", "mac": "00:1a:2b:3c:4d:5f"}),
+        ("C-1", {"id_code": "ID4712", "mac": "00:1a:2b:3c:4d:5e"}),
+        ("NOPE-1", {"claim_code": CODE}),
+        ("C-4", {"claim_code": CODE}),  # C-1's code against C-1's hash copied onto C-4
+    ],
+)
 def test_a_wrong_proof_and_an_unknown_serial_answer_the_same_404(api, customer, serial, proof):
     response = claim(api, customer, serial, **proof)
     assert response.status_code == 404
-    assert response.data == {"error": {"code": "claim_invalid",
-                                       "message": "No device with this serial accepts this proof."}}
+    assert response.data == {
+        "error": {"code": "claim_invalid", "message": "No device with this serial accepts this proof."}
+    }
     assert DeviceModel.get("C-1").claim_status == "UNCLAIMED"
 
 
@@ -172,7 +177,8 @@ def test_a_maker_cannot_release_a_device_its_customer_owns(api, customer):
 
 
 def test_a_claim_that_loses_the_race_after_its_proof_was_checked_answers_409_and_changes_nothing(
-        api, customer, rival, monkeypatch):
+    api, customer, rival, monkeypatch
+):
     from chalicelib.services.devices import claims
 
     proven = claims._proven
@@ -208,7 +214,9 @@ def test_each_claim_is_audited_with_the_device_and_the_proof_it_used(api, custom
     make_device("C-5", "maker", id_code="ID5555", mac="00:1a:2b:3c:4d:55")
     claim(api, customer, "C-5", id_code="ID5555", mac="00:1a:2b:3c:4d:55")
     assert [(event.target, event.detail) for event in events("customer", "device_claimed")] == [
-        ("C-1", {"proof": "claim_code"}), ("C-5", {"proof": "id_code_mac"})]
+        ("C-1", {"proof": "claim_code"}),
+        ("C-5", {"proof": "id_code_mac"}),
+    ]
     claim(api, customer, "X" * 100, claim_code="WRONG-CODE-1")
     assert [event.target for event in events("customer", "device_claim_failed")] == ["X" * 64]
 
@@ -232,8 +240,7 @@ def test_a_code_works_at_both_ends_of_its_window(api, world, monkeypatch, edge):
     assert claim(api, customer, "W-1", claim_code="CLAIMCODE7777").status_code == 200
 
 
-def test_a_claimed_device_is_listed_under_its_new_status_for_the_maker_and_its_product_for_the_owner(
-        api, customer):
+def test_a_claimed_device_is_listed_under_its_new_status_for_the_maker_and_its_product_for_the_owner(api, customer):
     assert DeviceModel.get("C-1").updated_at is None  # as imported by the fixture
     claim(api, customer)
     make_user(email="v@maker.example", org_id="maker", roles=("VIEWER",), permissions=["devices.import"])
@@ -253,7 +260,8 @@ def test_a_second_release_adds_the_second_owner_to_who_had_the_keys(api, custome
     assert released.status_code == 200
     assert DeviceModel.get("C-1").keys_exposed_to == ["customer", "rival"]
     assert [(event.target, event.detail) for event in events("rival", "device_released")] == [
-        ("C-1", {"keys_exposed_to": ["customer", "rival"]})]
+        ("C-1", {"keys_exposed_to": ["customer", "rival"]})
+    ]
 
 
 def test_taking_over_an_unclaimed_device_exposes_nobody_and_is_audited(api, world, login_as):
@@ -262,7 +270,8 @@ def test_taking_over_an_unclaimed_device_exposes_nobody_and_is_audited(api, worl
     assert moved.status_code == 200 and moved.data["owner_org_id"] == "maker"
     assert not DeviceModel.get("C-4").keys_exposed_to
     assert [(event.target, event.detail) for event in events("maker", "device_ownership_taken")] == [
-        ("C-4", {"previous_owner": None})]
+        ("C-4", {"previous_owner": None})
+    ]
 
 
 def stale_device(monkeypatch, serial):

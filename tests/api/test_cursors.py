@@ -1,5 +1,6 @@
 """Cursors are sealed and bound: they reveal no other tenant's keys and work only for whoever got them, on the
 query that handed them out."""
+
 import base64
 import json
 from urllib.parse import quote
@@ -97,11 +98,14 @@ def test_a_cursor_replayed_by_another_user_is_refused(api, login_as, tenants):
     assert api.call("GET", f"/users?limit=1&cursor={quote(cursor)}", token=first).status_code == 200
 
 
-@pytest.mark.parametrize("first_path, other_path", [
-    ("/users?limit=1", "/users?limit=1&role=ORG_ADMIN"),
-    ("/devices?view=imported&limit=1", "/devices?view=imported&serial=S-0&limit=1"),
-    ("/devices?view=imported&label=floor-1&limit=1", "/devices?view=imported&limit=1"),
-])
+@pytest.mark.parametrize(
+    "first_path, other_path",
+    [
+        ("/users?limit=1", "/users?limit=1&role=ORG_ADMIN"),
+        ("/devices?view=imported&limit=1", "/devices?view=imported&serial=S-0&limit=1"),
+        ("/devices?view=imported&label=floor-1&limit=1", "/devices?view=imported&limit=1"),
+    ],
+)
 def test_a_cursor_replayed_on_another_query_is_refused(api, login_as, tenants, first_path, other_path):
     make_user(email="colleague@example.com", org_id="acme", roles=("ORG_ADMIN",))
     token = login_as("ORG_ADMIN", org_id="acme", permissions=("devices.import",))
@@ -133,8 +137,16 @@ def test_a_device_list_filtered_by_a_batch_out_of_scope_answers_an_empty_page(ap
 
     from chalicelib.models import BatchModel
 
-    BatchModel("bat_r", org_id="rival", target_org_id="third", reference="R", state="PENDING", created_key="x",
-               created_at=datetime.now(timezone.utc), created_by="x").save()
+    BatchModel(
+        "bat_r",
+        org_id="rival",
+        target_org_id="third",
+        reference="R",
+        state="PENDING",
+        created_key="x",
+        created_at=datetime.now(timezone.utc),
+        created_by="x",
+    ).save()
     make_device("S-07", "rival", batch_id="bat_r")
     make_device("S-09", "rival", batch_id="bat_r")
     token = login_as("ORG_ADMIN", org_id="acme", permissions=("devices.import",))

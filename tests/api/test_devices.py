@@ -1,4 +1,5 @@
 """The device catalog over HTTP: import with per-row errors, the list's filters, read and change."""
+
 import random
 
 import pytest
@@ -17,8 +18,10 @@ def key_hex(algorithm, seed):
 
 def good_row(n, key_name="app", algorithm="AES128"):
     mac = f"02:00:00:{n >> 16 & 255:02x}:{n >> 8 & 255:02x}:{n & 255:02x}"
-    return (f"SN-{n:06d};heat-meter;{mac};ID{n:06d};CLAIM{n:08d};lot-{n % 3};{key_name};{algorithm};"
-            f"{key_hex(algorithm, f'{n}{key_name}')}\n")
+    return (
+        f"SN-{n:06d};heat-meter;{mac};ID{n:06d};CLAIM{n:08d};lot-{n % 3};{key_name};{algorithm};"
+        f"{key_hex(algorithm, f'{n}{key_name}')}\n"
+    )
 
 
 BAD_ROWS = [
@@ -87,38 +90,54 @@ def test_reimporting_a_serial_is_rejected_and_never_overwrites(api, maker):
     before = DeviceModel.get("SN-000001").wrapped_keys
     again = import_csv(api, maker, HEADER + good_row(1).replace(";lot-1;", ";changed;") + good_row(2))
     assert again.data["imported"] == 1
-    assert again.data["rejected"] == [{
-        "line": 2, "serial": "SN-000001",
-        "error": "serial is already in the catalog (an import never overwrites a device)"}]
+    assert again.data["rejected"] == [
+        {
+            "line": 2,
+            "serial": "SN-000001",
+            "error": "serial is already in the catalog (an import never overwrites a device)",
+        }
+    ]
     assert DeviceModel.get("SN-000001").wrapped_keys == before and DeviceModel.get("SN-000001").labels == ["lot-1"]
 
 
 def test_json_items_import_like_csv_rows(api, maker):
-    items = [{"serial": "SN-J1", "product_type": "alarm", "mac": "AA-BB-CC-DD-EE-FF", "claim_code": "JSON-CODE-1",
-              "labels": ["a"], "keys": [{"name": "app", "algorithm": "DES", "hex": "0011223344556677"}]},
-             {"serial": "SN-J2", "product_type": "alarm", "mac": "AA-BB-CC-DD-EE-FF", "keys": [{"name": "app"}]}]
+    items = [
+        {
+            "serial": "SN-J1",
+            "product_type": "alarm",
+            "mac": "AA-BB-CC-DD-EE-FF",
+            "claim_code": "JSON-CODE-1",
+            "labels": ["a"],
+            "keys": [{"name": "app", "algorithm": "DES", "hex": "0011223344556677"}],
+        },
+        {"serial": "SN-J2", "product_type": "alarm", "mac": "AA-BB-CC-DD-EE-FF", "keys": [{"name": "app"}]},
+    ]
     response = api.call("POST", "/devices/import", {"items": items}, token=maker)
     assert response.status_code == 200
     assert response.data["imported"] == 1
-    assert response.data["rejected"] == [{"line": 2, "serial": "SN-J2",
-                                          "error": "algorithm must be one of DES, AES128, AES192, AES256"}]
+    assert response.data["rejected"] == [
+        {"line": 2, "serial": "SN-J2", "error": "algorithm must be one of DES, AES128, AES192, AES256"}
+    ]
     assert api.call("GET", "/devices/SN-J1", token=maker).data["mac"] == "aa:bb:cc:dd:ee:ff"
 
 
 def test_json_items_and_csv_rows_whose_text_is_not_text_are_rejected_in_the_report_and_not_stored(api, maker):
     key = [{"name": "app", "algorithm": "DES", "hex": "0011223344556677"}]
-    items = [{"serial": "SN-T1", "product_type": "Meter", "mac": "AA-BB-CC-DD-EE-FF", "keys": key},
-             {"serial": "SN-T2", "product_type": "Meter\ud800", "mac": "AA-BB-CC-DD-EE-FF", "keys": key},
-             {"serial": "SN-T3", "product_type": "Meter", "mac": "AA-BB-CC-DD-EE-FF", "labels": ["roof\x00"],
-              "keys": key}]
+    items = [
+        {"serial": "SN-T1", "product_type": "Meter", "mac": "AA-BB-CC-DD-EE-FF", "keys": key},
+        {"serial": "SN-T2", "product_type": "Meter\ud800", "mac": "AA-BB-CC-DD-EE-FF", "keys": key},
+        {"serial": "SN-T3", "product_type": "Meter", "mac": "AA-BB-CC-DD-EE-FF", "labels": ["roof\x00"], "keys": key},
+    ]
     response = api.call("POST", "/devices/import", {"items": items}, token=maker)
     assert response.status_code == 200 and response.data["imported"] == 1
     assert response.data["rejected"] == [
         {"line": 2, "serial": "SN-T2", "error": "product_type must be text: it holds an unpaired UTF-16 surrogate"},
-        {"line": 3, "serial": "SN-T3", "error": "a label must not contain control characters"}]
+        {"line": 3, "serial": "SN-T3", "error": "a label must not contain control characters"},
+    ]
     csv_file = HEADER + good_row(1).replace(";heat-meter;", ";heat\x1bmeter;") + good_row(2)
     assert import_csv(api, maker, csv_file).data["rejected"] == [
-        {"line": 2, "serial": "SN-000001", "error": "product_type must not contain control characters"}]
+        {"line": 2, "serial": "SN-000001", "error": "product_type must not contain control characters"}
+    ]
     assert sorted(device.serial for device in DeviceModel.scan()) == ["SN-000002", "SN-T1"]
 
 
@@ -132,17 +151,22 @@ def test_more_rows_than_a_request_takes_answer_413_pointing_at_the_cli(api, make
     finally:
         object.__setattr__(settings, "import_max_rows", 10_000)
     assert response.status_code == 413
-    assert response.data["error"]["code"] == "too_many_rows" and "chalicelib.cli import-devices" in \
-        response.data["error"]["message"]
+    assert (
+        response.data["error"]["code"] == "too_many_rows"
+        and "chalicelib.cli import-devices" in response.data["error"]["message"]
+    )
     assert DeviceModel.count() == 0
 
 
-@pytest.mark.parametrize("body,content_type,status,code", [
-    (b"\xff\xfe not utf-8", "text/csv", 400, "invalid_encoding"),
-    (b"serial,mac\nSN-1,00:11:22:33:44:55\n", "text/csv", 400, "import_file_invalid"),
-    (b"<items/>", "application/xml", 415, "unsupported_media_type"),
-    (b'{"items": "nope"}', "application/json", 422, "validation_failed"),
-])
+@pytest.mark.parametrize(
+    "body,content_type,status,code",
+    [
+        (b"\xff\xfe not utf-8", "text/csv", 400, "invalid_encoding"),
+        (b"serial,mac\nSN-1,00:11:22:33:44:55\n", "text/csv", 400, "import_file_invalid"),
+        (b"<items/>", "application/xml", 415, "unsupported_media_type"),
+        (b'{"items": "nope"}', "application/json", 422, "validation_failed"),
+    ],
+)
 def test_unreadable_imports_answer_a_clear_error_and_write_nothing(api, maker, body, content_type, status, code):
     response = api.call("POST", "/devices/import", raw=body, token=maker, headers={"Content-Type": content_type})
     assert (response.status_code, response.data["error"]["code"]) == (status, code)
@@ -171,8 +195,16 @@ def catalog(aws):
     make_org("customer")
     make_org("other")
     SiteModel("site_c", org_id="customer", name="Plant", created_at=datetime.now(timezone.utc), created_by="x").save()
-    BatchModel("bat_1", org_id="maker", target_org_id="customer", reference="R1", state="PENDING",
-               created_key="x", created_at=datetime.now(timezone.utc), created_by="x").save()
+    BatchModel(
+        "bat_1",
+        org_id="maker",
+        target_org_id="customer",
+        reference="R1",
+        state="PENDING",
+        created_key="x",
+        created_at=datetime.now(timezone.utc),
+        created_by="x",
+    ).save()
     make_device("A-1", "maker", "customer", site_id="site_c", labels=("north",), product_type="water")
     make_device("A-2", "maker", "customer", labels=("south",), product_type="heat")
     make_device("A-3", "maker", "customer", status="PENDING", product_type="heat")
@@ -187,28 +219,34 @@ def serials(response):
     return [item["serial"] for item in response.data["items"]]
 
 
-@pytest.mark.parametrize("query,expected", [
-    ("", ["A-1", "A-2", "A-3", "B-1", "B-2", "B-3"]),
-    ("?serial=B", ["B-1", "B-2", "B-3"]),
-    ("?claim_status=UNCLAIMED", ["B-1", "B-2", "B-3"]),
-    ("?claim_status=UNCLAIMED&serial=B-2", ["B-2"]),
-    ("?product_type=heat", ["A-2", "A-3", "B-2", "B-3"]),
-    ("?label=north", ["A-1", "B-1"]),
-    ("?batch_id=bat_1", ["B-1", "B-2"]),
-])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("", ["A-1", "A-2", "A-3", "B-1", "B-2", "B-3"]),
+        ("?serial=B", ["B-1", "B-2", "B-3"]),
+        ("?claim_status=UNCLAIMED", ["B-1", "B-2", "B-3"]),
+        ("?claim_status=UNCLAIMED&serial=B-2", ["B-2"]),
+        ("?product_type=heat", ["A-2", "A-3", "B-2", "B-3"]),
+        ("?label=north", ["A-1", "B-1"]),
+        ("?batch_id=bat_1", ["B-1", "B-2"]),
+    ],
+)
 def test_the_maker_lists_what_it_imported_by_each_filter(api, catalog, query, expected):
     make_user(email="m@example.com", org_id="maker", roles=("VIEWER",), permissions=("devices.import",))
     assert serials(api.call("GET", "/devices" + query, token=api.login("m@example.com"))) == expected
 
 
-@pytest.mark.parametrize("query,expected", [
-    ("", ["A-1", "A-2", "A-3"]),
-    ("?claim_status=CLAIMED", ["A-1", "A-2"]),
-    ("?claim_status=PENDING", ["A-3"]),
-    ("?product_type=water", ["A-1"]),
-    ("?label=north", ["A-1"]),
-    ("?batch_id=bat_1", []),
-])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("", ["A-1", "A-2", "A-3"]),
+        ("?claim_status=CLAIMED", ["A-1", "A-2"]),
+        ("?claim_status=PENDING", ["A-3"]),
+        ("?product_type=water", ["A-1"]),
+        ("?label=north", ["A-1"]),
+        ("?batch_id=bat_1", []),
+    ],
+)
 def test_an_owner_lists_only_what_it_owns(api, catalog, query, expected):
     make_user(email="c@example.com", org_id="customer", roles=("VIEWER",))
     assert serials(api.call("GET", "/devices" + query, token=api.login("c@example.com"))) == expected
@@ -238,9 +276,9 @@ def test_two_indexed_filters_at_once_are_refused_not_scanned(api, catalog, login
 def test_pages_follow_the_cursor_to_the_end(api, catalog, login_as):
     token, seen, cursor = login_as("OPERATOR"), [], None
     while True:
-        response = api.call("GET",
-                            "/devices?view=imported&org_id=maker&limit=4" + (f"&cursor={cursor}" if cursor else ""),
-                            token=token)
+        response = api.call(
+            "GET", "/devices?view=imported&org_id=maker&limit=4" + (f"&cursor={cursor}" if cursor else ""), token=token
+        )
         seen += serials(response)
         cursor = response.data["next_cursor"]
         if not cursor:
@@ -251,8 +289,9 @@ def test_pages_follow_the_cursor_to_the_end(api, catalog, login_as):
 def test_the_owner_moves_a_device_to_its_site_and_relabels_it(api, catalog):
     make_user(email="k@example.com", org_id="customer", roles=("KEY_MANAGER",))
     token = api.login("k@example.com")
-    response = api.call("PATCH", "/devices/A-2", {"labels": ["east", "east ", "roof"], "site_id": "site_c"},
-                        token=token)
+    response = api.call(
+        "PATCH", "/devices/A-2", {"labels": ["east", "east ", "roof"], "site_id": "site_c"}, token=token
+    )
     assert response.status_code == 200
     assert (response.data["labels"], response.data["site_id"]) == (["east", "roof"], "site_c")
     assert serials(api.call("GET", "/devices?label=south", token=token)) == []

@@ -1,4 +1,5 @@
 """The download list over HTTP, with the job run as Lambda runs it: SQS message -> worker -> S3 -> presigned link."""
+
 import csv
 import io
 import json
@@ -51,9 +52,11 @@ def test_an_export_is_queued_run_by_the_worker_and_fetched_through_a_presigned_l
     assert head["ServerSideEncryption"] == "aws:kms"
     assert download.headers["Content-Disposition"] == f'attachment; filename="{job["file_name"]}"'
     rows = list(csv.reader(io.StringIO(download.text)))
-    assert rows == [["serial", "product_type", "key_name", "algorithm", "key_hex"],
-                    ["X-1", "'=1+1", "app", "AES128", KEY_A[0]["hex"]],
-                    ["X-2", "meter", "app", "AES128", "00112233445566778899aabbccddeeff"]]
+    assert rows == [
+        ["serial", "product_type", "key_name", "algorithm", "key_hex"],
+        ["X-1", "'=1+1", "app", "AES128", KEY_A[0]["hex"]],
+        ["X-2", "meter", "app", "AES128", "00112233445566778899aabbccddeeff"],
+    ]
 
 
 def test_the_download_list_shows_only_the_actors_own_jobs_newest_first(api, world):
@@ -127,10 +130,13 @@ def test_jobs_stuck_past_their_deadline_are_failed_by_the_sweep(api, world):
     assert exports.run_export(export_id) == "FAILED"  # a late delivery does not revive it
 
 
-@pytest.mark.parametrize("body,status,code", [
-    ({"format": "csv"}, 403, "forbidden"),
-    ({"format": "csv", "org_id": "rival"}, 404, "org_not_found"),
-])
+@pytest.mark.parametrize(
+    "body,status,code",
+    [
+        ({"format": "csv"}, 403, "forbidden"),
+        ({"format": "csv", "org_id": "rival"}, 404, "org_not_found"),
+    ],
+)
 def test_refused_exports_queue_nothing_and_are_audited(api, world, body, status, code):
     token = world["viewer"] if status == 403 else world["keys"]
     response = api.call("POST", "/exports", body, token=token)
@@ -141,8 +147,9 @@ def test_refused_exports_queue_nothing_and_are_audited(api, world, body, status,
 
 
 def test_two_indexed_filters_at_once_are_refused_before_anything_is_queued(api, world):
-    response = api.call("POST", "/exports", {"format": "csv", "label": "roof", "product_type": "meter"},
-                        token=world["keys"])
+    response = api.call(
+        "POST", "/exports", {"format": "csv", "label": "roof", "product_type": "meter"}, token=world["keys"]
+    )
     assert (response.status_code, response.data["error"]["code"]) == (400, "filter_not_indexed")
     assert run_queued_exports() == []
 
@@ -158,9 +165,12 @@ def test_a_jwe_export_decrypts_with_the_recipients_private_key_to_the_json_file(
     token = JWE()
     token.deserialize(download.text, key=private)
     assert token.jose_header["cty"] == "application/json"
-    assert json.loads(token.payload) == {"devices": [
-        {"serial": "X-1", "product_type": "=1+1", "keys": KEY_A},
-        {"serial": "X-2", "product_type": "meter", "keys": KEY_A}]}
+    assert json.loads(token.payload) == {
+        "devices": [
+            {"serial": "X-1", "product_type": "=1+1", "keys": KEY_A},
+            {"serial": "X-2", "product_type": "meter", "keys": KEY_A},
+        ]
+    }
     assert token.jose_header["alg"] == "ECDH-ES+A256KW" and token.jose_header["enc"] == "A256GCM"
 
 
@@ -173,8 +183,11 @@ def test_audit_counts_every_key_that_left_and_logs_no_key(api, world, caplog):
     downloaded = [e for e in AuditEventModel.query("customer") if e.action == "keys_downloaded"]
     assert sorted(e.detail["count"] for e in downloaded) == [1, 1, 2, 2]
     # Each export's event names it, its format and its filter (a filtered all() could have held over nothing).
-    exported = sorted((e.detail["export_id"], e.detail["format"], e.detail["filter"], e.detail["count"])
-                      for e in downloaded if "export_id" in e.detail)
+    exported = sorted(
+        (e.detail["export_id"], e.detail["format"], e.detail["filter"], e.detail["count"])
+        for e in downloaded
+        if "export_id" in e.detail
+    )
     assert exported == sorted([(csv_id, "csv", {}, 2), (json_id, "json", {"label": "roof"}, 1)])
     assert KEY_A[0]["hex"] not in caplog.text and KEY_A[0]["hex"] not in str([e.detail for e in downloaded])
 

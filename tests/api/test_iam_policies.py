@@ -5,6 +5,7 @@ through its SQS handler, each hourly job through the service call its handler ma
 they need, and compared with the policy's actions both ways: nothing missing, nothing granted beyond them. The
 hourly jobs' policies name only the tables and indexes their sweeps touch, compared the same way.
 """
+
 import contextlib
 import functools
 import json
@@ -20,15 +21,23 @@ from tests.aws_calls import record_aws_calls
 from tests.conftest import aws_client, run_queued_exports
 from tests.helpers import STRONG_PASSWORD, make_org, make_user
 
-POLICY_FILES = {"api_handler": "policy-api.json", "export_worker": "policy-export-worker.json",
-                "expire-invitations": "policy-expire-invitations.json", "expire-exports": "policy-expire-exports.json",
-                "expire-installations": "policy-expire-installations.json"}
+POLICY_FILES = {
+    "api_handler": "policy-api.json",
+    "export_worker": "policy-export-worker.json",
+    "expire-invitations": "policy-expire-invitations.json",
+    "expire-exports": "policy-expire-exports.json",
+    "expire-installations": "policy-expire-installations.json",
+}
 # What Lambda does with every function's role besides the code: write its logs, send its traces (xray: true).
 PLATFORM = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 # The worker's SQS event source polls the queue with the worker's role.
 EVENT_SOURCE = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
-TRANSACTION_ITEMS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-                     "ConditionCheck": "ConditionCheckItem"}
+TRANSACTION_ITEMS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
 
 
 def iam_actions(service, operation, params):
@@ -41,7 +50,8 @@ def iam_actions(service, operation, params):
     if service == "s3" and operation in ("PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"):
         # The bucket encrypts with the device-key CMK by default; a multipart upload also decrypts the data key.
         return {"s3:PutObject", "kms:GenerateDataKey via s3"} | (
-            {"kms:Decrypt via s3"} if operation != "PutObject" else set())
+            {"kms:Decrypt via s3"} if operation != "PutObject" else set()
+        )
     if service == "s3" and operation in ("GetObject", "HeadObject"):
         return {"s3:GetObject", "kms:Decrypt via s3"}
     return {f"{service}:{operation}"}
@@ -95,8 +105,13 @@ class Functions:
 
     def needed(self, function):
         """The IAM actions of the function's recorded calls."""
-        return set().union(*[iam_actions(service, operation, params) for who, service, operation, params
-                             in self.calls if who == function])
+        return set().union(
+            *[
+                iam_actions(service, operation, params)
+                for who, service, operation, params in self.calls
+                if who == function
+            ]
+        )
 
 
 @pytest.fixture
@@ -110,7 +125,8 @@ def functions(aws, monkeypatch):
 
     key_arn = aws_client("kms").create_key(Description="keyport device keys")["KeyMetadata"]["Arn"]
     secret_arn = aws_client("secretsmanager").create_secret(
-        Name="keyport-test-server-secret", SecretString=os.environ["KEYPORT_SERVER_SECRET"])["ARN"]
+        Name="keyport-test-server-secret", SecretString=os.environ["KEYPORT_SERVER_SECRET"]
+    )["ARN"]
     saved = {name: os.environ.get(name) for name in ("KEYPORT_KMS_KEY_ARN", "KEYPORT_SERVER_SECRET_ARN")}
     os.environ.update({"KEYPORT_KMS_KEY_ARN": key_arn, "KEYPORT_SERVER_SECRET_ARN": secret_arn})
     caches = (get_settings, crypto.master_key_provider, crypto._decrypt_manager)
@@ -123,6 +139,7 @@ def functions(aws, monkeypatch):
         def wrapper(*args, **kwargs):
             with recorder.acting(function):
                 return handler(*args, **kwargs)
+
         return wrapper
 
     chalice_class = type(app.app)
@@ -162,9 +179,12 @@ EVERY_TABLE = {"keyport-${Stage}-*", "keyport-${Stage}-*/index/*"}
 
 def granted_tables(function):
     """The tables (and indexes) the function's policy names, without the ARN's account part."""
-    return {resource["Fn::Sub"].removeprefix(TABLE_ARN) for statement in statements_of(function)
-            if any(action.startswith("dynamodb:") for action in statement["Action"])
-            for resource in statement["Resource"]}
+    return {
+        resource["Fn::Sub"].removeprefix(TABLE_ARN)
+        for statement in statements_of(function)
+        if any(action.startswith("dynamodb:") for action in statement["Action"])
+        for resource in statement["Resource"]
+    }
 
 
 def assert_policy_is_exactly(function, needed, tables=None):
@@ -188,45 +208,87 @@ def mailed_link(mailbox, to, path):
 def test_the_api_function_may_make_exactly_the_calls_of_its_requests(api, functions, mailbox, login_as):
     make_org("maker")
     make_org("customer", reference="INV-1")
-    make_user(email="maker@example.com", org_id="maker", roles=("ORG_ADMIN",),
-              permissions=("devices.import", "batches.manage"))
+    make_user(
+        email="maker@example.com",
+        org_id="maker",
+        roles=("ORG_ADMIN",),
+        permissions=("devices.import", "batches.manage"),
+    )
     make_user(email="admin@customer.example", org_id="customer", roles=("ORG_ADMIN",))
     make_user(email="keys@customer.example", org_id="customer", roles=("KEY_MANAGER",))
-    maker, admin, keys = (api.login(email) for email in (
-        "maker@example.com", "admin@customer.example", "keys@customer.example"))
-    items = [{"serial": f"SN-{n}", "product_type": "meter", "mac": f"02:00:00:00:00:0{n}",
-              "claim_code": f"CLAIMCODE{n}", "id_code": f"ID000{n}",
-              "keys": [{"name": "app", "algorithm": "AES128", "hex": "00" * 16}]} for n in range(1, 4)]
+    maker, admin, keys = (
+        api.login(email) for email in ("maker@example.com", "admin@customer.example", "keys@customer.example")
+    )
+    items = [
+        {
+            "serial": f"SN-{n}",
+            "product_type": "meter",
+            "mac": f"02:00:00:00:00:0{n}",
+            "claim_code": f"CLAIMCODE{n}",
+            "id_code": f"ID000{n}",
+            "keys": [{"name": "app", "algorithm": "AES128", "hex": "00" * 16}],
+        }
+        for n in range(1, 4)
+    ]
     imported = api.call("POST", "/devices/import", {"items": items}, token=maker).data
     assert imported["imported"] == 3, imported
     assert api.call("POST", "/devices/SN-1/claim", {"claim_code": "CLAIMCODE1"}, token=admin).status_code == 200
     assert api.call("GET", "/devices/SN-1/keys", token=keys).status_code == 200
     # A maker hands devices to a partner in a batch, which the partner confirms.
-    assert api.call("POST", "/orgs/maker/partners", {"partner_org_id": "customer"},
-                    token=login_as("OPERATOR")).status_code == 201
-    batch = api.call("POST", "/batches", {"reference": "PO-1", "org_id": "customer", "serials": ["SN-2", "SN-3"],
-                                          "requires_confirmation": True}, token=maker).data
+    assert (
+        api.call("POST", "/orgs/maker/partners", {"partner_org_id": "customer"}, token=login_as("OPERATOR")).status_code
+        == 201
+    )
+    batch = api.call(
+        "POST",
+        "/batches",
+        {"reference": "PO-1", "org_id": "customer", "serials": ["SN-2", "SN-3"], "requires_confirmation": True},
+        token=maker,
+    ).data
     assert api.call("POST", f"/batches/{batch['id']}/confirm", token=admin).data["state"] == "CONFIRMED"
     assert api.call("GET", "/devices?claim_status=CLAIMED", token=keys).status_code == 200
     assert api.call("GET", "/devices/keys?format=csv", token=keys).status_code == 200
     # Users get their credentials by mail, or split between mail and a text message.
-    assert api.call("POST", "/users", {"name": "Kim", "email": "kim@customer.example", "roles": ["VIEWER"],
-                                       "org_id": "customer", "phone": "+4915123456789", "delivery": "split"},
-                    token=admin).status_code == 201
-    invitation = api.call("POST", "/invitations", {"name": "Ina", "email": "ina@customer.example",
-                                                   "org_id": "customer", "roles": ["VIEWER"]}, token=admin).data
+    assert (
+        api.call(
+            "POST",
+            "/users",
+            {
+                "name": "Kim",
+                "email": "kim@customer.example",
+                "roles": ["VIEWER"],
+                "org_id": "customer",
+                "phone": "+4915123456789",
+                "delivery": "split",
+            },
+            token=admin,
+        ).status_code
+        == 201
+    )
+    invitation = api.call(
+        "POST",
+        "/invitations",
+        {"name": "Ina", "email": "ina@customer.example", "org_id": "customer", "roles": ["VIEWER"]},
+        token=admin,
+    ).data
     assert api.call("POST", f"/invitations/{invitation['id']}/send", token=admin).status_code == 200
     token = invitation["link"].rsplit("/invite/", 1)[1]
-    assert api.call("POST", f"/public/invitations/{token}/accept",
-                    {"name": "Ina", "password": STRONG_PASSWORD}).status_code == 201
+    assert (
+        api.call(
+            "POST", f"/public/invitations/{token}/accept", {"name": "Ina", "password": STRONG_PASSWORD}
+        ).status_code
+        == 201
+    )
     # Exports and public requests are queued for the worker; the file is fetched through a presigned link.
     export = api.call("POST", "/exports", {"format": "csv"}, token=keys).data
     assert api.call("POST", "/public/password-resets", {"email": "keys@customer.example"}).status_code == 202
     assert export["id"] in run_queued_exports()
     assert api.call("GET", f"/exports/{export['id']}/file", token=keys).status_code == 302
     reset = mailed_link(mailbox, "keys@customer.example", "reset-password")
-    assert api.call("POST", f"/public/password-resets/{reset}",
-                    {"new_password": "Another-Horse-7-Battery"}).status_code == 204
+    assert (
+        api.call("POST", f"/public/password-resets/{reset}", {"new_password": "Another-Horse-7-Battery"}).status_code
+        == 204
+    )
     assert api.call("GET", "/audit", token=admin).status_code == 200
     assert api.call("POST", "/auth/logout", token=admin).status_code == 204
 
@@ -254,9 +316,22 @@ def test_the_export_worker_may_make_exactly_the_calls_of_its_jobs(api, functions
     _, public = private_and_public("EC", "P-384")
     jwe_export = api.call("POST", "/exports", {"format": "jwe", "recipient_jwk": public}, token=catalog).data
     assert api.call("POST", "/public/password-resets", {"email": "keys@customer.example"}).status_code == 202
-    assert api.call("POST", "/public/registrations", {
-        "kind": "installer", "name": "Ines", "email": "ines@schmidt.example", "phone": "+4915123456789",
-        "company_name": "Schmidt", "company_address": "Hauptstr. 1, 24103 Kiel", "language": "de"}).status_code == 202
+    assert (
+        api.call(
+            "POST",
+            "/public/registrations",
+            {
+                "kind": "installer",
+                "name": "Ines",
+                "email": "ines@schmidt.example",
+                "phone": "+4915123456789",
+                "company_name": "Schmidt",
+                "company_address": "Hauptstr. 1, 24103 Kiel",
+                "language": "de",
+            },
+        ).status_code
+        == 202
+    )
     assert set(run_queued_exports()) == {csv_export["id"], jwe_export["id"]}
     # A big file (8 MB and more) goes up in parts, which S3 encrypts with the same key: one more export as if.
     config = boto3.s3.transfer.TransferConfig
@@ -276,9 +351,15 @@ def test_the_hourly_invitation_expiry_may_make_exactly_its_calls(api, functions,
     make_org("customer")
     admin = login_as("ORG_ADMIN", org_id="customer")
     for n in range(2):
-        assert api.call("POST", "/invitations", {"name": f"I{n}", "email": f"i{n}@customer.example",
-                                                 "org_id": "customer", "roles": ["VIEWER"]},
-                        token=admin).status_code == 201
+        assert (
+            api.call(
+                "POST",
+                "/invitations",
+                {"name": f"I{n}", "email": f"i{n}@customer.example", "org_id": "customer", "roles": ["VIEWER"]},
+                token=admin,
+            ).status_code
+            == 201
+        )
     with functions.acting("expire-invitations"):
         assert expire_invitations(datetime.now(timezone.utc) + timedelta(days=8))["expired"] == 2
 
@@ -305,9 +386,20 @@ def test_the_hourly_installation_expiry_may_make_exactly_its_calls(api, function
     make_org("schmidt")
     make_device("WM-1", id_code="ID0001", mac="00:1a:2b:3c:4d:01", product_type="water-meter")
     installer = login_as("INSTALLER", org_id="schmidt")
-    assert api.call("POST", "/installations", {
-        "id_code": "ID0001", "mac": "00:1a:2b:3c:4d:01", "web_address": "https://alarm-1.example.net",
-        "customer": {"email": "erika@example.com", "name": "Erika"}}, token=installer).status_code == 201
+    assert (
+        api.call(
+            "POST",
+            "/installations",
+            {
+                "id_code": "ID0001",
+                "mac": "00:1a:2b:3c:4d:01",
+                "web_address": "https://alarm-1.example.net",
+                "customer": {"email": "erika@example.com", "name": "Erika"},
+            },
+            token=installer,
+        ).status_code
+        == 201
+    )
     with functions.acting("expire-installations"):
         assert expire_installations(datetime.now(timezone.utc) + timedelta(days=15))["expired"] == 1
 

@@ -1,4 +1,5 @@
 """Installers register customers' devices by ID code + MAC; customers activate them from the mailed link."""
+
 import re
 
 import pytest
@@ -7,8 +8,12 @@ from chalicelib.models import AuditEventModel, DeviceModel, InstallationModel, O
 from chalicelib.services.tenants.users import find_user_by_email
 from tests.helpers import make_device, make_org, make_user
 
-CUSTOMER = {"email": "erika@example.com", "name": "Erika Mustermann", "phone": "+4943112345",
-            "address": "Lindenweg 3, 24103 Kiel"}
+CUSTOMER = {
+    "email": "erika@example.com",
+    "name": "Erika Mustermann",
+    "phone": "+4943112345",
+    "address": "Lindenweg 3, 24103 Kiel",
+}
 PASSWORD = "Customer-Passw0rd-9"
 
 
@@ -19,13 +24,20 @@ def installers(api, login_as, mailbox):
     make_org("meyer", name="Meyer Elektro")
     make_device("WM-1", id_code="ID0001", mac="00:1a:2b:3c:4d:01", product_type="water-meter")
     make_device("WM-2", id_code="ID0002", mac="00:1a:2b:3c:4d:02", product_type="water-meter")
-    return {"schmidt": login_as("INSTALLER", org_id="schmidt", name="Ines Schmidt"),
-            "meyer": login_as("INSTALLER", org_id="meyer", name="Max Meyer")}
+    return {
+        "schmidt": login_as("INSTALLER", org_id="schmidt", name="Ines Schmidt"),
+        "meyer": login_as("INSTALLER", org_id="meyer", name="Max Meyer"),
+    }
 
 
 def install(api, token, id_code="ID-0001", mac="00:1a:2b:3c:4d:01", customer=None, **fields):
-    body = {"id_code": id_code, "mac": mac, "web_address": "https://alarm-1.example.net",
-            "customer": customer or CUSTOMER, **fields}
+    body = {
+        "id_code": id_code,
+        "mac": mac,
+        "web_address": "https://alarm-1.example.net",
+        "customer": customer or CUSTOMER,
+        **fields,
+    }
     response = api.call("POST", "/installations", body, token=token)
     assert response.status_code == 201, response.body
     return response.data
@@ -41,15 +53,28 @@ def actions():
 
 
 def test_the_check_names_the_device_of_an_id_code_and_mac_in_any_notation(api, installers):
-    response = api.call("POST", "/installations/check", {"id_code": "id 0001", "mac": "001A.2B3C.4D01"},
-                        token=installers["schmidt"])
+    response = api.call(
+        "POST", "/installations/check", {"id_code": "id 0001", "mac": "001A.2B3C.4D01"}, token=installers["schmidt"]
+    )
     assert response.status_code == 200, response.body
-    assert response.data == {"serial": "WM-1", "product_type": "water-meter", "claim_status": "UNCLAIMED",
-                             "installation_id": None, "customer": None}
+    assert response.data == {
+        "serial": "WM-1",
+        "product_type": "water-meter",
+        "claim_status": "UNCLAIMED",
+        "installation_id": None,
+        "customer": None,
+    }
 
 
-@pytest.mark.parametrize("id_code, mac", [("ID-0001", "00:1a:2b:3c:4d:02"), ("ID-9999", "00:1a:2b:3c:4d:01"),
-                                          ("x", "00:1a:2b:3c:4d:01"), ("ID-0001", "not-a-mac")])
+@pytest.mark.parametrize(
+    "id_code, mac",
+    [
+        ("ID-0001", "00:1a:2b:3c:4d:02"),
+        ("ID-9999", "00:1a:2b:3c:4d:01"),
+        ("x", "00:1a:2b:3c:4d:01"),
+        ("ID-0001", "not-a-mac"),
+    ],
+)
 def test_a_wrong_pair_answers_404_and_is_audited(api, installers, id_code, mac):
     response = api.call("POST", "/installations/check", {"id_code": id_code, "mac": mac}, token=installers["schmidt"])
     assert response.status_code == 404 and response.data["error"]["code"] == "device_not_found"
@@ -58,8 +83,9 @@ def test_a_wrong_pair_answers_404_and_is_audited(api, installers, id_code, mac):
 
 def test_a_pair_two_devices_share_matches_neither(api, installers):
     make_device("WM-TWIN", id_code="ID0001", mac="00:1a:2b:3c:4d:01")
-    response = api.call("POST", "/installations/check", {"id_code": "ID-0001", "mac": "00:1a:2b:3c:4d:01"},
-                        token=installers["schmidt"])
+    response = api.call(
+        "POST", "/installations/check", {"id_code": "ID-0001", "mac": "00:1a:2b:3c:4d:01"}, token=installers["schmidt"]
+    )
     assert response.status_code == 404
 
 
@@ -114,8 +140,9 @@ def test_a_new_customer_gets_an_account_and_exactly_the_credentials_and_activati
     assert org.parent_id == "root" and customer.org_id == org.org_id
     device = DeviceModel.get("WM-1")
     assert device.claim_status == "PENDING" and device.owner_org_id == org.org_id
-    assert created["installation"]["state"] == "PENDING" and created["installation"]["device"]["claim_status"] == \
-        "PENDING"
+    assert (
+        created["installation"]["state"] == "PENDING" and created["installation"]["device"]["claim_status"] == "PENDING"
+    )
     activation = mailbox.text(mailbox.messages(to="erika@example.com")[1])
     assert "Schmidt Haustechnik" in activation and "WM-1" in activation and "14 Tage" in activation
     assert "installation_created" in actions()
@@ -123,14 +150,22 @@ def test_a_new_customer_gets_an_account_and_exactly_the_credentials_and_activati
 
 def test_a_customer_registered_by_two_installers_has_one_account_and_two_installations(api, installers, mailbox):
     first = install(api, installers["schmidt"])
-    second = install(api, installers["meyer"], id_code="ID-0002", mac="00:1a:2b:3c:4d:02",
-                     customer={**CUSTOMER, "email": "Erika@Example.com"})
+    second = install(
+        api,
+        installers["meyer"],
+        id_code="ID-0002",
+        mac="00:1a:2b:3c:4d:02",
+        customer={**CUSTOMER, "email": "Erika@Example.com"},
+    )
     # meyer learns nothing of schmidt's customer: the answer is a new customer's, its ids are not hers
     assert second["mails_sent"] == ["credentials", "activation"]
     assert second["customer_user_id"] != first["customer_user_id"]
     assert second["customer_org_id"] != first["customer_org_id"]
     assert [m["X-Keyport-Mail-Type"] for m in mailbox.messages(to="erika@example.com")] == [
-        "credentials", "activation", "activation"]
+        "credentials",
+        "activation",
+        "activation",
+    ]
     assert UserModel.count() == 3  # two installers and one customer
     customer = api.login("erika@example.com", password=_set_password(api, mailbox))
     assert api.call("POST", f"/public/activations/{activation_token(mailbox)}", {}).status_code == 200
@@ -139,8 +174,7 @@ def test_a_customer_registered_by_two_installers_has_one_account_and_two_install
     assert DeviceModel.get("WM-2").owner_org_id == first["customer_org_id"]
     # her activation bound meyer's installation to her account; the organization made for it is gone
     seen = api.call("GET", f"/installations/{second['installation_id']}", token=installers["meyer"]).data
-    assert (seen["customer_org_id"], seen["customer_user_id"]) == (first["customer_org_id"],
-                                                                   first["customer_user_id"])
+    assert (seen["customer_org_id"], seen["customer_user_id"]) == (first["customer_org_id"], first["customer_user_id"])
     assert OrganizationModel.count() == 4  # root, two installers, the customer's
 
 
@@ -148,29 +182,41 @@ def test_an_installers_own_customer_is_named_by_its_ids(api, installers, mailbox
     first = install(api, installers["schmidt"])
     again = install(api, installers["schmidt"], id_code="ID-0002", mac="00:1a:2b:3c:4d:02")
     assert again["mails_sent"] == ["activation"]
-    assert (again["customer_user_id"], again["customer_org_id"]) == (first["customer_user_id"],
-                                                                     first["customer_org_id"])
+    assert (again["customer_user_id"], again["customer_org_id"]) == (
+        first["customer_user_id"],
+        first["customer_org_id"],
+    )
 
 
 @pytest.mark.parametrize("holder", ["operator", "foreign_admin", "foreign_customer", "disabled_customer"])
 def test_an_address_of_somebody_elses_account_answers_like_a_new_one(api, installers, mailbox, holder):
     make_org("other", name="Other Tenant")
-    roles, org_id = {"operator": (("OPERATOR",), "root"), "foreign_admin": (("ORG_ADMIN",), "other"),
-                     "foreign_customer": (("CUSTOMER",), "other"),
-                     "disabled_customer": (("CUSTOMER",), "other")}[holder]
+    roles, org_id = {
+        "operator": (("OPERATOR",), "root"),
+        "foreign_admin": (("ORG_ADMIN",), "other"),
+        "foreign_customer": (("CUSTOMER",), "other"),
+        "disabled_customer": (("CUSTOMER",), "other"),
+    }[holder]
     taken = make_user(email="taken@example.com", roles=roles, org_id=org_id)
     if holder == "disabled_customer":
         taken.update(actions=[UserModel.status.set("DISABLED")])
-    fresh = install(api, installers["meyer"], id_code="ID-0002", mac="00:1a:2b:3c:4d:02",
-                    customer={**CUSTOMER, "email": "fresh@example.com"})
+    fresh = install(
+        api,
+        installers["meyer"],
+        id_code="ID-0002",
+        mac="00:1a:2b:3c:4d:02",
+        customer={**CUSTOMER, "email": "fresh@example.com"},
+    )
     answer = install(api, installers["meyer"], customer={**CUSTOMER, "email": "taken@example.com"})
     assert answer.keys() == fresh.keys() and answer["mails_sent"] == fresh["mails_sent"]
     assert answer["installation"].keys() == fresh["installation"].keys()
     assert answer["customer_user_id"] != taken.user_id and answer["customer_org_id"] != org_id
     assert answer["customer_user_id"].startswith("usr_") and answer["customer_org_id"].startswith("org_")
     seen = api.call("GET", f"/installations/{answer['installation_id']}", token=installers["meyer"]).data
-    assert (seen["customer_user_id"], seen["customer_org_id"]) == (answer["customer_user_id"],
-                                                                   answer["customer_org_id"])
+    assert (seen["customer_user_id"], seen["customer_org_id"]) == (
+        answer["customer_user_id"],
+        answer["customer_org_id"],
+    )
     resent = api.call("POST", f"/installations/{answer['installation_id']}/resend", token=installers["meyer"])
     assert resent.status_code == 200
     # only the holder is mailed (no password: the account has one); only an active customer's link works
@@ -179,8 +225,9 @@ def test_an_address_of_somebody_elses_account_answers_like_a_new_one(api, instal
     assert activated.status_code == (200 if holder == "foreign_customer" else 410)
     user = UserModel.get(taken.user_id)
     assert (user.org_id, user.roles) == (org_id, list(roles))
-    assert DeviceModel.get("WM-1").owner_org_id == (org_id if holder == "foreign_customer" else
-                                                   answer["customer_org_id"])
+    assert DeviceModel.get("WM-1").owner_org_id == (
+        org_id if holder == "foreign_customer" else answer["customer_org_id"]
+    )
 
 
 def test_installations_are_created_at_most_thirty_an_hour_per_installer(api, installers, monkeypatch):
@@ -188,9 +235,12 @@ def test_installations_are_created_at_most_thirty_an_hour_per_installer(api, ins
 
     monkeypatch.setattr(installations, "CREATIONS_PER_HOUR", 1, raising=False)
     install(api, installers["schmidt"])
-    refused = api.call("POST", "/installations", {"id_code": "ID-0002", "mac": "00:1a:2b:3c:4d:02",
-                                                  "customer": {**CUSTOMER, "email": "x@example.com"}},
-                       token=installers["schmidt"])
+    refused = api.call(
+        "POST",
+        "/installations",
+        {"id_code": "ID-0002", "mac": "00:1a:2b:3c:4d:02", "customer": {**CUSTOMER, "email": "x@example.com"}},
+        token=installers["schmidt"],
+    )
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
     assert DeviceModel.get("WM-2").claim_status == "UNCLAIMED"
     install(api, installers["meyer"], id_code="ID-0002", mac="00:1a:2b:3c:4d:02")  # another installer is not held
@@ -198,8 +248,11 @@ def test_installations_are_created_at_most_thirty_an_hour_per_installer(api, ins
 
 def _set_password(api, mailbox):
     """Activate the first installation with a password of the customer's choosing; answer it."""
-    tokens = [re.search(r"/activate/(\S+)", mailbox.text(m)).group(1) for m in mailbox.messages(to="erika@example.com")
-              if m["X-Keyport-Mail-Type"] == "activation"]
+    tokens = [
+        re.search(r"/activate/(\S+)", mailbox.text(m)).group(1)
+        for m in mailbox.messages(to="erika@example.com")
+        if m["X-Keyport-Mail-Type"] == "activation"
+    ]
     response = api.call("POST", f"/public/activations/{tokens[0]}", {"password": PASSWORD})
     assert response.status_code == 200, response.body
     return PASSWORD
@@ -236,9 +289,12 @@ def test_a_failed_mail_leaves_no_customer_installation_or_reservation(api, insta
             raise MailNotSent()
 
     monkeypatch.setattr(installations, "send_mail", broken)
-    response = api.call("POST", "/installations", {"id_code": "ID-0001", "mac": "00:1a:2b:3c:4d:01",
-                                                   "customer": CUSTOMER, "site": {"name": "Keller"}},
-                        token=installers["schmidt"])
+    response = api.call(
+        "POST",
+        "/installations",
+        {"id_code": "ID-0001", "mac": "00:1a:2b:3c:4d:01", "customer": CUSTOMER, "site": {"name": "Keller"}},
+        token=installers["schmidt"],
+    )
     assert response.status_code == 502
     assert find_user_by_email("erika@example.com") is None and InstallationModel.count() == 0
     device = DeviceModel.get("WM-1")
@@ -267,9 +323,15 @@ def test_the_activation_link_shows_the_data_and_activates_once(api, installers, 
     assert {"installation_activated", "device_claimed"} <= set(actions())
 
 
-@pytest.mark.parametrize("body, code", [({}, "validation_failed"), ({"password": "short"}, "weak_password"),
-                                        ({"password": PASSWORD, "email": "other@example.com"}, "validation_failed"),
-                                        ({"password": PASSWORD, "phone": "0431 123"}, "validation_failed")])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({}, "validation_failed"),
+        ({"password": "short"}, "weak_password"),
+        ({"password": PASSWORD, "email": "other@example.com"}, "validation_failed"),
+        ({"password": PASSWORD, "phone": "0431 123"}, "validation_failed"),
+    ],
+)
 def test_a_refused_activation_changes_nothing_and_the_link_still_works(api, installers, mailbox, body, code):
     install(api, installers["schmidt"])
     token = activation_token(mailbox)
@@ -323,12 +385,14 @@ def test_the_activation_page_shows_the_form_and_activates(api, installers, mailb
     assert page.status_code == 200 and "Activez votre appareil WM-1" in html and "Schmidt Haustechnik" in html
     assert 'value="Lindenweg 3, 24103 Kiel"' in html and 'id="password"' in html
     form = "name=Erika+M.&phone=%2B4943112345&address=Lindenweg+3&password=short&password_repeat=short"
-    weak = api.client.http.post(f"/activate/{token}", body=form,
-                                headers={"Content-Type": "application/x-www-form-urlencoded"}).body.decode()
+    weak = api.client.http.post(
+        f"/activate/{token}", body=form, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    ).body.decode()
     assert 'id="error"' in weak and "au moins 12 caractères" in weak and 'value="Erika M."' in weak
     good = form.replace("short", PASSWORD)
-    done = api.client.http.post(f"/activate/{token}", body=good,
-                                headers={"Content-Type": "application/x-www-form-urlencoded"}).body.decode()
+    done = api.client.http.post(
+        f"/activate/{token}", body=good, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    ).body.decode()
     assert 'id="success"' in done and "erika@example.com" in done
     assert find_user_by_email("erika@example.com").name == "Erika M."
     dead = api.client.http.get(f"/activate/{token}", headers={"Accept-Language": "de"}).body.decode()
@@ -336,8 +400,10 @@ def test_the_activation_page_shows_the_form_and_activates(api, installers, mailb
 
 
 def test_phone_in_the_profile_can_be_set_and_removed(api, installers):
-    assert api.call("PATCH", "/me", {"phone": "+4915199999999"}, token=installers["schmidt"]).data["phone"] == \
-        "+4915199999999"
+    assert (
+        api.call("PATCH", "/me", {"phone": "+4915199999999"}, token=installers["schmidt"]).data["phone"]
+        == "+4915199999999"
+    )
     assert api.call("PATCH", "/me", {"phone": None}, token=installers["schmidt"]).data["phone"] is None
     assert api.call("PATCH", "/me", {"phone": "0431"}, token=installers["schmidt"]).status_code == 422
 
@@ -363,11 +429,24 @@ def test_the_hourly_job_expires_links_past_their_fourteen_days_and_frees_the_dev
 def test_a_known_customers_site_can_be_named_by_its_installer_only(api, installers, mailbox):
     first = install(api, installers["schmidt"], site={"name": "Keller", "address": "Lindenweg 3"})
     site_id = first["installation"]["site_id"]
-    refused = api.call("POST", "/installations", {"id_code": "ID0002", "mac": "00:1a:2b:3c:4d:02", "customer": {
-        "email": "new@example.com", "name": "New"}, "site_id": site_id}, token=installers["meyer"])
+    refused = api.call(
+        "POST",
+        "/installations",
+        {
+            "id_code": "ID0002",
+            "mac": "00:1a:2b:3c:4d:02",
+            "customer": {"email": "new@example.com", "name": "New"},
+            "site_id": site_id,
+        },
+        token=installers["meyer"],
+    )
     assert refused.status_code == 422 and DeviceModel.get("WM-2").claim_status == "UNCLAIMED"
-    foreign = api.call("POST", "/installations", {"id_code": "ID0002", "mac": "00:1a:2b:3c:4d:02",
-                                                  "customer": CUSTOMER, "site_id": site_id}, token=installers["meyer"])
+    foreign = api.call(
+        "POST",
+        "/installations",
+        {"id_code": "ID0002", "mac": "00:1a:2b:3c:4d:02", "customer": CUSTOMER, "site_id": site_id},
+        token=installers["meyer"],
+    )
     assert foreign.status_code == 422 and foreign.data == refused.data  # schmidt's customer is a stranger here
     second = install(api, installers["schmidt"], id_code="ID0002", mac="00:1a:2b:3c:4d:02", site_id=site_id)
     assert second["installation"]["site_id"] == site_id
@@ -392,7 +471,10 @@ def test_a_resent_link_replaces_the_old_one_and_resends_are_limited(api, install
     assert resent.status_code == 200 and resent.data["state"] == "PENDING"
     new = activation_token(mailbox)
     assert new != old and [m["X-Keyport-Mail-Type"] for m in mailbox.messages(to="erika@example.com")] == [
-        "credentials", "activation", "activation"]
+        "credentials",
+        "activation",
+        "activation",
+    ]
     assert api.call("GET", f"/public/activations/{old}").status_code == 410
     for _ in range(4):
         assert api.call("POST", path, token=installers["schmidt"]).status_code == 200
@@ -407,8 +489,11 @@ def test_a_resent_link_replaces_the_old_one_and_resends_are_limited(api, install
 def test_a_second_installation_for_an_address_answers_the_same_whoever_holds_it(api, installers, mailbox, holder):
     make_org("other", name="Other Tenant")
     if holder != "nobody":
-        make_user(email="probe@example.com", roles=(("ORG_ADMIN",) if holder == "foreign_admin" else ("CUSTOMER",)),
-                  org_id="other")
+        make_user(
+            email="probe@example.com",
+            roles=(("ORG_ADMIN",) if holder == "foreign_admin" else ("CUSTOMER",)),
+            org_id="other",
+        )
     first = install(api, installers["meyer"], customer={**CUSTOMER, "email": "probe@example.com"})
     cancelled = api.call("POST", f"/installations/{first['installation_id']}/cancel", token=installers["meyer"])
     assert cancelled.status_code == 200
@@ -416,16 +501,22 @@ def test_a_second_installation_for_an_address_answers_the_same_whoever_holds_it(
     # a new address's customer exists after the first installation: the second is told `activation` alone and
     # names the same ids, and so must somebody else's address be answered (an attack told them apart this way)
     assert first["mails_sent"] == ["credentials", "activation"] and again["mails_sent"] == ["activation"]
-    assert (again["customer_org_id"], again["customer_user_id"]) == (first["customer_org_id"],
-                                                                     first["customer_user_id"])
+    assert (again["customer_org_id"], again["customer_user_id"]) == (
+        first["customer_org_id"],
+        first["customer_user_id"],
+    )
 
 
 def test_an_installer_cannot_rewrite_the_profile_of_somebody_elses_customer(api, installers, mailbox):
     make_org("other", name="Other Tenant")
-    victim = make_user(email="victim@example.com", name="Victor Real", roles=("CUSTOMER",), org_id="other",
-                       phone="+4917011111111")
-    install(api, installers["meyer"], customer={"email": "victim@example.com", "name": "Mallory Name",
-                                                "phone": "+4915199999999"})
+    victim = make_user(
+        email="victim@example.com", name="Victor Real", roles=("CUSTOMER",), org_id="other", phone="+4917011111111"
+    )
+    install(
+        api,
+        installers["meyer"],
+        customer={"email": "victim@example.com", "name": "Mallory Name", "phone": "+4915199999999"},
+    )
     token = activation_token(mailbox, "victim@example.com")
     shown = api.call("GET", f"/public/activations/{token}").data["customer"]
     assert (shown["name"], shown["phone"]) == ("Victor Real", "+4917011111111")

@@ -1,4 +1,5 @@
 """Invitations: every state transition and every refused one, mails, limits, the public side and the page."""
+
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -20,8 +21,14 @@ def admin(api, login_as, mailbox):
 
 
 def invite(api, token, **fields):
-    body = {"name": "Ivy Invitee", "email": "ivy@example.com", "org_id": "acme", "roles": ["KEY_MANAGER"],
-            "language": "de", **fields}
+    body = {
+        "name": "Ivy Invitee",
+        "email": "ivy@example.com",
+        "org_id": "acme",
+        "roles": ["KEY_MANAGER"],
+        "language": "de",
+        **fields,
+    }
     response = api.call("POST", "/invitations", body, token=token)
     assert response.status_code == 201, response.body
     return response.data
@@ -144,7 +151,10 @@ def test_the_public_view_shows_the_invitation_without_secrets(api, admin):
     view = api.call("GET", f"/public/invitations/{token_of(invitation)}")
     assert view.status_code == 200
     assert (view.data["org_name"], view.data["roles"], view.data["name"]) == (
-        "Acme Metering", ["KEY_MANAGER"], "Ivy Invitee")
+        "Acme Metering",
+        ["KEY_MANAGER"],
+        "Ivy Invitee",
+    )
     assert "nonce" not in view.body.decode() and "created_by" not in view.data
 
 
@@ -154,7 +164,10 @@ def test_accepting_creates_the_user_and_spends_the_link(api, admin):
     accepted = api.call("POST", f"/public/invitations/{token}/accept", {"password": PASSWORD})
     assert accepted.status_code == 201
     assert (accepted.data["email"], accepted.data["org_id"], accepted.data["roles"]) == (
-        "ivy@example.com", "acme", ["KEY_MANAGER"])
+        "ivy@example.com",
+        "acme",
+        ["KEY_MANAGER"],
+    )
     assert InvitationModel.get(invitation["id"]).state == "ACCEPTED"
     api.login("ivy@example.com", PASSWORD)
     again = api.call("POST", f"/public/invitations/{token}/accept", {"password": PASSWORD})
@@ -166,8 +179,11 @@ def test_an_invitation_without_an_address_takes_the_invitees(api, admin):
     invitation = api.call("POST", "/invitations", {"org_id": "acme", "roles": ["VIEWER"]}, token=admin).data
     token = token_of(invitation)
     assert api.call("POST", f"/public/invitations/{token}/accept", {"password": PASSWORD}).status_code == 422
-    accepted = api.call("POST", f"/public/invitations/{token}/accept",
-                        {"password": PASSWORD, "email": "Walk.In@Example.com", "name": "Walk In"})
+    accepted = api.call(
+        "POST",
+        f"/public/invitations/{token}/accept",
+        {"password": PASSWORD, "email": "Walk.In@Example.com", "name": "Walk In"},
+    )
     assert accepted.status_code == 201 and accepted.data["email"] == "walk.in@example.com"
 
 
@@ -193,8 +209,9 @@ def dead_links(api, admin):
     revoked, expired, used = invite(api, admin), invite(api, admin), invite(api, admin, email="u@example.com")
     api.call("POST", f"/invitations/{revoked['id']}/revoke", token=admin)
     # Past its expiry but not yet moved by the hourly job: the link must be dead already.
-    InvitationModel(expired["id"]).update(actions=[
-        InvitationModel.expires_at.set(datetime.now(timezone.utc) - timedelta(seconds=1))])
+    InvitationModel(expired["id"]).update(
+        actions=[InvitationModel.expires_at.set(datetime.now(timezone.utc) - timedelta(seconds=1))]
+    )
     api.call("POST", f"/public/invitations/{token_of(used)}/accept", {"password": PASSWORD})
     forged = revoked["link"].rsplit("/", 1)[1].split(".")[0] + ".forged"
     return [token_of(revoked), token_of(expired), token_of(used), "inv_unknown.x", forged, "garbage"]
@@ -225,8 +242,9 @@ def test_the_page_shows_the_invitation_in_its_language_under_a_strict_policy(api
 def post_form(api, token, **fields):
     from urllib.parse import urlencode
 
-    return api.call("POST", f"/invite/{token}", raw=urlencode(fields),
-                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    return api.call(
+        "POST", f"/invite/{token}", raw=urlencode(fields), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
 
 
 def test_the_page_form_names_the_broken_rules_then_accepts(api, admin):
@@ -261,6 +279,10 @@ def test_one_link_may_probe_addresses_only_ten_times_an_hour(api, admin, login_a
     login_as("VIEWER", org_id="rival", email="known@example.com")
     invitation = api.call("POST", "/invitations", {"org_id": "acme", "roles": ["VIEWER"]}, token=admin).data
     token = token_of(invitation)
-    statuses = [api.call("POST", f"/public/invitations/{token}/accept",
-                         {"password": PASSWORD, "email": "known@example.com"}).status_code for _ in range(11)]
+    statuses = [
+        api.call(
+            "POST", f"/public/invitations/{token}/accept", {"password": PASSWORD, "email": "known@example.com"}
+        ).status_code
+        for _ in range(11)
+    ]
     assert statuses == [409] * 10 + [429]

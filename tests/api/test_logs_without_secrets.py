@@ -1,5 +1,6 @@
 """A run through the flows that handle secrets leaves none of them in the logs (at the production level, INFO);
 every log line is JSON carrying its request's id."""
+
 import json
 import logging
 import re
@@ -28,15 +29,32 @@ def test_passwords_tokens_and_links_never_reach_the_logs(api, mailbox, login_as,
     secrets.add(reset)
 
     # A user with mailed credentials, split delivery over SMS, an invitation accepted through its link.
-    api.call("POST", "/users", {"name": "Kim", "email": "kim@example.com", "roles": ["VIEWER"], "org_id": "acme"},
-             token=admin)
-    secrets.add(re.search(r"Temporary password: (\S+)", mailbox.text(mailbox.messages(to="kim@example.com")[0]))
-                .group(1))
-    api.call("POST", "/users", {"name": "Sam", "email": "sam@example.com", "roles": ["VIEWER"], "org_id": "acme",
-                                "phone": "+4915123456789", "delivery": "split"}, token=admin)
+    api.call(
+        "POST",
+        "/users",
+        {"name": "Kim", "email": "kim@example.com", "roles": ["VIEWER"], "org_id": "acme"},
+        token=admin,
+    )
+    secrets.add(
+        re.search(r"Temporary password: (\S+)", mailbox.text(mailbox.messages(to="kim@example.com")[0])).group(1)
+    )
+    api.call(
+        "POST",
+        "/users",
+        {
+            "name": "Sam",
+            "email": "sam@example.com",
+            "roles": ["VIEWER"],
+            "org_id": "acme",
+            "phone": "+4915123456789",
+            "delivery": "split",
+        },
+        token=admin,
+    )
     secrets.add(mailbox.sms()[0][1].rsplit(" ", 1)[1])
-    invitation = api.call("POST", "/invitations", {"org_id": "acme", "roles": ["VIEWER"], "email": "ivy@example.com"},
-                          token=admin).data
+    invitation = api.call(
+        "POST", "/invitations", {"org_id": "acme", "roles": ["VIEWER"], "email": "ivy@example.com"}, token=admin
+    ).data
     api.call("POST", f"/invitations/{invitation['id']}/send", token=admin)
     link_token = invitation["link"].rsplit("/", 1)[1]
     api.call("POST", f"/public/invitations/{link_token}/accept", {"password": INVITEE_PASSWORD})
@@ -48,9 +66,11 @@ def test_passwords_tokens_and_links_never_reach_the_logs(api, mailbox, login_as,
     # A device import (one good row, one with a bad key), a read, a relabel and a device whose keys fail to unwrap.
     operator = login_as("OPERATOR")
     key, claim, id_code = "8f3a9c0d" * 4, "CLAIMSECRET77", "IDSECRET55"
-    rows = (f"serial,product_type,mac,id_code,claim_code,labels,key_name,algorithm,key_hex\n"
-            f"LOG-1,meter,00:11:22:33:44:55,{id_code},{claim},a,app,AES128,{key}\n"
-            f"LOG-2,meter,00:11:22:33:44:56,{id_code}X,{claim}X,a,app,AES256,{key}\n")
+    rows = (
+        f"serial,product_type,mac,id_code,claim_code,labels,key_name,algorithm,key_hex\n"
+        f"LOG-1,meter,00:11:22:33:44:55,{id_code},{claim},a,app,AES128,{key}\n"
+        f"LOG-2,meter,00:11:22:33:44:56,{id_code}X,{claim}X,a,app,AES256,{key}\n"
+    )
     api.call("POST", "/devices/import?org_id=acme", raw=rows, token=operator, headers={"Content-Type": "text/csv"})
     api.call("GET", "/devices/LOG-1", token=operator)
     api.call("PATCH", "/devices/LOG-1", {"labels": ["b"]}, token=admin)

@@ -1,5 +1,6 @@
 """The CloudWatch metrics (EMF): counted where they happen, one line per invocation of any function, in the
 stage's namespace with the one dimension service=keyport."""
+
 import pytest
 
 from chalicelib import observability
@@ -20,8 +21,10 @@ def printed(api, capsys):
 
 def test_a_failed_and_a_good_login_each_print_their_metric_in_their_own_line(api, printed):
     make_user(email="ada@example.com")
-    assert api.call("POST", "/auth/login", {"email": "ada@example.com", "password": "Wrong-1-Password!"}) \
-        .status_code == 401
+    assert (
+        api.call("POST", "/auth/login", {"email": "ada@example.com", "password": "Wrong-1-Password!"}).status_code
+        == 401
+    )
     assert emitted_metrics(printed()) == [("keyport-test", SERVICE, {"LoginFailed": 1})]
     api.login("ada@example.com", STRONG_PASSWORD)
     assert emitted_metrics(printed()) == [("keyport-test", SERVICE, {"LoginSucceeded": 1})]

@@ -1,4 +1,5 @@
 """Organizations: the tree, its scope, moves without cycles, partner links and the requests for them."""
+
 import pytest
 
 from chalicelib.models import AuditEventModel, OrganizationModel
@@ -27,13 +28,21 @@ def test_the_list_holds_the_own_organization_its_descendants_and_partners(api, l
     assert api.call("POST", "/orgs/other/partner-requests/region/accept", token=other_admin).status_code == 200
     listed = api.call("GET", "/orgs", token=admin).data["items"]
     assert [(item["id"], item["relation"]) for item in listed] == [
-        ("region", "tree"), ("depot", "tree"), ("other", "partner")]
+        ("region", "tree"),
+        ("depot", "tree"),
+        ("other", "partner"),
+    ]
     assert "reference" not in listed[2]  # a partner shows who it is, nothing more
 
 
 def test_an_operator_sees_the_whole_tree(api, login_as, tree):
     assert set(ids(api.call("GET", "/orgs", token=login_as("OPERATOR")))) == {
-        "root", "maker", "region", "depot", "other"}
+        "root",
+        "maker",
+        "region",
+        "depot",
+        "other",
+    }
 
 
 def test_the_list_filters_by_name_and_parent_and_pages(api, login_as, tree):
@@ -59,8 +68,12 @@ def test_an_organization_outside_the_scope_answers_404(api, login_as, tree):
 
 def test_an_admin_of_an_organization_that_may_create_orgs_creates_one_below(api, login_as, tree):
     admin = login_as("ORG_ADMIN", org_id="maker")
-    response = api.call("POST", "/orgs", {"name": "Stadtwerke Nord", "reference": "C-77", "prefix": "SWN",
-                                          "parent_id": "region"}, token=admin)
+    response = api.call(
+        "POST",
+        "/orgs",
+        {"name": "Stadtwerke Nord", "reference": "C-77", "prefix": "SWN", "parent_id": "region"},
+        token=admin,
+    )
     assert response.status_code == 201
     created = response.data
     assert (created["parent_id"], created["path"]) == ("region", ["root", "maker", "region", created["id"]])
@@ -123,8 +136,9 @@ def partner_ids(api, org_id, token):
 
 
 def requests_of(api, org_id, token, direction=""):
-    response = api.call("GET", f"/orgs/{org_id}/partner-requests" + (f"?direction={direction}" if direction else ""),
-                        token=token)
+    response = api.call(
+        "GET", f"/orgs/{org_id}/partner-requests" + (f"?direction={direction}" if direction else ""), token=token
+    )
     assert response.status_code == 200, response.body
     return [(item["partner_org_id"], item["direction"], item["partner_name"]) for item in response.data["items"]]
 
@@ -148,8 +162,12 @@ def test_a_partner_request_links_nothing_until_the_other_admin_accepts(api, admi
     asked = ask(api, maker)
     assert asked.status_code == 201
     assert {key: asked.data[key] for key in ("org_id", "partner_org_id", "status", "direction", "partner_name")} == {
-        "org_id": "maker", "partner_org_id": "other", "status": "PENDING", "direction": "outgoing",
-        "partner_name": None}
+        "org_id": "maker",
+        "partner_org_id": "other",
+        "status": "PENDING",
+        "direction": "outgoing",
+        "partner_name": None,
+    }
     assert partner_ids(api, "maker", maker) == [] and partner_ids(api, "other", other) == []
     assert api.call("GET", "/orgs/other", token=maker).status_code == 404
     assert api.call("GET", "/orgs/maker", token=other).status_code == 404
@@ -187,8 +205,11 @@ def test_a_declined_request_links_nothing_and_is_gone_for_both(api, admins):
 def test_the_asking_admin_cannot_accept_its_own_request(api, admins):
     maker, other = admins
     ask(api, maker)
-    for path in ("/orgs/maker/partner-requests/other/accept", "/orgs/other/partner-requests/maker/accept",
-                 "/orgs/maker/partner-requests/other/decline"):
+    for path in (
+        "/orgs/maker/partner-requests/other/accept",
+        "/orgs/other/partner-requests/maker/accept",
+        "/orgs/maker/partner-requests/other/decline",
+    ):
         assert api.call("POST", path, token=maker).status_code == 404, path
     assert partner_ids(api, "maker", maker) == []
     assert requests_of(api, "other", other) == [("maker", "incoming", "Org maker")]
@@ -210,7 +231,11 @@ def test_an_unknown_id_answers_like_a_known_one(api, admins):
     known, unknown = ask(api, maker, partner_org_id="other"), ask(api, maker, partner_org_id="org_nope")
     assert known.status_code == unknown.status_code == 201
     assert {**known.data, "partner_org_id": "x", "created_at": "t", "expires_at": "t"} == {
-        **unknown.data, "partner_org_id": "x", "created_at": "t", "expires_at": "t"}
+        **unknown.data,
+        "partner_org_id": "x",
+        "created_at": "t",
+        "expires_at": "t",
+    }
     assert b"Org other" not in known.body
     assert sorted(requests_of(api, "maker", maker)) == [("org_nope", "outgoing", None), ("other", "outgoing", None)]
 
@@ -282,12 +307,15 @@ def test_a_foreign_admin_can_neither_see_nor_answer_another_pairs_requests(api, 
     make_org("third")
     third = login_as("ORG_ADMIN", org_id="third")
     ask(api, maker)
-    for method, path in (("GET", "/orgs/other/partner-requests"), ("GET", "/orgs/maker/partner-requests"),
-                         ("POST", "/orgs/other/partner-requests/maker/accept"),
-                         ("POST", "/orgs/other/partner-requests/maker/decline"),
-                         ("DELETE", "/orgs/maker/partner-requests/other"),
-                         ("POST", "/orgs/third/partner-requests/maker/accept"),
-                         ("POST", "/orgs/third/partner-requests/other/accept")):
+    for method, path in (
+        ("GET", "/orgs/other/partner-requests"),
+        ("GET", "/orgs/maker/partner-requests"),
+        ("POST", "/orgs/other/partner-requests/maker/accept"),
+        ("POST", "/orgs/other/partner-requests/maker/decline"),
+        ("DELETE", "/orgs/maker/partner-requests/other"),
+        ("POST", "/orgs/third/partner-requests/maker/accept"),
+        ("POST", "/orgs/third/partner-requests/other/accept"),
+    ):
         response = api.call(method, path, token=third)
         assert response.status_code == 404, (method, path)
         assert b"Org maker" not in response.body

@@ -1,4 +1,5 @@
 """Customer-portal access codes: each level shows exactly its scope; regenerate and revoke cut sessions."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -11,11 +12,22 @@ from tests.helpers import make_device, make_org, make_user
 
 def installation(installation_id, serial, site_id, installer="inst"):
     now = datetime.now(timezone.utc)
-    InstallationModel(installation_id, state="ACTIVE", serial=serial, product_type="meter", installer_org_id=installer,
-                      installer_user_id="usr_x", customer_org_id="cust", customer_user_id="usr_y",
-                      customer={"email": "c@example.com", "name": "C"}, site_id=site_id,
-                      created_key=f"{now.isoformat()}#{installation_id}", created_at=now,
-                      activation_expires_at=now + timedelta(days=14), activated_at=now).save()
+    InstallationModel(
+        installation_id,
+        state="ACTIVE",
+        serial=serial,
+        product_type="meter",
+        installer_org_id=installer,
+        installer_user_id="usr_x",
+        customer_org_id="cust",
+        customer_user_id="usr_y",
+        customer={"email": "c@example.com", "name": "C"},
+        site_id=site_id,
+        created_key=f"{now.isoformat()}#{installation_id}",
+        created_at=now,
+        activation_expires_at=now + timedelta(days=14),
+        activated_at=now,
+    ).save()
 
 
 @pytest.fixture
@@ -29,18 +41,21 @@ def world(api, login_as):
     make_org("other")
     now = datetime.now(timezone.utc)
     for site_id in ("site_a", "site_b"):
-        SiteModel(site_id, org_id="cust", name=f"Site {site_id[-1].upper()}", created_at=now,
-                  created_by=installer.user_id).save()
+        SiteModel(
+            site_id, org_id="cust", name=f"Site {site_id[-1].upper()}", created_at=now, created_by=installer.user_id
+        ).save()
     make_device("SN-A1", owner_org_id="cust", site_id="site_a")
     make_device("SN-B1", owner_org_id="cust", site_id="site_b")
     make_device("SN-OTHER", owner_org_id="other")
     installation("ins_a", "SN-A1", "site_a")
     installation("ins_b", "SN-B1", "site_b")
-    return {"installer": api.login("ines@inst.example"),
-            "admin": login_as("ORG_ADMIN", org_id="cust"),
-            "rival": login_as("INSTALLER", org_id="rival_inst"),
-            "site_admin": login_as("SITE_ADMIN", org_id="cust", site_ids=("site_a",)),
-            "viewer": login_as("VIEWER", org_id="cust")}
+    return {
+        "installer": api.login("ines@inst.example"),
+        "admin": login_as("ORG_ADMIN", org_id="cust"),
+        "rival": login_as("INSTALLER", org_id="rival_inst"),
+        "site_admin": login_as("SITE_ADMIN", org_id="cust", site_ids=("site_a",)),
+        "viewer": login_as("VIEWER", org_id="cust"),
+    }
 
 
 def enable(api, token, scope_type, scope_id):
@@ -61,12 +76,15 @@ def seen(api, session):
     return ({item["serial"] for item in devices.data["items"]}, {item["id"] for item in installations.data["items"]})
 
 
-@pytest.mark.parametrize("scope_type, scope_id, devices, installations", [
-    ("org", "cust", {"SN-A1", "SN-B1"}, {"ins_a", "ins_b"}),
-    ("site", "site_a", {"SN-A1"}, {"ins_a"}),
-    ("site", "site_b", {"SN-B1"}, {"ins_b"}),
-    ("installation", "ins_b", {"SN-B1"}, {"ins_b"}),
-])
+@pytest.mark.parametrize(
+    "scope_type, scope_id, devices, installations",
+    [
+        ("org", "cust", {"SN-A1", "SN-B1"}, {"ins_a", "ins_b"}),
+        ("site", "site_a", {"SN-A1"}, {"ins_a"}),
+        ("site", "site_b", {"SN-B1"}, {"ins_b"}),
+        ("installation", "ins_b", {"SN-B1"}, {"ins_b"}),
+    ],
+)
 def test_each_level_shows_exactly_its_scope(api, world, scope_type, scope_id, devices, installations):
     access = enable(api, world["installer"], scope_type, scope_id)
     assert access["enabled"] and access["link"].endswith("/portal") and len(access["code"]) == 34
@@ -135,13 +153,22 @@ def test_enabling_an_enabled_scope_answers_409(api, world):
     assert again.status_code == 409 and again.data["error"]["code"] == "portal_access_exists"
 
 
-@pytest.mark.parametrize("who, scope_type, scope_id, status", [
-    ("installer", "org", "cust", 201), ("rival", "org", "cust", 404), ("rival", "site", "site_a", 404),
-    ("rival", "installation", "ins_a", 404), ("site_admin", "site", "site_a", 201),
-    ("site_admin", "site", "site_b", 404), ("site_admin", "org", "cust", 404),
-    ("site_admin", "installation", "ins_b", 404), ("viewer", "site", "site_a", 403),
-    ("admin", "org", "other", 404), ("admin", "installation", "nope", 404),
-])
+@pytest.mark.parametrize(
+    "who, scope_type, scope_id, status",
+    [
+        ("installer", "org", "cust", 201),
+        ("rival", "org", "cust", 404),
+        ("rival", "site", "site_a", 404),
+        ("rival", "installation", "ins_a", 404),
+        ("site_admin", "site", "site_a", 201),
+        ("site_admin", "site", "site_b", 404),
+        ("site_admin", "org", "cust", 404),
+        ("site_admin", "installation", "ins_b", 404),
+        ("viewer", "site", "site_a", 403),
+        ("admin", "org", "other", 404),
+        ("admin", "installation", "nope", 404),
+    ],
+)
 def test_who_may_enable_which_scope(api, world, who, scope_type, scope_id, status):
     response = api.call("POST", "/portal-access", {"scope": {"type": scope_type, "id": scope_id}}, token=world[who])
     assert response.status_code == status, response.body

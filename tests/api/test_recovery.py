@@ -1,4 +1,5 @@
 """Password reset and e-mail change: single-use, expiring links; the same answer for unknown addresses."""
+
 import re
 from datetime import datetime, timedelta, timezone
 

@@ -1,4 +1,5 @@
 """Self-registration of installers and system managers: the public side, the mails, the operator's review."""
+
 import re
 
 import pytest
@@ -9,8 +10,15 @@ from tests.aws_calls import record_aws_operations
 from tests.conftest import run_queued_jobs
 from tests.helpers import make_user
 
-APPLICANT = {"kind": "installer", "name": "Ines Installer", "email": "ines@schmidt.example", "phone": "+4915123456789",
-             "company_name": "Schmidt Haustechnik", "company_address": "Hauptstr. 1, 24103 Kiel", "language": "de"}
+APPLICANT = {
+    "kind": "installer",
+    "name": "Ines Installer",
+    "email": "ines@schmidt.example",
+    "phone": "+4915123456789",
+    "company_name": "Schmidt Haustechnik",
+    "company_address": "Hauptstr. 1, 24103 Kiel",
+    "language": "de",
+}
 NEW_PASSWORD = "Installer-Passw0rd-1"
 
 
@@ -69,8 +77,9 @@ def test_a_registration_makes_the_same_aws_calls_for_a_known_and_a_new_address(a
     with record_aws_operations() as known:
         assert api.call("POST", "/public/registrations", APPLICANT).status_code == 202
     with record_aws_operations() as new:
-        assert api.call("POST", "/public/registrations",
-                        {**APPLICANT, "email": "new@schmidt.example"}).status_code == 202
+        assert (
+            api.call("POST", "/public/registrations", {**APPLICANT, "email": "new@schmidt.example"}).status_code == 202
+        )
     assert known == new and known  # same calls, same order: the time tells nothing about the address
     assert mailbox.messages() == [] and pending(api, operator) == []  # storing and mailing are the worker's
 
@@ -82,8 +91,9 @@ def test_the_worker_stores_a_registration_once_even_when_its_message_comes_twice
     url = aws_client("sqs").get_queue_url(QueueName="keyport-test-exports")["QueueUrl"]
     [message] = aws_client("sqs").receive_message(QueueUrl=url).get("Messages", [])
     aws_client("sqs").send_message(QueueUrl=url, MessageBody=message["Body"])  # SQS delivers at least once
-    aws_client("sqs").change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
-                                                VisibilityTimeout=0)
+    aws_client("sqs").change_message_visibility(
+        QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+    )
     run_queued_jobs()
     assert len(pending(api, operator)) == 1
     assert mail_types(mailbox, "ines@schmidt.example") == ["registration_received"]
@@ -121,7 +131,8 @@ def test_one_address_is_throttled_after_three_registrations_an_hour(api, operato
 
 @pytest.mark.parametrize("kind, role", [("installer", "INSTALLER"), ("system_manager", "ORG_ADMIN")])
 def test_approval_creates_the_company_and_its_first_user_who_must_change_the_mailed_password(
-        api, operator, mailbox, kind, role):
+    api, operator, mailbox, kind, role
+):
     register(api, kind=kind)
     [registration] = pending(api, operator)
     approved = api.call("POST", f"/registrations/{registration['id']}/approve", token=operator)
@@ -139,16 +150,24 @@ def test_approval_creates_the_company_and_its_first_user_who_must_change_the_mai
     assert login.status_code == 200 and login.data["must_change_password"]
     token = login.data["token"]
     assert api.call("GET", "/installations", token=token).data["error"]["code"] == "password_change_required"
-    assert api.call("POST", "/me/password", {"current_password": temporary, "new_password": NEW_PASSWORD},
-                    token=token).status_code == 204
+    assert (
+        api.call(
+            "POST", "/me/password", {"current_password": temporary, "new_password": NEW_PASSWORD}, token=token
+        ).status_code
+        == 204
+    )
     assert "registration_approved" in actions()
 
 
 def test_rejection_mails_the_reason_and_frees_the_address(api, operator, mailbox):
     register(api)
     [registration] = pending(api, operator)
-    rejected = api.call("POST", f"/registrations/{registration['id']}/reject",
-                        {"reason": "Wir konnten die Firmenadresse nicht bestätigen."}, token=operator)
+    rejected = api.call(
+        "POST",
+        f"/registrations/{registration['id']}/reject",
+        {"reason": "Wir konnten die Firmenadresse nicht bestätigen."},
+        token=operator,
+    )
     assert rejected.status_code == 200 and rejected.data["state"] == "REJECTED"
     message = mailbox.messages(to="ines@schmidt.example")[-1]
     assert message["X-Keyport-Mail-Type"] == "registration_rejected"
@@ -158,16 +177,22 @@ def test_rejection_mails_the_reason_and_frees_the_address(api, operator, mailbox
     assert len(pending(api, operator)) == 1 and "registration_rejected" in actions()
 
 
-@pytest.mark.parametrize("first, second", [("approve", "approve"), ("approve", "reject"), ("reject", "approve"),
-                                           ("reject", "reject")])
+@pytest.mark.parametrize(
+    "first, second", [("approve", "approve"), ("approve", "reject"), ("reject", "approve"), ("reject", "reject")]
+)
 def test_a_decision_is_taken_once(api, operator, first, second):
     register(api)
     [registration] = pending(api, operator)
     body = {"reason": "No."}
-    assert api.call("POST", f"/registrations/{registration['id']}/{first}", body if first == "reject" else {},
-                    token=operator).status_code == 200
-    again = api.call("POST", f"/registrations/{registration['id']}/{second}", body if second == "reject" else {},
-                     token=operator)
+    assert (
+        api.call(
+            "POST", f"/registrations/{registration['id']}/{first}", body if first == "reject" else {}, token=operator
+        ).status_code
+        == 200
+    )
+    again = api.call(
+        "POST", f"/registrations/{registration['id']}/{second}", body if second == "reject" else {}, token=operator
+    )
     assert again.status_code == 409 and again.data["error"]["code"] == "registration_decided"
     assert RegistrationModel.get(registration["id"]).state == ("APPROVED" if first == "approve" else "REJECTED")
 
@@ -210,8 +235,16 @@ def test_the_list_pages_through_every_state(api, operator):
     assert states == ["PENDING", "PENDING", "REJECTED"] and rest["next_cursor"] is None
 
 
-@pytest.mark.parametrize("field, value", [("kind", "plumber"), ("email", "not-an-address"), ("language", "pl"),
-                                          ("phone", "0431 12345"), ("company_name", "")])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("kind", "plumber"),
+        ("email", "not-an-address"),
+        ("language", "pl"),
+        ("phone", "0431 12345"),
+        ("company_name", ""),
+    ],
+)
 def test_a_bad_registration_answers_422_and_stores_nothing(api, operator, field, value):
     response = api.call("POST", "/public/registrations", {**APPLICANT, field: value})
     assert response.status_code == 422 and response.data["error"]["code"] == "validation_failed"

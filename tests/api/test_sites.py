@@ -1,4 +1,5 @@
 """Sites: CRUD in scope; a SITE_ADMIN sees and edits only its own."""
+
 import pytest
 
 from tests.helpers import make_org
@@ -12,8 +13,7 @@ def admin(api, login_as):
 
 
 def new_site(api, token, name="North", org_id="acme"):
-    response = api.call("POST", "/sites", {"org_id": org_id, "name": name, "address": "Hafenstr. 1, Kiel"},
-                        token=token)
+    response = api.call("POST", "/sites", {"org_id": org_id, "name": name, "address": "Hafenstr. 1, Kiel"}, token=token)
     assert response.status_code == 201, response.body
     return response.data
 

@@ -1,4 +1,5 @@
 """Health, the OpenAPI document, security headers, the access log."""
+
 import json
 import logging
 
@@ -63,6 +64,10 @@ def test_the_openapi_document_names_every_error_code_and_the_wait_of_every_429(a
     code = document["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]
     assert {error.code for error in domain_errors()} <= set(code["enum"])
     assert {"grant_refused", "sites_refused", "invitation_beyond_reach", "account_locked"} <= set(code["enum"])
-    throttled = [operation for operations in document["paths"].values() for operation in operations.values()
-                 if "429" in operation["responses"]]
+    throttled = [
+        operation
+        for operations in document["paths"].values()
+        for operation in operations.values()
+        if "429" in operation["responses"]
+    ]
     assert throttled and all("Retry-After" in operation["responses"]["429"]["headers"] for operation in throttled)

@@ -1,4 +1,5 @@
 """The template routes: list, read, edit, copy, activate, delete, preview, test mail; who may."""
+
 import pytest
 
 from chalicelib import mail
@@ -40,8 +41,16 @@ def test_an_operator_lists_the_63_system_defaults_page_by_page(api, login_as, de
     assert len(ids) == 63 and all(item["is_default"] and item["active"] for item in first.data["items"])
 
 
-@pytest.mark.parametrize("query, count", [("type=invite", 7), ("type=invite&language=sv", 1), ("language=fr", 9),
-                                          ("active=false", 0), ("type=credentials&active=true", 7)])
+@pytest.mark.parametrize(
+    "query, count",
+    [
+        ("type=invite", 7),
+        ("type=invite&language=sv", 1),
+        ("language=fr", 9),
+        ("active=false", 0),
+        ("type=credentials&active=true", 7),
+    ],
+)
 def test_the_list_filters_by_type_language_and_state(api, login_as, defaults, query, count):
     response = api.call("GET", f"/templates?owner=system&{query}", token=login_as("OPERATOR"))
     assert response.status_code == 200 and len(response.data["items"]) == count
@@ -78,19 +87,21 @@ def test_a_copy_is_inactive_named_copy_of_and_owned_by_the_actors_organization(a
 
 def test_editing_a_copy_checks_and_saves_it(api, org_admin):
     copy = copy_of(api, org_admin)
-    response = api.call("PATCH", f"/templates/{copy['id']}", {"text": GOOD_TEXT, "name": "Unser Text"},
-                        token=org_admin)
+    response = api.call("PATCH", f"/templates/{copy['id']}", {"text": GOOD_TEXT, "name": "Unser Text"}, token=org_admin)
     assert response.status_code == 200
     assert (response.data["text"], response.data["name"]) == (GOOD_TEXT, "Unser Text")
     assert "template_changed" in [event.action for event in AuditEventModel.scan()]
 
 
-@pytest.mark.parametrize("text", [
-    "{{ link }}{{ ''.__class__.__mro__ }}",
-    "{{ link }}{% for x in %}",
-    "{{ link }}{{ password_hash }}",
-    "no link at all",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{{ link }}{{ ''.__class__.__mro__ }}",
+        "{{ link }}{% for x in %}",
+        "{{ link }}{{ password_hash }}",
+        "no link at all",
+    ],
+)
 def test_an_unsafe_or_broken_edit_answers_422_and_changes_nothing(api, org_admin, text):
     copy = copy_of(api, org_admin)
     response = api.call("PATCH", f"/templates/{copy['id']}", {"text": text}, token=org_admin)
@@ -136,8 +147,9 @@ def test_a_test_mail_goes_to_the_given_address(api, org_admin, monkeypatch):
 
     monkeypatch.setattr(mail, "get_settings", lambda: dataclasses.replace(get_settings(), mail_backend="ses"))
     aws_client("ses").verify_email_identity(EmailAddress="no-reply@keyport.local")
-    response = api.call("POST", "/templates/tpl_system_activation_it/test", {"email": "qa@example.com"},
-                        token=org_admin)
+    response = api.call(
+        "POST", "/templates/tpl_system_activation_it/test", {"email": "qa@example.com"}, token=org_admin
+    )
     assert response.status_code == 202 and response.data["message_id"]
     [sent] = ses_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"].sent_messages
     assert set(sent.destinations) == {"qa@example.com"}
@@ -158,8 +170,14 @@ def test_templates_of_another_organization_answer_404(api, org_admin, login_as):
     copy = copy_of(api, org_admin)
     make_org("org_b")
     other = login_as("ORG_ADMIN", org_id="org_b", permissions=("templates.manage",))
-    for method, path in [("GET", ""), ("PATCH", ""), ("DELETE", ""), ("POST", "/activate"), ("POST", "/copy"),
-                         ("GET", "/preview")]:
+    for method, path in [
+        ("GET", ""),
+        ("PATCH", ""),
+        ("DELETE", ""),
+        ("POST", "/activate"),
+        ("POST", "/copy"),
+        ("GET", "/preview"),
+    ]:
         response = api.call(method, f"/templates/{copy['id']}{path}", {} if method != "GET" else None, token=other)
         assert response.status_code == 404, (method, path)
         assert copy["id"] not in response.body.decode()
@@ -191,17 +209,21 @@ def test_test_mails_are_throttled_per_account(api, org_admin, mailbox, monkeypat
 
     monkeypatch.setattr(mail, "get_settings", lambda: dataclasses.replace(get_settings(), mail_backend="ses"))
     monkeypatch.setattr(template_service, "TEST_MAILS_PER_HOUR", 2)
-    statuses = [api.call("POST", "/templates/tpl_system_invite_en/test", {"email": "qa@example.com"},
-                         token=org_admin).status_code for _ in range(3)]
+    statuses = [
+        api.call(
+            "POST", "/templates/tpl_system_invite_en/test", {"email": "qa@example.com"}, token=org_admin
+        ).status_code
+        for _ in range(3)
+    ]
     assert statuses == [202, 202, 429] and len(mailbox.messages(to="qa@example.com")) == 2
 
 
 # Each of these froze the process or ate its memory while the save-time trial render ran (issue 17, item 4).
 COSTLY = {
     "squaring_in_a_namespace": "{% set ns = namespace(v=10**22) %}{% for i in range(19) %}"
-                               "{% set ns.v = ns.v * ns.v %}{% endfor %}",
+    "{% set ns.v = ns.v * ns.v %}{% endfor %}",
     "squaring_a_literal_in_a_namespace": "{% set ns = namespace(v=10000000000000000000000) %}"
-                                         "{% for i in range(19) %}{% set ns.v = ns.v * ns.v %}{% endfor %}",
+    "{% for i in range(19) %}{% set ns.v = ns.v * ns.v %}{% endfor %}",
     "a_list_of_twenty_million": "{{ ([0]*20000000)|length }}",
     "a_fifty_million_wide_center": "{{ ('x'|center(50000000)) }}",
     "chained_replace_to_ten_million": "{{ 'xxxxxxxxxx'" + "|replace('x', 'xxxxxxxxxx')" * 6 + " }}",
@@ -220,7 +242,8 @@ def test_a_template_too_costly_to_render_answers_422_naming_why_and_changes_noth
 
 def test_an_unknown_filter_answers_422_not_500(api, org_admin):
     copy = copy_of(api, org_admin)
-    response = api.call("PATCH", f"/templates/{copy['id']}", {"text": GOOD_TEXT + "{{ link | no_such_filter }}"},
-                        token=org_admin)
+    response = api.call(
+        "PATCH", f"/templates/{copy['id']}", {"text": GOOD_TEXT + "{{ link | no_such_filter }}"}, token=org_admin
+    )
     assert (response.status_code, response.data["error"]["code"]) == (422, "template_invalid")
     assert "no_such_filter" in response.data["error"]["message"]

@@ -1,4 +1,5 @@
 """User management: create with credentials by mail or split over SMS, grants, scope, disable, admin password."""
+
 import re
 
 import pytest
@@ -40,7 +41,8 @@ def test_a_user_without_a_password_gets_its_credentials_by_mail_and_must_change_
 
 
 def test_split_delivery_sends_the_password_by_sms_and_asks_for_the_reference_at_first_login(
-        api, login_as, orgs, mailbox):
+    api, login_as, orgs, mailbox
+):
     admin = login_as("ORG_ADMIN", org_id="acme")
     response = create(api, admin, phone="+4915123456789", delivery="split")
     assert response.status_code == 201 and response.data["sent"] == ["sms", "credentials"]
@@ -50,22 +52,28 @@ def test_split_delivery_sends_the_password_by_sms_and_asks_for_the_reference_at_
     assert phone == "+4915123456789" and password not in mailbox.text(message)
     assert "SMS" in mailbox.text(message)
     without = api.call("POST", "/auth/login", {"email": "kim@example.com", "password": password})
-    wrong = api.call("POST", "/auth/login", {"email": "kim@example.com", "password": password,
-                                             "org_reference": "INV-1"})
+    wrong = api.call(
+        "POST", "/auth/login", {"email": "kim@example.com", "password": password, "org_reference": "INV-1"}
+    )
     assert without.status_code == wrong.status_code == 401 and without.data == wrong.data
-    login = api.call("POST", "/auth/login", {"email": "kim@example.com", "password": password,
-                                             "org_reference": " inv-2026-0042 "})
+    login = api.call(
+        "POST", "/auth/login", {"email": "kim@example.com", "password": password, "org_reference": " inv-2026-0042 "}
+    )
     assert login.status_code == 200
-    api.call("POST", "/me/password", {"current_password": password, "new_password": NEW_PASSWORD},
-             token=login.data["token"])
+    api.call(
+        "POST", "/me/password", {"current_password": password, "new_password": NEW_PASSWORD}, token=login.data["token"]
+    )
     assert api.call("POST", "/auth/login", {"email": "kim@example.com", "password": NEW_PASSWORD}).status_code == 200
 
 
-@pytest.mark.parametrize("fields, status", [
-    ({"phone": "015123456789", "delivery": "split"}, 422),
-    ({"delivery": "split"}, 422),
-    ({"phone": "+4915123456789", "delivery": "split", "org_id": "acme_east"}, 422),  # no reference there
-])
+@pytest.mark.parametrize(
+    "fields, status",
+    [
+        ({"phone": "015123456789", "delivery": "split"}, 422),
+        ({"delivery": "split"}, 422),
+        ({"phone": "+4915123456789", "delivery": "split", "org_id": "acme_east"}, 422),  # no reference there
+    ],
+)
 def test_split_delivery_needs_an_e164_phone_and_an_org_reference(api, login_as, orgs, mailbox, fields, status):
     response = create(api, login_as("ORG_ADMIN", org_id="acme"), **fields)
     assert response.status_code == status
@@ -82,8 +90,12 @@ def test_a_failed_credentials_mail_leaves_no_user_behind(api, login_as, orgs):
 def test_a_given_password_is_set_without_mail_and_must_be_changed(api, login_as, orgs, mailbox):
     response = create(api, login_as("ORG_ADMIN", org_id="acme"), password=STRONG_PASSWORD)
     assert response.status_code == 201 and response.data["sent"] == [] and mailbox.messages() == []
-    assert api.call("POST", "/auth/login", {"email": "kim@example.com", "password": STRONG_PASSWORD}).data[
-        "must_change_password"] is True
+    assert (
+        api.call("POST", "/auth/login", {"email": "kim@example.com", "password": STRONG_PASSWORD}).data[
+            "must_change_password"
+        ]
+        is True
+    )
 
 
 def test_an_email_in_use_answers_409(api, login_as, orgs, mailbox):
@@ -91,12 +103,15 @@ def test_an_email_in_use_answers_409(api, login_as, orgs, mailbox):
     assert create(api, admin, email="BOSS@example.com").status_code == 409
 
 
-@pytest.mark.parametrize("granter, fields", [
-    ("ORG_ADMIN", {"roles": ["OPERATOR"]}),
-    ("ORG_ADMIN", {"roles": ["INSTALLER"]}),
-    ("ORG_ADMIN", {"roles": ["VIEWER"], "permissions": ["templates.manage"]}),
-    ("ORG_ADMIN", {"roles": ["VIEWER"], "permissions": ["devices.take_ownership"]}),
-])
+@pytest.mark.parametrize(
+    "granter, fields",
+    [
+        ("ORG_ADMIN", {"roles": ["OPERATOR"]}),
+        ("ORG_ADMIN", {"roles": ["INSTALLER"]}),
+        ("ORG_ADMIN", {"roles": ["VIEWER"], "permissions": ["templates.manage"]}),
+        ("ORG_ADMIN", {"roles": ["VIEWER"], "permissions": ["devices.take_ownership"]}),
+    ],
+)
 def test_nobody_grants_a_role_or_permission_it_lacks(api, login_as, orgs, mailbox, granter, fields):
     response = create(api, login_as(granter, org_id="acme"), **fields)
     assert (response.status_code, response.data["error"]["code"]) == (403, "grant_refused")
@@ -116,8 +131,12 @@ def test_users_outside_the_scope_answer_404_on_every_route(api, login_as, orgs, 
     rival_admin = login_as("ORG_ADMIN", org_id="rival", email="rival@example.com")
     rival = find_user_by_email("rival@example.com")
     admin = login_as("ORG_ADMIN", org_id="acme")
-    for method, path, body in [("GET", "", None), ("PATCH", "", {"name": "x"}), ("DELETE", "", None),
-                               ("POST", "/password", {"new_password": NEW_PASSWORD})]:
+    for method, path, body in [
+        ("GET", "", None),
+        ("PATCH", "", {"name": "x"}),
+        ("DELETE", "", None),
+        ("POST", "/password", {"new_password": NEW_PASSWORD}),
+    ]:
         response = api.call(method, f"/users/{rival.user_id}{path}", body, token=admin)
         assert response.status_code == 404 and rival.email not in response.body.decode()
     assert api.call("GET", "/me", token=rival_admin).status_code == 200
@@ -134,8 +153,10 @@ def test_a_more_powerful_user_cannot_be_managed(api, login_as, orgs, mailbox):
     login_as("ORG_ADMIN", org_id="acme", email="boss@example.com", permissions=("templates.manage",))
     boss = find_user_by_email("boss@example.com")
     admin = login_as("ORG_ADMIN", org_id="acme")
-    assert api.call("POST", f"/users/{boss.user_id}/password", {"new_password": NEW_PASSWORD},
-                    token=admin).status_code == 403
+    assert (
+        api.call("POST", f"/users/{boss.user_id}/password", {"new_password": NEW_PASSWORD}, token=admin).status_code
+        == 403
+    )
     assert api.call("PATCH", f"/users/{boss.user_id}", {"status": "DISABLED"}, token=admin).status_code == 403
 
 
@@ -173,8 +194,10 @@ def test_an_admin_set_password_must_be_changed_and_ends_sessions(api, login_as, 
     token = login_as("VIEWER", org_id="acme", email="vic@example.com")
     user = find_user_by_email("vic@example.com")
     assert api.call("POST", f"/users/{user.user_id}/password", {"new_password": "weak"}, token=admin).status_code == 422
-    assert api.call("POST", f"/users/{user.user_id}/password", {"new_password": NEW_PASSWORD},
-                    token=admin).status_code == 204
+    assert (
+        api.call("POST", f"/users/{user.user_id}/password", {"new_password": NEW_PASSWORD}, token=admin).status_code
+        == 204
+    )
     assert api.call("GET", "/me", token=token).status_code == 401
     login = api.call("POST", "/auth/login", {"email": "vic@example.com", "password": NEW_PASSWORD})
     assert login.data["must_change_password"] is True
@@ -192,11 +215,14 @@ def test_a_site_admin_manages_only_users_of_its_sites(api, login_as, orgs, mailb
     other = create(api, admin, email="z@example.com", site_ids=[south]).data["id"]
     assert api.call("GET", f"/users/{other}", token=site_admin).status_code == 404
     assert [u["email"] for u in api.call("GET", "/users", token=site_admin).data["items"]] == [
-        "kim@example.com", "north@example.com"]
+        "kim@example.com",
+        "north@example.com",
+    ]
 
 
-@pytest.mark.parametrize("change", [{"roles": ["VIEWER"]}, {"status": "DISABLED"}, {"org_id": "acme_east"},
-                                    {"permissions": []}])
+@pytest.mark.parametrize(
+    "change", [{"roles": ["VIEWER"]}, {"status": "DISABLED"}, {"org_id": "acme_east"}, {"permissions": []}]
+)
 def test_nobody_changes_their_own_roles_status_or_organization(api, login_as, orgs, change):
     token = login_as("ORG_ADMIN", org_id="acme", email="self@example.com")
     me = find_user_by_email("self@example.com")

@@ -1,4 +1,5 @@
 """Contract tier: the same code against a real DynamoDB Local (started once per test session)."""
+
 import itertools
 
 import pytest

@@ -1,4 +1,5 @@
 """Batches on DynamoDB Local when the process dies between two chunks of writes (a fault injected at the client)."""
+
 import pytest
 from pynamodb.connection.base import Connection
 
@@ -40,8 +41,12 @@ def _items_written(operation_name, kwargs, table):
     if operation_name == "BatchWriteItem":
         return sum(len(requests) for name, requests in kwargs["RequestItems"].items() if name.endswith(table))
     if operation_name == "TransactWriteItems":
-        return sum(1 for item in kwargs["TransactItems"] for kind, request in item.items()
-                   if kind in ("Put", "Update", "Delete") and request["TableName"].endswith(table))
+        return sum(
+            1
+            for item in kwargs["TransactItems"]
+            for kind, request in item.items()
+            if kind in ("Put", "Update", "Delete") and request["TableName"].endswith(table)
+        )
     if operation_name in ("PutItem", "UpdateItem", "DeleteItem"):
         return int(kwargs["TableName"].endswith(table))
     return 0
@@ -57,12 +62,18 @@ def lot(ddb):
     make_org("maker")
     make_org("target")
     fill(0, 3000)
-    return {"reference": "LOT-1500", "org_id": "target", "serials": SERIALS, "maker_org_id": "maker",
-            "requires_confirmation": True}
+    return {
+        "reference": "LOT-1500",
+        "org_id": "target",
+        "serials": SERIALS,
+        "maker_org_id": "maker",
+        "requires_confirmation": True,
+    }
 
 
 def test_a_batch_whose_confirmation_died_part_way_cannot_be_rejected_and_a_repeated_confirm_finishes_it(
-        lot, monkeypatch):
+    lot, monkeypatch
+):
     batch = create_batch(OPERATOR, lot)
     assert (batch["state"], batch["count"]) == ("PENDING", 1500)
     with monkeypatch.context() as patch:
@@ -85,7 +96,8 @@ def test_a_batch_whose_confirmation_died_part_way_cannot_be_rejected_and_a_repea
 
 
 def test_a_batch_whose_creation_died_part_way_is_never_confirmable_and_the_same_create_repeated_finishes_it(
-        lot, monkeypatch):
+    lot, monkeypatch
+):
     with monkeypatch.context() as patch:
         crash_after(patch, "batch_serials", 100)
         with pytest.raises(Crash):

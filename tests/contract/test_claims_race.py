@@ -1,4 +1,5 @@
 """Claims on DynamoDB Local, where conditional writes are really atomic under threads."""
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,8 +17,9 @@ def test_twenty_threads_claiming_one_device_have_exactly_one_winner_in_each_of_2
         make_org(org_id)
     for round_number in range(ROUNDS):
         make_device(f"R-{round_number:03d}", "root", id_code="ID4711", mac="00:1a:2b:3c:4d:5e")
-    claimers = [Principal(user_id=f"usr_{n}", org_id=org_id, roles=frozenset({"KEY_MANAGER"}))
-                for n, org_id in enumerate(orgs)]
+    claimers = [
+        Principal(user_id=f"usr_{n}", org_id=org_id, roles=frozenset({"KEY_MANAGER"})) for n, org_id in enumerate(orgs)
+    ]
     winners_per_round = []
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         for round_number in range(ROUNDS):
@@ -51,8 +53,9 @@ def test_a_batch_racing_a_single_claim_leaves_every_device_with_exactly_one_owne
 
     def batch():
         barrier.wait()
-        return create_batch(operator, {"reference": "RACE", "org_id": "target", "serials": serials,
-                                       "maker_org_id": "maker"})
+        return create_batch(
+            operator, {"reference": "RACE", "org_id": "target", "serials": serials, "maker_org_id": "maker"}
+        )
 
     def claims():
         barrier.wait()
@@ -84,8 +87,16 @@ def test_confirming_a_1000_serial_batch_takes_at_most_ten_transactions(ddb):
     fill(0, 2000)  # D0000000.. : the odd ones are unclaimed
     serials = [f"D{n:07d}" for n in range(1, 2000, 2)]
     operator = Principal(user_id="usr_op", org_id="root", roles=frozenset({"OPERATOR"}))
-    batch = create_batch(operator, {"reference": "BIG", "org_id": "target", "serials": serials,
-                                    "maker_org_id": "maker", "requires_confirmation": True})
+    batch = create_batch(
+        operator,
+        {
+            "reference": "BIG",
+            "org_id": "target",
+            "serials": serials,
+            "maker_org_id": "maker",
+            "requires_confirmation": True,
+        },
+    )
     assert (batch["state"], batch["count"]) == ("PENDING", 1000)
     with count_dynamodb_calls() as calls:
         confirmed = confirm_batch(operator, batch["id"])

@@ -1,4 +1,5 @@
 """The catalog on DynamoDB Local: a page costs the same number of calls however big the catalog is."""
+
 import collections
 import contextlib
 
@@ -18,8 +19,9 @@ def count_dynamodb_calls():
 
     from chalicelib import models
 
-    clients = {id(client): client for client in (DeviceModel._get_connection().connection.client,
-                                                 models.connection().client)}.values()
+    clients = {
+        id(client): client for client in (DeviceModel._get_connection().connection.client, models.connection().client)
+    }.values()
     for client in clients:
         client.meta.events.register("before-call.dynamodb", hook)
     try:
@@ -38,14 +40,31 @@ def fill(start, stop):
         for n in range(start, stop):
             owner = "owner" if n % 2 == 0 else None
             status = "CLAIMED" if owner else "UNCLAIMED"
-            batch.save(DeviceModel(f"D{n:07d}", product_type="meter", mac="02:00:00:00:00:01", maker_org_id="maker",
-                                   owner_org_id=owner, claim_status=status, wrapped_keys=b"x", import_id="imp",
-                                   imported_at=now, imported_by="u",
-                                   **DeviceModel.index_keys("maker", owner, status, "meter")))
+            batch.save(
+                DeviceModel(
+                    f"D{n:07d}",
+                    product_type="meter",
+                    mac="02:00:00:00:00:01",
+                    maker_org_id="maker",
+                    owner_org_id=owner,
+                    claim_status=status,
+                    wrapped_keys=b"x",
+                    import_id="imp",
+                    imported_at=now,
+                    imported_by="u",
+                    **DeviceModel.index_keys("maker", owner, status, "meter"),
+                )
+            )
 
 
-PAGES = [("imported", {}), ("imported", {"claim_status": "UNCLAIMED"}), ("imported", {"serial": "D00000"}),
-         ("owned", {}), ("owned", {"product_type": "meter"}), ("owned", {"claim_status": "CLAIMED"})]
+PAGES = [
+    ("imported", {}),
+    ("imported", {"claim_status": "UNCLAIMED"}),
+    ("imported", {"serial": "D00000"}),
+    ("owned", {}),
+    ("owned", {"product_type": "meter"}),
+    ("owned", {"claim_status": "CLAIMED"}),
+]
 
 
 def calls_per_page():

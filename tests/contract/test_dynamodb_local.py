@@ -1,4 +1,5 @@
 """What moto cannot show: races, expiry of live items, paging boundaries — on real DynamoDB Local."""
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -69,8 +70,10 @@ def test_a_cursor_from_another_partition_is_refused_as_invalid(ddb):
 
     make_user(email="a@example.com")
     # Sealed by the server itself (a client can no longer forge one): the start-key check still holds.
-    forged = encode_cursor({"org_id": {"S": "other"}, "email": {"S": "a@example.com"}, "user_id": {"S": "usr_x"}},
-                           bound_to=binding("", "users_of_org", org_id="root"))
+    forged = encode_cursor(
+        {"org_id": {"S": "other"}, "email": {"S": "a@example.com"}, "user_id": {"S": "usr_x"}},
+        bound_to=binding("", "users_of_org", org_id="root"),
+    )
     with pytest.raises(InvalidCursor):
         page_users_of_org("root", 5, forged)
 
@@ -113,8 +116,10 @@ def test_twenty_concurrent_redemptions_of_one_token_have_exactly_one_winner(ddb,
 
     user = make_user(email="ada@example.com")
     token = issue_token(purpose, user.user_id, timedelta(hours=1), new_email="ada.new@example.com")
-    redeem = {"password_reset": lambda: password_reset.reset_password(token, "Reset-Passw0rd-2026"),
-              "confirm_email": lambda: email_change.confirm_email_change(token)}[purpose]
+    redeem = {
+        "password_reset": lambda: password_reset.reset_password(token, "Reset-Passw0rd-2026"),
+        "confirm_email": lambda: email_change.confirm_email_change(token),
+    }[purpose]
     barrier = threading.Barrier(20)
 
     def attempt(_):
@@ -141,8 +146,16 @@ def seed_invitations(count, now):
             state = states[number % len(states)]
             past = number % 3 == 0
             due += past and state in ("SENT", "CREATED")
-            batch.save(InvitationModel(f"inv_{number:05d}", org_id="org_a", state=state, created_by="usr_x",
-                                       created_at=now, expires_at=now + timedelta(hours=-1 if past else 1)))
+            batch.save(
+                InvitationModel(
+                    f"inv_{number:05d}",
+                    org_id="org_a",
+                    state=state,
+                    created_by="usr_x",
+                    created_at=now,
+                    expires_at=now + timedelta(hours=-1 if past else 1),
+                )
+            )
     return due
 
 
@@ -154,8 +167,9 @@ def test_the_expiry_job_reads_no_more_than_it_changes_plus_one_page(ddb):
     due = seed_invitations(1000, now)
     returned = []
     client = InvitationModel._get_connection().connection.client
-    client.meta.events.register("after-call.dynamodb.Query",
-                                lambda parsed, **kwargs: returned.append(parsed.get("Count", 0)))
+    client.meta.events.register(
+        "after-call.dynamodb.Query", lambda parsed, **kwargs: returned.append(parsed.get("Count", 0))
+    )
     result = expire_invitations(now=now, page_size=100)
     assert result["expired"] == due and result["read"] == due
     assert sum(returned) <= result["expired"] + 100
@@ -173,16 +187,26 @@ def test_twenty_concurrent_accepts_of_one_invitation_create_exactly_one_user(ddb
     now = datetime.now(timezone.utc)
     # An invitation that names no address, each racer giving its own: the unique-address rule cannot decide the
     # race, only spending the invitation once can.
-    invitation = InvitationModel("inv_race", org_id="root", state="SENT", roles=["VIEWER"],
-                                 nonce="nonce", created_by="usr_x", created_at=now, expires_at=now + timedelta(days=1))
+    invitation = InvitationModel(
+        "inv_race",
+        org_id="root",
+        state="SENT",
+        roles=["VIEWER"],
+        nonce="nonce",
+        created_by="usr_x",
+        created_at=now,
+        expires_at=now + timedelta(days=1),
+    )
     invitation.save()
     token, barrier = _token(invitation), threading.Barrier(20)
 
     def accept(index):
         barrier.wait()
         try:
-            accept_invitation(token, {"password": "Invited-Passw0rd-77", "name": f"racer {index}",
-                                      "email": f"racer{index}@example.com"})
+            accept_invitation(
+                token,
+                {"password": "Invited-Passw0rd-77", "name": f"racer {index}", "email": f"racer{index}@example.com"},
+            )
             return "accepted"
         except (TokenInvalid, EmailTaken, TooManyRequests):
             return "refused"

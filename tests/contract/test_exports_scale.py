@@ -5,6 +5,7 @@ moto is no use at this size: it serializes a 100-item BatchGet in ~1 s (measured
 ~100 devices/s there. The devices table here carries only the index the export reads (owner_status_index):
 DynamoDB Local writes ~480 devices/s into the full table with its eight indexes, ~1,200/s into this one, and
 what is under test is the reading, unwrapping and streaming of 100,000 devices, not the writing."""
+
 import os
 import threading
 import time
@@ -24,11 +25,23 @@ KEY = [{"name": "app", "algorithm": "AES128", "hex": "00112233445566778899aabbcc
 
 
 def device(serial, owner, wrapper, now):
-    return DeviceModel(serial, product_type="meter", mac="00:1a:2b:3c:4d:5e", maker_org_id="big", owner_org_id=owner,
-                       claim_status="CLAIMED", claimed_at=now, labels=[], key_names=["app"],
-                       key_algorithms=["AES128"], import_id="imp_big", wrapped_keys=wrapper.wrap(serial, KEY),
-                       imported_at=now, imported_by="usr_test",
-                       **DeviceModel.index_keys("big", owner, "CLAIMED", "meter"))
+    return DeviceModel(
+        serial,
+        product_type="meter",
+        mac="00:1a:2b:3c:4d:5e",
+        maker_org_id="big",
+        owner_org_id=owner,
+        claim_status="CLAIMED",
+        claimed_at=now,
+        labels=[],
+        key_names=["app"],
+        key_algorithms=["AES128"],
+        import_id="imp_big",
+        wrapped_keys=wrapper.wrap(serial, KEY),
+        imported_at=now,
+        imported_by="usr_test",
+        **DeviceModel.index_keys("big", owner, "CLAIMED", "meter"),
+    )
 
 
 def lean_devices_table(dynamodb_local):
@@ -41,10 +54,14 @@ def lean_devices_table(dynamodb_local):
     names = {key["AttributeName"] for key in schema["key_schema"] + index["key_schema"]}
     client = boto3.client("dynamodb", endpoint_url=dynamodb_local.endpoint, region_name="eu-central-1")
     client.create_table(
-        TableName=DeviceModel.Meta.table_name, BillingMode="PAY_PER_REQUEST", KeySchema=schema["key_schema"],
+        TableName=DeviceModel.Meta.table_name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=schema["key_schema"],
         AttributeDefinitions=[a for a in schema["attribute_definitions"] if a["AttributeName"] in names],
-        GlobalSecondaryIndexes=[{"IndexName": index["index_name"], "KeySchema": index["key_schema"],
-                                 "Projection": index["projection"]}])
+        GlobalSecondaryIndexes=[
+            {"IndexName": index["index_name"], "KeySchema": index["key_schema"], "Projection": index["projection"]}
+        ],
+    )
 
 
 def store_devices(count, wrapper, now, writers=8):
@@ -78,5 +95,7 @@ def test_an_export_of_many_devices_holds_every_one_exactly_once(fresh_ddb, local
     serials = [line.split(";")[0] for line in lines[1:]]
     assert len(serials) == DEVICES and len(set(serials)) == DEVICES and "BIG-OTHER" not in serials
     assert all(line.endswith(";app;AES128;" + KEY[0]["hex"]) for line in lines[1:])
-    print(f"stored {DEVICES:,} devices in {stored - started:.1f} s; the export ran in {ran - stored:.1f} s "
-          f"({DEVICES / (ran - stored):,.0f} devices/s)")
+    print(
+        f"stored {DEVICES:,} devices in {stored - started:.1f} s; the export ran in {ran - stored:.1f} s "
+        f"({DEVICES / (ran - stored):,.0f} devices/s)"
+    )

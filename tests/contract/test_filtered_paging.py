@@ -1,5 +1,6 @@
 """Filtered lists over indexes that span organizations, on DynamoDB Local: the start keys the server builds from
 the last item shown are ones DynamoDB takes, and paging visits exactly what the reader may see."""
+
 from chalicelib.permissions import Principal
 from chalicelib.services.audit.record import record_event
 from chalicelib.services.audit.trail import list_events
@@ -27,13 +28,22 @@ def test_label_batch_and_actor_filters_page_through_only_what_is_in_scope(ddb):
 
     for org in ("acme", "rival"):
         make_org(org)
-    BatchModel("bat_x", org_id="acme", target_org_id="rival", reference="X", state="PENDING", created_key="x",
-               created_at=datetime.now(timezone.utc), created_by="x").save()
+    BatchModel(
+        "bat_x",
+        org_id="acme",
+        target_org_id="rival",
+        reference="X",
+        state="PENDING",
+        created_key="x",
+        created_at=datetime.now(timezone.utc),
+        created_by="x",
+    ).save()
     for number in range(9):
         maker = "acme" if number % 3 == 0 else "rival"
         make_device(f"L-{number}", maker, labels=("shared",), batch_id="bat_x")
-    reader = Principal(user_id="usr_reader", org_id="acme", roles=frozenset({"ORG_ADMIN"}),
-                       permissions=frozenset({"devices.import"}))
+    reader = Principal(
+        user_id="usr_reader", org_id="acme", roles=frozenset({"ORG_ADMIN"}), permissions=frozenset({"devices.import"})
+    )
     for query in ({"label": "shared"}, {"batch_id": "bat_x"}):
         devices = every_page(lambda cursor: list_devices(reader, query, view="imported", limit=1, cursor=cursor))
         assert [device["serial"] for device in devices] == ["L-0", "L-3", "L-6"], query

@@ -1,4 +1,5 @@
 """Imports that crash half-way on DynamoDB Local: a device is never in the catalog without its label rows."""
+
 import contextlib
 import threading
 
@@ -11,8 +12,9 @@ from chalicelib.services.devices.catalog import list_devices, update_device
 from chalicelib.services.devices.importing import import_devices
 from tests.helpers import make_device, make_org
 
-MAKER = Principal(user_id="usr_maker", org_id="maker", roles=frozenset({"ORG_ADMIN"}),
-                  permissions=frozenset({"devices.import"}))
+MAKER = Principal(
+    user_id="usr_maker", org_id="maker", roles=frozenset({"ORG_ADMIN"}), permissions=frozenset({"devices.import"})
+)
 WRITES = ("BatchWriteItem", "TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem")
 
 
@@ -23,8 +25,11 @@ class Crash(Exception):
 @contextlib.contextmanager
 def crash_at_write(number):
     """Every DynamoDB write from the `number`-th on fails, as if the process had died just before it."""
-    clients = {id(client): client for client in [models.connection().client] +
-               [model._get_connection().connection.client for model in models.ALL_MODELS]}.values()
+    clients = {
+        id(client): client
+        for client in [models.connection().client]
+        + [model._get_connection().connection.client for model in models.ALL_MODELS]
+    }.values()
     lock, seen = threading.Lock(), {"writes": 0}
 
     def hook(model, **_):
@@ -45,9 +50,16 @@ def crash_at_write(number):
 
 def items(prefix, count=120):
     """Devices with one or two labels each."""
-    return [{"serial": f"{prefix}-{n:03d}", "product_type": "meter", "mac": "02:00:00:00:00:01",
-             "labels": [f"lot-{n % 3}"] + (["even"] if n % 2 == 0 else []),
-             "keys": [{"name": "app", "algorithm": "AES128", "hex": f"{n:032x}"}]} for n in range(count)]
+    return [
+        {
+            "serial": f"{prefix}-{n:03d}",
+            "product_type": "meter",
+            "mac": "02:00:00:00:00:01",
+            "labels": [f"lot-{n % 3}"] + (["even"] if n % 2 == 0 else []),
+            "keys": [{"name": "app", "algorithm": "AES128", "hex": f"{n:032x}"}],
+        }
+        for n in range(count)
+    ]
 
 
 def catalog(filters=None):
@@ -65,8 +77,9 @@ def assert_every_listed_device_is_listed_under_each_of_its_labels():
     devices = catalog()
     for label in {label for device in devices for label in device["labels"]}:
         under_label = {device["serial"] for device in catalog({"label": label})}
-        missing = [device["serial"] for device in devices if label in device["labels"]
-                   and device["serial"] not in under_label]
+        missing = [
+            device["serial"] for device in devices if label in device["labels"] and device["serial"] not in under_label
+        ]
         assert missing == [], f"listed without its label row {label!r}: {missing}"
     return devices
 
@@ -81,8 +94,9 @@ def test_a_crash_at_any_write_of_an_import_never_leaves_a_listed_device_without_
         assert_every_listed_device_is_listed_under_each_of_its_labels()
         resumed = import_devices(MAKER, items=items(prefix))  # the maker sends the file again
         written_before = 120 - resumed["imported"]
-        assert [rejection["error"] for rejection in resumed["rejected"]] == \
-            ["serial is already in the catalog (an import never overwrites a device)"] * written_before
+        assert [rejection["error"] for rejection in resumed["rejected"]] == [
+            "serial is already in the catalog (an import never overwrites a device)"
+        ] * written_before
         devices = assert_every_listed_device_is_listed_under_each_of_its_labels()
         assert len([device for device in devices if device["serial"].startswith(prefix + "-")]) == 120
 

@@ -1,5 +1,6 @@
 """Installers racing for one device, and staff racing to enable one portal scope, on DynamoDB Local (where
 conditional writes and transactions are really atomic under threads)."""
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,8 +20,9 @@ def test_installers_racing_for_one_device_have_one_winner_and_the_losers_leave_n
     orgs = [f"inst{n}" for n in range(THREADS)]
     for org_id in orgs:
         make_org(org_id)
-    installers = [Principal(user_id=f"usr_{n}", org_id=org_id, roles=frozenset({"INSTALLER"}))
-                  for n, org_id in enumerate(orgs)]
+    installers = [
+        Principal(user_id=f"usr_{n}", org_id=org_id, roles=frozenset({"INSTALLER"})) for n, org_id in enumerate(orgs)
+    ]
     wins = []
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         for round_number in range(ROUNDS):
@@ -31,9 +33,14 @@ def test_installers_racing_for_one_device_have_one_winner_and_the_losers_leave_n
             def install(principal, round_number=round_number, mac=mac, barrier=barrier):
                 barrier.wait()
                 try:
-                    installations.create_installation(principal, {
-                        "id_code": "ID4711", "mac": mac,
-                        "customer": {"email": f"c{round_number}-{principal.user_id}@example.com", "name": "C"}})
+                    installations.create_installation(
+                        principal,
+                        {
+                            "id_code": "ID4711",
+                            "mac": mac,
+                            "customer": {"email": f"c{round_number}-{principal.user_id}@example.com", "name": "C"},
+                        },
+                    )
                     return principal.user_id
                 except Conflict:
                     return None

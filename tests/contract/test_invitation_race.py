@@ -1,4 +1,5 @@
 """Contract tier: one address-less invitation accepted by many at once is spent exactly once."""
+
 import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -13,13 +14,26 @@ RACERS = 10
 
 
 def test_ten_concurrent_accepts_of_one_addressless_invitation_with_ten_addresses_create_exactly_one_user(
-        ddb, monkeypatch):
+    ddb, monkeypatch
+):
     make_user(email="seed@example.com")  # the root organization exists before the race
     now = datetime.now(timezone.utc)
     invitation = InvitationModel(
-        "inv_race", org_id="root", state="SENT", name=None, email=None, roles=["VIEWER"], site_ids=[],
-        language="en", nonce=secrets.token_urlsafe(16), created_by="usr_seed", created_at=now,
-        expires_at=now + timedelta(days=7), lifetime_days=7, ttl=now + timedelta(days=97))
+        "inv_race",
+        org_id="root",
+        state="SENT",
+        name=None,
+        email=None,
+        roles=["VIEWER"],
+        site_ids=[],
+        language="en",
+        nonce=secrets.token_urlsafe(16),
+        created_by="usr_seed",
+        created_at=now,
+        expires_at=now + timedelta(days=7),
+        lifetime_days=7,
+        ttl=now + timedelta(days=97),
+    )
     invitation.state_key = f"SENT#{now.isoformat()}"
     invitation.save()
     token = invitations._token(invitation)

@@ -1,4 +1,5 @@
 """Login lockout under concurrency, on real DynamoDB Local: the attempt is reserved before the password is checked."""
+
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -51,8 +52,11 @@ def test_twenty_concurrent_wrong_passwords_evaluate_at_most_ten_and_then_the_loc
     import app
 
     with Client(app.app, stage_name="test") as client:
-        right = client.http.post("/auth/login", headers={"Content-Type": "application/json"},
-                                 body=json.dumps({"email": "ada@example.com", "password": STRONG_PASSWORD}))
+        right = client.http.post(
+            "/auth/login",
+            headers={"Content-Type": "application/json"},
+            body=json.dumps({"email": "ada@example.com", "password": STRONG_PASSWORD}),
+        )
     assert right.status_code == 429 and json.loads(right.body)["error"]["code"] == "account_locked"
     assert 0 < int(right.headers["Retry-After"]) <= get_settings().lockout_minutes * 60
     assert len(verified) <= threshold  # a locked account checks no password at all

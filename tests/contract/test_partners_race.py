@@ -1,5 +1,6 @@
 """Admins racing on one partner request, on DynamoDB Local (where conditional writes and transactions are really
 atomic under threads): one answer wins, and the pair ends linked both ways or not at all."""
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -44,12 +45,19 @@ def test_accept_decline_and_withdraw_at_once_settle_a_request_exactly_once(ddb):
         outcomes = race(calls)
         assert outcomes.count("done") == 1, outcomes
         accepted = outcomes.index("done") < 2
-        links = {(link.org_id, link.partner_org_id) for org_id in ("asked", asker)
-                 for link in PartnerModel.query(org_id, consistent_read=True)
-                 if asker in (link.org_id, link.partner_org_id)}
+        links = {
+            (link.org_id, link.partner_org_id)
+            for org_id in ("asked", asker)
+            for link in PartnerModel.query(org_id, consistent_read=True)
+            if asker in (link.org_id, link.partner_org_id)
+        }
         assert links == ({("asked", asker), (asker, "asked")} if accepted else set())
-        assert [row for org_id in ("asked", asker) for row in PartnerRequestModel.query(org_id, consistent_read=True)
-                if asker in (row.org_id, row.partner_org_id)] == []
+        assert [
+            row
+            for org_id in ("asked", asker)
+            for row in PartnerRequestModel.query(org_id, consistent_read=True)
+            if asker in (row.org_id, row.partner_org_id)
+        ] == []
 
 
 def test_the_same_request_sent_at_once_is_stored_once(ddb):
@@ -58,10 +66,12 @@ def test_the_same_request_sent_at_once_is_stored_once(ddb):
         asker = f"asker{round_number}"
         make_org(asker)
         answers = []
-        outcomes = race([lambda n=n: answers.append(partners.add_partner(admin(asker, n), asker, "asked"))
-                         for n in range(THREADS)])
+        outcomes = race(
+            [lambda n=n: answers.append(partners.add_partner(admin(asker, n), asker, "asked")) for n in range(THREADS)]
+        )
         assert outcomes.count("done") >= 1 and len({answer["created_at"] for answer in answers}) == 1, outcomes
         assert [(row.org_id, row.direction) for row in PartnerRequestModel.query(asker, consistent_read=True)] == [
-            (asker, "outgoing")]
+            (asker, "outgoing")
+        ]
         incoming = PartnerRequestModel.query("asked", PartnerRequestModel.partner_org_id == asker, consistent_read=True)
         assert [row.direction for row in incoming] == ["incoming"]

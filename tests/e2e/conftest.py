@@ -1,4 +1,5 @@
 """E2E tier: the real `make run` stack as a process, spoken to over HTTP."""
+
 import email
 import email.policy
 import os
@@ -36,12 +37,24 @@ class LocalStack:
     def start(self, timeout=120):
         """Start `make run` and wait until /health answers."""
         env = {**os.environ, "PORT": str(self.port), "KEYPORT_HOME": self.home, **self.extra_env}
-        for name in ("KEYPORT_STAGE", "KEYPORT_TABLE_PREFIX", "KEYPORT_PUBLIC_BASE_URL", "KEYPORT_DYNAMODB_ENDPOINT",
-                     "KEYPORT_EXPORT_QUEUE_URL", "KEYPORT_EXPORT_BUCKET"):
+        for name in (
+            "KEYPORT_STAGE",
+            "KEYPORT_TABLE_PREFIX",
+            "KEYPORT_PUBLIC_BASE_URL",
+            "KEYPORT_DYNAMODB_ENDPOINT",
+            "KEYPORT_EXPORT_QUEUE_URL",
+            "KEYPORT_EXPORT_BUCKET",
+        ):
             env.pop(name, None)  # the test tier's settings must not leak into the stack
-        self.process = subprocess.Popen(self.command, cwd=PROJECT_DIR, env=env,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         threading.Thread(target=self._read, daemon=True).start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -85,8 +98,9 @@ class LocalStack:
     def processes_left(self):
         """Processes still alive in the stack's process group, or mentioning its KEYPORT_HOME."""
         listing = subprocess.run(["ps", "-eo", "pid,pgid,args"], capture_output=True, text=True).stdout
-        return [line for line in listing.splitlines()[1:]
-                if line.split()[1] == str(self.process.pid) or self.home in line]
+        return [
+            line for line in listing.splitlines()[1:] if line.split()[1] == str(self.process.pid) or self.home in line
+        ]
 
 
 @pytest.fixture
@@ -112,9 +126,18 @@ def browser():
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-                  "--no-first-run", "--disable-component-update", "--disable-sync"])
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield chromium
         chromium.close()
 

@@ -1,4 +1,5 @@
 """The operator CLI against a running local stack, run as the README says: nothing set but KEYPORT_HOME."""
+
 import json
 import os
 import subprocess
@@ -23,13 +24,20 @@ class RunnerStack(LocalStack):
 def run_cli(home, *args):
     """`python -m chalicelib.cli ARGS` in its own process with only PATH and KEYPORT_HOME set."""
     env = {"PATH": os.environ["PATH"], "KEYPORT_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "chalicelib.cli", *args], cwd=PROJECT_DIR, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "chalicelib.cli", *args],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_every_command_runs_against_the_local_stack_with_nothing_but_keyport_home(tmp_path):
-    stack = RunnerStack(tmp_path / "home", env=dict(zip(("KEYPORT_OPERATOR_EMAIL", "KEYPORT_OPERATOR_PASSWORD"),
-                                                        OPERATOR))).start()
+    stack = RunnerStack(
+        tmp_path / "home", env=dict(zip(("KEYPORT_OPERATOR_EMAIL", "KEYPORT_OPERATOR_PASSWORD"), OPERATOR))
+    ).start()
     try:
         ran = run_cli(stack.home, "create-tables")
         assert (ran.returncode, ran.stdout, ran.stderr) == (cli.EXIT_DONE, "Every table exists already.\n", "")
@@ -49,8 +57,7 @@ def test_every_command_runs_against_the_local_stack_with_nothing_but_keyport_hom
         assert ran.stdout.startswith("Imported 3 devices; skipped 0 already in the catalog; rejected 1 rows.")
         assert "4/4 rows" in ran.stderr
 
-        claimed = session.post(stack.url + "/devices/SN-000001/claim", json={"claim_code": "CLAIM00000001"},
-                               timeout=10)
+        claimed = session.post(stack.url + "/devices/SN-000001/claim", json={"claim_code": "CLAIM00000001"}, timeout=10)
         assert claimed.status_code == 200, claimed.text
         written = tmp_path / "keys.json"
         ran = run_cli(stack.home, "export-keys", "--as", OPERATOR[0], "--format", "json", "--out", str(written))

@@ -1,4 +1,5 @@
 """The download list on the real local stack: the runner's worker takes the job from the queue folder."""
+
 import json
 import time
 from pathlib import Path
@@ -14,20 +15,31 @@ KEYS = [{"name": "app", "algorithm": "AES128", "hex": "8899aabbccddeeff001122334
 def test_an_export_runs_in_the_local_worker_and_its_sealed_file_is_served_by_the_api(local_stack):
     stack = local_stack(KEYPORT_OPERATOR_EMAIL=OPERATOR[0], KEYPORT_OPERATOR_PASSWORD=OPERATOR[1])
     session = requests.Session()
-    token = session.post(stack.url + "/auth/login", json=dict(zip(("email", "password"), OPERATOR)),
-                         timeout=10).json()["token"]
+    token = session.post(stack.url + "/auth/login", json=dict(zip(("email", "password"), OPERATOR)), timeout=10).json()[
+        "token"
+    ]
     session.headers["Authorization"] = "Bearer " + token
-    items = [{"serial": f"E2E-{n}", "product_type": "meter", "mac": f"00:1a:2b:3c:4d:{n:02x}",
-              "claim_code": f"CLAIMCODE{n:02d}", "keys": KEYS} for n in range(3)]
+    items = [
+        {
+            "serial": f"E2E-{n}",
+            "product_type": "meter",
+            "mac": f"00:1a:2b:3c:4d:{n:02x}",
+            "claim_code": f"CLAIMCODE{n:02d}",
+            "keys": KEYS,
+        }
+        for n in range(3)
+    ]
     imported = session.post(stack.url + "/devices/import", json={"items": items}, timeout=30)
     assert imported.status_code == 200 and imported.json()["imported"] == 3, imported.text
     for n in range(2):
-        claimed = session.post(stack.url + f"/devices/E2E-{n}/claim", json={"claim_code": f"CLAIMCODE{n:02d}"},
-                               timeout=10)
+        claimed = session.post(
+            stack.url + f"/devices/E2E-{n}/claim", json={"claim_code": f"CLAIMCODE{n:02d}"}, timeout=10
+        )
         assert claimed.status_code == 200, claimed.text
     private, public = private_and_public("EC", "P-256")
-    queued = session.post(stack.url + "/exports", json={"format": "jwe", "recipient_jwk": public, "serial": "E2E-"},
-                          timeout=10)
+    queued = session.post(
+        stack.url + "/exports", json={"format": "jwe", "recipient_jwk": public, "serial": "E2E-"}, timeout=10
+    )
     assert queued.status_code == 202, queued.text + stack.output()[-3000:]
     export_id = queued.json()["id"]
     deadline, job = time.monotonic() + 30, queued.json()

@@ -1,5 +1,6 @@
 """The installer flow over HTTP on the real `make run` stack, and the customer's activation link in Chromium:
 register -> approve -> first login -> check and register a device -> the customer activates it."""
+
 import re
 import time
 
@@ -10,8 +11,13 @@ from tests.e2e.conftest import SHOTS, mailed_link, outbox_texts
 OPERATOR = {"email": "ops@example.com", "password": "Installer-Operat0r-Pass"}
 INSTALLER_PASSWORD = "Installer-Passw0rd-88"
 CUSTOMER_PASSWORD = "Customer-Passw0rd-99"
-DEVICE = {"serial": "ALARM-0042", "product_type": "alarm-server", "mac": "00:1a:2b:3c:4d:42",
-          "id_code": "AB12CD34", "keys": [{"name": "web", "algorithm": "AES256", "hex": "ab" * 32}]}
+DEVICE = {
+    "serial": "ALARM-0042",
+    "product_type": "alarm-server",
+    "mac": "00:1a:2b:3c:4d:42",
+    "id_code": "AB12CD34",
+    "keys": [{"name": "web", "algorithm": "AES256", "hex": "ab" * 32}],
+}
 
 
 def call(stack, method, path, token=None, **body):
@@ -29,27 +35,48 @@ def stored_registrations(stack, operator, wait=20.0):
         time.sleep(0.2)
 
 
-def test_an_installer_registers_a_customers_device_and_the_customer_activates_it_in_the_browser(local_stack,
-                                                                                                  browser):
+def test_an_installer_registers_a_customers_device_and_the_customer_activates_it_in_the_browser(local_stack, browser):
     stack = local_stack(KEYPORT_OPERATOR_EMAIL=OPERATOR["email"], KEYPORT_OPERATOR_PASSWORD=OPERATOR["password"])
     operator = call(stack, "POST", "/auth/login", **OPERATOR).json()["token"]
 
-    assert call(stack, "POST", "/public/registrations", kind="installer", name="Ines Schmidt",
-                email="ines@schmidt.example", company_name="Schmidt Haustechnik", language="en").status_code == 202
+    assert (
+        call(
+            stack,
+            "POST",
+            "/public/registrations",
+            kind="installer",
+            name="Ines Schmidt",
+            email="ines@schmidt.example",
+            company_name="Schmidt Haustechnik",
+            language="en",
+        ).status_code
+        == 202
+    )
     [registration] = stored_registrations(stack, operator)
     assert call(stack, "POST", f"/registrations/{registration['id']}/approve", operator).status_code == 200
     [approved] = outbox_texts(stack, "registration_approved")
     temporary = re.search(r"Temporary password: (\S+)", approved).group(1)
     installer = call(stack, "POST", "/auth/login", email="ines@schmidt.example", password=temporary).json()["token"]
-    assert call(stack, "POST", "/me/password", installer, current_password=temporary,
-                new_password=INSTALLER_PASSWORD).status_code == 204
+    assert (
+        call(
+            stack, "POST", "/me/password", installer, current_password=temporary, new_password=INSTALLER_PASSWORD
+        ).status_code
+        == 204
+    )
 
     assert call(stack, "POST", "/devices/import", operator, items=[DEVICE]).json()["imported"] == 1
     checked = call(stack, "POST", "/installations/check", installer, id_code="ab12-cd34", mac="001A2B3C4D42")
     assert checked.status_code == 200 and checked.json()["serial"] == "ALARM-0042", checked.text
-    created = call(stack, "POST", "/installations", installer, id_code="AB12CD34", mac="00:1a:2b:3c:4d:42",
-                   web_address="https://alarm-42.example.net",
-                   customer={"email": "erika@example.com", "name": "Erika Mustermann", "address": "Lindenweg 3"})
+    created = call(
+        stack,
+        "POST",
+        "/installations",
+        installer,
+        id_code="AB12CD34",
+        mac="00:1a:2b:3c:4d:42",
+        web_address="https://alarm-42.example.net",
+        customer={"email": "erika@example.com", "name": "Erika Mustermann", "address": "Lindenweg 3"},
+    )
     assert created.status_code == 201 and created.json()["mails_sent"] == ["credentials", "activation"], created.text
 
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
 """The invitation link in a real headless Chromium against the real `make run` stack."""
+
 import os
 
 import requests
@@ -11,16 +12,29 @@ GOOD = "Invited-Passw0rd-77"
 
 def test_an_invitee_opens_the_mailed_link_fixes_a_weak_password_and_logs_in(local_stack, browser):
     stack = local_stack(KEYPORT_OPERATOR_EMAIL=OPERATOR["email"], KEYPORT_OPERATOR_PASSWORD=OPERATOR["password"])
-    auth = {"Authorization": "Bearer " + requests.post(stack.url + "/auth/login", json=OPERATOR, timeout=10)
-            .json()["token"]}
+    auth = {
+        "Authorization": "Bearer " + requests.post(stack.url + "/auth/login", json=OPERATOR, timeout=10).json()["token"]
+    }
     org = requests.post(stack.url + "/orgs", json={"name": "Stadtwerke Kiel"}, headers=auth, timeout=10).json()
 
     def invitation(address):
-        created = requests.post(stack.url + "/invitations", headers=auth, timeout=10, json={
-            "name": "Ivy Invitee", "email": address, "org_id": org["id"], "roles": ["KEY_MANAGER"], "language": "en"})
+        created = requests.post(
+            stack.url + "/invitations",
+            headers=auth,
+            timeout=10,
+            json={
+                "name": "Ivy Invitee",
+                "email": address,
+                "org_id": org["id"],
+                "roles": ["KEY_MANAGER"],
+                "language": "en",
+            },
+        )
         assert created.status_code == 201, created.text
-        assert requests.post(stack.url + f"/invitations/{created.json()['id']}/send", headers=auth,
-                             timeout=10).status_code == 200
+        assert (
+            requests.post(stack.url + f"/invitations/{created.json()['id']}/send", headers=auth, timeout=10).status_code
+            == 200
+        )
         return created.json()["id"]
 
     accepted_id, revoked_id = invitation("ivy@example.com"), invitation("rex@example.com")

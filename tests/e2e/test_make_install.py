@@ -1,4 +1,5 @@
 """`make`'s installs: Python 3.13 found or asked for, a venv of another Python made anew, run and test locks apart."""
+
 import glob
 import os
 import shutil
@@ -19,14 +20,24 @@ def make(*arguments, **environment):
     """`make ARGUMENTS` in the project, with the environment changed as given."""
     env = {name: value for name, value in os.environ.items() if not name.startswith(("MAKE", "VIRTUAL_ENV"))}
     env.update(environment)
-    return subprocess.run(["make", "--no-print-directory", *arguments], cwd=PROJECT_DIR, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        ["make", "--no-print-directory", *arguments],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def python_version(executable):
     """`major.minor` of an interpreter."""
-    return subprocess.run([executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 @pytest.mark.skipif(not (SYSTEM_PYTHON_313 or PYENV_PYTHON_313), reason="python3.13 only elsewhere on this machine")
@@ -68,12 +79,17 @@ def test_make_run_installs_the_runtime_and_chalice_locks_and_make_test_adds_the_
 
     [run] = installs(".run")
     assert "--require-hashes" in run
-    assert [run[i + 1] for i, word in enumerate(run) if word == "-r"] == ["requirements.txt",
-                                                                          "requirements-chalice.txt"]
+    assert [run[i + 1] for i, word in enumerate(run) if word == "-r"] == [
+        "requirements.txt",
+        "requirements-chalice.txt",
+    ]
     test = installs(".test")[-1]
     assert "--require-hashes" in test
     assert [test[i + 1] for i, word in enumerate(test) if word == "-r"] == [
-        "requirements.txt", "requirements-chalice.txt", "requirements-dev.txt"]
+        "requirements.txt",
+        "requirements-chalice.txt",
+        "requirements-dev.txt",
+    ]
 
 
 def test_the_venv_runs_python_3_13():

@@ -1,4 +1,5 @@
 """`make run` as a new user meets it: printed operator, login over HTTP, clean stop, data kept."""
+
 import time
 from pathlib import Path
 
@@ -23,8 +24,12 @@ def test_make_run_serves_logs_in_the_printed_operator_and_stops_cleanly_keeping_
     login = requests.post(stack.url + "/auth/login", json={"email": email, "password": password}, timeout=10)
     assert login.status_code == 200 and login.json()["must_change_password"] is True
     auth = {"Authorization": "Bearer " + login.json()["token"]}
-    change = requests.post(stack.url + "/me/password", headers=auth, timeout=10,
-                           json={"current_password": password, "new_password": NEW_PASSWORD})
+    change = requests.post(
+        stack.url + "/me/password",
+        headers=auth,
+        timeout=10,
+        json={"current_password": password, "new_password": NEW_PASSWORD},
+    )
     assert change.status_code == 204, change.text
     assert requests.get(stack.url + "/me", headers=auth, timeout=10).json()["must_change_password"] is False
     assert requests.post(stack.url + "/auth/logout", headers=auth, timeout=10).status_code == 204
@@ -46,12 +51,14 @@ def test_operator_from_the_environment_needs_no_password_change_and_mail_lands_i
     stack = local_stack(KEYPORT_OPERATOR_EMAIL="ops@example.com", KEYPORT_OPERATOR_PASSWORD=NEW_PASSWORD)
     assert stack.printed(r"One-time password: (\S+)") is None
     assert stack.printed(r"Mail templates: (\d+) system defaults loaded") == "63"
-    login = requests.post(stack.url + "/auth/login", json={"email": "ops@example.com", "password": NEW_PASSWORD},
-                          timeout=10)
+    login = requests.post(
+        stack.url + "/auth/login", json={"email": "ops@example.com", "password": NEW_PASSWORD}, timeout=10
+    )
     assert login.status_code == 200 and login.json()["must_change_password"] is False
     auth = {"Authorization": "Bearer " + login.json()["token"]}
-    sent = requests.post(stack.url + "/templates/tpl_system_invite_de/test", headers=auth, timeout=10,
-                         json={"email": "qa@example.com"})
+    sent = requests.post(
+        stack.url + "/templates/tpl_system_invite_de/test", headers=auth, timeout=10, json={"email": "qa@example.com"}
+    )
     assert sent.status_code == 202, sent.text
     [eml] = list((Path(stack.home) / "outbox").glob("*-invite-*.eml"))
     assert b"Subject: Einladung zu Stadtwerke Musterstadt bei keyport" in eml.read_bytes()

@@ -1,5 +1,6 @@
 """`make package`: a SAM template and a zip for AWS, built offline, carrying templates/; the template passes
 cfn-lint and `sam validate --lint` without an error or a warning."""
+
 import fcntl
 import json
 import os
@@ -23,8 +24,14 @@ def package(tmp_path_factory):
     # vendor/templates in the tree, so the two builds take turns.
     with open(os.path.join(tempfile.gettempdir(), "keyport-make-package.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        result = subprocess.run(["make", "--no-print-directory", "package", f"OUT={out}"], cwd=PROJECT_DIR,
-                                env=env, capture_output=True, text=True, timeout=600)
+        result = subprocess.run(
+            ["make", "--no-print-directory", "package", f"OUT={out}"],
+            cwd=PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     assert result.returncode == 0, result.stdout + result.stderr
     template = json.loads((out / "sam.json").read_text())
     with zipfile.ZipFile(out / "deployment.zip") as archive:
@@ -34,8 +41,11 @@ def package(tmp_path_factory):
 
 def test_the_zip_carries_every_template_file_next_to_app_py(package):
     _, names, _ = package
-    templates = {os.path.relpath(os.path.join(folder, name), PROJECT_DIR)
-                 for folder, _, files in os.walk(os.path.join(PROJECT_DIR, "templates")) for name in files}
+    templates = {
+        os.path.relpath(os.path.join(folder, name), PROJECT_DIR)
+        for folder, _, files in os.walk(os.path.join(PROJECT_DIR, "templates"))
+        for name in files
+    }
     assert templates and templates <= names
     assert "app.py" in names and "chalicelib/models/__init__.py" in names
 
@@ -48,13 +58,20 @@ def test_the_zip_leaves_out_tests_and_test_libraries(package):
 def test_the_template_declares_the_tables_the_kms_key_and_the_hourly_schedule(package):
     template, *_ = package
     resources = template["Resources"]
-    tables = {resource["Properties"]["TableName"]["Fn::Sub"] for resource in resources.values()
-              if resource["Type"] == "AWS::DynamoDB::Table"}
+    tables = {
+        resource["Properties"]["TableName"]["Fn::Sub"]
+        for resource in resources.values()
+        if resource["Type"] == "AWS::DynamoDB::Table"
+    }
     assert tables == {"keyport-${Stage}-" + model.Meta.base_name for model in models.ALL_MODELS}
     assert any(resource["Type"] == "AWS::KMS::Key" for resource in resources.values())
     functions = [resource for resource in resources.values() if resource["Type"] == "AWS::Serverless::Function"]
-    schedules = [event["Properties"]["Schedule"] for function in functions
-                 for event in function["Properties"].get("Events", {}).values() if event["Type"] == "Schedule"]
+    schedules = [
+        event["Properties"]["Schedule"]
+        for function in functions
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "Schedule"
+    ]
     assert schedules == ["rate(1 hour)"] * 3  # invitations, exports, installations
     assert template["Globals"]["Function"]["Environment"]["Variables"]["KEYPORT_KMS_KEY_ARN"]
     assert all(function["Properties"]["Environment"]["Variables"]["KEYPORT_STAGE"] == "dev" for function in functions)
@@ -66,12 +83,14 @@ def test_the_export_worker_reads_the_declared_queue_and_may_run_fifteen_minutes(
     worker = resources["ExportWorker"]
     source = worker["Properties"]["Events"]["ExportWorkerSqsEventSource"]["Properties"]
     assert source["Queue"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:keyport-dev-exports"}
+        "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:keyport-dev-exports"
+    }
     # The event source names the queue by ARN: the worker's role (which reads the queue) makes it wait for the queue.
     assert source["BatchSize"] == 1
-    assert {"Fn::GetAtt": ["ExportQueue", "Arn"]} in [statement["Resource"] for statement in
-                                                      resources["ExportWorkerRole"]["Properties"]["Policies"][0][
-                                                          "PolicyDocument"]["Statement"]]
+    assert {"Fn::GetAtt": ["ExportQueue", "Arn"]} in [
+        statement["Resource"]
+        for statement in resources["ExportWorkerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    ]
     assert worker["Properties"]["Timeout"] == 900
     # The hourly jobs write one item at a time: they get minutes, not API Gateway's 29 s.
     assert resources["ExpireInvitations"]["Properties"]["Timeout"] == 600
@@ -90,8 +109,13 @@ def test_the_template_takes_only_the_stage_it_was_packaged_for(package):
     assert (stage["Default"], stage["AllowedValues"]) == ("dev", ["dev"])
 
 
-FUNCTIONS = {"APIHandler": "api_handler", "ExportWorker": "export_worker", "ExpireInvitations": "expire-invitations",
-             "ExpireExports": "expire-exports", "ExpireInstallations": "expire-installations"}
+FUNCTIONS = {
+    "APIHandler": "api_handler",
+    "ExportWorker": "export_worker",
+    "ExpireInvitations": "expire-invitations",
+    "ExpireExports": "expire-exports",
+    "ExpireInstallations": "expire-installations",
+}
 
 
 def test_each_function_is_named_traced_logged_for_a_while_and_bound_to_its_own_policy(package):
@@ -120,7 +144,8 @@ def test_the_api_answers_the_edges_own_errors_in_the_one_shape(package):
     definition = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
     responses = definition["x-amazon-apigateway-gateway-responses"]
     assert json.loads(responses["MISSING_AUTHENTICATION_TOKEN"]["responseTemplates"]["application/json"]) == {
-        "error": {"code": "route_not_found", "message": "No such route."}}
+        "error": {"code": "route_not_found", "message": "No such route."}
+    }
     assert responses["THROTTLED"]["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
     # The swagger paths chalice wrote are kept beside them (a merge, not a replacement).
     assert "/auth/login" in definition["paths"]
@@ -129,8 +154,9 @@ def test_the_api_answers_the_edges_own_errors_in_the_one_shape(package):
 def test_every_path_sends_the_methods_it_does_not_declare_to_the_api_function(package):
     template, *_ = package
     paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
-    handler = ("arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
-               "${APIHandler.Arn}/invocations")
+    handler = (
+        "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${APIHandler.Arn}/invocations"
+    )
     for path, methods in paths.items():
         integration = methods["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"]
         assert (integration["type"], integration["uri"]) == ("aws_proxy", {"Fn::Sub": handler}), path
@@ -139,15 +165,32 @@ def test_every_path_sends_the_methods_it_does_not_declare_to_the_api_function(pa
 def test_a_method_a_route_does_not_answer_is_405_in_the_one_shape_with_allow():
     import app
 
-    event = {"resource": "/auth/login", "path": "/auth/login", "httpMethod": "DELETE", "headers": {},
-             "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
-             "pathParameters": None, "stageVariables": None, "body": None, "isBase64Encoded": False,
-             "requestContext": {"resourcePath": "/auth/login", "httpMethod": "DELETE", "requestId": "r-1",
-                                "identity": {"sourceIp": "192.0.2.1"}, "stage": "api", "path": "/api/auth/login"}}
+    event = {
+        "resource": "/auth/login",
+        "path": "/auth/login",
+        "httpMethod": "DELETE",
+        "headers": {},
+        "multiValueHeaders": {},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "body": None,
+        "isBase64Encoded": False,
+        "requestContext": {
+            "resourcePath": "/auth/login",
+            "httpMethod": "DELETE",
+            "requestId": "r-1",
+            "identity": {"sourceIp": "192.0.2.1"},
+            "stage": "api",
+            "path": "/api/auth/login",
+        },
+    }
     response = app.app(event, None)
     assert response["statusCode"] == 405 and response["headers"]["Allow"] == "POST"
-    assert json.loads(response["body"]) == {"error": {"code": "method_not_allowed",
-                                                      "message": "This route does not answer that method."}}
+    assert json.loads(response["body"]) == {
+        "error": {"code": "method_not_allowed", "message": "This route does not answer that method."}
+    }
 
 
 def test_cfn_lint_finds_no_error_and_no_warning(package):
@@ -164,8 +207,14 @@ def test_sam_validate_with_lint_finds_no_error_and_no_warning(package, tmp_path)
     # It needs no AWS account: no credentials and no ~/.aws of the person running the tests.
     env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     env.update(HOME=str(tmp_path), SAM_CLI_TELEMETRY="0")
-    result = subprocess.run([sam, "validate", "--lint", "-t", str(path), "--region", "eu-central-1"], env=env,
-                            capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    result = subprocess.run(
+        [sam, "validate", "--lint", "-t", str(path), "--region", "eu-central-1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == f"{path} is a valid SAM Template"
 
@@ -174,8 +223,11 @@ def test_every_function_runs_on_python_3_13(package):
     # chalice takes the Runtime from the Python that packages: python3.11 is deprecated on Lambda (Amazon Linux 2).
     template, *_ = package
     runtime = template.get("Globals", {}).get("Function", {}).get("Runtime")
-    functions = {name: resource["Properties"].get("Runtime", runtime) for name, resource in
-                 template["Resources"].items() if resource["Type"] == "AWS::Serverless::Function"}
+    functions = {
+        name: resource["Properties"].get("Runtime", runtime)
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
     assert len(functions) == 5 and set(functions.values()) == {"python3.13"}, functions
 
 
@@ -189,7 +241,7 @@ def test_the_zip_carries_exactly_the_distributions_of_the_runtime_lock(package):
                 pins[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(2)
     carried = {}
     for folder in {name.split("/")[0] for name in names if name.split("/")[0].endswith(".dist-info")}:
-        distribution, version = folder[:-len(".dist-info")].rsplit("-", 1)
+        distribution, version = folder[: -len(".dist-info")].rsplit("-", 1)
         carried[re.sub(r"[-_.]+", "-", distribution).lower()] = version
     assert "pynamodb" in carried and "chalice" not in carried
     assert carried == pins

@@ -1,4 +1,5 @@
 """The operator CLI: its commands in-process on moto; its setup, errors, exit codes and progress bar."""
+
 import csv
 import io
 import json
@@ -67,14 +68,17 @@ def test_import_devices_reports_bad_rows_and_a_rerun_skips_what_was_imported(aws
     assert "Imported 1,200 devices; skipped 0 already in the catalog; rejected 1 rows" in out.out
     assert "1,201/1,201 rows" in out.err
     assert report.read_text().splitlines()[1:] == [
-        "1202,SN-001200,rejected,\"algorithm must be one of DES, AES128, AES192, AES256\""]
+        '1202,SN-001200,rejected,"algorithm must be one of DES, AES128, AES192, AES256"'
+    ]
     assert DeviceModel.get("SN-001199").maker_org_id == "maker"
 
     source.write_text(HEADER + "".join(good_row(n) for n in range(1198, 1203)))
     assert cli.main(["import-devices", str(source), "--org", "maker", "--report", str(report)]) == 0
     assert "Imported 3 devices; skipped 2 already in the catalog; rejected 0 rows" in capsys.readouterr().out
     assert [line.split(",")[:3] for line in report.read_text().splitlines()[1:]] == [
-        ["2", "SN-001198", "skipped"], ["3", "SN-001199", "skipped"]]
+        ["2", "SN-001198", "skipped"],
+        ["3", "SN-001199", "skipped"],
+    ]
 
 
 def test_import_devices_for_an_unknown_organization_stops_with_a_message(aws, tmp_path, capsys):
@@ -87,15 +91,23 @@ def test_import_devices_for_an_unknown_organization_stops_with_a_message(aws, tm
 def run_alone(*args, home):
     """The CLI as a person runs it: its own process, nothing in the environment but PATH and KEYPORT_HOME."""
     env = {"PATH": os.environ["PATH"], "KEYPORT_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "chalicelib.cli", *args], cwd=local.PROJECT_DIR, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "chalicelib.cli", *args],
+        cwd=local.PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_with_only_keyport_home_and_no_stack_ever_started_it_says_so_in_one_line(tmp_path):
     ran = run_alone("create-tables", home=tmp_path)
     assert (ran.returncode, ran.stdout) == (cli.EXIT_USAGE, "")
-    assert ran.stderr == (f"error: no server secret at {tmp_path}/server-secret.hex: start the local stack once "
-                          "with `make run` (KEYPORT_HOME names its folder)\n")
+    assert ran.stderr == (
+        f"error: no server secret at {tmp_path}/server-secret.hex: start the local stack once "
+        "with `make run` (KEYPORT_HOME names its folder)\n"
+    )
 
 
 def test_a_stopped_stack_is_one_line_naming_make_run(tmp_path):
@@ -143,7 +155,8 @@ def test_a_mangled_server_secret_is_refused_rather_than_used(tmp_path):
 
 @pytest.mark.parametrize("missing", ["KEYPORT_KMS_KEY_ARN", "KEYPORT_SERVER_SECRET_ARN"])
 def test_a_deployed_stage_without_its_arns_is_refused_and_never_falls_back_to_the_local_key_file(
-        aws, monkeypatch, capsys, missing):
+    aws, monkeypatch, capsys, missing
+):
     from chalicelib.models import OrganizationModel
 
     monkeypatch.setenv("KEYPORT_STAGE", "prod")
@@ -183,8 +196,9 @@ def test_a_device_file_that_is_not_utf8_is_one_line_and_exit_2(aws, tmp_path, ca
     source.write_bytes((HEADER + good_row(1)).encode("utf-16"))
     report = tmp_path / "devices.csv.report.csv"
     assert cli.main(["import-devices", str(source), "--org", "maker"]) == cli.EXIT_USAGE
-    assert capsys.readouterr().err == (f"error: {source} is not UTF-8 text (line 1 cannot be read); "
-                                       "save it as UTF-8 CSV\n")
+    assert capsys.readouterr().err == (
+        f"error: {source} is not UTF-8 text (line 1 cannot be read); save it as UTF-8 CSV\n"
+    )
     assert not report.exists()  # stopped before the import began
 
 
@@ -217,8 +231,16 @@ def test_a_json_import_counts_its_items_on_the_bar(aws, tmp_path, capsys):
 
     make_org("maker")
     keys = [{"name": "app", "algorithm": "AES128", "hex": "00112233445566778899aabbccddeeff"}]
-    items = [{"serial": f"J-{n}", "product_type": "meter", "mac": f"00:1a:2b:3c:4d:{n:02x}",
-              "claim_code": f"CLAIMCODE{n:02d}", "keys": keys} for n in range(3)]
+    items = [
+        {
+            "serial": f"J-{n}",
+            "product_type": "meter",
+            "mac": f"00:1a:2b:3c:4d:{n:02x}",
+            "claim_code": f"CLAIMCODE{n:02d}",
+            "keys": keys,
+        }
+        for n in range(3)
+    ]
     source = tmp_path / "devices.json"
     source.write_text(json.dumps({"items": items}))  # one line of text, three devices
     assert cli.main(["import-devices", str(source), "--org", "maker"]) == cli.EXIT_DONE
@@ -234,8 +256,9 @@ def test_an_unexpected_error_is_one_line_with_a_hint_and_debug_shows_its_traceba
 
     monkeypatch.setattr(templates, "sync_default_templates", broken)
     assert cli.main(["sync-templates"]) == cli.EXIT_UNEXPECTED
-    assert capsys.readouterr().err == ("error: unexpected RuntimeError: the disk is on fire "
-                                       "(rerun with --debug for the traceback)\n")
+    assert capsys.readouterr().err == (
+        "error: unexpected RuntimeError: the disk is on fire (rerun with --debug for the traceback)\n"
+    )
     assert cli.main(["--debug", "sync-templates"]) == cli.EXIT_UNEXPECTED
     err = capsys.readouterr().err
     assert err.startswith("Traceback (most recent call last):") and "RuntimeError: the disk is on fire" in err
@@ -333,12 +356,16 @@ def key_world(make_key_world):
 def audit_actions(org_id):
     from chalicelib.models import AuditEventModel
 
-    return [(event.action, event.detail.get("count")) for event in AuditEventModel.query(org_id)
-            if event.action.startswith("keys_download")]
+    return [
+        (event.action, event.detail.get("count"))
+        for event in AuditEventModel.query(org_id)
+        if event.action.startswith("keys_download")
+    ]
 
 
 def test_export_keys_writes_the_accounts_claimed_devices_to_a_file_only_its_owner_reads_and_audits_it(
-        key_world, tmp_path, capsys):
+    key_world, tmp_path, capsys
+):
     out = tmp_path / "keys.csv"
     assert cli.main(["export-keys", "--as", "K@customer.example", "--out", str(out)]) == cli.EXIT_DONE
     assert os.stat(out).st_mode & 0o777 == 0o600
@@ -351,18 +378,26 @@ def test_export_keys_writes_the_accounts_claimed_devices_to_a_file_only_its_owne
 
 def test_export_keys_takes_the_catalog_filters_and_the_json_format(key_world, tmp_path):
     out = tmp_path / "roof.json"
-    assert cli.main(["export-keys", "--as", "k@customer.example", "--format", "json", "--label", "roof",
-                     "--out", str(out)]) == cli.EXIT_DONE
+    assert (
+        cli.main(
+            ["export-keys", "--as", "k@customer.example", "--format", "json", "--label", "roof", "--out", str(out)]
+        )
+        == cli.EXIT_DONE
+    )
     assert [device["serial"] for device in json.loads(out.read_text())["devices"]] == ["K-2"]
 
 
-@pytest.mark.parametrize("who,org,message", [
-    ("v@customer.example", None, "error: Your roles do not allow key downloads.\n"),
-    ("k@customer.example", "rival", None),
-    ("nobody@customer.example", None, "error: No active account has the e-mail nobody@customer.example.\n"),
-])
+@pytest.mark.parametrize(
+    "who,org,message",
+    [
+        ("v@customer.example", None, "error: Your roles do not allow key downloads.\n"),
+        ("k@customer.example", "rival", None),
+        ("nobody@customer.example", None, "error: No active account has the e-mail nobody@customer.example.\n"),
+    ],
+)
 def test_export_keys_is_refused_as_the_service_refuses_the_account_and_writes_nothing(
-        key_world, tmp_path, capsys, who, org, message):
+    key_world, tmp_path, capsys, who, org, message
+):
     out = tmp_path / "keys.csv"
     argv = ["export-keys", "--as", who, "--out", str(out)] + (["--org", org] if org else [])
     assert cli.main(argv) == cli.EXIT_REFUSED
@@ -377,8 +412,9 @@ def test_export_keys_never_overwrites_a_file(key_world, tmp_path, capsys):
     out = tmp_path / "keys.csv"
     out.write_text("precious")
     assert cli.main(["export-keys", "--as", "k@customer.example", "--out", str(out)]) == cli.EXIT_USAGE
-    assert capsys.readouterr().err == (f"error: {out} exists already; "
-                                       "name another file (key files are never overwritten)\n")
+    assert capsys.readouterr().err == (
+        f"error: {out} exists already; name another file (key files are never overwritten)\n"
+    )
     assert out.read_text() == "precious"
 
 
@@ -427,8 +463,10 @@ def test_an_import_that_fails_midway_ends_the_bar_line_before_its_one_line_error
 
 def test_export_keys_takes_a_serial_prefix_as_the_catalog_does(key_world, tmp_path):
     out = tmp_path / "k.json"
-    assert cli.main(["export-keys", "--as", "k@customer.example", "--format", "json", "--serial", "K-",
-                     "--out", str(out)]) == cli.EXIT_DONE
+    assert (
+        cli.main(["export-keys", "--as", "k@customer.example", "--format", "json", "--serial", "K-", "--out", str(out)])
+        == cli.EXIT_DONE
+    )
     assert [device["serial"] for device in json.loads(out.read_text())["devices"]] == ["K-1", "K-2"]
 
 
@@ -440,8 +478,22 @@ def test_export_keys_seals_a_jwe_file_for_the_recipient_key_given_as_a_file(key_
     private, public = private_and_public("EC", "P-256")
     (tmp_path / "recipient.json").write_text(json.dumps(public))
     out = tmp_path / "keys.jwe"
-    assert cli.main(["export-keys", "--as", "k@customer.example", "--format", "jwe",
-                     "--recipient-jwk", str(tmp_path / "recipient.json"), "--out", str(out)]) == cli.EXIT_DONE
+    assert (
+        cli.main(
+            [
+                "export-keys",
+                "--as",
+                "k@customer.example",
+                "--format",
+                "jwe",
+                "--recipient-jwk",
+                str(tmp_path / "recipient.json"),
+                "--out",
+                str(out),
+            ]
+        )
+        == cli.EXIT_DONE
+    )
     token = JWE()
     token.deserialize(out.read_text(), key=private)
     assert [device["serial"] for device in json.loads(token.payload)["devices"]] == ["K-1", "K-2"]
@@ -449,7 +501,19 @@ def test_export_keys_seals_a_jwe_file_for_the_recipient_key_given_as_a_file(key_
 
 def test_export_keys_with_an_unreadable_recipient_key_file_is_one_line_and_exit_2(key_world, tmp_path, capsys):
     (tmp_path / "recipient.json").write_text("{not json")
-    assert cli.main(["export-keys", "--as", "k@customer.example", "--format", "jwe",
-                     "--recipient-jwk", str(tmp_path / "recipient.json")]) == cli.EXIT_USAGE
+    assert (
+        cli.main(
+            [
+                "export-keys",
+                "--as",
+                "k@customer.example",
+                "--format",
+                "jwe",
+                "--recipient-jwk",
+                str(tmp_path / "recipient.json"),
+            ]
+        )
+        == cli.EXIT_USAGE
+    )
     err = capsys.readouterr().err
     assert err.startswith(f"error: cannot read the recipient key {tmp_path}/recipient.json: ") and err.count("\n") == 1

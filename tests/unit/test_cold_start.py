@@ -1,5 +1,6 @@
 """`import app` (a Lambda cold start) loads no heavy library and opens no connection; a route that needs one
 loads it then. A deployed stage missing a setting stops right there, in one log line."""
+
 import json
 import os
 import subprocess
@@ -37,8 +38,14 @@ def lambda_environment(**changes):
 
 def import_app(code="import app", **changes):
     """Run the code as a cold start does, in a fresh interpreter."""
-    return subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, env=lambda_environment(**changes),
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=PROJECT_DIR,
+        env=lambda_environment(**changes),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def probe(code):
@@ -55,8 +62,11 @@ def test_import_app_loads_no_heavy_library_and_opens_no_connection():
 
 
 def test_a_route_that_needs_a_heavy_library_loads_it_when_it_runs():
-    found = probe(PROBE.replace("import app\n", "import app\nfrom chalicelib.api.http import validate\n"
-                                "validate({'type': 'object'}, {})\n"))  # what the first request with a body does
+    found = probe(
+        PROBE.replace(
+            "import app\n", "import app\nfrom chalicelib.api.http import validate\nvalidate({'type': 'object'}, {})\n"
+        )
+    )  # what the first request with a body does
     assert "jsonschema" in found["loaded"] and "aws_encryption_sdk" not in found["loaded"]
 
 
@@ -65,16 +75,23 @@ def test_every_model_connection_reads_botocore_data_through_one_shared_loader():
     # re-read endpoints.json and the DynamoDB model (0.1-0.4 s a model; `make bench` prints the figure).
     from chalicelib.models import DeviceModel, UserModel
 
-    loaders = {id(model._get_connection().connection.session.get_component("data_loader"))
-               for model in (UserModel, DeviceModel)}
+    loaders = {
+        id(model._get_connection().connection.session.get_component("data_loader"))
+        for model in (UserModel, DeviceModel)
+    }
     assert len(loaders) == 1
 
 
-@pytest.mark.parametrize("name, value", [("KEYPORT_PUBLIC_BASE_URL", None),
-                                         ("KEYPORT_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
-                                         ("KEYPORT_MAIL_FROM", "keyport <no-reply@keyport.local>"),
-                                         ("KEYPORT_SERVER_SECRET_ARN", None),
-                                         ("KEYPORT_KMS_KEY_ARN", None)])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("KEYPORT_PUBLIC_BASE_URL", None),
+        ("KEYPORT_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        ("KEYPORT_MAIL_FROM", "keyport <no-reply@keyport.local>"),
+        ("KEYPORT_SERVER_SECRET_ARN", None),
+        ("KEYPORT_KMS_KEY_ARN", None),
+    ],
+)
 def test_a_cold_start_of_a_deployed_stage_missing_a_setting_stops_with_one_log_line_naming_it(name, value):
     run = import_app(**{name: value})
     assert run.returncode == 1

@@ -1,4 +1,5 @@
 """Settings from the environment, and the checks a deployed stage must pass."""
+
 import re
 
 import pytest
@@ -50,25 +51,28 @@ def test_a_stage_of_any_other_name_is_a_deployed_one():
     assert stage_problems(read_settings({"KEYPORT_STAGE": "staging"}))
 
 
-@pytest.mark.parametrize("name, value, named", [
-    ("KEYPORT_PUBLIC_BASE_URL", None, "KEYPORT_PUBLIC_BASE_URL is missing"),
-    ("KEYPORT_PUBLIC_BASE_URL", "http://keys.example.com", "must be an https:// URL"),
-    ("KEYPORT_PUBLIC_BASE_URL", "https://127.0.0.1:8000", "points at a local host (127.0.0.1)"),
-    ("KEYPORT_PUBLIC_BASE_URL", "https://localhost", "points at a local host (localhost)"),
-    ("KEYPORT_PUBLIC_BASE_URL", "https://[::1]:8000", "points at a local host (::1)"),
-    ("KEYPORT_PUBLIC_BASE_URL", "https://keyport.local", "points at a local host (keyport.local)"),
-    ("KEYPORT_MAIL_FROM", None, "KEYPORT_MAIL_FROM is missing"),
-    ("KEYPORT_MAIL_FROM", "keyport <no-reply@keyport.local>", "KEYPORT_MAIL_FROM uses a local domain"),
-    ("KEYPORT_MAIL_FROM", "no-reply@localhost", "KEYPORT_MAIL_FROM uses a local domain"),
-    ("KEYPORT_MAIL_FROM", "keyport", "KEYPORT_MAIL_FROM is not an e-mail address"),
-    ("KEYPORT_SERVER_SECRET_ARN", None, "KEYPORT_SERVER_SECRET_ARN is missing"),
-    ("KEYPORT_KMS_KEY_ARN", None, "KEYPORT_KMS_KEY_ARN is missing"),
-    ("KEYPORT_EXPORT_QUEUE_URL", None, "KEYPORT_EXPORT_QUEUE_URL is missing"),
-    ("KEYPORT_EXPORT_BUCKET", None, "KEYPORT_EXPORT_BUCKET is missing"),
-    ("KEYPORT_SERVER_SECRET", "5e" * 32, "KEYPORT_SERVER_SECRET is set"),
-    ("KEYPORT_DYNAMODB_ENDPOINT", "http://127.0.0.1:8001", "KEYPORT_DYNAMODB_ENDPOINT points at a local host"),
-    ("KEYPORT_MAIL_BACKEND", "outbox", "KEYPORT_MAIL_BACKEND is 'outbox'"),
-])
+@pytest.mark.parametrize(
+    "name, value, named",
+    [
+        ("KEYPORT_PUBLIC_BASE_URL", None, "KEYPORT_PUBLIC_BASE_URL is missing"),
+        ("KEYPORT_PUBLIC_BASE_URL", "http://keys.example.com", "must be an https:// URL"),
+        ("KEYPORT_PUBLIC_BASE_URL", "https://127.0.0.1:8000", "points at a local host (127.0.0.1)"),
+        ("KEYPORT_PUBLIC_BASE_URL", "https://localhost", "points at a local host (localhost)"),
+        ("KEYPORT_PUBLIC_BASE_URL", "https://[::1]:8000", "points at a local host (::1)"),
+        ("KEYPORT_PUBLIC_BASE_URL", "https://keyport.local", "points at a local host (keyport.local)"),
+        ("KEYPORT_MAIL_FROM", None, "KEYPORT_MAIL_FROM is missing"),
+        ("KEYPORT_MAIL_FROM", "keyport <no-reply@keyport.local>", "KEYPORT_MAIL_FROM uses a local domain"),
+        ("KEYPORT_MAIL_FROM", "no-reply@localhost", "KEYPORT_MAIL_FROM uses a local domain"),
+        ("KEYPORT_MAIL_FROM", "keyport", "KEYPORT_MAIL_FROM is not an e-mail address"),
+        ("KEYPORT_SERVER_SECRET_ARN", None, "KEYPORT_SERVER_SECRET_ARN is missing"),
+        ("KEYPORT_KMS_KEY_ARN", None, "KEYPORT_KMS_KEY_ARN is missing"),
+        ("KEYPORT_EXPORT_QUEUE_URL", None, "KEYPORT_EXPORT_QUEUE_URL is missing"),
+        ("KEYPORT_EXPORT_BUCKET", None, "KEYPORT_EXPORT_BUCKET is missing"),
+        ("KEYPORT_SERVER_SECRET", "5e" * 32, "KEYPORT_SERVER_SECRET is set"),
+        ("KEYPORT_DYNAMODB_ENDPOINT", "http://127.0.0.1:8001", "KEYPORT_DYNAMODB_ENDPOINT points at a local host"),
+        ("KEYPORT_MAIL_BACKEND", "outbox", "KEYPORT_MAIL_BACKEND is 'outbox'"),
+    ],
+)
 def test_each_missing_or_laptop_setting_of_a_deployed_stage_is_named(name, value, named):
     environ = {key: found for key, found in {**DEPLOYED, name: value}.items() if found is not None}
     problems = stage_problems(read_settings(environ))
@@ -80,8 +84,9 @@ def test_each_missing_or_laptop_setting_of_a_deployed_stage_is_named(name, value
 def test_a_deployed_stage_never_carries_a_server_secret_from_its_environment():
     settings = read_settings({**DEPLOYED, "KEYPORT_SERVER_SECRET": "5e" * 32})
     assert settings.local_server_secret == b"" and "5e" * 32 not in repr(settings)
-    assert read_settings({"KEYPORT_STAGE": "local", "KEYPORT_SERVER_SECRET": "5e" * 32}).local_server_secret \
-        == bytes.fromhex("5e" * 32)
+    assert read_settings(
+        {"KEYPORT_STAGE": "local", "KEYPORT_SERVER_SECRET": "5e" * 32}
+    ).local_server_secret == bytes.fromhex("5e" * 32)
 
 
 def test_the_metrics_namespace_follows_the_stage_unless_powertools_is_told_one():

@@ -1,4 +1,5 @@
 """Key custody: the ESDK configuration, and blobs that must not decrypt anywhere else."""
+
 import os
 
 import boto3
@@ -64,7 +65,7 @@ def test_a_blob_under_another_import_context_fails():
 def test_a_tampered_context_fails_the_commitment_and_authentication():
     blob = bytearray(KeyWrapper("imp_1").wrap("SN-1", KEYS))
     at = bytes(blob).index(b"imp_1")
-    blob[at:at + 5] = b"imp_2"
+    blob[at : at + 5] = b"imp_2"
     with pytest.raises(KeyMaterialUnreadable):
         unwrap("SN-1", "imp_2", bytes(blob))
 
@@ -121,18 +122,24 @@ def test_an_unreadable_blob_is_logged_with_the_device_and_the_reason(caplog):
 
     blob = KeyWrapper("imp_1").wrap("SN-1", KEYS)
     assert _unreadable_log(caplog, lambda: unwrap("SN-1", "imp_2", blob)) == [
-        "keys of device SN-1 unreadable: encryption context mismatch"]
+        "keys of device SN-1 unreadable: encryption context mismatch"
+    ]
     assert _unreadable_log(caplog, lambda: unwrap("SN-2", "imp_1", blob)) == [
-        "keys of device SN-2 unreadable: blob belongs to another device"]
+        "keys of device SN-2 unreadable: blob belongs to another device"
+    ]
     assert _unreadable_log(caplog, lambda: unwrap("SN-1", "imp_1", b"not a message")) == [
-        "keys of device SN-1 unreadable: NotSupportedError"]
+        "keys of device SN-1 unreadable: NotSupportedError"
+    ]
     # A committing suite, but not the one keyport wraps with (signed): refused although it decrypts.
     other_suite, _ = crypto.client().encrypt(
-        source=json.dumps({"serial": "SN-1", "keys": KEYS}).encode(), key_provider=crypto.master_key_provider(),
+        source=json.dumps({"serial": "SN-1", "keys": KEYS}).encode(),
+        key_provider=crypto.master_key_provider(),
         encryption_context={"purpose": "device-keys", "import_id": "imp_1"},
-        algorithm=Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384)
+        algorithm=Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384,
+    )
     assert _unreadable_log(caplog, lambda: unwrap("SN-1", "imp_1", other_suite)) == [
-        "keys of device SN-1 unreadable: unexpected algorithm suite"]
+        "keys of device SN-1 unreadable: unexpected algorithm suite"
+    ]
 
 
 def test_a_sealed_file_opens_only_as_its_own_export_and_says_which_did_not(caplog):
@@ -145,12 +152,15 @@ def test_a_sealed_file_opens_only_as_its_own_export_and_says_which_did_not(caplo
     assert deserialize_header(io.BytesIO(sealed))[0].algorithm.name == crypto.ALGORITHM_SUITE
     assert crypto.open_file(sealed, "exp_1") == b"serial;key\nSN-1;00ff\n"
     assert _unreadable_log(caplog, lambda: crypto.open_file(sealed, "exp_2")) == [
-        "keys of device export exp_2 unreadable: encryption context mismatch"]
+        "keys of device export exp_2 unreadable: encryption context mismatch"
+    ]
     portal_code = crypto.seal(b"code", {"purpose": "portal-code", "scope": "org_1"})
     assert _unreadable_log(caplog, lambda: crypto.open_file(portal_code, "exp_1")) == [
-        "keys of device export exp_1 unreadable: encryption context mismatch"]
+        "keys of device export exp_1 unreadable: encryption context mismatch"
+    ]
     assert _unreadable_log(caplog, lambda: crypto.open_file(b"garbage", "exp_1")) == [
-        "keys of device export exp_1 unreadable: NotSupportedError"]
+        "keys of device export exp_1 unreadable: NotSupportedError"
+    ]
 
 
 def test_the_local_wrapping_key_must_be_32_bytes():
@@ -161,5 +171,8 @@ def test_the_local_wrapping_key_must_be_32_bytes():
 
 def test_the_custody_configuration_is_described_for_the_bench():
     assert crypto.describe_configuration() == {
-        "commitment_policy": "REQUIRE_ENCRYPT_REQUIRE_DECRYPT", "max_encrypted_data_keys": 1,
-        "algorithm_suite": "AES_256_GCM_HKDF_SHA512_COMMIT_KEY", "provider": "RawMasterKey"}
+        "commitment_policy": "REQUIRE_ENCRYPT_REQUIRE_DECRYPT",
+        "max_encrypted_data_keys": 1,
+        "algorithm_suite": "AES_256_GCM_HKDF_SHA512_COMMIT_KEY",
+        "provider": "RawMasterKey",
+    }

@@ -1,4 +1,5 @@
 """Changing the own e-mail address, at the service."""
+
 import pytest
 
 from chalicelib.errors import NotAuthenticated

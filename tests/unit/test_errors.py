@@ -1,4 +1,5 @@
 """The one error shape."""
+
 from chalicelib.api.statuses import status_of
 from chalicelib.errors import AccountLocked, ValidationFailed, domain_errors
 

@@ -1,4 +1,5 @@
 """The local backends of exports: a queue folder taken exactly once, files sealed at rest and written whole."""
+
 import os
 
 import pytest

@@ -1,6 +1,7 @@
 """The export worker driven directly (moto for DynamoDB, SQS and S3): what a job stores, keeps, audits and logs on
 its way to READY or FAILED, and what fetching its file answers. The clock of the exports service is stopped at a
 known instant so that the times a job stores can be compared exactly."""
+
 import json
 import os
 import tempfile
@@ -48,9 +49,10 @@ def world(aws, clock):
     make_device("X-2", "maker", "customer", keys=KEY_B, labels=("roof",))
     make_device("X-3", "maker", "customer", status="PENDING")
     make_device("R-1", "maker", "rival")
-    return SimpleNamespace(keys=make_user(email="k@customer.example", org_id="customer", roles=("KEY_MANAGER",),
-                                          csv_delimiter=","),
-                           operator=make_user(email="op@example.com", roles=("OPERATOR",)))
+    return SimpleNamespace(
+        keys=make_user(email="k@customer.example", org_id="customer", roles=("KEY_MANAGER",), csv_delimiter=","),
+        operator=make_user(email="op@example.com", roles=("OPERATOR",)),
+    )
 
 
 @pytest.fixture
@@ -72,8 +74,9 @@ def lagging_replica(monkeypatch):
 
 def queue(user, file_format="csv", filters=None, org_id=None, recipient_jwk=None):
     """Queue an export as the user; answer its id."""
-    return exports.request_export(principal_of(user), file_format, filters or {}, org_id=org_id,
-                                  recipient_jwk=recipient_jwk)["id"]
+    return exports.request_export(
+        principal_of(user), file_format, filters or {}, org_id=org_id, recipient_jwk=recipient_jwk
+    )["id"]
 
 
 def stored(export_id):
@@ -93,12 +96,15 @@ def events(org_id, action):
 
 def file_names(org_id, file_format):
     """The names a file written now may have (the date may turn while the test runs)."""
-    return {f"keys-{org_id}-{day:%Y-%m-%d}.{file_format}" for day in (datetime.now(timezone.utc) - timedelta(minutes=1),
-                                                                     datetime.now(timezone.utc))}
+    return {
+        f"keys-{org_id}-{day:%Y-%m-%d}.{file_format}"
+        for day in (datetime.now(timezone.utc) - timedelta(minutes=1), datetime.now(timezone.utc))
+    }
 
 
-def test_a_job_is_written_whole_stored_and_ready_with_its_count_size_name_and_day_of_life(world, clock, tmp_path,
-                                                                                       monkeypatch):
+def test_a_job_is_written_whole_stored_and_ready_with_its_count_size_name_and_day_of_life(
+    world, clock, tmp_path, monkeypatch
+):
     for folder in ("cwd", "tmp"):
         (tmp_path / folder).mkdir()
     monkeypatch.chdir(tmp_path / "cwd")
@@ -106,9 +112,12 @@ def test_a_job_is_written_whole_stored_and_ready_with_its_count_size_name_and_da
     export_id = queue(world.keys)
     assert exports.run_export(export_id) == "READY"
     job, (body, head) = ExportModel.get(export_id), stored(export_id)
-    assert body.decode("utf-8").split("\r\n") == ["serial,product_type,key_name,algorithm,key_hex",
-                                                  "X-1,Zähler,app,AES128," + KEY_A[0]["hex"],
-                                                  "X-2,meter,app,AES128," + KEY_B[0]["hex"], ""]
+    assert body.decode("utf-8").split("\r\n") == [
+        "serial,product_type,key_name,algorithm,key_hex",
+        "X-1,Zähler,app,AES128," + KEY_A[0]["hex"],
+        "X-2,meter,app,AES128," + KEY_B[0]["hex"],
+        "",
+    ]
     assert (job.state, job.count, job.size_bytes, job.attempts) == ("READY", 2, len(body), 1)
     assert (job.started_at, job.finished_at, job.expires_at) == (clock.now, clock.now, clock.now + timedelta(hours=24))
     assert job.file_name in file_names("customer", "csv")
@@ -145,8 +154,12 @@ def test_an_operators_export_for_one_customer_holds_its_devices_only_and_is_audi
     job = ExportModel.get(export_id)
     assert [row.split(";")[0] for row in stored(export_id)[0].decode().split("\r\n")[1:-1]] == ["X-1", "X-2"]
     assert job.count == 2 and job.file_name in file_names("customer", "csv")
-    assert events("customer", "keys_downloaded") == [(world.operator.user_id, {
-        "format": "csv", "filter": {"org_id": "customer"}, "export_id": export_id, "count": 2})]
+    assert events("customer", "keys_downloaded") == [
+        (
+            world.operator.user_id,
+            {"format": "csv", "filter": {"org_id": "customer"}, "export_id": export_id, "count": 2},
+        )
+    ]
     assert events("root", "keys_downloaded") == []
 
 
@@ -155,8 +168,9 @@ def test_a_label_filter_exports_only_the_labelled_devices(world):
     assert exports.run_export(export_id) == "READY"
     assert json.loads(stored(export_id)[0]) == {"devices": [{"serial": "X-2", "product_type": "meter", "keys": KEY_B}]}
     assert ExportModel.get(export_id).count == 1
-    assert events("customer", "keys_downloaded") == [(world.keys.user_id, {
-        "format": "json", "filter": {"label": "roof"}, "export_id": export_id, "count": 1})]
+    assert events("customer", "keys_downloaded") == [
+        (world.keys.user_id, {"format": "json", "filter": {"label": "roof"}, "export_id": export_id, "count": 1})
+    ]
 
 
 def test_a_jwe_job_is_sealed_for_the_recipient_key_it_was_queued_with(world):
@@ -169,8 +183,12 @@ def test_a_jwe_job_is_sealed_for_the_recipient_key_it_was_queued_with(world):
     body, head = stored(export_id)
     token = JWE()
     token.deserialize(body.decode(), key=private)
-    assert json.loads(token.payload) == {"devices": [{"serial": "X-1", "product_type": "Zähler", "keys": KEY_A},
-                                                     {"serial": "X-2", "product_type": "meter", "keys": KEY_B}]}
+    assert json.loads(token.payload) == {
+        "devices": [
+            {"serial": "X-1", "product_type": "Zähler", "keys": KEY_A},
+            {"serial": "X-2", "product_type": "meter", "keys": KEY_B},
+        ]
+    }
     assert token.jose_header["cty"] == "application/json" and head["ContentType"] == "application/jose"
     job = ExportModel.get(export_id)
     assert job.size_bytes == len(body) and job.file_name in file_names("customer", "jwe")
@@ -218,7 +236,8 @@ def test_a_delivery_for_no_such_job_answers_missing_and_logs_a_warning(aws, capl
     with caplog.at_level("WARNING", logger="keyport.exports"):
         assert exports.run_export("exp_gone") == "MISSING"
     assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "keyport.exports"] == [
-        ("WARNING", "export exp_gone: no such job")]
+        ("WARNING", "export exp_gone: no such job")
+    ]
 
 
 def test_a_job_whose_owner_lost_the_right_fails_and_the_refusal_is_audited_in_the_jobs_organization(world, clock):
@@ -227,9 +246,18 @@ def test_a_job_whose_owner_lost_the_right_fails_and_the_refusal_is_audited_in_th
     assert exports.run_export(export_id) == "FAILED"
     job = ExportModel.get(export_id)
     assert (job.state, job.reason, job.finished_at) == ("FAILED", NO_RIGHT, clock.now)
-    assert events("customer", "keys_download_refused") == [(world.operator.user_id, {
-        "format": "csv", "filter": {"org_id": "customer"}, "export_id": export_id, "reason": "forbidden",
-        "count": 0})]
+    assert events("customer", "keys_download_refused") == [
+        (
+            world.operator.user_id,
+            {
+                "format": "csv",
+                "filter": {"org_id": "customer"},
+                "export_id": export_id,
+                "reason": "forbidden",
+                "count": 0,
+            },
+        )
+    ]
     assert events("customer", "keys_downloaded") == [] and stored_keys() == []
 
 
@@ -245,12 +273,17 @@ def test_a_job_whose_owner_is_no_longer_active_fails_without_a_file_and_the_refu
     assert (job.state, job.reason, job.finished_at) == ("FAILED", NOT_ACTIVE, clock.now)
     assert events("customer", "keys_downloaded") == [] and stored_keys() == []
     # "Every download, allowed or refused, writes an audit event" (README): this refusal too, as the job's owner.
-    assert events("customer", "keys_download_refused") == [(world.keys.user_id, {
-        "format": "csv", "filter": {}, "export_id": export_id, "reason": "not_authenticated", "count": 0})]
+    assert events("customer", "keys_download_refused") == [
+        (
+            world.keys.user_id,
+            {"format": "csv", "filter": {}, "export_id": export_id, "reason": "not_authenticated", "count": 0},
+        )
+    ]
 
 
-def test_an_unexpected_error_fails_the_job_with_a_plain_reason_and_logs_only_its_type(world, clock, monkeypatch,
-                                                                                     caplog):
+def test_an_unexpected_error_fails_the_job_with_a_plain_reason_and_logs_only_its_type(
+    world, clock, monkeypatch, caplog
+):
     def broken_add(writer, serial, product_type, keys):
         raise OSError("disk full at /var/keys/X-1")
 
@@ -261,7 +294,8 @@ def test_an_unexpected_error_fails_the_job_with_a_plain_reason_and_logs_only_its
     job = ExportModel.get(export_id)
     assert (job.state, job.reason, job.finished_at) == ("FAILED", NOT_WRITTEN, clock.now)
     assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "keyport.exports"] == [
-        ("ERROR", f"export {export_id} failed: OSError")]
+        ("ERROR", f"export {export_id} failed: OSError")
+    ]
     assert stored_keys() == []
 
 
@@ -298,8 +332,9 @@ def test_a_ready_file_is_fetched_through_a_five_minute_link_and_the_fetch_is_aud
     assert link.path.endswith(f"/exports/{export_id}") and parse_qs(link.query)["X-Amz-Expires"] == ["300"]
     assert parse_qs(link.query)["response-content-disposition"] == [f'attachment; filename="{job.file_name}"']
     assert requests.get(answer["url"], timeout=10).content == stored(export_id)[0]
-    assert events("customer", "keys_export_fetched") == [(world.operator.user_id, {
-        "format": "csv", "export_id": export_id, "count": 2})]
+    assert events("customer", "keys_export_fetched") == [
+        (world.operator.user_id, {"format": "csv", "export_id": export_id, "count": 2})
+    ]
 
 
 def test_on_the_local_stack_the_file_itself_is_answered_with_its_media_type_and_name(world, local_exports):
@@ -307,19 +342,37 @@ def test_on_the_local_stack_the_file_itself_is_answered_with_its_media_type_and_
     exports.run_export(export_id)
     job = ExportModel.get(export_id)
     assert exports.export_file(principal_of(world.keys), export_id) == {
-        "body": ("serial,product_type,key_name,algorithm,key_hex\r\nX-1,Zähler,app,AES128," + KEY_A[0]["hex"]
-                 + "\r\nX-2,meter,app,AES128," + KEY_B[0]["hex"] + "\r\n").encode(),
-        "media_type": "text/csv; charset=utf-8", "file_name": job.file_name}
+        "body": (
+            "serial,product_type,key_name,algorithm,key_hex\r\nX-1,Zähler,app,AES128,"
+            + KEY_A[0]["hex"]
+            + "\r\nX-2,meter,app,AES128,"
+            + KEY_B[0]["hex"]
+            + "\r\n"
+        ).encode(),
+        "media_type": "text/csv; charset=utf-8",
+        "file_name": job.file_name,
+    }
 
 
-@pytest.mark.parametrize("how,error", [
-    ("queued", {"code": "export_not_ready", "message": "The export is not ready yet; its state is QUEUED.",
-                "details": {"state": "QUEUED"}}),
-    ("failed", {"code": "export_not_ready", "message": "The export failed: " + NOT_ACTIVE,
-                "details": {"state": "FAILED"}}),
-    ("expired", {"code": "export_expired", "message": "The file has expired; ask for a new export."}),
-    ("right taken", {"code": "forbidden", "message": NO_RIGHT}),
-])
+@pytest.mark.parametrize(
+    "how,error",
+    [
+        (
+            "queued",
+            {
+                "code": "export_not_ready",
+                "message": "The export is not ready yet; its state is QUEUED.",
+                "details": {"state": "QUEUED"},
+            },
+        ),
+        (
+            "failed",
+            {"code": "export_not_ready", "message": "The export failed: " + NOT_ACTIVE, "details": {"state": "FAILED"}},
+        ),
+        ("expired", {"code": "export_expired", "message": "The file has expired; ask for a new export."}),
+        ("right taken", {"code": "forbidden", "message": NO_RIGHT}),
+    ],
+)
 def test_a_file_not_to_be_had_is_refused_with_what_became_of_it(world, clock, how, error):
     export_id = queue(world.keys)
     if how == "failed":

@@ -1,5 +1,6 @@
 """Property: whatever an actor grants (a new user, changed roles, an invitation someone accepts), what the new
 principal can reach (organizations x sites x actions) lies within the granter's reach (issue 17)."""
+
 import itertools
 from datetime import datetime, timezone
 
@@ -58,11 +59,21 @@ def actors(draw):
     """An actor anywhere in the tree, often strong (every permission), with sites of its own organization."""
     org = draw(st.sampled_from(ORGS))
     # Granting needs users.manage: draw administrators often, any mix of roles sometimes.
-    roles = draw(st.one_of(st.sampled_from([{"ORG_ADMIN"}, {"SITE_ADMIN"}, {"ORG_ADMIN", "INSTALLER"},
-                                            {"SITE_ADMIN", "KEY_MANAGER"}, {"SITE_ADMIN", "INSTALLER"}]),
-                           st.sets(st.sampled_from(ROLES), min_size=1, max_size=3)))
-    permissions = draw(st.one_of(st.just(set(GRANTABLE_PERMISSIONS)),
-                                 st.sets(st.sampled_from(GRANTABLE_PERMISSIONS))))
+    roles = draw(
+        st.one_of(
+            st.sampled_from(
+                [
+                    {"ORG_ADMIN"},
+                    {"SITE_ADMIN"},
+                    {"ORG_ADMIN", "INSTALLER"},
+                    {"SITE_ADMIN", "KEY_MANAGER"},
+                    {"SITE_ADMIN", "INSTALLER"},
+                ]
+            ),
+            st.sets(st.sampled_from(ROLES), min_size=1, max_size=3),
+        )
+    )
+    permissions = draw(st.one_of(st.just(set(GRANTABLE_PERMISSIONS)), st.sets(st.sampled_from(GRANTABLE_PERMISSIONS))))
     own_sites = sorted(site for site, site_org in SITES.items() if site_org == org)
     sites = draw(st.sets(st.sampled_from(own_sites), max_size=2)) if own_sites else set()
     return roles, permissions, org, sites
@@ -75,29 +86,42 @@ def grants_of(draw, actor):
     how = draw(st.sampled_from(["create_user", "update_user", "invitation"]))
     target_org = draw(st.one_of(st.just(org), st.sampled_from(ORGS)))
     given = draw(st.sets(st.sampled_from(sorted(roles)), max_size=2)) | draw(
-        st.sets(st.sampled_from(ROLES), max_size=1))
+        st.sets(st.sampled_from(ROLES), max_size=1)
+    )
     given = given or {"VIEWER"}
     given_permissions = draw(st.sets(st.sampled_from(sorted(permissions)))) if permissions else set()
-    given_sites = draw(st.one_of(st.sets(st.sampled_from(sorted(sites))) if sites else st.just(set()),
-                                 st.sets(st.sampled_from(sorted(SITES)), max_size=2)))
+    given_sites = draw(
+        st.one_of(
+            st.sets(st.sampled_from(sorted(sites))) if sites else st.just(set()),
+            st.sets(st.sampled_from(sorted(SITES)), max_size=2),
+        )
+    )
     return how, target_org, given, given_permissions, given_sites
 
 
 def grant(actor: Principal, how, org, roles, permissions, sites, run):
     """Let the actor grant through the real service; answer the e-mail of the principal it made (or None)."""
     email = f"grantee{run}@example.com"
-    fields = {"name": "Grantee", "email": email, "org_id": org, "roles": sorted(roles),
-              "permissions": sorted(permissions), "site_ids": sorted(sites)}
+    fields = {
+        "name": "Grantee",
+        "email": email,
+        "org_id": org,
+        "roles": sorted(roles),
+        "permissions": sorted(permissions),
+        "site_ids": sorted(sites),
+    }
     if how == "create_user":
         user_admin.create_user(actor, {**fields, "password": STRONG_PASSWORD})
     elif how == "update_user":
         # Someone above the actor made a plain customer there; the actor now gives it the drawn rights.
         target = make_user(email=email, roles=("CUSTOMER",), org_id=org, site_ids=sorted(sites))
-        user_admin.update_user(actor, target.user_id, {key: fields[key] for key in ("roles", "permissions",
-                                                                                    "site_ids")})
+        user_admin.update_user(
+            actor, target.user_id, {key: fields[key] for key in ("roles", "permissions", "site_ids")}
+        )
     else:
-        created = invitations.create_invitation(actor, {key: fields[key] for key in
-                                                        ("name", "email", "org_id", "roles", "site_ids")})
+        created = invitations.create_invitation(
+            actor, {key: fields[key] for key in ("name", "email", "org_id", "roles", "site_ids")}
+        )
         token = created["link"].rsplit("/", 1)[1]
         invitations.accept_invitation(token, {"password": STRONG_PASSWORD})
     return email
@@ -106,16 +130,25 @@ def grant(actor: Principal, how, org, roles, permissions, sites, run):
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=actors().flatmap(lambda actor: grants_of(actor).map(lambda drawn: (actor, drawn))))
 # The two escalations an attack found, kept as fixed examples besides the random ones.
-@example(case=(({"ORG_ADMIN", "INSTALLER"}, set(GRANTABLE_PERMISSIONS), "acme", set()),
-               ("create_user", "acme", {"OPERATOR"}, set(), set())))
+@example(
+    case=(
+        ({"ORG_ADMIN", "INSTALLER"}, set(GRANTABLE_PERMISSIONS), "acme", set()),
+        ("create_user", "acme", {"OPERATOR"}, set(), set()),
+    )
+)
 @example(case=(({"SITE_ADMIN"}, set(), "acme", {"s_acme_1"}), ("create_user", "acme", {"VIEWER"}, set(), {"s_acme_1"})))
 def test_nothing_granted_reaches_beyond_the_granter(aws, case):
     actor, drawn = case
     run = next(_runs)
     build_world()
     roles, permissions, org, sites = actor
-    actor_user = make_user(email=f"actor{run}@example.com", roles=tuple(sorted(roles)), org_id=org,
-                           permissions=sorted(permissions), site_ids=sorted(sites))
+    actor_user = make_user(
+        email=f"actor{run}@example.com",
+        roles=tuple(sorted(roles)),
+        org_id=org,
+        permissions=sorted(permissions),
+        site_ids=sorted(sites),
+    )
     granter = principal_of(actor_user)
     try:
         email = grant(granter, *drawn, run)

@@ -1,4 +1,5 @@
 """The public side of an invitation: its link is checked, shown and spent once, creating the invitee's user."""
+
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -27,9 +28,20 @@ def acme(aws):
 def stored_invitation(invitation_id="inv_1", **fields):
     """An open (SENT) invitation into acme for ivy@example.com, as create and send leave it."""
     now = datetime.now(timezone.utc)
-    values = {"org_id": "acme", "state": "SENT", "name": "Ivy Invitee", "email": "ivy@example.com",
-              "roles": ["KEY_MANAGER"], "site_ids": ["site_north"], "language": "de", "nonce": "nonce-1",
-              "created_by": "usr_inviter", "created_at": now, "expires_at": now + timedelta(days=7), **fields}
+    values = {
+        "org_id": "acme",
+        "state": "SENT",
+        "name": "Ivy Invitee",
+        "email": "ivy@example.com",
+        "roles": ["KEY_MANAGER"],
+        "site_ids": ["site_north"],
+        "language": "de",
+        "nonce": "nonce-1",
+        "created_by": "usr_inviter",
+        "created_at": now,
+        "expires_at": now + timedelta(days=7),
+        **fields,
+    }
     invitation = InvitationModel(invitation_id, **values)
     invitation.state_key = f"{invitation.state}#{invitation.created_at.isoformat()}"
     invitation.save()
@@ -45,23 +57,38 @@ def stored(invitation):
 
 
 def accepted_events():
-    return [(event.actor_id, event.org_id, event.target, event.detail) for event in AuditEventModel.scan()
-            if event.action == "invitation_accepted"]
+    return [
+        (event.actor_id, event.org_id, event.target, event.detail)
+        for event in AuditEventModel.scan()
+        if event.action == "invitation_accepted"
+    ]
 
 
 def test_accepting_creates_the_invited_user_and_spends_the_invitation(acme):
     invitation = stored_invitation()
     user = accept_invitation(link_token(invitation), {"password": PASSWORD})
-    assert {key: user[key] for key in ("name", "email", "org_id", "roles", "site_ids", "language", "status",
-                                       "must_change_password")} == {
-        "name": "Ivy Invitee", "email": "ivy@example.com", "org_id": "acme", "roles": ["KEY_MANAGER"],
-        "site_ids": ["site_north"], "language": "de", "status": "ACTIVE", "must_change_password": False}
+    assert {
+        key: user[key]
+        for key in ("name", "email", "org_id", "roles", "site_ids", "language", "status", "must_change_password")
+    } == {
+        "name": "Ivy Invitee",
+        "email": "ivy@example.com",
+        "org_id": "acme",
+        "roles": ["KEY_MANAGER"],
+        "site_ids": ["site_north"],
+        "language": "de",
+        "status": "ACTIVE",
+        "must_change_password": False,
+    }
     record = find_user_by_email("ivy@example.com")
     assert record.user_id == user["id"] and record.created_by == "usr_inviter"
     assert verify_password(record.password_hash, PASSWORD)
     spent = stored(invitation)
     assert (spent.state, spent.state_key, spent.accepted_user_id) == (
-        "ACCEPTED", f"ACCEPTED#{invitation.created_at.isoformat()}", user["id"])
+        "ACCEPTED",
+        f"ACCEPTED#{invitation.created_at.isoformat()}",
+        user["id"],
+    )
     assert accepted_events() == [(user["id"], "acme", "inv_1", {"user_id": user["id"]})]
     with pytest.raises(TokenInvalid):
         accept_invitation(link_token(invitation), {"password": PASSWORD, "email": "other@example.com"})
@@ -73,11 +100,15 @@ def test_a_prepared_invitation_not_yet_sent_can_be_accepted(acme):
     assert stored(invitation).state == "ACCEPTED"
 
 
-@pytest.mark.parametrize("given, invited, expected", [
-    ({"name": "Ivy I.", "language": "fr"}, {}, ("Ivy I.", "fr")),
-    ({}, {"name": None}, ("ivy@example.com", "de")),
-    ({"name": "", "language": ""}, {}, ("Ivy Invitee", "de")),
-], ids=["the invitee's own", "the address for a missing name", "blank answers keep the invitation's"])
+@pytest.mark.parametrize(
+    "given, invited, expected",
+    [
+        ({"name": "Ivy I.", "language": "fr"}, {}, ("Ivy I.", "fr")),
+        ({}, {"name": None}, ("ivy@example.com", "de")),
+        ({"name": "", "language": ""}, {}, ("Ivy Invitee", "de")),
+    ],
+    ids=["the invitee's own", "the address for a missing name", "blank answers keep the invitation's"],
+)
 def test_the_invitee_may_choose_name_and_language(acme, given, invited, expected):
     user = accept_invitation(link_token(stored_invitation(**invited)), {"password": PASSWORD, **given})
     assert (user["name"], user["language"]) == expected
@@ -89,7 +120,9 @@ def test_an_invitation_without_an_address_takes_the_invitees_own(acme):
         with pytest.raises(ValidationFailed) as missing:
             accept_invitation(link_token(invitation), {"password": PASSWORD, **without})
         assert (missing.value.message, missing.value.details) == (
-            "email: this invitation names no address; give yours.", [{"field": "email", "problem": "is required"}])
+            "email: this invitation names no address; give yours.",
+            [{"field": "email", "problem": "is required"}],
+        )
     user = accept_invitation(link_token(invitation), {"password": PASSWORD, "email": " Walk.In@Example.com"})
     assert user["email"] == "walk.in@example.com" and find_user_by_email("walk.in@example.com") is not None
 
@@ -100,7 +133,8 @@ def test_an_addressed_invitation_refuses_another_address_and_stays_open(acme):
         accept_invitation(link_token(invitation), {"password": PASSWORD, "email": "mallory@example.com"})
     assert (other.value.message, other.value.details) == (
         "email: the invitation is for another address.",
-        [{"field": "email", "problem": "differs from the invited address"}])
+        [{"field": "email", "problem": "differs from the invited address"}],
+    )
     assert stored(invitation).state == "SENT" and find_user_by_email("mallory@example.com") is None
     user = accept_invitation(link_token(invitation), {"password": PASSWORD, "email": "IVY@example.com "})
     assert user["email"] == "ivy@example.com"
@@ -112,8 +146,9 @@ def test_a_refused_accept_leaves_the_invitation_usable(acme, refusal):
     if refusal == "address taken":
         make_user(email="ivy@example.com", org_id="acme")
     with pytest.raises(WeakPassword if refusal == "weak password" else EmailTaken):
-        accept_invitation(link_token(invitation), {"password": "password123" if refusal == "weak password"
-                                                   else PASSWORD})
+        accept_invitation(
+            link_token(invitation), {"password": "password123" if refusal == "weak password" else PASSWORD}
+        )
     left = stored(invitation)
     assert (left.state, left.accepted_user_id) == ("SENT", None) and accepted_events() == []
 
@@ -136,7 +171,8 @@ def test_one_link_is_tried_ten_times_an_hour_and_other_links_still_work(acme, mo
         accept_invitation(link_token(probed), {"password": PASSWORD, "email": "new@example.com"})
     now[0] += refused.value.retry_after - 3599  # as long as the refusal said to wait
     assert accept_invitation(link_token(probed), {"password": PASSWORD, "email": "new@example.com"})["email"] == (
-        "new@example.com")
+        "new@example.com"
+    )
 
 
 def interleave(monkeypatch, act):
@@ -190,8 +226,13 @@ def test_a_link_dies_at_the_moment_its_invitation_expires(acme, monkeypatch):
 def test_the_invitee_sees_the_invitation_and_its_organization(acme):
     invitation = stored_invitation()
     assert view_invitation(link_token(invitation)) == {
-        "name": "Ivy Invitee", "email": "ivy@example.com", "org_name": "Acme Metering", "roles": ["KEY_MANAGER"],
-        "language": "de", "expires_at": invitation.expires_at.isoformat()}
+        "name": "Ivy Invitee",
+        "email": "ivy@example.com",
+        "org_name": "Acme Metering",
+        "roles": ["KEY_MANAGER"],
+        "language": "de",
+        "expires_at": invitation.expires_at.isoformat(),
+    }
 
 
 def test_an_invitation_into_a_deleted_organization_shows_no_name(aws):
@@ -215,11 +256,33 @@ def test_a_link_of_two_hundred_characters_at_most_is_looked_at(acme):
         view_invitation(with_digest(too_long))
 
 
-@pytest.mark.parametrize("token", [
-    "", "garbage", ".x", "inv_1.", "inv_1", "inv_1.forged", "inv_unknown.x", "usr_1.x", "inv_1.x." + "x" * 5000,
-    "inv_1." + keyed_digest("invitation", "inv_1", "another nonce"),
-], ids=["empty", "no dot", "no id", "no digest", "only an id", "forged", "unknown", "not an invitation's id",
-        "oversized", "another nonce"])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "garbage",
+        ".x",
+        "inv_1.",
+        "inv_1",
+        "inv_1.forged",
+        "inv_unknown.x",
+        "usr_1.x",
+        "inv_1.x." + "x" * 5000,
+        "inv_1." + keyed_digest("invitation", "inv_1", "another nonce"),
+    ],
+    ids=[
+        "empty",
+        "no dot",
+        "no id",
+        "no digest",
+        "only an id",
+        "forged",
+        "unknown",
+        "not an invitation's id",
+        "oversized",
+        "another nonce",
+    ],
+)
 def test_every_other_link_is_refused_alike(acme, token):
     stored_invitation()
     with pytest.raises(TokenInvalid):
@@ -245,8 +308,11 @@ def test_a_link_is_checked_against_a_strongly_consistent_read_of_its_invitation(
     token = link_token(stored_invitation())
     with record_aws_calls() as calls:
         view_invitation(token)
-    reads = [params for _, _, operation, params in calls if operation == "GetItem"
-             and params["TableName"].endswith("invitations")]
+    reads = [
+        params
+        for _, _, operation, params in calls
+        if operation == "GetItem" and params["TableName"].endswith("invitations")
+    ]
     assert [read.get("ConsistentRead") for read in reads] == [True]
 
 

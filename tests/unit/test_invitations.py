@@ -1,4 +1,5 @@
 """The hourly expiry of invitations."""
+
 from datetime import datetime, timedelta, timezone
 
 from chalicelib.models import AuditEventModel, InvitationModel
@@ -8,8 +9,14 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
 
 def invitation(number, state, expires_in_hours):
-    item = InvitationModel(f"inv_{number}", org_id="org_a", state=state, created_by="usr_x", created_at=NOW,
-                           expires_at=NOW + timedelta(hours=expires_in_hours))
+    item = InvitationModel(
+        f"inv_{number}",
+        org_id="org_a",
+        state=state,
+        created_by="usr_x",
+        created_at=NOW,
+        expires_at=NOW + timedelta(hours=expires_in_hours),
+    )
     item.save()
     return item
 
@@ -25,11 +32,18 @@ def test_open_invitations_past_expiry_become_expired_and_nothing_else_changes(aw
     invitation(4, "ACCEPTED", -5)
     invitation(5, "REVOKED", -5)
     result = expire_invitations(now=NOW)
-    assert states() == {"inv_1": "EXPIRED", "inv_2": "EXPIRED", "inv_3": "SENT", "inv_4": "ACCEPTED",
-                        "inv_5": "REVOKED"}
+    assert states() == {
+        "inv_1": "EXPIRED",
+        "inv_2": "EXPIRED",
+        "inv_3": "SENT",
+        "inv_4": "ACCEPTED",
+        "inv_5": "REVOKED",
+    }
     assert result == {"read": 2, "expired": 2}
     assert sorted(event.target for event in AuditEventModel.scan() if event.action == "invitation_expired") == [
-        "inv_1", "inv_2"]
+        "inv_1",
+        "inv_2",
+    ]
 
 
 def test_expiry_is_idempotent(aws):

@@ -1,4 +1,5 @@
 """The local stack's queue of public-request jobs: a folder under $KEYPORT_HOME the runner drains into the worker."""
+
 import dataclasses
 import os
 
@@ -20,7 +21,9 @@ def test_queued_jobs_are_taken_oldest_first_only_once_from_a_private_folder(loca
     for email in ("b@example.com", "a@example.com"):
         job_queue.enqueue_job("password_reset", {"email": email})
     assert [body for body in job_queue.take_local_jobs()] == [
-        '{"job": "password_reset", "email": "b@example.com"}', '{"job": "password_reset", "email": "a@example.com"}']
+        '{"job": "password_reset", "email": "b@example.com"}',
+        '{"job": "password_reset", "email": "a@example.com"}',
+    ]
     assert job_queue.take_local_jobs() == []
     assert oct(os.stat(local_jobs / "job-queue").st_mode & 0o777) == "0o700"
 

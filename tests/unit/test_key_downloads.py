@@ -1,5 +1,6 @@
 """Key downloads at the service: one device's keys, the file of every claimed device in scope, the refusals, and
 what each leaves in the audit trail and the metrics (tests/api/test_keys.py adds the routes and the HTTP answers)."""
+
 import csv
 import io
 import json
@@ -21,8 +22,10 @@ from tests.aws_calls import record_aws_calls
 from tests.helpers import emitted_metrics, make_device, make_org, make_user
 from tests.jose_keys import private_and_public
 
-KEY_A = [{"name": "app", "algorithm": "AES128", "hex": "00112233445566778899aabbccddeeff"},
-         {"name": "net", "algorithm": "DES", "hex": "0011223344556677"}]
+KEY_A = [
+    {"name": "app", "algorithm": "AES128", "hex": "00112233445566778899aabbccddeeff"},
+    {"name": "net", "algorithm": "DES", "hex": "0011223344556677"},
+]
 SECRET = KEY_A[0]["hex"]  # every device's first key (make_device's default key too)
 
 
@@ -60,10 +63,11 @@ def build_world():
     make_device("K-4", "maker")
     make_device("E-1", "maker", "customer_east", labels=("roof",), batch_id="bat_1")
     make_device("R-1", "maker", "rival", labels=("roof",), batch_id="bat_1")
-    users = {"keys": make_user(email="k@customer.example", org_id="customer", roles=("KEY_MANAGER",),
-                               csv_delimiter=","),
-             "viewer": make_user(email="v@customer.example", org_id="customer", roles=("VIEWER",)),
-             "maker": make_user(email="m@maker.example", org_id="maker", roles=("ORG_ADMIN",))}
+    users = {
+        "keys": make_user(email="k@customer.example", org_id="customer", roles=("KEY_MANAGER",), csv_delimiter=","),
+        "viewer": make_user(email="v@customer.example", org_id="customer", roles=("VIEWER",)),
+        "maker": make_user(email="m@maker.example", org_id="maker", roles=("ORG_ADMIN",)),
+    }
     return {name: principal_of(user) for name, user in users.items()}
 
 
@@ -82,8 +86,11 @@ def metrics(capsys):
 
 def key_events(org_id):
     """(action, target, detail) of the key download events in one organization's trail, oldest first."""
-    return [(event.action, event.target, event.detail) for event in AuditEventModel.query(org_id)
-            if event.action.startswith("keys_download")]
+    return [
+        (event.action, event.target, event.detail)
+        for event in AuditEventModel.query(org_id)
+        if event.action.startswith("keys_download")
+    ]
 
 
 def serials(answer):
@@ -92,29 +99,35 @@ def serials(answer):
 
 
 def test_the_owner_reads_one_claimed_devices_keys(world):
-    assert device_keys(world["keys"], "K-1") == {"serial": "K-1", "product_type": "=cmd|' /C calc'!A0",
-                                                 "keys": KEY_A}
+    assert device_keys(world["keys"], "K-1") == {"serial": "K-1", "product_type": "=cmd|' /C calc'!A0", "keys": KEY_A}
 
 
-@pytest.mark.parametrize("serial,who,refusal,reason", [
-    ("K-3", "keys", DeviceUnclaimed, "device_unclaimed"),
-    ("R-1", "keys", DeviceNotFound, "device_not_found"),
-    ("NOPE-9", "keys", DeviceNotFound, "device_not_found"),
-    ("K-1", "viewer", Forbidden, "forbidden"),
-    ("K-4", "maker", DeviceNotFound, "device_not_found"),  # the maker made it, but keys go only to owners
-])
-def test_a_refused_read_of_one_devices_keys_is_audited_with_why_in_the_actors_organization(world, serial, who,
-                                                                                          refusal, reason):
+@pytest.mark.parametrize(
+    "serial,who,refusal,reason",
+    [
+        ("K-3", "keys", DeviceUnclaimed, "device_unclaimed"),
+        ("R-1", "keys", DeviceNotFound, "device_not_found"),
+        ("NOPE-9", "keys", DeviceNotFound, "device_not_found"),
+        ("K-1", "viewer", Forbidden, "forbidden"),
+        ("K-4", "maker", DeviceNotFound, "device_not_found"),  # the maker made it, but keys go only to owners
+    ],
+)
+def test_a_refused_read_of_one_devices_keys_is_audited_with_why_in_the_actors_organization(
+    world, serial, who, refusal, reason
+):
     with pytest.raises(refusal) as refused:
         device_keys(world[who], serial)
     assert refused.value.code == reason and SECRET not in refused.value.message
     assert key_events(world[who].org_id) == [
-        ("keys_download_refused", serial, {"format": "json", "serial": serial, "reason": reason, "count": 0})]
+        ("keys_download_refused", serial, {"format": "json", "serial": serial, "reason": reason, "count": 0})
+    ]
 
 
 def test_a_refusal_for_lack_of_the_role_says_so(world):
-    for refused_call in (lambda: device_keys(world["viewer"], "K-1"),
-                         lambda: download_keys(world["viewer"], "csv", {})):
+    for refused_call in (
+        lambda: device_keys(world["viewer"], "K-1"),
+        lambda: download_keys(world["viewer"], "csv", {}),
+    ):
         with pytest.raises(Forbidden) as refused:
             refused_call()
         assert refused.value.message == "Your roles do not allow key downloads."
@@ -128,8 +141,7 @@ def test_a_refused_serial_is_audited_cut_to_64_characters(world):
 
 def test_one_devices_keys_are_audited_and_counted_in_the_owners_organization(world, metrics):
     assert device_keys(world["keys"], "E-1")["serial"] == "E-1"  # customer_east's device, read from its parent
-    assert key_events("customer_east") == [
-        ("keys_downloaded", "E-1", {"format": "json", "serial": "E-1", "count": 1})]
+    assert key_events("customer_east") == [("keys_downloaded", "E-1", {"format": "json", "serial": "E-1", "count": 1})]
     assert key_events("customer") == []
     assert metrics() == [("keyport-test", {"service": "keyport"}, {"KeysDownloaded": 1})]
 
@@ -143,16 +155,20 @@ def test_the_csv_file_holds_every_claimed_device_in_scope_in_the_users_delimiter
         ["K-1", "'=cmd|' /C calc'!A0", "app", "AES128", SECRET],
         ["K-1", "'=cmd|' /C calc'!A0", "net", "DES", KEY_A[1]["hex"]],
         ["K-2", "meter", "app", "AES128", SECRET],
-        ["E-1", "meter", "app", "AES128", SECRET]]
+        ["E-1", "meter", "app", "AES128", SECRET],
+    ]
 
 
 def test_a_user_deleted_while_downloading_gets_semicolons_and_a_jwe_file_only_for_a_key_in_the_request(world):
     gone = Principal(user_id="usr_gone", org_id="customer", roles=frozenset({"KEY_MANAGER"}))
     assert download_keys(gone, "csv", {"serial": "K-2"})["body"].splitlines() == [
-        "serial;product_type;key_name;algorithm;key_hex", f"K-2;meter;app;AES128;{SECRET}"]
+        "serial;product_type;key_name;algorithm;key_hex",
+        f"K-2;meter;app;AES128;{SECRET}",
+    ]
     private, public = private_and_public("EC", "P-256")
     assert _opened(download_keys(gone, "jwe", {"serial": "K-2"}, recipient_jwk=public)["body"], private) == {
-        "devices": [{"serial": "K-2", "product_type": "meter", "keys": [KEY_A[0]]}]}
+        "devices": [{"serial": "K-2", "product_type": "meter", "keys": [KEY_A[0]]}]
+    }
     with pytest.raises(RecipientKeyMissing):
         download_keys(gone, "jwe", {"serial": "K-2"})
 
@@ -160,35 +176,44 @@ def test_a_user_deleted_while_downloading_gets_semicolons_and_a_jwe_file_only_fo
 def test_the_json_file_holds_the_devices_and_their_keys(world):
     answer = download_keys(world["keys"], "json", {"serial": "K"})
     assert answer["media_type"] == "application/json" and answer["file_name"].endswith(".json")
-    assert json.loads(answer["body"]) == {"devices": [
-        {"serial": "K-1", "product_type": "=cmd|' /C calc'!A0", "keys": KEY_A},
-        {"serial": "K-2", "product_type": "meter", "keys": [KEY_A[0]]}]}
+    assert json.loads(answer["body"]) == {
+        "devices": [
+            {"serial": "K-1", "product_type": "=cmd|' /C calc'!A0", "keys": KEY_A},
+            {"serial": "K-2", "product_type": "meter", "keys": [KEY_A[0]]},
+        ]
+    }
 
 
-@pytest.mark.parametrize("filters,expected", [
-    ({}, ["K-1", "K-2", "E-1"]),
-    ({"serial": "E"}, ["E-1"]),
-    ({"claim_status": "CLAIMED"}, ["K-1", "K-2", "E-1"]),
-    ({"claim_status": "CLAIMED", "serial": "K-2"}, ["K-2"]),
-    ({"claim_status": "PENDING"}, []),
-    ({"product_type": "meter"}, ["K-2", "E-1"]),
-    ({"product_type": "meter", "serial": "E"}, ["E-1"]),
-    ({"batch_id": "bat_1"}, ["E-1", "K-2"]),
-    ({"batch_id": "bat_1", "serial": "K"}, ["K-2"]),
-    ({"label": "roof"}, ["E-1", "K-2"]),
-    ({"label": "roof", "serial": "K"}, ["K-2"]),
-    ({"label": "roof", "serial": "K-1"}, []),
-])
+@pytest.mark.parametrize(
+    "filters,expected",
+    [
+        ({}, ["K-1", "K-2", "E-1"]),
+        ({"serial": "E"}, ["E-1"]),
+        ({"claim_status": "CLAIMED"}, ["K-1", "K-2", "E-1"]),
+        ({"claim_status": "CLAIMED", "serial": "K-2"}, ["K-2"]),
+        ({"claim_status": "PENDING"}, []),
+        ({"product_type": "meter"}, ["K-2", "E-1"]),
+        ({"product_type": "meter", "serial": "E"}, ["E-1"]),
+        ({"batch_id": "bat_1"}, ["E-1", "K-2"]),
+        ({"batch_id": "bat_1", "serial": "K"}, ["K-2"]),
+        ({"label": "roof"}, ["E-1", "K-2"]),
+        ({"label": "roof", "serial": "K"}, ["K-2"]),
+        ({"label": "roof", "serial": "K-1"}, []),
+    ],
+)
 def test_each_filter_with_or_without_a_serial_prefix_selects_the_claimed_devices_in_scope(world, filters, expected):
     assert serials(download_keys(world["keys"], "json", filters)) == expected
 
 
-@pytest.mark.parametrize("filters", [
-    {"label": "roof", "product_type": "meter"},
-    {"claim_status": "CLAIMED", "label": "roof"},
-    {"claim_status": "CLAIMED", "batch_id": "bat_1"},
-    {"batch_id": "bat_1", "product_type": "meter"},
-])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"label": "roof", "product_type": "meter"},
+        {"claim_status": "CLAIMED", "label": "roof"},
+        {"claim_status": "CLAIMED", "batch_id": "bat_1"},
+        {"batch_id": "bat_1", "product_type": "meter"},
+    ],
+)
 def test_two_indexed_filters_at_once_are_refused(world, filters):
     with pytest.raises(FilterNotIndexed):
         download_keys(world["keys"], "json", filters)
@@ -204,10 +229,13 @@ def test_more_devices_than_a_download_holds_are_refused_pointing_at_exports_and_
     with pytest.raises(TooManyDevices) as refused:
         download_keys(world["keys"], "json", {})
     assert status_of(refused.value) == 413
-    assert refused.value.message == ("A download holds at most 2 devices; ask for the file on the download list "
-                                     "instead (POST /exports), or narrow the filters.")
+    assert refused.value.message == (
+        "A download holds at most 2 devices; ask for the file on the download list "
+        "instead (POST /exports), or narrow the filters."
+    )
     assert key_events("customer") == [
-        ("keys_download_refused", None, {"format": "json", "filter": {}, "reason": "too_many_devices", "count": 0})]
+        ("keys_download_refused", None, {"format": "json", "filter": {}, "reason": "too_many_devices", "count": 0})
+    ]
 
 
 def test_a_download_past_the_limit_is_refused_without_reading_the_rest_of_the_catalog(world, monkeypatch):
@@ -215,20 +243,28 @@ def test_a_download_past_the_limit_is_refused_without_reading_the_rest_of_the_ca
     monkeypatch.setattr(keys, "MAX_DOWNLOAD_DEVICES", 1)  # customer's own two devices are one too many
     with record_aws_calls() as calls, pytest.raises(TooManyDevices):
         download_keys(world["keys"], "json", {})
-    assert [params["IndexName"] for _, _, operation, params in calls if operation == "Query"
-            and params.get("IndexName", "").startswith("owner")] == ["owner_status_index"]
+    assert [
+        params["IndexName"]
+        for _, _, operation, params in calls
+        if operation == "Query" and params.get("IndexName", "").startswith("owner")
+    ] == ["owner_status_index"]
 
 
 def test_a_bulk_download_is_audited_and_counted_in_the_organization_it_names_with_its_filter(world, metrics):
     # K-2 of the parent carries the label too: naming the organization narrows the scope to it
     assert serials(download_keys(world["keys"], "json", {"label": "roof"}, org_id="customer_east")) == ["E-1"]
     assert key_events("customer_east") == [
-        ("keys_downloaded", None, {"format": "json", "filter": {"label": "roof", "org_id": "customer_east"},
-                                   "count": 1})]
+        (
+            "keys_downloaded",
+            None,
+            {"format": "json", "filter": {"label": "roof", "org_id": "customer_east"}, "count": 1},
+        )
+    ]
     assert metrics() == [("keyport-test", {"service": "keyport"}, {"KeysDownloaded": 1})]
     download_keys(world["keys"], "csv", {"label": "roof"})
     assert key_events("customer") == [
-        ("keys_downloaded", None, {"format": "csv", "filter": {"label": "roof"}, "count": 2})]
+        ("keys_downloaded", None, {"format": "csv", "filter": {"label": "roof"}, "count": 2})
+    ]
     assert metrics() == [("keyport-test", {"service": "keyport"}, {"KeysDownloaded": 2})]
 
 
@@ -236,9 +272,17 @@ def test_a_refused_bulk_download_is_audited_where_it_was_aimed_and_counts_nothin
     with pytest.raises(Forbidden):
         download_keys(world["viewer"], "csv", {"product_type": "meter"}, org_id="customer_east")
     assert key_events("customer_east") == [
-        ("keys_download_refused", None, {"format": "csv", "filter": {"product_type": "meter",
-                                                                     "org_id": "customer_east"},
-                                         "reason": "forbidden", "count": 0})]
+        (
+            "keys_download_refused",
+            None,
+            {
+                "format": "csv",
+                "filter": {"product_type": "meter", "org_id": "customer_east"},
+                "reason": "forbidden",
+                "count": 0,
+            },
+        )
+    ]
     assert key_events("customer") == []
     assert metrics() == []
 
@@ -258,8 +302,9 @@ def test_a_jwe_file_is_the_json_file_sealed_for_the_key_in_the_request(world):
     answer = download_keys(world["keys"], "jwe", {"serial": "K-1"}, recipient_jwk=json.dumps(public))
     assert answer["media_type"] == "application/jose" and answer["file_name"].endswith(".jwe")
     assert SECRET not in answer["body"]
-    assert _opened(answer["body"], private) == {"devices": [
-        {"serial": "K-1", "product_type": "=cmd|' /C calc'!A0", "keys": KEY_A}]}
+    assert _opened(answer["body"], private) == {
+        "devices": [{"serial": "K-1", "product_type": "=cmd|' /C calc'!A0", "keys": KEY_A}]
+    }
 
 
 def test_a_jwe_file_is_sealed_for_the_key_on_the_profile_and_needs_one(world):
@@ -268,15 +313,17 @@ def test_a_jwe_file_is_sealed_for_the_key_on_the_profile_and_needs_one(world):
     assert [detail["reason"] for _, _, detail in key_events("customer")] == ["recipient_key_missing"]
     private, public = private_and_public("EC", "P-384")
     UserModel.get(world["keys"].user_id).update(actions=[UserModel.recipient_jwk.set(public)])
-    assert [device["serial"] for device in _opened(download_keys(world["keys"], "jwe", {})["body"], private)[
-        "devices"]] == ["K-1", "K-2", "E-1"]
+    assert [
+        device["serial"] for device in _opened(download_keys(world["keys"], "jwe", {})["body"], private)["devices"]
+    ] == ["K-1", "K-2", "E-1"]
 
 
 def test_a_key_manager_bound_to_sites_gets_only_the_devices_of_its_sites(world):
     make_device("S-1", "maker", "customer", site_id="site_north")
     make_device("S-2", "maker", "customer", site_id="site_south")
-    north = principal_of(make_user(email="north@customer.example", org_id="customer", roles=("KEY_MANAGER",),
-                                   site_ids=["site_north"]))
+    north = principal_of(
+        make_user(email="north@customer.example", org_id="customer", roles=("KEY_MANAGER",), site_ids=["site_north"])
+    )
     assert serials(download_keys(north, "json", {})) == ["S-1"]
     assert device_keys(north, "S-1")["serial"] == "S-1"
     with pytest.raises(DeviceNotFound):

@@ -1,4 +1,5 @@
 """Key file formats: streamed JSON equals the whole document; JWE only for strong public recipient keys."""
+
 import io
 import json
 
@@ -11,8 +12,10 @@ from tests.jose_keys import private_and_public
 KEYS = [{"name": "app", "algorithm": "AES256", "hex": "ab" * 32}]
 
 
-@pytest.mark.parametrize("kty,size,alg", [("RSA", 3072, "RSA-OAEP-256"), ("EC", "P-256", "ECDH-ES+A256KW"),
-                                          ("EC", "P-384", "ECDH-ES+A256KW")])
+@pytest.mark.parametrize(
+    "kty,size,alg",
+    [("RSA", 3072, "RSA-OAEP-256"), ("EC", "P-256", "ECDH-ES+A256KW"), ("EC", "P-384", "ECDH-ES+A256KW")],
+)
 def test_a_sealed_file_opens_only_with_the_recipients_private_key(kty, size, alg):
     from jwcrypto.jwe import JWE, InvalidJWEData
 
@@ -25,20 +28,24 @@ def test_a_sealed_file_opens_only_with_the_recipients_private_key(kty, size, alg
     assert (token.jose_header["alg"], token.jose_header["enc"]) == (alg, "A256GCM")
     other, _ = private_and_public(kty, size if kty == "EC" else 4096)
     with pytest.raises((InvalidJWEData, ValueError)):
-        JWE().deserialize(sealed, key=other if kty == "RSA" else private_and_public("EC", "P-256" if size == "P-384"
-                                                                                    else "P-384")[0])
+        JWE().deserialize(
+            sealed, key=other if kty == "RSA" else private_and_public("EC", "P-256" if size == "P-384" else "P-384")[0]
+        )
 
 
-@pytest.mark.parametrize("jwk,why", [
-    (lambda: private_and_public("RSA", 2048)[1], "2048 bits"),
-    (lambda: private_and_public("EC", "P-521")[1], "P-256 or P-384"),
-    (lambda: json.loads(private_and_public("EC", "P-256")[0].export_private()), "no private part"),
-    (lambda: {**private_and_public("EC", "P-256")[1], "use": "sig"}, "no private part"),
-    (lambda: {"kty": "oct", "k": "c2VjcmV0"}, "public JWK"),
-    (lambda: {"kty": "RSA", "n": "AQAB", "e": "AQAB"}, "bits"),
-    (lambda: {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"}, "public JWK"),
-    (lambda: ["not", "a", "key"], "public JWK"),
-])
+@pytest.mark.parametrize(
+    "jwk,why",
+    [
+        (lambda: private_and_public("RSA", 2048)[1], "2048 bits"),
+        (lambda: private_and_public("EC", "P-521")[1], "P-256 or P-384"),
+        (lambda: json.loads(private_and_public("EC", "P-256")[0].export_private()), "no private part"),
+        (lambda: {**private_and_public("EC", "P-256")[1], "use": "sig"}, "no private part"),
+        (lambda: {"kty": "oct", "k": "c2VjcmV0"}, "public JWK"),
+        (lambda: {"kty": "RSA", "n": "AQAB", "e": "AQAB"}, "bits"),
+        (lambda: {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"}, "public JWK"),
+        (lambda: ["not", "a", "key"], "public JWK"),
+    ],
+)
 def test_weak_private_or_malformed_recipient_keys_are_refused(jwk, why):
     with pytest.raises(RecipientKeyInvalid) as refused:
         key_files.recipient_key(jwk())
@@ -67,8 +74,9 @@ def test_the_streamed_json_file_is_the_whole_document():
             self.serial, self.product_type = serial, "meter"
 
     rows = [(Device(f"S-{n}"), KEYS) for n in range(3)]
-    assert json.loads(key_files.render_keys(rows, "json")) == {"devices": [
-        {"serial": f"S-{n}", "product_type": "meter", "keys": KEYS} for n in range(3)]}
+    assert json.loads(key_files.render_keys(rows, "json")) == {
+        "devices": [{"serial": f"S-{n}", "product_type": "meter", "keys": KEYS} for n in range(3)]
+    }
     assert json.loads(key_files.render_keys([], "json")) == {"devices": []}
     out = io.StringIO()
     key_files.KeyFileWriter(out, "csv", ",").close()
@@ -95,8 +103,10 @@ def test_a_csv_file_separates_with_semicolons_by_default_ends_lines_with_crlf_an
     writer.add("S-2", "meter", KEYS + KEYS)
     writer.add("S-3", "meter", KEYS)
     assert writer.count == 3
-    assert out.getvalue().split("\r\n")[:2] == ["serial;product_type;key_name;algorithm;key_hex",
-                                               "S-1;meter;app;AES256;" + "ab" * 32]
+    assert out.getvalue().split("\r\n")[:2] == [
+        "serial;product_type;key_name;algorithm;key_hex",
+        "S-1;meter;app;AES256;" + "ab" * 32,
+    ]
 
 
 def test_a_json_file_is_compact():
@@ -104,15 +114,16 @@ def test_a_json_file_is_compact():
     writer = key_files.KeyFileWriter(out, "json")
     writer.add("S-1", "meter", KEYS)
     writer.close()
-    assert out.getvalue() == '{"devices":[{"serial":"S-1","product_type":"meter","keys":[{"name":"app",' \
-                             '"algorithm":"AES256","hex":"' + "ab" * 32 + '"}]}]}'
+    assert (
+        out.getvalue() == '{"devices":[{"serial":"S-1","product_type":"meter","keys":[{"name":"app",'
+        '"algorithm":"AES256","hex":"' + "ab" * 32 + '"}]}]}'
+    )
 
 
 @pytest.fixture(scope="module")
 def modulus():
     """The modulus of a real 3072-bit key: the product of two large primes."""
-    return int.from_bytes(__import__("base64").urlsafe_b64decode(
-        private_and_public("RSA", 3072)[1]["n"] + "=="), "big")
+    return int.from_bytes(__import__("base64").urlsafe_b64decode(private_and_public("RSA", 3072)[1]["n"] + "=="), "big")
 
 
 @pytest.mark.parametrize("exponent", [3, 9, 65537])
@@ -131,15 +142,15 @@ def test_an_rsa_exponent_even_below_3_or_not_below_the_modulus_is_refused(modulu
 def test_an_rsa_modulus_with_a_small_factor_is_refused_by_name(modulus):
     with pytest.raises(RecipientKeyInvalid) as refused:
         key_files._check_rsa_public(modulus * 3, 65537)
-    assert refused.value.message == ("The RSA modulus has a small prime factor: it is not the product of two large "
-                                     "primes.")
+    assert refused.value.message == (
+        "The RSA modulus has a small prime factor: it is not the product of two large primes."
+    )
 
 
 def test_refusals_of_a_private_or_signing_key_and_of_a_curve_say_exactly_why():
     with pytest.raises(RecipientKeyInvalid) as refused:
         key_files.recipient_key({**private_and_public("EC", "P-256")[1], "use": "sig"})
-    assert refused.value.message == ("recipient_jwk must be a public key for encryption (no private part, "
-                                     "use enc).")
+    assert refused.value.message == ("recipient_jwk must be a public key for encryption (no private part, use enc).")
     with pytest.raises(RecipientKeyInvalid) as refused:
         key_files.recipient_key(private_and_public("EC", "P-521")[1])
     assert refused.value.message == "EC keys must be on P-256 or P-384."

@@ -1,5 +1,6 @@
 """Property: a key download (and an export) holds exactly the CLAIMED devices the actor's organization owns that match
 the filters; never an unclaimed, pending or foreign one."""
+
 import itertools
 import json
 
@@ -17,12 +18,26 @@ OWNERS = ["home", "home_child", "rival", None]
 STATUSES = ["CLAIMED", "PENDING"]
 _runs = itertools.count()
 
-devices_strategy = st.lists(st.tuples(st.sampled_from(OWNERS), st.sampled_from(STATUSES),
-                                      st.sampled_from(["water", "heat"]),
-                                      st.sampled_from([(), ("roof",), ("roof", "x")])),
-                            min_size=0, max_size=12)
-filters_strategy = st.sampled_from([{}, {"product_type": "water"}, {"label": "roof"}, {"claim_status": "CLAIMED"},
-                                    {"claim_status": "PENDING"}, {"serial": "P"}])
+devices_strategy = st.lists(
+    st.tuples(
+        st.sampled_from(OWNERS),
+        st.sampled_from(STATUSES),
+        st.sampled_from(["water", "heat"]),
+        st.sampled_from([(), ("roof",), ("roof", "x")]),
+    ),
+    min_size=0,
+    max_size=12,
+)
+filters_strategy = st.sampled_from(
+    [
+        {},
+        {"product_type": "water"},
+        {"label": "roof"},
+        {"claim_status": "CLAIMED"},
+        {"claim_status": "PENDING"},
+        {"serial": "P"},
+    ]
+)
 
 
 def build_world(run, devices, filters):
@@ -35,12 +50,15 @@ def build_world(run, devices, filters):
     for n, (owner, status, product, labels) in enumerate(devices):
         serial = f"{serial_prefix}{n:02d}"
         labels = tuple(f"{label}{run}" for label in labels)  # labels are global: keep runs apart
-        make_device(serial, "maker", owner, status=None if owner is None else status,
-                    product_type=product, labels=labels)
+        make_device(
+            serial, "maker", owner, status=None if owner is None else status, product_type=product, labels=labels
+        )
         claimed = owner in ("home", "home_child") and status == "CLAIMED"
-        matches = (filters.get("product_type") in (None, product) and
-                   ("label" not in filters or f"roof{run}" in labels) and
-                   filters.get("claim_status") in (None, "CLAIMED"))
+        matches = (
+            filters.get("product_type") in (None, product)
+            and ("label" not in filters or f"roof{run}" in labels)
+            and filters.get("claim_status") in (None, "CLAIMED")
+        )
         if claimed and matches:
             expected.add(serial)
     query = {**filters, "serial": serial_prefix} if "serial" in filters or not filters else dict(filters)

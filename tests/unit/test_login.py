@@ -1,4 +1,5 @@
 """Login and its lockout, at the service: the session, the audit trail, the metrics and the stored count."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -32,16 +33,21 @@ def metrics(capsys):
     def counted():
         capsys.readouterr()
         observability.flush_metrics()
-        return {name: value for _, _, names in emitted_metrics(capsys.readouterr().out)
-                for name, value in names.items()}
+        return {
+            name: value for _, _, names in emitted_metrics(capsys.readouterr().out) for name, value in names.items()
+        }
+
     return counted
 
 
 def events(*actions):
     """(actor, action, organization, target, detail) of the audit events of these actions, oldest first."""
     found = sorted(AuditEventModel.scan(), key=lambda event: event.event_key)
-    return [(event.actor_id, event.action, event.org_id, event.target, event.detail) for event in found
-            if event.action in actions]
+    return [
+        (event.actor_id, event.action, event.org_id, event.target, event.detail)
+        for event in found
+        if event.action in actions
+    ]
 
 
 def attempts():
@@ -67,7 +73,10 @@ def test_a_login_answers_a_session_and_the_user_and_is_audited_and_counted(ada, 
     assert answer["expires_at"] == session.absolute_expires_at.isoformat()
     assert answer["idle_expires_at"] == session.idle_expires_at.isoformat()
     assert (answer["user"]["id"], answer["user"]["roles"], answer["must_change_password"]) == (
-        ada.user_id, ["KEY_MANAGER"], False)
+        ada.user_id,
+        ["KEY_MANAGER"],
+        False,
+    )
     assert events("login") == [(ada.user_id, "login", "acme", ada.user_id, {"source_ip": SOURCE})]
     assert metrics() == {"LoginSucceeded": 1}
 
@@ -77,14 +86,24 @@ def test_a_temporary_password_is_announced_at_login(aws):
     assert log_in("tmp@example.com", STRONG_PASSWORD)["must_change_password"] is True
 
 
-@pytest.mark.parametrize("email, password", [("ada@example.com", WRONG), ("nobody@example.com", STRONG_PASSWORD)],
-                         ids=["wrong password", "unknown address"])
+@pytest.mark.parametrize(
+    "email, password",
+    [("ada@example.com", WRONG), ("nobody@example.com", STRONG_PASSWORD)],
+    ids=["wrong password", "unknown address"],
+)
 def test_a_failed_login_is_audited_counted_and_answers_alike(ada, metrics, email, password):
     [error] = fail(email, password=password)
     assert type(error) is InvalidCredentials
     known = email == "ada@example.com"
-    assert events("login_failed") == [(ada.user_id if known else "anonymous", "login_failed",
-                                       "acme" if known else SYSTEM_ORG, email, {"source_ip": SOURCE})]
+    assert events("login_failed") == [
+        (
+            ada.user_id if known else "anonymous",
+            "login_failed",
+            "acme" if known else SYSTEM_ORG,
+            email,
+            {"source_ip": SOURCE},
+        )
+    ]
     assert metrics() == {"LoginFailed": 1}
     assert attempts().failures == 1
 
@@ -95,13 +114,29 @@ def test_a_disabled_user_gets_no_session_even_with_the_right_password(ada):
     assert SessionModel.count() == 0 and events("login") == []
 
 
-@pytest.mark.parametrize("stored, given, accepted", [
-    ("INV-2026-0042", " inv-2026-0042 ", True), ("INV-2026-0042", "INV-2026-0042", True),
-    (" Inv-7 ", "INV-7", True),  # the API keeps a reference as it was typed
-    ("INV-2026-0042", "INV-2026-0043", False), ("INV-2026-0042", None, False), ("INV-2026-0042", "", False),
-    ("XXXX", None, False), ("None", None, False),
-], ids=["case and spaces aside", "exact", "stored with spaces", "another", "missing", "blank",
-        "missing for a placeholder-like reference", "missing for the reference None"])
+@pytest.mark.parametrize(
+    "stored, given, accepted",
+    [
+        ("INV-2026-0042", " inv-2026-0042 ", True),
+        ("INV-2026-0042", "INV-2026-0042", True),
+        (" Inv-7 ", "INV-7", True),  # the API keeps a reference as it was typed
+        ("INV-2026-0042", "INV-2026-0043", False),
+        ("INV-2026-0042", None, False),
+        ("INV-2026-0042", "", False),
+        ("XXXX", None, False),
+        ("None", None, False),
+    ],
+    ids=[
+        "case and spaces aside",
+        "exact",
+        "stored with spaces",
+        "another",
+        "missing",
+        "blank",
+        "missing for a placeholder-like reference",
+        "missing for the reference None",
+    ],
+)
 def test_a_split_delivery_account_also_needs_its_organizations_reference(ada, stored, given, accepted):
     OrganizationModel("acme").update(actions=[OrganizationModel.reference.set(stored)])
     ada.update(actions=[ada.__class__.login_needs_reference.set(True)])
@@ -138,8 +173,7 @@ def test_the_tenth_failure_locks_the_address_for_fifteen_minutes_and_says_so(ada
     raised = fail(times=10)
     assert [type(error) for error in raised] == [InvalidCredentials] * 9 + [AccountLocked]
     assert raised[-1].retry_after == 15 * 60
-    assert events("account_locked") == [(ada.user_id, "account_locked", "acme", "ada@example.com",
-                                         {"minutes": 15})]
+    assert events("account_locked") == [(ada.user_id, "account_locked", "acme", "ada@example.com", {"minutes": 15})]
     assert metrics() == {"LoginFailed": 10}
     record = attempts()
     assert record.failures == 10
@@ -155,16 +189,24 @@ def test_a_locked_address_is_refused_before_its_password_is_checked(ada, metrics
     metrics()
     [refused] = fail(email, password=STRONG_PASSWORD)
     assert type(refused) is AccountLocked and 15 * 60 - 5 <= refused.retry_after <= 15 * 60
-    assert events("login_refused_locked") == [(ada.user_id if known else "anonymous", "login_refused_locked",
-                                               "acme" if known else SYSTEM_ORG, email, {"source_ip": SOURCE})]
+    assert events("login_refused_locked") == [
+        (
+            ada.user_id if known else "anonymous",
+            "login_refused_locked",
+            "acme" if known else SYSTEM_ORG,
+            email,
+            {"source_ip": SOURCE},
+        )
+    ]
     assert metrics() == {"LoginFailed": 1}
     assert events("login") == [] and attempts().failures == 10
 
 
 def set_lock_end(seconds_from_now):
     record = attempts()
-    record.update(actions=[LoginAttemptModel.locked_until.set(
-        datetime.now(timezone.utc) + timedelta(seconds=seconds_from_now))])
+    record.update(
+        actions=[LoginAttemptModel.locked_until.set(datetime.now(timezone.utc) + timedelta(seconds=seconds_from_now))]
+    )
 
 
 def test_a_refusal_names_the_seconds_left_of_the_lock(ada):
@@ -189,6 +231,7 @@ def test_a_lock_whose_end_was_lost_ends_at_the_next_attempt(ada):
 
 class Frozen(datetime):
     """The accounts service's clock, stopped at one instant."""
+
     at = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
 
     @classmethod
@@ -251,8 +294,11 @@ def test_a_locked_count_is_read_strongly_consistent(ada):
     fail(times=10)
     with record_aws_calls() as calls:
         fail(password=STRONG_PASSWORD)
-    reads = [params for _, _, operation, params in calls if operation == "GetItem"
-             and params["TableName"].endswith("login_attempts")]
+    reads = [
+        params
+        for _, _, operation, params in calls
+        if operation == "GetItem" and params["TableName"].endswith("login_attempts")
+    ]
     assert reads and all(read.get("ConsistentRead") is True for read in reads)
 
 

@@ -1,4 +1,5 @@
 """Mail: the 63 defaults, the sandbox, template lookup, sending through SES and the outbox."""
+
 import email
 import email.policy
 import re
@@ -47,18 +48,32 @@ def test_every_default_renders_its_sample_in_text_and_html_with_the_link(mail_ty
 @pytest.mark.parametrize("mail_type, language", ALL, ids=lambda v: v)
 def test_every_default_is_written_in_the_language_it_claims(mail_type, language):
     parts = _checked_defaults()[(mail_type, language)]
-    sample = {**MAIL_TYPES[mail_type].sample, "recipient_name": "X", "org_name": "X", "company_name": "X",
-              "sender_org_name": "X", "installer_name": "X", "inviter_name": "X", "reason": "X"}
+    sample = {
+        **MAIL_TYPES[mail_type].sample,
+        "recipient_name": "X",
+        "org_name": "X",
+        "company_name": "X",
+        "sender_org_name": "X",
+        "installer_name": "X",
+        "inviter_name": "X",
+        "reason": "X",
+    }
     text = render(parts["subject"], parts["html"], parts["text"], sample).text
     scores = {lang: sum(word in vocabulary for word in words(text)) for lang, vocabulary in WORDS.items()}
     assert max(scores, key=scores.get) == language, scores
 
 
-@pytest.mark.parametrize("mail_type, language, expected", [
-    ("invite", "en", "valid for 7 days"), ("invite", "de", "7 Tage gültig"),
-    ("password_reset", "fr", "valable 60 minutes"), ("confirm_email", "nl", "24 uur geldig"),
-    ("activation", "sv", "giltig i 14 dagar"), ("invite", "it", "valido per 7 giorni"),
-])
+@pytest.mark.parametrize(
+    "mail_type, language, expected",
+    [
+        ("invite", "en", "valid for 7 days"),
+        ("invite", "de", "7 Tage gültig"),
+        ("password_reset", "fr", "valable 60 minutes"),
+        ("confirm_email", "nl", "24 uur geldig"),
+        ("activation", "sv", "giltig i 14 dagar"),
+        ("invite", "it", "valido per 7 giorni"),
+    ],
+)
 def test_link_lifetimes_are_stated_in_human_units(mail_type, language, expected):
     parts = _checked_defaults()[(mail_type, language)]
     assert expected in render(parts["subject"], parts["html"], parts["text"], MAIL_TYPES[mail_type].sample).text
@@ -73,16 +88,19 @@ def test_a_lifetime_of_one_is_singular():
 VALID_TEXT = "Hello {{ recipient_name }}: {{ link }}"
 
 
-@pytest.mark.parametrize("source", [
-    "{{ ''.__class__.__mro__ }}",
-    "{{ link.__class__.__base__.__subclasses__() }}",
-    "{{ link['__class__'] }}",
-    "{{ cycler.__init__.__globals__ }}",
-    "{{ range(100000000) | list }}",
-    "{{ 'x' * 100000000 }}",
-    "{{ 9 ** (9 ** 9) }}",  # jinja2 reads 9 ** 9 ** 9 as (9 ** 9) ** 9, a small number
-    "{% if false %}{{ link.__class__ }}{% endif %}",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ link.__class__.__base__.__subclasses__() }}",
+        "{{ link['__class__'] }}",
+        "{{ cycler.__init__.__globals__ }}",
+        "{{ range(100000000) | list }}",
+        "{{ 'x' * 100000000 }}",
+        "{{ 9 ** (9 ** 9) }}",  # jinja2 reads 9 ** 9 ** 9 as (9 ** 9) ** 9, a small number
+        "{% if false %}{{ link.__class__ }}{% endif %}",
+    ],
+)
 def test_sandbox_escapes_are_refused_when_saved(source):
     with pytest.raises(TemplateInvalid):
         check_template("invite", "Subject", VALID_TEXT, VALID_TEXT + source)
@@ -110,8 +128,9 @@ def test_a_credentials_template_must_show_the_temporary_password():
 
 def test_html_escapes_variables_and_text_keeps_them():
     hostile = "<script>alert('x')</script>"
-    rendered = render("Hi {{ recipient_name }}", "<p>{{ recipient_name }}</p>", "{{ recipient_name }}",
-                      {"recipient_name": hostile})
+    rendered = render(
+        "Hi {{ recipient_name }}", "<p>{{ recipient_name }}</p>", "{{ recipient_name }}", {"recipient_name": hostile}
+    )
     assert "<script>" not in rendered.html and "&lt;script&gt;" in rendered.html
     assert rendered.text == hostile
 
@@ -133,9 +152,20 @@ def custom_template(owner, mail_type, language, marker):
 
     now = datetime.now(timezone.utc)
     template_id = f"tpl_{owner}_{mail_type}_{language}"
-    MailTemplateModel(template_id, owner=owner, sort_key=f"{mail_type}#{language}#{template_id}", mail_type=mail_type,
-                      language=language, name=marker, subject=marker, html="{{ link }}", text="{{ link }}",
-                      state="ACTIVE", created_at=now, updated_at=now).save()
+    MailTemplateModel(
+        template_id,
+        owner=owner,
+        sort_key=f"{mail_type}#{language}#{template_id}",
+        mail_type=mail_type,
+        language=language,
+        name=marker,
+        subject=marker,
+        html="{{ link }}",
+        text="{{ link }}",
+        state="ACTIVE",
+        created_at=now,
+        updated_at=now,
+    ).save()
     TemplateSlotModel(TemplateSlotModel.slot_of(owner, mail_type, language), template_id=template_id).save()
 
 
@@ -181,8 +211,13 @@ def _settings(**changes):
 
 
 def test_send_mail_sends_text_and_html_through_ses(ses):
-    send_mail("invite", "ada@example.com", "fr", None, {**MAIL_TYPES["invite"].sample,
-                                                        "link": "https://keyport.test/invite/T0KEN"})
+    send_mail(
+        "invite",
+        "ada@example.com",
+        "fr",
+        None,
+        {**MAIL_TYPES["invite"].sample, "link": "https://keyport.test/invite/T0KEN"},
+    )
     [sent] = ses_messages()
     raw = sent.raw_data.encode() if isinstance(sent.raw_data, str) else sent.raw_data
     message = email.message_from_bytes(raw, policy=email.policy.default)
@@ -195,8 +230,13 @@ def test_send_mail_sends_text_and_html_through_ses(ses):
 def test_a_refused_send_raises_mail_not_sent_and_logs_no_link(defaults, monkeypatch, caplog):
     monkeypatch.setattr(mail, "get_settings", lambda: _settings(mail_backend="ses"))  # sender never verified
     with pytest.raises(MailNotSent):
-        send_mail("invite", "ada@example.com", "en", None, {**MAIL_TYPES["invite"].sample,
-                                                            "link": "https://keyport.test/invite/S3CRET"})
+        send_mail(
+            "invite",
+            "ada@example.com",
+            "en",
+            None,
+            {**MAIL_TYPES["invite"].sample, "link": "https://keyport.test/invite/S3CRET"},
+        )
     assert "S3CRET" not in caplog.text and "MessageRejected" in caplog.text
 
 
@@ -226,8 +266,9 @@ def test_a_mail_without_any_template_counts_as_failed(aws, capsys):
     assert emitted_metrics(capsys.readouterr().out) == [("keyport-test", {"service": "keyport"}, {"MailsFailed": 1})]
 
 
-@pytest.mark.parametrize("sender_id, expected", [("Keyport", {"DataType": "String", "StringValue": "Keyport"}),
-                                                 (None, None)])
+@pytest.mark.parametrize(
+    "sender_id, expected", [("Keyport", {"DataType": "String", "StringValue": "Keyport"}), (None, None)]
+)
 def test_a_text_message_names_the_configured_sender_id(aws, monkeypatch, sender_id, expected):
     monkeypatch.setattr(mail, "get_settings", lambda: _settings(mail_backend="ses", sms_sender_id=sender_id))
     sent = []
@@ -244,8 +285,13 @@ def test_a_text_message_names_the_configured_sender_id(aws, monkeypatch, sender_
 
 def test_the_outbox_keeps_an_eml_and_prints_its_links(defaults, monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(mail, "get_settings", lambda: _settings(mail_backend="outbox", keyport_home=str(tmp_path)))
-    send_mail("password_reset", "ada@example.com", "de", None, {**MAIL_TYPES["password_reset"].sample,
-                                                                 "link": "http://127.0.0.1:8000/reset/T0KEN"})
+    send_mail(
+        "password_reset",
+        "ada@example.com",
+        "de",
+        None,
+        {**MAIL_TYPES["password_reset"].sample, "link": "http://127.0.0.1:8000/reset/T0KEN"},
+    )
     [eml] = list((tmp_path / "outbox").glob("*.eml"))
     message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     assert message["Subject"] == "Passwort für keyport zurücksetzen"
@@ -285,8 +331,9 @@ TOO_COSTLY = {
     "nested_loops_without_output": "{% set r = range(1000) %}{% for i in r %}{% for j in r %}{% endfor %}{% endfor %}",
     "output_past_the_bound": "{% for i in range(1000) %}{{ link * 1000 }}{% endfor %}",
     "output_captured_by_a_set_block": "{% set x %}{% for i in range(1000) %}{{ link * 1000 }}{% endfor %}{% endset %}",
-    "an_exponential_macro": ("{% macro m(n) %}{% if n %}{{ m(n - 1) }}{{ m(n - 1) }}{% endif %}{% endmacro %}"
-                             "{{ m(40) }}"),
+    "an_exponential_macro": (
+        "{% macro m(n) %}{% if n %}{{ m(n - 1) }}{{ m(n - 1) }}{% endif %}{% endmacro %}{{ m(40) }}"
+    ),
 }
 
 
@@ -302,17 +349,26 @@ def test_globals_a_mail_does_not_need_are_unknown(name):
         check_template("invite", "Subject", VALID_TEXT, VALID_TEXT + "{{ " + name + "() }}")
 
 
-@pytest.mark.parametrize("source", ["{{ link | sum }}", "{{ link | wordwrap(5) }}", "{{ link | no_such_filter }}",
-                                    "{% if link is no_such_test %}x{% endif %}"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ link | sum }}",
+        "{{ link | wordwrap(5) }}",
+        "{{ link | no_such_filter }}",
+        "{% if link is no_such_test %}x{% endif %}",
+    ],
+)
 def test_an_unknown_or_withdrawn_filter_or_test_is_refused(source):
     with pytest.raises(TemplateInvalid, match="no_such|No filter named|sum|wordwrap"):
         check_template("invite", "Subject", VALID_TEXT, source)
 
 
 def test_modest_formatting_loops_and_arithmetic_still_render():
-    source = ("{{ '{:>8}'.format(recipient_name) }}|{{ '%05.1f' | format(2.25) }}|{{ 'ab' | center(6) }}|"
-              "{% for i in range(3) %}{{ i * 2 }}{% endfor %}|{{ recipient_name ~ '!' }}|{{ 2 ** 10 }}|"
-              "{{ link | replace('https', 'http') }}|{{ ['a', 'b'] | join(', ') }}")
+    source = (
+        "{{ '{:>8}'.format(recipient_name) }}|{{ '%05.1f' | format(2.25) }}|{{ 'ab' | center(6) }}|"
+        "{% for i in range(3) %}{{ i * 2 }}{% endfor %}|{{ recipient_name ~ '!' }}|{{ 2 ** 10 }}|"
+        "{{ link | replace('https', 'http') }}|{{ ['a', 'b'] | join(', ') }}"
+    )
     rendered = render("s", "x", source, {"recipient_name": "Ada", "link": "https://k.test"})
     assert rendered.text == "     Ada|002.2|  ab  |024|Ada!|1024|http://k.test|a, b"
 
@@ -330,9 +386,20 @@ def stored_template(owner, mail_type, language, text):
 
     now = datetime.now(timezone.utc)
     template_id = f"tpl_{owner}_{mail_type}_{language}"
-    MailTemplateModel(template_id, owner=owner, sort_key=f"{mail_type}#{language}#{template_id}", mail_type=mail_type,
-                      language=language, name="stored", subject="Hi", html="{{ link }}", text=text,
-                      state="ACTIVE", created_at=now, updated_at=now).save()
+    MailTemplateModel(
+        template_id,
+        owner=owner,
+        sort_key=f"{mail_type}#{language}#{template_id}",
+        mail_type=mail_type,
+        language=language,
+        name="stored",
+        subject="Hi",
+        html="{{ link }}",
+        text=text,
+        state="ACTIVE",
+        created_at=now,
+        updated_at=now,
+    ).save()
     TemplateSlotModel(TemplateSlotModel.slot_of(owner, mail_type, language), template_id=template_id).save()
 
 

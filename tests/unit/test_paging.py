@@ -1,4 +1,5 @@
 """Cursor paging (moto tier; the exact-boundary case also runs on DynamoDB Local)."""
+
 import base64
 import json
 
@@ -32,8 +33,15 @@ def test_a_cursor_reveals_nothing_of_its_start_key():
         json.loads(raw)
 
 
-@pytest.mark.parametrize("other", [binding("usr_b", "users", org_id="root"), binding("usr_a", "users", org_id="x"),
-                                   binding("usr_a", "sites", org_id="root"), binding("usr_a", "users")])
+@pytest.mark.parametrize(
+    "other",
+    [
+        binding("usr_b", "users", org_id="root"),
+        binding("usr_a", "users", org_id="x"),
+        binding("usr_a", "sites", org_id="root"),
+        binding("usr_a", "users"),
+    ],
+)
 def test_a_cursor_is_refused_under_another_reader_list_or_filter(other):
     cursor = encode_cursor(KEY, 0, bound_to=BOUND)
     with pytest.raises(InvalidCursor):
@@ -57,8 +65,20 @@ def old_style(key, index=0):
     return base64.urlsafe_b64encode(json.dumps({"q": index, "k": key}).encode()).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", old_style({"a": "plain"}), "e30" * 1000,
-                                    old_style(None, -1), old_style(KEY), old_style(None, 0), "A" * 60, "A" * 40])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "%%%",
+        "bm90IGpzb24",
+        old_style({"a": "plain"}),
+        "e30" * 1000,
+        old_style(None, -1),
+        old_style(KEY),
+        old_style(None, 0),
+        "A" * 60,
+        "A" * 40,
+    ],
+)
 def test_a_cursor_that_is_not_ours_is_refused(cursor):
     with pytest.raises(InvalidCursor):
         decode_cursor(cursor, bound_to=BOUND)
@@ -128,8 +148,13 @@ def test_a_filtered_page_fills_up_and_its_cursor_holds_only_the_key_of_an_item_s
     query = functools.partial(UserModel.org_index.query, "root")
     seen, cursor = [], None
     while True:
-        items, cursor = page(query, 2, cursor, bound_to=BOUND,
-                             select=lambda users: [(user, user) for user in users if user.email in shown])
+        items, cursor = page(
+            query,
+            2,
+            cursor,
+            bound_to=BOUND,
+            select=lambda users: [(user, user) for user in users if user.email in shown],
+        )
         seen += [user.email for user in items]
         if cursor is None:
             break
@@ -137,8 +162,19 @@ def test_a_filtered_page_fills_up_and_its_cursor_holds_only_the_key_of_an_item_s
     assert seen == shown
 
 
-@pytest.mark.parametrize("value", [{"L": [{"S": "x"}]}, {"M": {"a": {"S": "x"}}}, {"B": "eA=="}, {"BOOL": True},
-                                   {"NULL": True}, {"SS": ["x"]}, {"S": "x", "N": "1"}, "x"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"L": [{"S": "x"}]},
+        {"M": {"a": {"S": "x"}}},
+        {"B": "eA=="},
+        {"BOOL": True},
+        {"NULL": True},
+        {"SS": ["x"]},
+        {"S": "x", "N": "1"},
+        "x",
+    ],
+)
 def test_a_sealed_cursor_whose_key_is_not_a_string_or_number_is_refused(value):
     cursor = encode_cursor({"org_id": {"S": "root"}, "email": value}, 0, bound_to=BOUND)
     with pytest.raises(InvalidCursor) as refused:
@@ -166,8 +202,11 @@ def three_orgs(aws):
 
     make_org("org_b")
     make_org("org_c")
-    emails = {"root": ["r1@example.com", "r2@example.com"], "org_b": [],
-              "org_c": [f"c{i}@example.com" for i in range(1, 6)]}
+    emails = {
+        "root": ["r1@example.com", "r2@example.com"],
+        "org_b": [],
+        "org_c": [f"c{i}@example.com" for i in range(1, 6)],
+    }
     for org_id, addresses in emails.items():
         for email in addresses:
             make_user(email=email, org_id=org_id)
@@ -194,7 +233,10 @@ def test_a_single_query_pages_through_page_with_its_cursor(aws):
         make_user(email=f"u{i}@example.com")
     query = functools.partial(UserModel.org_index.query, "root")
     assert walk(lambda cursor: page(query, 2, cursor, bound_to=BOUND)) == [
-        ["u0@example.com", "u1@example.com"], ["u2@example.com", "u3@example.com"], ["u4@example.com"]]
+        ["u0@example.com", "u1@example.com"],
+        ["u2@example.com", "u3@example.com"],
+        ["u4@example.com"],
+    ]
 
 
 def test_a_cursor_naming_a_query_the_chain_does_not_have_is_refused(three_orgs):
@@ -211,10 +253,21 @@ def test_a_filtered_chain_shows_only_what_select_keeps_in_full_pages(three_orgs,
     from chalicelib.paging import page_chain
 
     kept = {"r2@example.com", "c1@example.com", "c2@example.com", "c5@example.com"}
-    pages = walk(lambda cursor: page_chain(three_orgs, limit, cursor, bound_to=BOUND, select=lambda users: [
-        (user, user) for user in users if user.email in kept]))
-    assert [email for shown in pages for email in shown] == ["r2@example.com", "c1@example.com", "c2@example.com",
-                                                            "c5@example.com"]
+    pages = walk(
+        lambda cursor: page_chain(
+            three_orgs,
+            limit,
+            cursor,
+            bound_to=BOUND,
+            select=lambda users: [(user, user) for user in users if user.email in kept],
+        )
+    )
+    assert [email for shown in pages for email in shown] == [
+        "r2@example.com",
+        "c1@example.com",
+        "c2@example.com",
+        "c5@example.com",
+    ]
     assert all(len(shown) == limit for shown in pages[:-1]) and 0 < len(pages[-1]) <= limit
 
 
@@ -232,8 +285,15 @@ def test_a_filtered_page_hands_out_a_cursor_once_its_read_budget_is_spent(aws, m
     query = functools.partial(UserModel.org_index.query, "root")
     # limit 2 reads chunks of 3 rows: 9 rows (>= 2 + 5) and nothing kept, so an empty page with a cursor after
     # row 9; then 15 and 18 fill the next page, and one more read finds row 19 behind it; row 19 and 20 show none.
-    pages = walk(lambda cursor: paging.page(query, 2, cursor, bound_to=BOUND, select=lambda users: [
-        (user, user) for user in users if user.email in kept]))
+    pages = walk(
+        lambda cursor: paging.page(
+            query,
+            2,
+            cursor,
+            bound_to=BOUND,
+            select=lambda users: [(user, user) for user in users if user.email in kept],
+        )
+    )
     assert pages == [[], ["u14@example.com", "u17@example.com"], []]
 
 
@@ -249,6 +309,7 @@ def test_a_start_key_dynamodb_refuses_is_a_bad_cursor_and_other_query_errors_sta
 
             def __iter__(self):
                 raise QueryError("refused", cause=ClientError({"Error": {"Code": code, "Message": "no"}}, "Query"))
+
         return lambda **_: Results()
 
     with_key = encode_cursor(KEY, 0, bound_to=BOUND)
@@ -304,7 +365,8 @@ def test_a_chain_never_skips_a_query_that_holds_items(three_full_orgs, limit, fi
     select = (lambda users: [(user, user) for user in users]) if filtered else None
     pages = walk(lambda cursor: page_chain(three_full_orgs, limit, cursor, bound_to=BOUND, select=select))
     assert [email for shown in pages for email in shown] == [
-        f"{org_id}-{n}@example.com" for org_id in ("root", "org_b", "org_c") for n in (1, 2)]
+        f"{org_id}-{n}@example.com" for org_id in ("root", "org_b", "org_c") for n in (1, 2)
+    ]
 
 
 def test_a_read_budget_spent_exactly_cuts_the_page_and_resumes_in_the_same_query(three_full_orgs, monkeypatch):
@@ -314,6 +376,13 @@ def test_a_read_budget_spent_exactly_cuts_the_page_and_resumes_in_the_same_query
     kept = {"org_c-2@example.com"}
     # limit 1 reads 2 rows a chunk; 2 >= 1 + 1 spends the budget after every chunk: one page per query, and the
     # cursor after org_b's rows must resume in org_b's query's successor, org_c, not start over.
-    pages = walk(lambda cursor: paging.page_chain(three_full_orgs, 1, cursor, bound_to=BOUND, select=lambda users: [
-        (user, user) for user in users if user.email in kept]))
+    pages = walk(
+        lambda cursor: paging.page_chain(
+            three_full_orgs,
+            1,
+            cursor,
+            bound_to=BOUND,
+            select=lambda users: [(user, user) for user in users if user.email in kept],
+        )
+    )
     assert pages == [[], [], ["org_c-2@example.com"]]

@@ -1,6 +1,7 @@
 """The customer portal, service level: a code (and token) opens a read-only session of its scope; failures are
 counted, audited and locked out; a session ends with its expiry, a new code or a revocation; it lists exactly its
 scope, page by page."""
+
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -37,6 +38,7 @@ ENDED = "The portal session has ended; log in again."
 def world(aws, monkeypatch):
     """The portal world, the portal's clock held at NOW (`world["clock"].now` moves it), the throttle's at a quarter
     hour's start."""
+
     class Clock(datetime):
         at = NOW
 
@@ -80,8 +82,10 @@ def audited(action):
     return [event for event in AuditEventModel.scan() if event.action == action]
 
 
-@pytest.mark.parametrize("scope_type, scope_id, name", [
-    ("org", "cust", "Erika Mustermann"), ("site", "site_b", "Site B"), ("installation", "ins_a", "SN-A1 (meter)")])
+@pytest.mark.parametrize(
+    "scope_type, scope_id, name",
+    [("org", "cust", "Erika Mustermann"), ("site", "site_b", "Site B"), ("installation", "ins_a", "SN-A1 (meter)")],
+)
 def test_a_code_opens_an_eight_hour_session_of_its_scope(world, capsys, scope_type, scope_id, name):
     access = enable(world, scope_type, scope_id)
     observability.metrics().clear_metrics()
@@ -110,9 +114,16 @@ def test_every_kind_of_failed_login_answers_alike_and_is_audited_without_the_cod
     revoke_portal_access(world["admin"], revoked["id"])
     observability.metrics().clear_metrics()
     capsys.readouterr()
-    attempts = [("not a code", None), ("0" * 28, None), (installation["code"], None), (installation["code"], ""),
-                (installation["code"], "x" * 43), (installation["code"], installation["code"]),
-                (regenerated["code"], None), (revoked["code"], None)]
+    attempts = [
+        ("not a code", None),
+        ("0" * 28, None),
+        (installation["code"], None),
+        (installation["code"], ""),
+        (installation["code"], "x" * 43),
+        (installation["code"], installation["code"]),
+        (regenerated["code"], None),
+        (revoked["code"], None),
+    ]
     for code, token in attempts:
         refused_login(code, token)
     assert list(PortalSessionModel.scan()) == []
@@ -169,8 +180,10 @@ def test_a_new_code_or_a_revocation_ends_the_sessions_of_the_old_code_at_once(wo
     assert list(PortalSessionModel.scan()) == []
 
 
-@pytest.mark.parametrize("token, message", [
-    (None, FIRST), ("", FIRST), ("x" * 201, FIRST), ("x" * 200, UNKNOWN), ("no-such-session", UNKNOWN)])
+@pytest.mark.parametrize(
+    "token, message",
+    [(None, FIRST), ("", FIRST), ("x" * 201, FIRST), ("x" * 200, UNKNOWN), ("no-such-session", UNKNOWN)],
+)
 def test_a_missing_overlong_or_unknown_portal_token_is_refused_with_its_reason(world, token, message):
     log_in(enable(world, "org", "cust")["code"])
     assert ended(token) == message
@@ -190,8 +203,11 @@ def test_the_reads_that_decide_a_portal_login_and_session_are_strongly_consisten
     with record_aws_calls() as calls:
         session = log_in(access["code"])["token"]
         authenticate_portal(session)
-    reads = [(params["TableName"], params.get("ConsistentRead")) for _tag, _service, operation, params in calls
-             if operation == "GetItem" and "portal" in params["TableName"]]
+    reads = [
+        (params["TableName"], params.get("ConsistentRead"))
+        for _tag, _service, operation, params in calls
+        if operation == "GetItem" and "portal" in params["TableName"]
+    ]
     assert reads == [("test-portal_access", True), ("test-portal_sessions", True), ("test-portal_access", True)]
 
 
@@ -200,8 +216,11 @@ def test_an_installation_portal_reads_its_installation_and_device_consistently(w
     with record_aws_calls() as calls:
         portal_devices(seen)
         portal_installations(seen)
-    reads = [(params["TableName"], params.get("ConsistentRead")) for _tag, _service, operation, params in calls
-             if operation == "GetItem"]
+    reads = [
+        (params["TableName"], params.get("ConsistentRead"))
+        for _tag, _service, operation, params in calls
+        if operation == "GetItem"
+    ]
     assert reads == [("test-installations", True), ("test-devices", True), ("test-installations", True)]
 
 
@@ -210,12 +229,15 @@ def session_of(world, scope_type, scope_id):
     return authenticate_portal(log_in(access["code"], access.get("token"))["token"])
 
 
-@pytest.mark.parametrize("scope_type, scope_id, devices, installations", [
-    ("org", "cust", ["SN-A1", "SN-B1"], ["ins_a", "ins_b"]),
-    ("site", "site_a", ["SN-A1"], ["ins_a"]),
-    ("site", "site_b", ["SN-B1"], ["ins_b"]),
-    ("installation", "ins_b", ["SN-B1"], ["ins_b"]),
-])
+@pytest.mark.parametrize(
+    "scope_type, scope_id, devices, installations",
+    [
+        ("org", "cust", ["SN-A1", "SN-B1"], ["ins_a", "ins_b"]),
+        ("site", "site_a", ["SN-A1"], ["ins_a"]),
+        ("site", "site_b", ["SN-B1"], ["ins_b"]),
+        ("installation", "ins_b", ["SN-B1"], ["ins_b"]),
+    ],
+)
 def test_each_scope_lists_exactly_its_devices_and_installations(world, scope_type, scope_id, devices, installations):
     seen = session_of(world, scope_type, scope_id)
     assert sorted(item["serial"] for item in portal_devices(seen)["items"]) == devices
@@ -227,21 +249,41 @@ def test_a_device_and_an_installation_show_what_a_customer_may_see_and_no_keys(w
     seen = session_of(world, "site", "site_a")
     [device] = portal_devices(seen)["items"]
     claimed = DeviceModel.get("SN-A1").claimed_at.isoformat()
-    assert device == {"serial": "SN-A1", "product_type": "meter", "claim_status": "CLAIMED", "site_id": "site_a",
-                      "labels": ["boiler", "cellar"], "claimed_at": claimed}
+    assert device == {
+        "serial": "SN-A1",
+        "product_type": "meter",
+        "claim_status": "CLAIMED",
+        "site_id": "site_a",
+        "labels": ["boiler", "cellar"],
+        "claimed_at": claimed,
+    }
     [installation] = portal_installations(seen)["items"]
     stored = InstallationModel.get("ins_a")
-    assert installation == {"id": "ins_a", "state": "ACTIVE", "serial": "SN-A1", "product_type": "meter",
-                            "web_address": "sn-a1.example.com", "site_id": "site_a",
-                            "created_at": stored.created_at.isoformat(),
-                            "activated_at": stored.activated_at.isoformat()}
+    assert installation == {
+        "id": "ins_a",
+        "state": "ACTIVE",
+        "serial": "SN-A1",
+        "product_type": "meter",
+        "web_address": "sn-a1.example.com",
+        "site_id": "site_a",
+        "created_at": stored.created_at.isoformat(),
+        "activated_at": stored.activated_at.isoformat(),
+    }
 
 
-@pytest.mark.parametrize("state, owner, shown", [
-    ("PENDING", "cust", True), ("ACTIVE", "cust", True), ("CANCELLED", "cust", False), ("EXPIRED", "cust", False),
-    ("ACTIVE", "other", False)])
+@pytest.mark.parametrize(
+    "state, owner, shown",
+    [
+        ("PENDING", "cust", True),
+        ("ACTIVE", "cust", True),
+        ("CANCELLED", "cust", False),
+        ("EXPIRED", "cust", False),
+        ("ACTIVE", "other", False),
+    ],
+)
 def test_an_installation_portal_shows_its_device_only_while_the_customer_owns_it_and_it_is_live(
-        world, state, owner, shown):
+    world, state, owner, shown
+):
     make_device("SN-C1", owner_org_id=owner)
     make_installation("ins_c", "SN-C1", None, state=state)
     seen = session_of(world, "installation", "ins_c")

@@ -1,5 +1,6 @@
 """Portal access codes, service level: who may manage which scope, what staff read, and enable, regenerate and
 revoke, including against a concurrent change."""
+
 import logging
 import os
 import re
@@ -73,14 +74,22 @@ def meanwhile(monkeypatch, name, act):
 @pytest.mark.parametrize("scope_type, scope_id", SCOPES)
 def test_a_scope_reads_as_disabled_until_enabled(world, scope_type, scope_id):
     assert read_portal_access(world["admin"], scope_type, scope_id) == {
-        "id": None, "scope": {"type": scope_type, "id": scope_id}, "enabled": False, "state": "DISABLED",
-        "code": None, "link": "https://keyport.test/portal", "needs_token": scope_type == "installation",
-        "created_at": None, "changed_at": None}
+        "id": None,
+        "scope": {"type": scope_type, "id": scope_id},
+        "enabled": False,
+        "state": "DISABLED",
+        "code": None,
+        "link": "https://keyport.test/portal",
+        "needs_token": scope_type == "installation",
+        "created_at": None,
+        "changed_at": None,
+    }
 
 
 @pytest.mark.parametrize("scope_type, scope_id", SCOPES)
 def test_enabling_answers_a_grouped_code_once_readable_again_and_a_token_only_for_an_installation(
-        world, scope_type, scope_id):
+    world, scope_type, scope_id
+):
     access = enable(world["installer"], scope_type, scope_id)
     assert ACCESS_ID.match(access["id"]) and CODE.match(access["code"])
     assert (access["enabled"], access["state"], access["needs_token"]) == (True, "ACTIVE", scope_type == "installation")
@@ -88,7 +97,11 @@ def test_enabling_answers_a_grouped_code_once_readable_again_and_a_token_only_fo
     assert access["scope"] == {"type": scope_type, "id": scope_id} and access["link"] == "https://keyport.test/portal"
     stored = PortalAccessModel.get(access["id"])
     assert (stored.scope_org_id, stored.generation, stored.created_by, stored.changed_by) == (
-        "cust", 1, world["installer"].user_id, world["installer"].user_id)
+        "cust",
+        1,
+        world["installer"].user_id,
+        world["installer"].user_id,
+    )
     if scope_type == "installation":
         assert len(access["token"]) == 43 and stored.token_hash == token_hash(access["token"])
     else:
@@ -101,37 +114,64 @@ def test_enabling_answers_a_grouped_code_once_readable_again_and_a_token_only_fo
 
 
 def test_each_scope_has_its_own_access_and_codes_differ(world):
-    ids = {enable(world["admin"], scope_type, scope_id)["id"] for scope_type, scope_id in
-           [*SCOPES, ("site", "site_b"), ("installation", "ins_b")]}
+    ids = {
+        enable(world["admin"], scope_type, scope_id)["id"]
+        for scope_type, scope_id in [*SCOPES, ("site", "site_b"), ("installation", "ins_b")]
+    }
     assert len(ids) == 5
 
 
-@pytest.mark.parametrize("who, scope_type, scope_id, outcome", [
-    ("installer", "org", "cust", "ok"), ("rival", "org", "cust", 404), ("admin", "org", "cust", "ok"),
-    ("site_admin", "org", "cust", 404), ("viewer", "org", "cust", 403), ("other_admin", "org", "cust", 404),
-    ("operator", "org", "cust", "ok"), ("installer", "org", "inst", "ok"), ("installer", "org", "other", 404),
-    ("other_admin", "org", "other", "ok"),
-    ("installer", "site", "site_a", "ok"), ("rival", "site", "site_a", 404), ("admin", "site", "site_a", "ok"),
-    ("site_admin", "site", "site_a", "ok"), ("site_admin", "site", "site_b", 404), ("viewer", "site", "site_a", 403),
-    ("other_admin", "site", "site_a", 404), ("stranger_site_admin", "site", "site_a", 404),
-    ("installer", "site", "site_o", 404), ("admin", "site", "site_o", 404), ("other_admin", "site", "site_o", "ok"),
-    ("installer", "installation", "ins_a", "ok"), ("rival", "installation", "ins_a", 404),
-    ("admin", "installation", "ins_a", "ok"), ("site_admin", "installation", "ins_a", "ok"),
-    ("site_admin", "installation", "ins_b", 404), ("viewer", "installation", "ins_a", 403),
-    ("other_admin", "installation", "ins_a", 404), ("stranger_site_admin", "installation", "ins_a", 404),
-    ("operator", "org", "nope", 404), ("operator", "site", "nope", 404), ("operator", "installation", "nope", 404),
-])
+@pytest.mark.parametrize(
+    "who, scope_type, scope_id, outcome",
+    [
+        ("installer", "org", "cust", "ok"),
+        ("rival", "org", "cust", 404),
+        ("admin", "org", "cust", "ok"),
+        ("site_admin", "org", "cust", 404),
+        ("viewer", "org", "cust", 403),
+        ("other_admin", "org", "cust", 404),
+        ("operator", "org", "cust", "ok"),
+        ("installer", "org", "inst", "ok"),
+        ("installer", "org", "other", 404),
+        ("other_admin", "org", "other", "ok"),
+        ("installer", "site", "site_a", "ok"),
+        ("rival", "site", "site_a", 404),
+        ("admin", "site", "site_a", "ok"),
+        ("site_admin", "site", "site_a", "ok"),
+        ("site_admin", "site", "site_b", 404),
+        ("viewer", "site", "site_a", 403),
+        ("other_admin", "site", "site_a", 404),
+        ("stranger_site_admin", "site", "site_a", 404),
+        ("installer", "site", "site_o", 404),
+        ("admin", "site", "site_o", 404),
+        ("other_admin", "site", "site_o", "ok"),
+        ("installer", "installation", "ins_a", "ok"),
+        ("rival", "installation", "ins_a", 404),
+        ("admin", "installation", "ins_a", "ok"),
+        ("site_admin", "installation", "ins_a", "ok"),
+        ("site_admin", "installation", "ins_b", 404),
+        ("viewer", "installation", "ins_a", 403),
+        ("other_admin", "installation", "ins_a", 404),
+        ("stranger_site_admin", "installation", "ins_a", 404),
+        ("operator", "org", "nope", 404),
+        ("operator", "site", "nope", 404),
+        ("operator", "installation", "nope", 404),
+    ],
+)
 def test_who_may_manage_the_portal_access_of_which_scope(world, who, scope_type, scope_id, outcome):
-    world["stranger_site_admin"] = Principal("usr_ss", "other", frozenset({"SITE_ADMIN"}),
-                                             site_ids=frozenset({"site_a"}))
+    world["stranger_site_admin"] = Principal(
+        "usr_ss", "other", frozenset({"SITE_ADMIN"}), site_ids=frozenset({"site_a"})
+    )
     principal = world[who]
     if outcome == "ok":
         assert read_portal_access(principal, scope_type, scope_id)["enabled"] is False
         assert enable(principal, scope_type, scope_id)["enabled"] is True
         return
     refusal = {404: PortalScopeNotFound, 403: Forbidden}[outcome]
-    for act in (lambda: read_portal_access(principal, scope_type, scope_id),
-                lambda: enable(principal, scope_type, scope_id)):
+    for act in (
+        lambda: read_portal_access(principal, scope_type, scope_id),
+        lambda: enable(principal, scope_type, scope_id),
+    ):
         with pytest.raises(refusal):
             act()
     assert list(PortalAccessModel.scan()) == []
@@ -150,8 +190,9 @@ def test_staff_outside_the_scope_find_no_access_to_regenerate_or_revoke(world):
     assert opens(access["code"])
 
 
-@pytest.mark.parametrize("missing, field", [("scope_type", "scope_type"), ("scope_id", "scope_id"),
-                                            ("both", "scope_type")])
+@pytest.mark.parametrize(
+    "missing, field", [("scope_type", "scope_type"), ("scope_id", "scope_id"), ("both", "scope_type")]
+)
 def test_reading_an_access_needs_both_scope_type_and_id(world, missing, field):
     scope_type = None if missing in ("scope_type", "both") else "org"
     scope_id = None if missing in ("scope_id", "both") else "cust"
@@ -244,8 +285,9 @@ def test_regenerating_replaces_code_and_token_and_ends_the_old_ones(world, scope
 def test_a_regeneration_racing_another_change_is_refused(world, monkeypatch):
     access = enable(world["admin"], "org", "cust")
     raced = []
-    meanwhile(monkeypatch, "_managed_access",
-              lambda: raced.append(regenerate_portal_access(world["installer"], access["id"])))
+    meanwhile(
+        monkeypatch, "_managed_access", lambda: raced.append(regenerate_portal_access(world["installer"], access["id"]))
+    )
     with pytest.raises(Conflict) as refused:
         regenerate_portal_access(world["admin"], access["id"])
     assert refused.value.message == "The access changed meanwhile; reload it."
@@ -274,8 +316,9 @@ def test_revoking_ends_the_code_keeps_the_item_and_is_audited(world):
 def test_a_revocation_racing_a_regeneration_is_refused(world, monkeypatch):
     access = enable(world["admin"], "org", "cust")
     raced = []
-    meanwhile(monkeypatch, "_managed_access",
-              lambda: raced.append(regenerate_portal_access(world["installer"], access["id"])))
+    meanwhile(
+        monkeypatch, "_managed_access", lambda: raced.append(regenerate_portal_access(world["installer"], access["id"]))
+    )
     with pytest.raises(Conflict) as refused:
         revoke_portal_access(world["admin"], access["id"])
     assert refused.value.message == "The access changed meanwhile; reload it."
@@ -326,13 +369,20 @@ def test_change_times_are_utc_whatever_the_machines_zone(world, new_york):
     assert before <= stored.created_at <= datetime.fromisoformat(fresh["changed_at"]) <= stored.changed_at <= after
 
 
-@pytest.mark.parametrize("typed, normalized", [
-    ("7k2m-9x4p-a1b2-c3d4-e5f6-g7h8-j9k0", "7K2M9X4PA1B2C3D4E5F6G7H8J9K0"),
-    (" 7K2M 9X4P\tA1B2 C3D4-E5F6-G7H8-J9KO ", "7K2M9X4PA1B2C3D4E5F6G7H8J9K0"),  # O read as 0
-    ("IL00-0000-0000-0000-0000-0000-0000", "1100000000000000000000000000"),  # I and L read as 1
-    ("7K2M-9X4P-A1B2-C3D4-E5F6-G7H8-J9K", None), ("7K2M-9X4P-A1B2-C3D4-E5F6-G7H8-J9K00", None),
-    ("UK2M-9X4P-A1B2-C3D4-E5F6-G7H8-J9K0", None), ("7K2M-9X4P-A1B2-C3D4-E5F6-G7H8-J9K*", None), ("", None),
-    (None, None)])
+@pytest.mark.parametrize(
+    "typed, normalized",
+    [
+        ("7k2m-9x4p-a1b2-c3d4-e5f6-g7h8-j9k0", "7K2M9X4PA1B2C3D4E5F6G7H8J9K0"),
+        (" 7K2M 9X4P\tA1B2 C3D4-E5F6-G7H8-J9KO ", "7K2M9X4PA1B2C3D4E5F6G7H8J9K0"),  # O read as 0
+        ("IL00-0000-0000-0000-0000-0000-0000", "1100000000000000000000000000"),  # I and L read as 1
+        ("7K2M-9X4P-A1B2-C3D4-E5F6-G7H8-J9K", None),
+        ("7K2M-9X4P-A1B2-C3D4-E5F6-G7H8-J9K00", None),
+        ("UK2M-9X4P-A1B2-C3D4-E5F6-G7H8-J9K0", None),
+        ("7K2M-9X4P-A1B2-C3D4-E5F6-G7H8-J9K*", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_a_typed_code_is_read_as_crockfords_base32(typed, normalized):
     assert normalize_code(typed) == normalized
 
@@ -345,8 +395,14 @@ def test_new_codes_are_grouped_and_differ():
     assert all(len({code[position] for code in symbols}) > 1 for position in range(28))  # each one random
 
 
-@pytest.mark.parametrize("scope_type, scope_id, name", [
-    ("org", "cust", "Erika Mustermann"), ("site", "site_a", "Site A"), ("installation", "ins_b", "SN-B1 (meter)"),
-    ("site", "gone", "gone")])
+@pytest.mark.parametrize(
+    "scope_type, scope_id, name",
+    [
+        ("org", "cust", "Erika Mustermann"),
+        ("site", "site_a", "Site A"),
+        ("installation", "ins_b", "SN-B1 (meter)"),
+        ("site", "gone", "gone"),
+    ],
+)
 def test_a_scope_is_named_for_the_portal(world, scope_type, scope_id, name):
     assert portal_access.scope_name(scope_type, scope_id) == name

@@ -1,4 +1,5 @@
 """The dependency locks: short direct lists (requirements*.in), pip-compile locks with hashes, one version each."""
+
 import re
 from pathlib import Path
 

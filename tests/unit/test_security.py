@@ -1,4 +1,5 @@
 """Passwords, the password policy, tokens and their hashes."""
+
 import re
 import string
 
@@ -30,13 +31,16 @@ def test_strong_passwords_pass_the_policy(password):
     assert security.password_problems(password) == []
 
 
-@pytest.mark.parametrize("password, rule", [
-    ("Sh0rt!", "at least 12 characters"),
-    ("A1!" + "a" * 126, "at most 128 characters"),
-    ("Monkey12345!", "not a common password"),
-    ("Summer2024!!", "not a common password"),
-    ("Iloveyou123$", "not a common password"),
-])
+@pytest.mark.parametrize(
+    "password, rule",
+    [
+        ("Sh0rt!", "at least 12 characters"),
+        ("A1!" + "a" * 126, "at most 128 characters"),
+        ("Monkey12345!", "not a common password"),
+        ("Summer2024!!", "not a common password"),
+        ("Iloveyou123$", "not a common password"),
+    ],
+)
 def test_weak_passwords_name_the_broken_rule(password, rule):
     assert rule in security.password_problems(password)
 
@@ -78,13 +82,26 @@ def test_same_secret_compares_in_constant_time_and_correctly(monkeypatch):
     assert len(calls) == 2
 
 
-@pytest.mark.parametrize("address, valid", [
-    ("ada@example.com", True), ("ada.lovelace+keys@mail.stadtwerke-kiel.de", True), ("a@b.co", True),
-    ("ada@example", False), ("ada@example.com*", False), ("ada@exa mple.com", False), ("@example.com", False),
-    ("ada@@example.com", False), ("ada@-example.com", False), ("ada@example.c", False),
-    ("\u00de\U0001f3fb@zI.pv.GrWN", False), (".ada@example.com", False), ("a..da@example.com", False),
-    ("o'brien@example.ie", True), ("x" * 65 + "@example.com", False),
-])
+@pytest.mark.parametrize(
+    "address, valid",
+    [
+        ("ada@example.com", True),
+        ("ada.lovelace+keys@mail.stadtwerke-kiel.de", True),
+        ("a@b.co", True),
+        ("ada@example", False),
+        ("ada@example.com*", False),
+        ("ada@exa mple.com", False),
+        ("@example.com", False),
+        ("ada@@example.com", False),
+        ("ada@-example.com", False),
+        ("ada@example.c", False),
+        ("\u00de\U0001f3fb@zI.pv.GrWN", False),
+        (".ada@example.com", False),
+        ("a..da@example.com", False),
+        ("o'brien@example.ie", True),
+        ("x" * 65 + "@example.com", False),
+    ],
+)
 def test_email_addresses_are_checked_for_a_plausible_host(address, valid):
     from chalicelib.fields import is_email
 
@@ -103,22 +120,26 @@ def test_a_keyed_digest_depends_on_the_server_secret(monkeypatch):
 
     settings = security.get_settings()
     first = security.keyed_digest("claim-code", "SN-1", "CODE")
-    monkeypatch.setattr(security, "get_settings",
-                        lambda: dataclasses.replace(settings, local_server_secret=b"\x01" * 32))
+    monkeypatch.setattr(
+        security, "get_settings", lambda: dataclasses.replace(settings, local_server_secret=b"\x01" * 32)
+    )
     second = security.keyed_digest("claim-code", "SN-1", "CODE")
     assert first != second
     assert security.keyed_digest("claim-code", "SN-1", "CODE") == second  # deterministic under one secret
     assert security.keyed_digest("id-code", "SN-1", "CODE") != second  # the purpose is part of the message
 
 
-@pytest.mark.parametrize("password, problems", [
-    ("correct-horse-9-battery", ["an upper-case letter"]),
-    ("CORRECT-HORSE-9-BATTERY", ["a lower-case letter"]),
-    ("Correct-Horse-Nine-Battery", ["a digit"]),
-    ("CorrectHorse9Battery", ["a special character"]),
-    ("Zähler€Wasser2026", []),  # a symbol outside ASCII punctuation counts as special
-    ("Goth2024!!!!", ["not a common password"]),  # a four-letter common word behind digits and symbols
-])
+@pytest.mark.parametrize(
+    "password, problems",
+    [
+        ("correct-horse-9-battery", ["an upper-case letter"]),
+        ("CORRECT-HORSE-9-BATTERY", ["a lower-case letter"]),
+        ("Correct-Horse-Nine-Battery", ["a digit"]),
+        ("CorrectHorse9Battery", ["a special character"]),
+        ("Zähler€Wasser2026", []),  # a symbol outside ASCII punctuation counts as special
+        ("Goth2024!!!!", ["not a common password"]),  # a four-letter common word behind digits and symbols
+    ],
+)
 def test_the_policy_names_exactly_the_rules_a_password_breaks(password, problems):
     assert security.password_problems(password) == problems
 

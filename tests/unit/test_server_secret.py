@@ -1,5 +1,6 @@
 """The server secret: from Secrets Manager on a deployed stage, fetched once per container; never from the
 environment there. And the device keys of a deployed stage are wrapped under KMS only, never the local key file."""
+
 import dataclasses
 import hashlib
 import hmac
@@ -58,8 +59,9 @@ def test_a_deployed_stage_without_the_secret_arn_never_falls_back_to_the_environ
     with record_aws_operations() as calls, pytest.raises(StageMisconfigured) as refused:
         security.keyed_digest("claim-code", "SN-1", "CODE")
     assert calls == []
-    assert str(refused.value) == ("KEYPORT_SERVER_SECRET_ARN is missing: stage dev reads its server secret only "
-                                  "from Secrets Manager")
+    assert str(refused.value) == (
+        "KEYPORT_SERVER_SECRET_ARN is missing: stage dev reads its server secret only from Secrets Manager"
+    )
 
 
 def test_a_secret_that_is_not_hex_or_too_short_is_refused_by_name(deployed):
@@ -95,8 +97,7 @@ def test_a_deployed_stage_without_the_kms_key_never_wraps_with_the_local_key_fil
 
 
 def test_a_secret_stored_as_binary_hex_is_read_too(aws, fresh_secret_cache, monkeypatch):
-    arn = aws_client("secretsmanager").create_secret(Name="keyport-dev-binary",
-                                                     SecretBinary=SECRET_HEX.encode())["ARN"]
+    arn = aws_client("secretsmanager").create_secret(Name="keyport-dev-binary", SecretBinary=SECRET_HEX.encode())["ARN"]
     settings = read_settings({**DEPLOYED, "KEYPORT_SERVER_SECRET_ARN": arn})
     monkeypatch.setattr(security, "get_settings", lambda: settings)
     assert security.server_secret() == bytes.fromhex(SECRET_HEX)

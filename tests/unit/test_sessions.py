@@ -1,5 +1,6 @@
 """Sessions: authentication of bearer tokens, expiry (idle and absolute), the temporary-password gate, ending
 sessions."""
+
 import dataclasses
 from datetime import datetime, timedelta, timezone
 
@@ -28,6 +29,7 @@ ENDED = "The session has ended; log in again."
 @pytest.fixture
 def clock(aws, monkeypatch):
     """A settable clock for the session service: `clock.now` is what datetime.now answers there."""
+
     class Clock(datetime):
         now_value = START
 
@@ -60,7 +62,10 @@ def test_a_new_session_lasts_thirty_idle_minutes_within_twelve_hours_and_stores_
     assert saved.ttl == START + timedelta(hours=12)  # DynamoDB removes it after the absolute end
     assert [item.token_hash for item in SessionModel.scan()] == [token_hash(token)]
     assert sessions.session_view(token, session) == {
-        "token": token, "expires_at": "2030-01-01T21:00:00+00:00", "idle_expires_at": "2030-01-01T09:30:00+00:00"}
+        "token": token,
+        "expires_at": "2030-01-01T21:00:00+00:00",
+        "idle_expires_at": "2030-01-01T09:30:00+00:00",
+    }
 
 
 def test_an_idle_expiry_never_reaches_past_the_absolute_one(clock, monkeypatch):
@@ -80,8 +85,9 @@ def test_a_token_collision_never_takes_over_another_users_session(clock, monkeyp
 
 
 def test_the_principal_carries_the_users_rights_and_the_sessions_hash(clock):
-    user = make_user(roles=("SITE_ADMIN",), org_id="root", site_ids=["site_a", "site_b"],
-                     permissions=["devices.import"])
+    user = make_user(
+        roles=("SITE_ADMIN",), org_id="root", site_ids=["site_a", "site_b"], permissions=["devices.import"]
+    )
     token, _ = sessions.open_session(user)
     principal = sessions.authenticate(token)
     assert (principal.user_id, principal.org_id, principal.session_hash) == (user.user_id, "root", token_hash(token))
@@ -89,22 +95,34 @@ def test_the_principal_carries_the_users_rights_and_the_sessions_hash(clock):
     assert principal.site_ids == frozenset({"site_a", "site_b"}) and principal.must_change_password is False
 
 
-@pytest.mark.parametrize("token, message", [
-    (None, LOG_IN_FIRST), ("", LOG_IN_FIRST), ("x" * 201, LOG_IN_FIRST),  # too long to be a token: not looked up
-    ("x" * 200, UNKNOWN), ("not-a-session", UNKNOWN)])
+@pytest.mark.parametrize(
+    "token, message",
+    [
+        (None, LOG_IN_FIRST),
+        ("", LOG_IN_FIRST),
+        ("x" * 201, LOG_IN_FIRST),  # too long to be a token: not looked up
+        ("x" * 200, UNKNOWN),
+        ("not-a-session", UNKNOWN),
+    ],
+)
 def test_a_missing_overlong_or_unknown_token_is_refused_with_its_reason(clock, token, message):
     sessions.open_session(make_user())
     assert refused(token) == message
 
 
-@pytest.mark.parametrize("idle, absolute", [
-    (START, START + timedelta(hours=1)),  # idle expiry reached, to the microsecond
-    (START + timedelta(minutes=10), START),  # absolute expiry reached, the idle one not
-    (START - timedelta(seconds=1), START + timedelta(hours=1))])
+@pytest.mark.parametrize(
+    "idle, absolute",
+    [
+        (START, START + timedelta(hours=1)),  # idle expiry reached, to the microsecond
+        (START + timedelta(minutes=10), START),  # absolute expiry reached, the idle one not
+        (START - timedelta(seconds=1), START + timedelta(hours=1)),
+    ],
+)
 def test_a_session_is_over_the_instant_either_expiry_is_reached_and_is_deleted(clock, idle, absolute):
     token, _ = sessions.open_session(make_user())
-    stored(token).update(actions=[SessionModel.idle_expires_at.set(idle),
-                                  SessionModel.absolute_expires_at.set(absolute)])
+    stored(token).update(
+        actions=[SessionModel.idle_expires_at.set(idle), SessionModel.absolute_expires_at.set(absolute)]
+    )
     assert refused(token) == EXPIRED
     assert list(SessionModel.scan()) == []
 
@@ -139,8 +157,12 @@ def test_use_after_a_quiet_minute_moves_the_idle_expiry_on(clock, quiet_seconds,
 def test_a_session_used_all_day_still_ends_at_its_absolute_expiry(clock):
     token, _ = sessions.open_session(make_user())
     last_used = START + timedelta(hours=11, minutes=30)  # as if used all day, the last time at 11:30 into it
-    stored(token).update(actions=[SessionModel.last_seen_at.set(last_used),
-                                  SessionModel.idle_expires_at.set(last_used + timedelta(minutes=30))])
+    stored(token).update(
+        actions=[
+            SessionModel.last_seen_at.set(last_used),
+            SessionModel.idle_expires_at.set(last_used + timedelta(minutes=30)),
+        ]
+    )
     clock.now_value = START + timedelta(hours=11, minutes=50)
     sessions.authenticate(token)
     assert stored(token).idle_expires_at == START + timedelta(hours=12)  # not 12:20

@@ -1,5 +1,6 @@
 """Throttles count in a sliding window: a slot boundary lets no second batch through, and every refusal names
 the seconds until the window allows again."""
+
 import time
 
 import pytest
@@ -17,6 +18,7 @@ SUBJECTS = [("test_failed", "someone@example.com", 10)]
 @pytest.fixture
 def clock(aws, monkeypatch):
     """A settable clock: every reader of time.time() sees `clock.now`."""
+
     class Clock:
         now = float(SLOT_START)
 
@@ -94,14 +96,17 @@ def refusal(clock):
     return refused.value
 
 
-@pytest.mark.parametrize("batches, now, wait", [
-    # the oldest slot fades out within its minute: 5 x 47/60 + 6 < 10 only 8 s from now
-    ([(0, 5), (60, 6)], WINDOW + 5, 8),
-    # a whole slot (the rest of it) and then part of the next one
-    ([(60, 2), (120, 6), (180, 6)], WINDOW + 75, 66),
-    # half a second before the window allows again: still a whole second
-    ([(60, 6), (120, 6)], WINDOW + 60 + 19.5, 1),
-])
+@pytest.mark.parametrize(
+    "batches, now, wait",
+    [
+        # the oldest slot fades out within its minute: 5 x 47/60 + 6 < 10 only 8 s from now
+        ([(0, 5), (60, 6)], WINDOW + 5, 8),
+        # a whole slot (the rest of it) and then part of the next one
+        ([(60, 2), (120, 6), (180, 6)], WINDOW + 75, 66),
+        # half a second before the window allows again: still a whole second
+        ([(60, 6), (120, 6)], WINDOW + 60 + 19.5, 1),
+    ],
+)
 def test_a_failure_refusal_names_the_first_whole_second_the_window_allows_again(clock, batches, now, wait):
     failures_at(clock, *batches)
     clock.now = SLOT_START + now
@@ -130,11 +135,15 @@ def test_an_act_refusal_waits_until_the_oldest_act_has_faded_out_entirely(clock)
     hit("test_act", "someone@example.com", limit=10, window_seconds=WINDOW)
 
 
-@pytest.mark.parametrize("limit, window, words", [
-    (10, 15 * 60, "At most 10 of these per 15 minute(s); try again later."),
-    (3, 59 * 60, "At most 3 of these per 59 minute(s); try again later."),
-    (5, 3600, "At most 5 of these per 1 hour(s); try again later."),
-    (20, 24 * 3600, "At most 20 of these per 24 hour(s); try again later.")])
+@pytest.mark.parametrize(
+    "limit, window, words",
+    [
+        (10, 15 * 60, "At most 10 of these per 15 minute(s); try again later."),
+        (3, 59 * 60, "At most 3 of these per 59 minute(s); try again later."),
+        (5, 3600, "At most 5 of these per 1 hour(s); try again later."),
+        (20, 24 * 3600, "At most 20 of these per 24 hour(s); try again later."),
+    ],
+)
 def test_an_act_refusal_says_how_many_per_which_window(clock, limit, window, words):
     for _ in range(limit):
         hit("test_act", "someone@example.com", limit=limit, window_seconds=window)
@@ -175,5 +184,6 @@ def test_counters_are_kept_two_windows_and_read_consistently(clock):
         refuse_when_exhausted(SUBJECTS, WINDOW, "Too many failures.")
         hit("test_act", "a@example.com", limit=10, window_seconds=WINDOW)
     reads = [params for _tag, _service, operation, params in calls if operation == "BatchGetItem"]
-    assert len(reads) == 2 and all(request["ConsistentRead"] is True
-                                   for params in reads for request in params["RequestItems"].values())
+    assert len(reads) == 2 and all(
+        request["ConsistentRead"] is True for params in reads for request in params["RequestItems"].values()
+    )

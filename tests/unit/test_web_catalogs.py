@@ -1,5 +1,6 @@
 """The web pages' words: one gettext catalog per language, each translating exactly the messages that the
 templates and presenters use (found as `pybabel extract` finds them, through babel.cfg)."""
+
 import functools
 import os
 

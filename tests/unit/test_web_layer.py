@@ -1,4 +1,5 @@
 """chalicelib/web is an entrypoint beside chalicelib/api: it calls services and never reads a model itself."""
+
 import ast
 import os
 

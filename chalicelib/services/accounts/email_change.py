@@ -1,4 +1,5 @@
 """Changing the own e-mail address: confirmed from the new address before it takes effect."""
+
 from datetime import timedelta
 
 from pynamodb.exceptions import TransactWriteError
@@ -28,15 +29,26 @@ def request_email_change(principal: Principal, new_email: str) -> None:
         raise NotAuthenticated()
     new_email = normalize_email(new_email)
     if new_email == user.email:
-        raise ValidationFailed("new_email: that is your current address.",
-                               details=[{"field": "new_email", "problem": "is the current address"}])
+        raise ValidationFailed(
+            "new_email: that is your current address.",
+            details=[{"field": "new_email", "problem": "is the current address"}],
+        )
     if find_user_by_email(new_email) is not None:
         record_event(principal.user_id, "email_change_refused_taken", principal.org_id, target=principal.user_id)
         return
     token = issue_token(PURPOSE, user.user_id, LIFETIME, new_email=new_email)
-    send_mail(PURPOSE, new_email, user.language, user.org_id, {
-        "recipient_name": user.name, "new_email": new_email, "link": public_link(f"/confirm-email/{token}"),
-        "valid_hours": int(LIFETIME.total_seconds() // 3600)})
+    send_mail(
+        PURPOSE,
+        new_email,
+        user.language,
+        user.org_id,
+        {
+            "recipient_name": user.name,
+            "new_email": new_email,
+            "link": public_link(f"/confirm-email/{token}"),
+            "valid_hours": int(LIFETIME.total_seconds() // 3600),
+        },
+    )
     record_event(principal.user_id, "email_change_requested", principal.org_id, target=principal.user_id)
 
 
@@ -49,11 +61,13 @@ def confirm_email_change(token: str) -> None:
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             transaction.delete(UserEmailModel(user.email), condition=UserEmailModel.user_id == user.user_id)
-            transaction.save(UserEmailModel(item.new_email, user_id=user.user_id),
-                             condition=UserEmailModel.email.does_not_exist())
+            transaction.save(
+                UserEmailModel(item.new_email, user_id=user.user_id), condition=UserEmailModel.email.does_not_exist()
+            )
             spend_in(transaction, item)
-            transaction.update(user, actions=[UserModel.email.set(item.new_email)],
-                               condition=UserModel.email == user.email)
+            transaction.update(
+                user, actions=[UserModel.email.set(item.new_email)], condition=UserModel.email == user.email
+            )
     except TransactWriteError as error:
         if 1 in failed_conditions(error):  # the new address's claim (order: deletes, then puts, then updates)
             raise EmailTaken() from None

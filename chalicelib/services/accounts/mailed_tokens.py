@@ -1,4 +1,5 @@
 """One-time tokens sent by mail: issued with a lifetime, stored hashed, spent by a conditional write."""
+
 from datetime import timedelta
 from typing import Optional
 
@@ -20,9 +21,15 @@ def issue_token(purpose: str, user_id: str, lifetime: timedelta, new_email: Opti
     """A fresh token (returned once, for the mail); only its hash is stored."""
     now = clock.now()
     token = new_token()
-    OneTimeTokenModel(token_hash(token), purpose=purpose, user_id=user_id, new_email=new_email, created_at=now,
-                      expires_at=now + lifetime, ttl=now + lifetime + timedelta(days=1)).save(
-        condition=OneTimeTokenModel.token_hash.does_not_exist())
+    OneTimeTokenModel(
+        token_hash(token),
+        purpose=purpose,
+        user_id=user_id,
+        new_email=new_email,
+        created_at=now,
+        expires_at=now + lifetime,
+        ttl=now + lifetime + timedelta(days=1),
+    ).save(condition=OneTimeTokenModel.token_hash.does_not_exist())
     return token
 
 
@@ -43,5 +50,8 @@ def live_token(purpose: str, token: str) -> OneTimeTokenModel:
 def spend_in(transaction: TransactWrite, item: OneTimeTokenModel) -> None:
     """Add the spending of the token to a transaction: it succeeds once, and only while unexpired."""
     now = clock.now()
-    transaction.update(item, actions=[OneTimeTokenModel.used_at.set(now)],
-                       condition=OneTimeTokenModel.used_at.does_not_exist() & (OneTimeTokenModel.expires_at > now))
+    transaction.update(
+        item,
+        actions=[OneTimeTokenModel.used_at.set(now)],
+        condition=OneTimeTokenModel.used_at.does_not_exist() & (OneTimeTokenModel.expires_at > now),
+    )

@@ -1,4 +1,5 @@
 """The account of the person logged in: login with lockout, logout, profile, own password."""
+
 import math
 from datetime import timedelta
 from typing import Any, Dict, List, Optional
@@ -37,8 +38,9 @@ def clear_login_failures(email: str) -> None:
     LoginAttemptModel(_attempts_key(email)).delete()
 
 
-def log_in(email: str, password: str, org_reference: Optional[str] = None,
-           source_ip: Optional[str] = None) -> Dict[str, Any]:
+def log_in(
+    email: str, password: str, org_reference: Optional[str] = None, source_ip: Optional[str] = None
+) -> Dict[str, Any]:
     """Check e-mail and password (and, for split-delivery accounts, the organization's reference); answer a
     new session. Unknown e-mail, wrong password and wrong reference get the same answer."""
     settings = get_settings()
@@ -62,8 +64,7 @@ def log_in(email: str, password: str, org_reference: Optional[str] = None,
         record_event(actor, "login_failed", org_id, target=email, detail={"source_ip": source_ip})
         count_metric("LoginFailed")
         if failures >= settings.lockout_threshold:
-            record_event(actor, "account_locked", org_id, target=email,
-                         detail={"minutes": settings.lockout_minutes})
+            record_event(actor, "account_locked", org_id, target=email, detail={"minutes": settings.lockout_minutes})
             raise AccountLocked(retry_after=settings.lockout_minutes * 60)
         raise InvalidCredentials()
     clear_login_failures(email)
@@ -95,23 +96,29 @@ def _reserve_attempt(key: str, settings: Settings) -> int:
     """
     lock_end = clock.now() + timedelta(minutes=settings.lockout_minutes)
     threshold = settings.lockout_threshold
-    counted: List[Action] = [LoginAttemptModel.failures.add(1), LoginAttemptModel.locked_until.set(lock_end),
-                             LoginAttemptModel.ttl.set(lock_end + timedelta(days=1))]
+    counted: List[Action] = [
+        LoginAttemptModel.failures.add(1),
+        LoginAttemptModel.locked_until.set(lock_end),
+        LoginAttemptModel.ttl.set(lock_end + timedelta(days=1)),
+    ]
     for _ in range(3):  # a lock ending or cleared under us: look again (bounded)
         record = LoginAttemptModel(key)
         try:
-            record.update(actions=counted, condition=LoginAttemptModel.failures.does_not_exist()
-                          | (LoginAttemptModel.failures < threshold))
+            record.update(
+                actions=counted,
+                condition=LoginAttemptModel.failures.does_not_exist() | (LoginAttemptModel.failures < threshold),
+            )
             return int(record.failures)
         except UpdateError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
         now = clock.now()
         try:  # the lock has ended: this attempt starts a new count (one racer wins, the others look again)
-            record.update(actions=[LoginAttemptModel.failures.set(1), *counted[1:]],
-                          condition=(LoginAttemptModel.failures >= threshold)
-                          & (LoginAttemptModel.locked_until.does_not_exist()
-                             | (LoginAttemptModel.locked_until <= now)))
+            record.update(
+                actions=[LoginAttemptModel.failures.set(1), *counted[1:]],
+                condition=(LoginAttemptModel.failures >= threshold)
+                & (LoginAttemptModel.locked_until.does_not_exist() | (LoginAttemptModel.locked_until <= now)),
+            )
             return int(record.failures)
         except UpdateError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
@@ -147,14 +154,22 @@ def update_me(principal: Principal, changes: Dict[str, Any]) -> Dict[str, Any]:
         from chalicelib.services.keys.files import recipient_key
 
         changes = {**changes, "recipient_jwk": recipient_key(changes["recipient_jwk"])}
-    actions = [getattr(UserModel, name).set(value) if value is not None else getattr(UserModel, name).remove()
-               for name, value in changes.items() if name in PROFILE_FIELDS]
+    actions = [
+        getattr(UserModel, name).set(value) if value is not None else getattr(UserModel, name).remove()
+        for name, value in changes.items()
+        if name in PROFILE_FIELDS
+    ]
     if changes.get("name"):  # the user list filters on it
         actions.append(UserModel.name_lower.set(changes["name"].lower()))
     if actions:
         user.update(actions=actions, condition=UserModel.user_id.exists())
-        record_event(principal.user_id, "profile_changed", principal.org_id, target=principal.user_id,
-                     detail={"fields": sorted(name for name in changes if name in PROFILE_FIELDS)})
+        record_event(
+            principal.user_id,
+            "profile_changed",
+            principal.org_id,
+            target=principal.user_id,
+            detail={"fields": sorted(name for name in changes if name in PROFILE_FIELDS)},
+        )
     return user_view(user)
 
 
@@ -166,17 +181,26 @@ def change_password(principal: Principal, current_password: str, new_password: s
         raise WrongPassword()
     check_password_policy(new_password)
     if verify_password(user.password_hash, new_password):
-        raise WeakPassword("The new password must differ from the current one.",
-                           details={"rules": ["different from the current password"]})
-    user.update(actions=[
-        UserModel.password_hash.set(hash_password(new_password)),
-        UserModel.must_change_password.set(False),
-        UserModel.login_needs_reference.set(False),
-        UserModel.password_changed_at.set(clock.now()),
-    ])
+        raise WeakPassword(
+            "The new password must differ from the current one.",
+            details={"rules": ["different from the current password"]},
+        )
+    user.update(
+        actions=[
+            UserModel.password_hash.set(hash_password(new_password)),
+            UserModel.must_change_password.set(False),
+            UserModel.login_needs_reference.set(False),
+            UserModel.password_changed_at.set(clock.now()),
+        ]
+    )
     ended = sessions.end_sessions_of_user(user.user_id, keep=principal.session_hash)
-    record_event(principal.user_id, "password_changed", principal.org_id, target=principal.user_id,
-                 detail={"other_sessions_ended": ended})
+    record_event(
+        principal.user_id,
+        "password_changed",
+        principal.org_id,
+        target=principal.user_id,
+        detail={"other_sessions_ended": ended},
+    )
 
 
 def _own_user(principal: Principal) -> UserModel:

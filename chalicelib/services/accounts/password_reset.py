@@ -1,4 +1,5 @@
 """Password reset by e-mail: the same answer for every address, a one-hour single-use link."""
+
 import logging
 from datetime import timedelta
 
@@ -41,9 +42,17 @@ def mail_password_reset(email: str) -> None:
         return
     token = issue_token(PURPOSE, user.user_id, LIFETIME)
     try:
-        send_mail(PURPOSE, user.email, user.language, user.org_id, {
-            "recipient_name": user.name, "link": public_link(f"/reset-password/{token}"),
-            "valid_minutes": int(LIFETIME.total_seconds() // 60)})
+        send_mail(
+            PURPOSE,
+            user.email,
+            user.language,
+            user.org_id,
+            {
+                "recipient_name": user.name,
+                "link": public_link(f"/reset-password/{token}"),
+                "valid_minutes": int(LIFETIME.total_seconds() // 60),
+            },
+        )
     except MailNotSent:
         # Nobody waits for it: the failure is logged and audited; the person may ask again.
         record_event(user.user_id, "password_reset_mail_failed", user.org_id, target=user.user_id)
@@ -61,12 +70,16 @@ def reset_password(token: str, new_password: str) -> None:
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             spend_in(transaction, item)
-            transaction.update(user, actions=[
-                UserModel.password_hash.set(hash_password(new_password)),
-                UserModel.must_change_password.set(False),
-                UserModel.login_needs_reference.set(False),
-                UserModel.password_changed_at.set(clock.now()),
-            ], condition=UserModel.user_id.exists())
+            transaction.update(
+                user,
+                actions=[
+                    UserModel.password_hash.set(hash_password(new_password)),
+                    UserModel.must_change_password.set(False),
+                    UserModel.login_needs_reference.set(False),
+                    UserModel.password_changed_at.set(clock.now()),
+                ],
+                condition=UserModel.user_id.exists(),
+            )
     except TransactWriteError:
         raise TokenInvalid() from None
     sessions.end_sessions_of_user(user.user_id)

@@ -1,4 +1,5 @@
 """Login sessions: opaque tokens, only their SHA-256 stored, idle and absolute expiry."""
+
 from datetime import datetime, timedelta
 from typing import Dict, Optional, Tuple
 
@@ -73,17 +74,25 @@ def authenticate(token: Optional[str], *, allow_pending_password_change: bool = 
 
 def principal_of(user: UserModel, session_hash: str = "") -> Principal:
     """The principal a user acts as now (roles, permissions and sites as stored)."""
-    return Principal(user_id=user.user_id, org_id=user.org_id, roles=frozenset(user.roles),
-                     permissions=frozenset(user.permissions), site_ids=frozenset(user.site_ids),
-                     session_hash=session_hash, must_change_password=user.must_change_password)
+    return Principal(
+        user_id=user.user_id,
+        org_id=user.org_id,
+        roles=frozenset(user.roles),
+        permissions=frozenset(user.permissions),
+        site_ids=frozenset(user.site_ids),
+        session_hash=session_hash,
+        must_change_password=user.must_change_password,
+    )
 
 
 def _touch(session: SessionModel, now: datetime) -> None:
     settings = get_settings()
     idle = min(now + timedelta(minutes=settings.session_idle_minutes), session.absolute_expires_at)
     try:
-        session.update(actions=[SessionModel.last_seen_at.set(now), SessionModel.idle_expires_at.set(idle)],
-                       condition=SessionModel.token_hash.exists())
+        session.update(
+            actions=[SessionModel.last_seen_at.set(now), SessionModel.idle_expires_at.set(idle)],
+            condition=SessionModel.token_hash.exists(),
+        )
     except UpdateError:  # ended (logout, password change) while this request was in flight
         raise NotAuthenticated("The session has ended; log in again.") from None
 

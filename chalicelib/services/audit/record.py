@@ -1,4 +1,5 @@
 """The audit trail: every security-relevant act, who did it, when, on what."""
+
 import secrets
 from typing import Any, Dict, Optional
 
@@ -8,8 +9,13 @@ from chalicelib.models import AuditEventModel, time_ordered_key
 SYSTEM_ORG = "-"  # events with no organization, such as a failed login for an unknown e-mail
 
 
-def record_event(actor_id: str, action: str, org_id: Optional[str], target: Optional[str] = None,
-                 detail: Optional[Dict[str, Any]] = None) -> AuditEventModel:
+def record_event(
+    actor_id: str,
+    action: str,
+    org_id: Optional[str],
+    target: Optional[str] = None,
+    detail: Optional[Dict[str, Any]] = None,
+) -> AuditEventModel:
     """Write one audit event; never pass secrets in target or detail."""
     now = clock.now()
     event = AuditEventModel(

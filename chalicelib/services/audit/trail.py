@@ -1,4 +1,5 @@
 """Reading the audit trail: events of the organizations in scope, newest first."""
+
 import functools
 from datetime import datetime, timezone
 from typing import Any, Dict, Optional
@@ -13,8 +14,14 @@ from chalicelib.services.tenants.users import get_user
 
 def event_view(event: AuditEventModel) -> Dict[str, Any]:
     """An audit event as the API shows it."""
-    return {"at": event.at.isoformat(), "actor_id": event.actor_id, "org_id": event.org_id, "action": event.action,
-            "target": event.target, "detail": event.detail}
+    return {
+        "at": event.at.isoformat(),
+        "actor_id": event.actor_id,
+        "org_id": event.org_id,
+        "action": event.action,
+        "target": event.target,
+        "detail": event.detail,
+    }
 
 
 def _instant(raw: str) -> datetime:
@@ -25,9 +32,15 @@ def _instant(raw: str) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def list_events(principal: Principal, org_id: Optional[str] = None, action: Optional[str] = None,
-                actor_id: Optional[str] = None, since: Optional[str] = None, limit: int = 50,
-                cursor: Optional[str] = None) -> Dict[str, Any]:
+def list_events(
+    principal: Principal,
+    org_id: Optional[str] = None,
+    action: Optional[str] = None,
+    actor_id: Optional[str] = None,
+    since: Optional[str] = None,
+    limit: int = 50,
+    cursor: Optional[str] = None,
+) -> Dict[str, Any]:
     """Events newest first: one query per organization in scope (by actor: the actor index, kept to the scope).
     `action` is applied while DynamoDB reads the partition, so a page may hold fewer than `limit` events."""
     org_ids = listed_org_ids(principal, org_id)
@@ -40,15 +53,28 @@ def list_events(principal: Principal, org_id: Optional[str] = None, action: Opti
         if not _actor_in_scope(principal, actor_id):
             return {"items": [], "next_cursor": None}  # no query, so no cursor to tell anything by
         listed = set(org_ids)
-        query = functools.partial(AuditEventModel.actor_index.query, actor_id, key_condition,
-                                  filter_condition=condition, scan_index_forward=False)
+        query = functools.partial(
+            AuditEventModel.actor_index.query,
+            actor_id,
+            key_condition,
+            filter_condition=condition,
+            scan_index_forward=False,
+        )
         # The actor index spans organizations: only events in scope make the page and its cursor.
-        items, next_cursor = page(query, limit, cursor, bound_to=bound_to,
-                                  select=lambda events: [(event, event) for event in events
-                                                         if event.org_id in listed])
+        items, next_cursor = page(
+            query,
+            limit,
+            cursor,
+            bound_to=bound_to,
+            select=lambda events: [(event, event) for event in events if event.org_id in listed],
+        )
     else:
-        queries = [functools.partial(AuditEventModel.query, org, key_condition, filter_condition=condition,
-                                     scan_index_forward=False) for org in org_ids]
+        queries = [
+            functools.partial(
+                AuditEventModel.query, org, key_condition, filter_condition=condition, scan_index_forward=False
+            )
+            for org in org_ids
+        ]
         items, next_cursor = page_chain(queries, limit, cursor, bound_to=bound_to)
     return {"items": [event_view(event) for event in items], "next_cursor": next_cursor}
 

@@ -1,4 +1,5 @@
 """Batch references: a maker assigns many serials to a target organization, at once or after its confirmation."""
+
 import functools
 import re
 from datetime import datetime
@@ -63,14 +64,18 @@ class BatchNotPending(Conflict):
 
 class BatchConfirming(Conflict):
     code = "batch_confirming"
-    message = ("A confirmation of this batch began and moved part of it: it can no longer be rejected. "
-               "Confirm it again to finish.")
+    message = (
+        "A confirmation of this batch began and moved part of it: it can no longer be rejected. "
+        "Confirm it again to finish."
+    )
 
 
 class BatchIncomplete(Conflict):
     code = "batch_incomplete"
-    message = ("The creation of this batch was interrupted before all its serials were written; the maker "
-               "finishes it by repeating the same creation (same reference).")
+    message = (
+        "The creation of this batch was interrupted before all its serials were written; the maker "
+        "finishes it by repeating the same creation (same reference)."
+    )
 
 
 class BatchBusy(Conflict):
@@ -79,8 +84,10 @@ class BatchBusy(Conflict):
 
 class BatchEmpty(ValidationFailed):
     code = "batch_empty"
-    message = ("None of these serials can be assigned: each is unknown, not made by your organization, "
-               "or owned by another organization.")
+    message = (
+        "None of these serials can be assigned: each is unknown, not made by your organization, "
+        "or owned by another organization."
+    )
 
 
 class TargetNotFound(NotFound):
@@ -115,11 +122,20 @@ def parse_serials(serials: Optional[List[str]], file: Optional[Dict[str, str]]) 
 
 def batch_view(batch: BatchModel) -> Dict[str, Any]:
     """A batch as the API shows it."""
-    return {"id": batch.batch_id, "reference": batch.reference, "label": batch.label, "org_id": batch.org_id,
-            "target_org_id": batch.target_org_id, "requires_confirmation": batch.requires_confirmation,
-            "state": batch.state, "count": batch.count, "unknown_serials": list(batch.unknown_serials or []),
-            "unavailable_serials": list(batch.unavailable_serials or []), "created_at": batch.created_at.isoformat(),
-            "updated_at": iso_time(batch.updated_at)}
+    return {
+        "id": batch.batch_id,
+        "reference": batch.reference,
+        "label": batch.label,
+        "org_id": batch.org_id,
+        "target_org_id": batch.target_org_id,
+        "requires_confirmation": batch.requires_confirmation,
+        "state": batch.state,
+        "count": batch.count,
+        "unknown_serials": list(batch.unknown_serials or []),
+        "unavailable_serials": list(batch.unavailable_serials or []),
+        "created_at": batch.created_at.isoformat(),
+        "updated_at": iso_time(batch.updated_at),
+    }
 
 
 def create_batch(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
@@ -147,9 +163,19 @@ def create_batch(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]
     if batch.state == "CREATING":
         _write_entries(batch, included)
         batch = _open(batch, fields, unknown, unavailable)
-        record_event(principal.user_id, "batch_created", maker.org_id, target=batch.batch_id,
-                     detail={"target_org_id": target.org_id, "count": batch.count, "unknown": len(unknown),
-                             "unavailable": len(unavailable), "requires_confirmation": batch.requires_confirmation})
+        record_event(
+            principal.user_id,
+            "batch_created",
+            maker.org_id,
+            target=batch.batch_id,
+            detail={
+                "target_org_id": target.org_id,
+                "count": batch.count,
+                "unknown": len(unknown),
+                "unavailable": len(unavailable),
+                "requires_confirmation": batch.requires_confirmation,
+            },
+        )
     _move(batch, "PENDING" if batch.requires_confirmation else "CLAIMED")
     _mail_target_admins(BatchModel.get(batch.batch_id, consistent_read=True), maker.name, target)
     return batch_view(BatchModel.get(batch.batch_id, consistent_read=True))
@@ -159,33 +185,49 @@ def _target(principal: Principal, maker: OrganizationModel, org_id: str) -> Orga
     """The target if the actor may send devices there: its tree, or a partner of the maker or of its own
     organization (operators: any). TargetNotFound otherwise, the same as for an unknown id."""
     target = get_org(org_id)
-    if target is None or not (in_scope(principal, target) or is_partner(maker.org_id, target.org_id)
-                              or is_partner(principal.org_id, target.org_id)):
+    if target is None or not (
+        in_scope(principal, target)
+        or is_partner(maker.org_id, target.org_id)
+        or is_partner(principal.org_id, target.org_id)
+    ):
         raise TargetNotFound()
     return target
 
 
-def _reserve(principal: Principal, maker: OrganizationModel, target: OrganizationModel,
-             fields: Dict[str, Any]) -> BatchModel:
+def _reserve(
+    principal: Principal, maker: OrganizationModel, target: OrganizationModel, fields: Dict[str, Any]
+) -> BatchModel:
     """A new batch in CREATING with its reference spent, or the batch of that reference a failure left unfinished
     (CREATING or MOVING) when it goes to the same target; BatchReferenceTaken otherwise."""
     now = clock.now()
-    batch = BatchModel(new_id("bat"), org_id=maker.org_id, target_org_id=target.org_id, reference=fields["reference"],
-                       label=fields.get("label"), requires_confirmation=bool(fields.get("requires_confirmation")),
-                       state="CREATING", count=0, created_key=time_ordered_key(now, new_id("k")), created_at=now,
-                       created_by=principal.user_id)
+    batch = BatchModel(
+        new_id("bat"),
+        org_id=maker.org_id,
+        target_org_id=target.org_id,
+        reference=fields["reference"],
+        label=fields.get("label"),
+        requires_confirmation=bool(fields.get("requires_confirmation")),
+        state="CREATING",
+        count=0,
+        created_key=time_ordered_key(now, new_id("k")),
+        created_at=now,
+        created_by=principal.user_id,
+    )
     reference_key = BatchReferenceModel.key_of(maker.org_id, batch.reference)
     try:
         with TransactWrite(connection=models.connection()) as transaction:
-            transaction.save(BatchReferenceModel(reference_key, batch_id=batch.batch_id),
-                             condition=BatchReferenceModel.reference_key.does_not_exist())
+            transaction.save(
+                BatchReferenceModel(reference_key, batch_id=batch.batch_id),
+                condition=BatchReferenceModel.reference_key.does_not_exist(),
+            )
             transaction.save(batch, condition=BatchModel.batch_id.does_not_exist())
         return batch
     except TransactWriteError:
         pass
     try:
-        earlier = BatchModel.get(BatchReferenceModel.get(reference_key, consistent_read=True).batch_id,
-                                 consistent_read=True)
+        earlier = BatchModel.get(
+            BatchReferenceModel.get(reference_key, consistent_read=True).batch_id, consistent_read=True
+        )
     except DoesNotExist:
         raise BatchReferenceTaken() from None
     if earlier.state not in ("CREATING", "MOVING") or earlier.target_org_id != target.org_id:
@@ -198,10 +240,11 @@ def _write_entries(batch: BatchModel, serials: List[str]) -> None:
     CREATING (so no entry changes once it is open)."""
     present = {entry.serial for entry in BatchSerialModel.query(batch.batch_id, consistent_read=True)}
     wanted = set(serials)
-    changes = [("save", serial) for serial in serials if serial not in present] + \
-              [("delete", serial) for serial in sorted(present - wanted)]
+    changes = [("save", serial) for serial in serials if serial not in present] + [
+        ("delete", serial) for serial in sorted(present - wanted)
+    ]
     for start in range(0, len(changes), ENTRY_ITEMS):
-        _write_entries_chunk(batch.batch_id, changes[start:start + ENTRY_ITEMS])
+        _write_entries_chunk(batch.batch_id, changes[start : start + ENTRY_ITEMS])
 
 
 def _write_entries_chunk(batch_id: str, changes: List[Tuple[str, str]]) -> None:
@@ -221,14 +264,18 @@ def _open(batch: BatchModel, fields: Dict[str, Any], unknown: List[str], unavail
     """CREATING -> MOVING once every entry is written, with the count its entries give (never the request's)."""
     count = BatchSerialModel.count(batch.batch_id, consistent_read=True)
     try:
-        batch.update(actions=[
-            BatchModel.state.set("MOVING"), BatchModel.count.set(count),
-            BatchModel.label.set(fields["label"]) if fields.get("label") else BatchModel.label.remove(),
-            BatchModel.requires_confirmation.set(bool(fields.get("requires_confirmation"))),
-            BatchModel.unknown_serials.set(unknown[:LISTED_PROBLEMS]),
-            BatchModel.unavailable_serials.set(unavailable[:LISTED_PROBLEMS]),
-            BatchModel.updated_at.set(clock.now()),
-        ], condition=BatchModel.state == "CREATING")
+        batch.update(
+            actions=[
+                BatchModel.state.set("MOVING"),
+                BatchModel.count.set(count),
+                BatchModel.label.set(fields["label"]) if fields.get("label") else BatchModel.label.remove(),
+                BatchModel.requires_confirmation.set(bool(fields.get("requires_confirmation"))),
+                BatchModel.unknown_serials.set(unknown[:LISTED_PROBLEMS]),
+                BatchModel.unavailable_serials.set(unavailable[:LISTED_PROBLEMS]),
+                BatchModel.updated_at.set(clock.now()),
+            ],
+            condition=BatchModel.state == "CREATING",
+        )
     except UpdateError as error:
         _unless_condition_failed(error)
         raise BatchBusy() from None
@@ -245,13 +292,17 @@ def _move(batch: BatchModel, status: str) -> None:
     lost: List[str] = []
     now = clock.now()
     for start in range(0, len(todo), TRANSACTION_ITEMS):
-        lost += _move_chunk(todo[start:start + TRANSACTION_ITEMS], batch, owner, status, now)
+        lost += _move_chunk(todo[start : start + TRANSACTION_ITEMS], batch, owner, status, now)
     resting = {"PENDING": "PENDING", "CLAIMED": "CONFIRMED", "UNCLAIMED": "REJECTED"}[status]
-    actions: List[Action] = [BatchModel.state.set(resting), BatchModel.updated_at.set(now),
-                             BatchModel.count.set(len(serials) - len(lost))]
+    actions: List[Action] = [
+        BatchModel.state.set(resting),
+        BatchModel.updated_at.set(now),
+        BatchModel.count.set(len(serials) - len(lost)),
+    ]
     if lost:  # claimed by someone else between the batch's creation and this move: not part of it any more
-        actions.append(BatchModel.unavailable_serials.set(
-            (list(batch.unavailable_serials or []) + lost)[:LISTED_PROBLEMS]))
+        actions.append(
+            BatchModel.unavailable_serials.set((list(batch.unavailable_serials or []) + lost)[:LISTED_PROBLEMS])
+        )
         for serial in lost:
             BatchSerialModel(batch.batch_id, serial).delete()
     try:
@@ -268,12 +319,16 @@ def _unless_condition_failed(error: UpdateError) -> None:
 def _arrived(device: DeviceModel, batch: BatchModel, status: str) -> bool:
     if status == "UNCLAIMED":
         return device.owner_org_id != batch.target_org_id or device.claim_status != "PENDING"
-    return device.owner_org_id == batch.target_org_id and device.claim_status == status and \
-        device.batch_id == batch.batch_id
+    return (
+        device.owner_org_id == batch.target_org_id
+        and device.claim_status == status
+        and device.batch_id == batch.batch_id
+    )
 
 
-def _move_chunk(devices: List[DeviceModel], batch: BatchModel, owner: Optional[str], status: str,
-                now: datetime) -> List[str]:
+def _move_chunk(
+    devices: List[DeviceModel], batch: BatchModel, owner: Optional[str], status: str, now: datetime
+) -> List[str]:
     """One transaction; devices whose condition fails (claimed meanwhile) drop out and the rest is retried.
     Answers the serials that dropped out."""
     lost: List[str] = []
@@ -286,8 +341,11 @@ def _move_chunk(devices: List[DeviceModel], batch: BatchModel, owner: Optional[s
             break
         except TransactWriteError as error:
             reasons = error.cancellation_reasons or []
-            failed = {device.serial for device, reason in zip(devices, reasons)
-                      if reason is not None and getattr(reason, "code", None) == "ConditionalCheckFailed"}
+            failed = {
+                device.serial
+                for device, reason in zip(devices, reasons)
+                if reason is not None and getattr(reason, "code", None) == "ConditionalCheckFailed"
+            }
             if not failed:
                 raise
             lost += sorted(failed)
@@ -304,15 +362,28 @@ def _movable(batch: BatchModel, status: str) -> Condition:
 
 
 def _mail_target_admins(batch: BatchModel, maker_name: str, target: OrganizationModel) -> None:
-    admins = [user for user in UserModel.org_index.query(target.org_id)
-              if user.status == "ACTIVE" and {ORG_ADMIN, KEY_MANAGER} & set(user.roles)]
+    admins = [
+        user
+        for user in UserModel.org_index.query(target.org_id)
+        if user.status == "ACTIVE" and {ORG_ADMIN, KEY_MANAGER} & set(user.roles)
+    ]
     for user in admins:
         try:
-            send_mail("new_batch", user.email, user.language, target.org_id, {
-                "recipient_name": user.name, "org_name": target.name, "sender_org_name": maker_name,
-                "batch_reference": batch.reference, "device_count": batch.count,
-                "requires_confirmation": batch.requires_confirmation,
-                "link": public_link(f"/batches/{batch.batch_id}")})
+            send_mail(
+                "new_batch",
+                user.email,
+                user.language,
+                target.org_id,
+                {
+                    "recipient_name": user.name,
+                    "org_name": target.name,
+                    "sender_org_name": maker_name,
+                    "batch_reference": batch.reference,
+                    "device_count": batch.count,
+                    "requires_confirmation": batch.requires_confirmation,
+                    "link": public_link(f"/batches/{batch.batch_id}"),
+                },
+            )
         except MailNotSent:
             pass  # the batch stands; GET /batches shows it to the target all the same (logged by the mailer)
 
@@ -337,12 +408,21 @@ def read_batch(principal: Principal, batch_id: str, limit: int = 50, cursor: Opt
     batch, _maker_side, _target_side = _batch_for(principal, batch_id)
     if not (principal.may(BATCHES_MANAGE) or principal.may(BATCHES_CONFIRM) or principal.may(CATALOG_READ)):
         raise _forbidden()
-    entries, next_cursor = page(functools.partial(BatchSerialModel.query, batch_id), limit, cursor,
-                                bound_to=binding(principal.user_id, "batch_serials", batch_id=batch_id))
+    entries, next_cursor = page(
+        functools.partial(BatchSerialModel.query, batch_id),
+        limit,
+        cursor,
+        bound_to=binding(principal.user_id, "batch_serials", batch_id=batch_id),
+    )
     devices = {device.serial: device for device in read_devices([entry.serial for entry in entries])}
-    serials = [{"serial": entry.serial, "claim_status": devices[entry.serial].claim_status if entry.serial in devices
-                else None, "moved": entry.serial in devices and _arrived(devices[entry.serial], batch, _goal(batch))}
-               for entry in entries]
+    serials = [
+        {
+            "serial": entry.serial,
+            "claim_status": devices[entry.serial].claim_status if entry.serial in devices else None,
+            "moved": entry.serial in devices and _arrived(devices[entry.serial], batch, _goal(batch)),
+        }
+        for entry in entries
+    ]
     return {**batch_view(batch), "serials": {"items": serials, "next_cursor": next_cursor}}
 
 
@@ -358,18 +438,21 @@ def _goal(batch: BatchModel) -> str:
     return "CLAIMED"
 
 
-def list_batches(principal: Principal, org_id: Optional[str] = None, limit: int = 50,
-                 cursor: Optional[str] = None) -> Dict[str, Any]:
+def list_batches(
+    principal: Principal, org_id: Optional[str] = None, limit: int = 50, cursor: Optional[str] = None
+) -> Dict[str, Any]:
     """Batches the organizations in scope created or received (an index query per organization and side)."""
     org_ids = listed_org_ids(principal, org_id)
     if not (principal.may(BATCHES_MANAGE) or principal.may(BATCHES_CONFIRM) or principal.may(CATALOG_READ)):
         raise _forbidden()
     if principal.site_limited:
         raise Forbidden("Batches concern whole organizations, not sites.")
-    queries = [functools.partial(BatchModel.org_index.query, each) for each in org_ids] + \
-              [functools.partial(BatchModel.target_index.query, each) for each in org_ids]
-    items, next_cursor = page_chain(queries, limit, cursor,
-                                    bound_to=binding(principal.user_id, "batches", org_id=org_id))
+    queries = [functools.partial(BatchModel.org_index.query, each) for each in org_ids] + [
+        functools.partial(BatchModel.target_index.query, each) for each in org_ids
+    ]
+    items, next_cursor = page_chain(
+        queries, limit, cursor, bound_to=binding(principal.user_id, "batches", org_id=org_id)
+    )
     return {"items": [batch_view(batch) for batch in items], "next_cursor": next_cursor}
 
 
@@ -391,8 +474,9 @@ def confirm_batch(principal: Principal, batch_id: str) -> Dict[str, Any]:
         raise _not_pending(batch)
     _move(batch, "CLAIMED")
     done = BatchModel.get(batch_id, consistent_read=True)
-    record_event(principal.user_id, "batch_confirmed", batch.target_org_id, target=batch_id,
-                 detail={"count": done.count})
+    record_event(
+        principal.user_id, "batch_confirmed", batch.target_org_id, target=batch_id, detail={"count": done.count}
+    )
     return batch_view(done)
 
 
@@ -411,16 +495,19 @@ def reject_batch(principal: Principal, batch_id: str) -> Dict[str, Any]:
         raise _not_pending(batch)
     _move(batch, "UNCLAIMED")
     done = BatchModel.get(batch_id, consistent_read=True)
-    record_event(principal.user_id, "batch_rejected", batch.target_org_id, target=batch_id,
-                 detail={"count": done.count})
+    record_event(
+        principal.user_id, "batch_rejected", batch.target_org_id, target=batch_id, detail={"count": done.count}
+    )
     return batch_view(done)
 
 
 def _change_state(batch: BatchModel, state: str) -> BatchModel:
     """PENDING -> `state` by a conditional write; the batch as it stands when a concurrent request changed it."""
     try:
-        batch.update(actions=[BatchModel.state.set(state), BatchModel.updated_at.set(clock.now())],
-                     condition=BatchModel.state == "PENDING")
+        batch.update(
+            actions=[BatchModel.state.set(state), BatchModel.updated_at.set(clock.now())],
+            condition=BatchModel.state == "PENDING",
+        )
         return batch
     except UpdateError as error:
         _unless_condition_failed(error)

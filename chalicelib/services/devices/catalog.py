@@ -1,4 +1,5 @@
 """The device catalog: what a maker imported and what an organization owns; who sees and edits which device."""
+
 import functools
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -29,8 +30,10 @@ class DeviceNotFound(NotFound):
 
 class FilterNotIndexed(BadRequest):
     code = "filter_not_indexed"
-    message = ("Filter by at most one of claim_status, product_type, batch_id and label (each combines with a serial "
-               "prefix): no index serves the combination, and the catalog is never scanned.")
+    message = (
+        "Filter by at most one of claim_status, product_type, batch_id and label (each combines with a serial "
+        "prefix): no index serves the combination, and the catalog is never scanned."
+    )
 
 
 def indexed_filter(filters: Dict[str, str]) -> Optional[str]:
@@ -55,12 +58,22 @@ def claim_code_digest(serial: str, claim_code: str) -> str:
 def device_view(device: DeviceModel, for_maker: bool = False) -> Dict[str, Any]:
     """A device as the API shows it: never its keys, claim code or ID code. The maker also sees every past
     owner that could read the keys (keys_exposed_to)."""
-    view = {"serial": device.serial, "product_type": device.product_type, "mac": device.mac,
-            "labels": list(device.labels or []), "batch_id": device.batch_id, "owner_org_id": device.owner_org_id,
-            "maker_org_id": device.maker_org_id, "claim_status": device.claim_status,
-            "claimed_at": iso_time(device.claimed_at), "site_id": device.site_id,
-            "key_names": list(device.key_names or []), "claim_valid_from": iso_time(device.claim_valid_from),
-            "claim_valid_to": iso_time(device.claim_valid_to), "imported_at": iso_time(device.imported_at)}
+    view = {
+        "serial": device.serial,
+        "product_type": device.product_type,
+        "mac": device.mac,
+        "labels": list(device.labels or []),
+        "batch_id": device.batch_id,
+        "owner_org_id": device.owner_org_id,
+        "maker_org_id": device.maker_org_id,
+        "claim_status": device.claim_status,
+        "claimed_at": iso_time(device.claimed_at),
+        "site_id": device.site_id,
+        "key_names": list(device.key_names or []),
+        "claim_valid_from": iso_time(device.claim_valid_from),
+        "claim_valid_to": iso_time(device.claim_valid_to),
+        "imported_at": iso_time(device.imported_at),
+    }
     if for_maker:
         view["keys_exposed_to"] = list(device.keys_exposed_to or [])
     return view
@@ -91,8 +104,9 @@ def read_devices(serials: List[str], attributes: Optional[List[str]] = None) -> 
     only the named attributes when given)."""
     found: Dict[str, DeviceModel] = {}
     for start in range(0, len(serials), 100):
-        for device in DeviceModel.batch_get(serials[start:start + 100], consistent_read=True,
-                                            attributes_to_get=attributes):
+        for device in DeviceModel.batch_get(
+            serials[start : start + 100], consistent_read=True, attributes_to_get=attributes
+        ):
             found[device.serial] = device
     return [found[serial] for serial in serials if serial in found]
 
@@ -118,8 +132,14 @@ def default_view(principal: Principal) -> str:
     return "imported" if principal.may(DEVICES_IMPORT) else "owned"
 
 
-def list_devices(principal: Principal, filters: Dict[str, str], view: Optional[str] = None,
-                 org_id: Optional[str] = None, limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
+def list_devices(
+    principal: Principal,
+    filters: Dict[str, str],
+    view: Optional[str] = None,
+    org_id: Optional[str] = None,
+    limit: int = 50,
+    cursor: Optional[str] = None,
+) -> Dict[str, Any]:
     """One page of the catalog in scope, each filter served by one index (see `_plan`); never a scan."""
     view = view or default_view(principal)
     org_ids = listed_org_ids(principal, org_id)
@@ -136,23 +156,27 @@ def list_devices(principal: Principal, filters: Dict[str, str], view: Optional[s
     if indexed in ("batch_id", "label"):
         if indexed == "batch_id" and not _batch_in_scope(principal, filters["batch_id"]):
             return {"items": [], "next_cursor": None}  # no query, so no cursor to tell anything by
-        items, next_cursor = _page_outside_org_indexes(indexed, filters[indexed], prefix, limit, cursor,
-                                                       bound_to, visible)
+        items, next_cursor = _page_outside_org_indexes(
+            indexed, filters[indexed], prefix, limit, cursor, bound_to, visible
+        )
     else:
         queries = [_org_query(view, indexed, filters, org, prefix) for org in org_ids]
         # A SITE_ADMIN's organization holds devices of other sites: kept out of its pages and its cursors.
         select = _select(visible) if view == "owned" and principal.site_limited else None
         items, next_cursor = page_chain(queries, limit, cursor, bound_to=bound_to, select=select)
-    return {"items": [device_view(device, for_maker=view == "imported") for device in items],
-            "next_cursor": next_cursor}
+    return {
+        "items": [device_view(device, for_maker=view == "imported") for device in items],
+        "next_cursor": next_cursor,
+    }
 
 
 def _serial_condition(prefix: Optional[str]) -> Optional[Condition]:
     return DeviceModel.serial.startswith(prefix) if prefix else None
 
 
-def _org_query(view: str, filter_name: Optional[str], filters: Dict[str, str], org_id: str,
-               prefix: Optional[str]) -> Callable[..., Any]:
+def _org_query(
+    view: str, filter_name: Optional[str], filters: Dict[str, str], org_id: str, prefix: Optional[str]
+) -> Callable[..., Any]:
     """The index query serving one organization's catalog: `<side>_index` without a filter, else
     `<side>_status_index` (claim_status) or `<side>_product_index` (product_type); side = maker | owner."""
     side = "maker" if view == "imported" else "owner"
@@ -178,22 +202,38 @@ def _select(visible: Callable[[DeviceModel], bool]) -> Callable[[List[DeviceMode
     return lambda devices: [(device, device) for device in devices if visible(device)]
 
 
-def _page_outside_org_indexes(name: str, value: str, prefix: Optional[str], limit: int, cursor: Optional[str],
-                              bound_to: str, visible: Callable[[DeviceModel], bool]) -> tuple:
+def _page_outside_org_indexes(
+    name: str,
+    value: str,
+    prefix: Optional[str],
+    limit: int,
+    cursor: Optional[str],
+    bound_to: str,
+    visible: Callable[[DeviceModel], bool],
+) -> tuple:
     """batch_id: the batch_index; label: the device_labels table then one BatchGet a chunk. Both span
     organizations, so only the devices in scope make the page and the cursor (see paging.page_chain)."""
     if name == "batch_id":
-        return page_chain([functools.partial(DeviceModel.batch_index.query, value, _serial_condition(prefix))],
-                          limit, cursor, bound_to=bound_to, select=_select(visible))
+        return page_chain(
+            [functools.partial(DeviceModel.batch_index.query, value, _serial_condition(prefix))],
+            limit,
+            cursor,
+            bound_to=bound_to,
+            select=_select(visible),
+        )
 
     def select(entries: List[DeviceLabelModel]) -> List[tuple]:
         devices = {device.serial: device for device in read_devices([entry.serial for entry in entries])}
-        return [(entry, devices[entry.serial]) for entry in entries
-                if entry.serial in devices and visible(devices[entry.serial])]
+        return [
+            (entry, devices[entry.serial])
+            for entry in entries
+            if entry.serial in devices and visible(devices[entry.serial])
+        ]
 
     condition = DeviceLabelModel.serial.startswith(prefix) if prefix else None
-    return page_chain([functools.partial(DeviceLabelModel.query, value, condition)], limit, cursor,
-                      bound_to=bound_to, select=select)
+    return page_chain(
+        [functools.partial(DeviceLabelModel.query, value, condition)], limit, cursor, bound_to=bound_to, select=select
+    )
 
 
 def _visible_in_list(principal: Principal, view: str, org_ids: set, device: DeviceModel) -> bool:
@@ -210,8 +250,10 @@ def update_device(principal: Principal, serial: str, changes: Dict[str, Any]) ->
     as_owner = owner_side(principal, device) and principal.may(DEVICES_CLAIM)
     as_maker = _maker_side(principal, device) and principal.may(DEVICES_IMPORT)
     if not (as_owner or (as_maker and set(changes) <= {"labels"})):
-        raise Forbidden("Only the owner's administrators change this device" +
-                        ("; the maker changes its labels." if as_maker else "."))
+        raise Forbidden(
+            "Only the owner's administrators change this device"
+            + ("; the maker changes its labels." if as_maker else ".")
+        )
     actions: List[Action] = [DeviceModel.updated_at.set(clock.now())]
     if "site_id" in changes:
         actions.append(_site_action(principal, device, changes["site_id"]))
@@ -235,8 +277,13 @@ def update_device(principal: Principal, serial: str, changes: Dict[str, Any]) ->
                 transaction.save(DeviceLabelModel(label, serial))
     except TransactWriteError:
         raise DeviceNotFound() from None
-    record_event(principal.user_id, "device_changed", device.owner_org_id or device.maker_org_id, target=serial,
-                 detail={"fields": sorted(changes)})
+    record_event(
+        principal.user_id,
+        "device_changed",
+        device.owner_org_id or device.maker_org_id,
+        target=serial,
+        detail={"fields": sorted(changes)},
+    )
     return device_view(get_device(serial))
 
 
@@ -260,8 +307,10 @@ def _site_action(principal: Principal, device: DeviceModel, site_id: Optional[st
 
 def plan_description() -> Sequence[str]:
     """Which index serves which filter (shown in the OpenAPI description of GET /devices)."""
-    return ("no filter or serial prefix: maker_index / owner_index (hash org, range serial)",
-            "claim_status: maker_status_index / owner_status_index (hash '<org>#<status>', range serial)",
-            "product_type: maker_product_index / owner_product_index (hash '<org>#<product_type>', range serial)",
-            "batch_id: batch_index (hash batch_id, range serial), kept to the scope",
-            "label: the device_labels table (hash label, range serial) and one BatchGet, kept to the scope")
+    return (
+        "no filter or serial prefix: maker_index / owner_index (hash org, range serial)",
+        "claim_status: maker_status_index / owner_status_index (hash '<org>#<status>', range serial)",
+        "product_type: maker_product_index / owner_product_index (hash '<org>#<product_type>', range serial)",
+        "batch_id: batch_index (hash batch_id, range serial), kept to the scope",
+        "label: the device_labels table (hash label, range serial) and one BatchGet, kept to the scope",
+    )

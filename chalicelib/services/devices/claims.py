@@ -1,4 +1,5 @@
 """Ownership of devices: claim with a code or ID code + MAC, release, take-ownership; one conditional write each."""
+
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -56,8 +57,10 @@ class NotOwner(Conflict):
 
 
 def _throttle_subjects(principal: Principal, serial: str) -> List[tuple]:
-    return [("claim_failed_device", serial, FAILED_CLAIMS_LIMIT),
-            ("claim_failed_account", principal.user_id, FAILED_CLAIMS_LIMIT)]
+    return [
+        ("claim_failed_device", serial, FAILED_CLAIMS_LIMIT),
+        ("claim_failed_account", principal.user_id, FAILED_CLAIMS_LIMIT),
+    ]
 
 
 def claim_device(principal: Principal, serial: str, proof: Dict[str, Any]) -> Dict[str, Any]:
@@ -81,8 +84,13 @@ def claim_device(principal: Principal, serial: str, proof: Dict[str, Any]) -> Di
         device.update(actions=actions, condition=DeviceModel.claim_status == "UNCLAIMED")
     except UpdateError:
         raise AlreadyClaimed() from None
-    record_event(principal.user_id, "device_claimed", owner.org_id, target=serial,
-                 detail={"proof": "claim_code" if used_code else "id_code_mac"})
+    record_event(
+        principal.user_id,
+        "device_claimed",
+        owner.org_id,
+        target=serial,
+        detail={"proof": "claim_code" if used_code else "id_code_mac"},
+    )
     count_metric("DevicesClaimed")
     return device_view(get_device(serial))
 
@@ -102,8 +110,9 @@ def _proven(serial: str, proof: Dict[str, Any]) -> Tuple[DeviceModel, bool]:
             raise ClaimProofInvalid() from None
         offered = claim_code_digest(serial, code)
         if device.claim_code_hash and same_secret(offered, device.claim_code_hash):
-            if (device.claim_valid_from and now < device.claim_valid_from) or \
-                    (device.claim_valid_to and now > device.claim_valid_to):
+            if (device.claim_valid_from and now < device.claim_valid_from) or (
+                device.claim_valid_to and now > device.claim_valid_to
+            ):
                 raise ClaimCodeExpired()
             if device.claim_status != "UNCLAIMED":
                 raise AlreadyClaimed()
@@ -112,8 +121,9 @@ def _proven(serial: str, proof: Dict[str, Any]) -> Tuple[DeviceModel, bool]:
             raise AlreadyClaimed() if device.claim_status != "UNCLAIMED" else ClaimCodeSpent()
         raise ClaimProofInvalid()
     try:
-        offered = id_proof(normalize_code(proof.get("id_code") or "", "id_code", ID_CODE_MIN),
-                           normalize_mac(proof.get("mac") or ""))
+        offered = id_proof(
+            normalize_code(proof.get("id_code") or "", "id_code", ID_CODE_MIN), normalize_mac(proof.get("mac") or "")
+        )
     except RowInvalid:
         raise ClaimProofInvalid() from None
     if not device.id_proof or not same_secret(offered, device.id_proof):
@@ -123,18 +133,29 @@ def _proven(serial: str, proof: Dict[str, Any]) -> Tuple[DeviceModel, bool]:
     return device, False
 
 
-def ownership_actions(device: DeviceModel, owner_org_id: Optional[str], status: str,
-                      now: datetime) -> List[Action]:
+def ownership_actions(device: DeviceModel, owner_org_id: Optional[str], status: str, now: datetime) -> List[Action]:
     """The update actions that give a device this owner (None: nobody) and status, index keys included."""
     keys = DeviceModel.index_keys(device.maker_org_id, owner_org_id, status, device.product_type)
-    actions: List[Action] = [DeviceModel.claim_status.set(status), DeviceModel.updated_at.set(now),
-                             DeviceModel.maker_status.set(keys["maker_status"])]
+    actions: List[Action] = [
+        DeviceModel.claim_status.set(status),
+        DeviceModel.updated_at.set(now),
+        DeviceModel.maker_status.set(keys["maker_status"]),
+    ]
     if owner_org_id:
-        actions += [DeviceModel.owner_org_id.set(owner_org_id), DeviceModel.owner_status.set(keys["owner_status"]),
-                    DeviceModel.owner_product.set(keys["owner_product"]), DeviceModel.claimed_at.set(now)]
+        actions += [
+            DeviceModel.owner_org_id.set(owner_org_id),
+            DeviceModel.owner_status.set(keys["owner_status"]),
+            DeviceModel.owner_product.set(keys["owner_product"]),
+            DeviceModel.claimed_at.set(now),
+        ]
     else:
-        actions += [DeviceModel.owner_org_id.remove(), DeviceModel.owner_status.remove(),
-                    DeviceModel.owner_product.remove(), DeviceModel.claimed_at.remove(), DeviceModel.site_id.remove()]
+        actions += [
+            DeviceModel.owner_org_id.remove(),
+            DeviceModel.owner_status.remove(),
+            DeviceModel.owner_product.remove(),
+            DeviceModel.claimed_at.remove(),
+            DeviceModel.site_id.remove(),
+        ]
     return actions
 
 
@@ -152,8 +173,13 @@ def release_device(principal: Principal, serial: str) -> Dict[str, Any]:
         device.update(actions=actions, condition=DeviceModel.owner_org_id == previous)
     except UpdateError:
         raise NotOwner() from None
-    record_event(principal.user_id, "device_released", previous, target=serial,
-                 detail={"keys_exposed_to": _exposed(device, previous)})
+    record_event(
+        principal.user_id,
+        "device_released",
+        previous,
+        target=serial,
+        detail={"keys_exposed_to": _exposed(device, previous)},
+    )
     return device_view(get_device(serial))
 
 
@@ -172,8 +198,9 @@ def take_ownership(principal: Principal, serial: str, org_id: str) -> Dict[str, 
         device.update(actions=actions, condition=condition)
     except UpdateError:
         raise Conflict("The device changed hands meanwhile; reload and try again.") from None
-    record_event(principal.user_id, "device_ownership_taken", target.org_id, target=serial,
-                 detail={"previous_owner": previous})
+    record_event(
+        principal.user_id, "device_ownership_taken", target.org_id, target=serial, detail={"previous_owner": previous}
+    )
     return device_view(get_device(serial))
 
 

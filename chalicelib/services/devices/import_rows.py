@@ -2,6 +2,7 @@
 
 Pure functions over text: no database, so the API and the CLI (files of any size, streamed) share them.
 """
+
 import csv
 import io
 import re
@@ -25,12 +26,15 @@ _SERIAL = re.compile(SERIAL_PATTERN)
 _KEY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
 _HEX = re.compile(r"^[0-9a-fA-F]*$")
 # MAC-48 and EUI-64 (LoRaWAN DevEUI) in the usual notations: aa:bb:.., AA-BB-.., aabb.ccdd.eeff, bare hex.
-_MAC_NOTATIONS = [re.compile(pattern) for pattern in (
-    r"^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$",
-    r"^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){6}$",
-    r"^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$",
-    r"^[0-9a-f]{12}$|^[0-9a-f]{16}$",
-)]
+_MAC_NOTATIONS = [
+    re.compile(pattern)
+    for pattern in (
+        r"^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$",
+        r"^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){6}$",
+        r"^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$",
+        r"^[0-9a-f]{12}$|^[0-9a-f]{16}$",
+    )
+]
 # Codes people type from a sticker: spaces and hyphens are grouping, case does not matter.
 _CODE_GROUPING = re.compile(r"[\s-]+")
 _CODE = re.compile(r"^[A-Z0-9]+$")
@@ -49,10 +53,11 @@ def normalize_mac(raw: str) -> str:
     """Lower-case colon form of a MAC-48 or EUI-64 in any usual notation; RowInvalid otherwise."""
     value = (raw or "").strip().lower()
     if not any(notation.match(value) for notation in _MAC_NOTATIONS):
-        raise RowInvalid("mac must be 6 or 8 bytes of hex such as 00:1a:2b:3c:4d:5e, 00-1A-2B-3C-4D-5E or "
-                         "001a.2b3c.4d5e")
+        raise RowInvalid(
+            "mac must be 6 or 8 bytes of hex such as 00:1a:2b:3c:4d:5e, 00-1A-2B-3C-4D-5E or 001a.2b3c.4d5e"
+        )
     digits = re.sub(r"[^0-9a-f]", "", value)
-    return ":".join(digits[i:i + 2] for i in range(0, len(digits), 2))
+    return ":".join(digits[i : i + 2] for i in range(0, len(digits), 2))
 
 
 def normalize_code(raw: str, name: str, minimum: int) -> str:
@@ -70,8 +75,9 @@ def _timestamp(raw: str, name: str) -> Optional[datetime]:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise RowInvalid(f"{name} must be an ISO 8601 date or time such as 2027-01-31 or "
-                         "2027-01-31T12:00:00Z") from None
+        raise RowInvalid(
+            f"{name} must be an ISO 8601 date or time such as 2027-01-31 or 2027-01-31T12:00:00Z"
+        ) from None
     return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
@@ -125,17 +131,24 @@ def _device_fields(row: Dict[str, Any]) -> Dict[str, Any]:
     problem = text_problem(product_type)
     if problem:
         raise RowInvalid(f"product_type {problem}")
-    fields: Dict[str, Any] = {"product_type": product_type, "mac": normalize_mac(str(row.get("mac") or "")),
-                              "id_code": None, "claim_code": None, "labels": parse_labels(row.get("labels")),
-                              "claim_valid_from": _timestamp(str(row.get("claim_valid_from") or ""),
-                                                             "claim_valid_from"),
-                              "claim_valid_to": _timestamp(str(row.get("claim_valid_to") or ""), "claim_valid_to")}
+    fields: Dict[str, Any] = {
+        "product_type": product_type,
+        "mac": normalize_mac(str(row.get("mac") or "")),
+        "id_code": None,
+        "claim_code": None,
+        "labels": parse_labels(row.get("labels")),
+        "claim_valid_from": _timestamp(str(row.get("claim_valid_from") or ""), "claim_valid_from"),
+        "claim_valid_to": _timestamp(str(row.get("claim_valid_to") or ""), "claim_valid_to"),
+    }
     if str(row.get("id_code") or "").strip():
         fields["id_code"] = normalize_code(str(row["id_code"]), "id_code", ID_CODE_MIN)
     if str(row.get("claim_code") or "").strip():
         fields["claim_code"] = normalize_code(str(row["claim_code"]), "claim_code", CLAIM_CODE_MIN)
-    if (fields["claim_valid_from"] and fields["claim_valid_to"]
-            and fields["claim_valid_to"] <= fields["claim_valid_from"]):
+    if (
+        fields["claim_valid_from"]
+        and fields["claim_valid_to"]
+        and fields["claim_valid_to"] <= fields["claim_valid_from"]
+    ):
         raise RowInvalid("claim_valid_to must be later than claim_valid_from")
     return fields
 
@@ -151,8 +164,10 @@ def _key(row: Dict[str, Any]) -> Dict[str, str]:
     if not _HEX.match(hex_value) or len(hex_value) % 2:
         raise RowInvalid("key_hex must be hexadecimal digits (two per byte)")
     if len(hex_value) != 2 * ALGORITHM_BYTES[algorithm]:
-        raise RowInvalid(f"key_hex of an {algorithm} key must be {ALGORITHM_BYTES[algorithm]} bytes "
-                         f"({2 * ALGORITHM_BYTES[algorithm]} hex digits), not {len(hex_value) // 2}")
+        raise RowInvalid(
+            f"key_hex of an {algorithm} key must be {ALGORITHM_BYTES[algorithm]} bytes "
+            f"({2 * ALGORITHM_BYTES[algorithm]} hex digits), not {len(hex_value) // 2}"
+        )
     return {"name": name, "algorithm": algorithm, "hex": hex_value.lower()}
 
 
@@ -180,8 +195,9 @@ class _Group:
         else:
             differing = [name for name in DEVICE_FIELDS if fields[name] != self.draft.fields[name]]
             if differing:
-                self.problems.append((line, f"{', '.join(differing)} differs from line {self.draft.lines[0]} "
-                                            "of the same serial"))
+                self.problems.append(
+                    (line, f"{', '.join(differing)} differs from line {self.draft.lines[0]} of the same serial")
+                )
                 return
         if any(existing["name"].lower() == key["name"].lower() for existing in self.draft.keys):
             self.problems.append((line, f"key_name {key['name']!r} appears twice for this serial"))
@@ -198,8 +214,10 @@ class _Group:
             return self.draft
         bad = dict(self.problems)
         first = self.problems[0][0]
-        return [Rejection(line, self.serial, bad.get(line, f"not imported: line {first} of the same device is invalid"))
-                for line in dict.fromkeys(self.lines)]
+        return [
+            Rejection(line, self.serial, bad.get(line, f"not imported: line {first} of the same device is invalid"))
+            for line in dict.fromkeys(self.lines)
+        ]
 
 
 def group_rows(rows: Iterable[Tuple[int, Dict[str, Any]]]) -> Iterator[Union[DeviceDraft, List[Rejection]]]:
@@ -222,13 +240,25 @@ def group_rows(rows: Iterable[Tuple[int, Dict[str, Any]]]) -> Iterator[Union[Dev
             continue
         if not _SERIAL.match(serial):
             shown = serial[:64] if not text_problem(serial[:64]) else None  # the report must stay writable text
-            yield [Rejection(line, shown or None, "serial must be 3 to 64 letters, digits, dots, hyphens or "
-                                                  "underscores, starting with a letter or digit")]
+            yield [
+                Rejection(
+                    line,
+                    shown or None,
+                    "serial must be 3 to 64 letters, digits, dots, hyphens or "
+                    "underscores, starting with a letter or digit",
+                )
+            ]
             continue
         if group is None:
             if serial in seen:
-                yield [Rejection(line, serial, f"serial {serial} already appeared at line {seen[serial]}; list each "
-                                               "device once, its key rows one after another")]
+                yield [
+                    Rejection(
+                        line,
+                        serial,
+                        f"serial {serial} already appeared at line {seen[serial]}; list each "
+                        "device once, its key rows one after another",
+                    )
+                ]
                 continue
             seen[serial] = line
             group = _Group(serial, row.get("_item"))
@@ -247,11 +277,16 @@ def csv_rows(source: Union[str, TextIO]) -> Iterator[Tuple[int, Dict[str, str]]]
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     unknown = [name for name in header if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if missing or unknown or len(set(header)) != len(header):
-        problems = ([f"missing column(s): {', '.join(missing)}"] if missing else []) + \
-                   ([f"unknown column(s): {', '.join(name[:40] for name in unknown[:10])}"] if unknown else []) + \
-                   (["a column appears twice"] if len(set(header)) != len(header) else [])
-        raise ImportFileInvalid("The header row is not a device import header: " + "; ".join(problems) +
-                                f". Columns: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}.")
+        problems = (
+            ([f"missing column(s): {', '.join(missing)}"] if missing else [])
+            + ([f"unknown column(s): {', '.join(name[:40] for name in unknown[:10])}"] if unknown else [])
+            + (["a column appears twice"] if len(set(header)) != len(header) else [])
+        )
+        raise ImportFileInvalid(
+            "The header row is not a device import header: "
+            + "; ".join(problems)
+            + f". Columns: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}."
+        )
     reader = csv.reader(lines, delimiter=delimiter)
     line = 1
     try:
@@ -260,8 +295,13 @@ def csv_rows(source: Union[str, TextIO]) -> Iterator[Tuple[int, Dict[str, str]]]
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) != len(header):
-                yield line, {"serial": cells[0] if cells else "", "_problem": f"has {len(cells)} cells, the header "
-                                                                                f"{len(header)}"}
+                yield (
+                    line,
+                    {
+                        "serial": cells[0] if cells else "",
+                        "_problem": f"has {len(cells)} cells, the header {len(header)}",
+                    },
+                )
                 continue
             yield line, dict(zip(header, cells))
     except csv.Error as error:
@@ -276,13 +316,27 @@ def json_rows(items: List[Any]) -> Iterator[Tuple[int, Dict[str, Any]]]:
             continue
         keys = item.get("keys")
         if not isinstance(keys, list) or not keys:
-            yield number, {**_device_part(item), "_item": number,
-                           "_problem": "keys must be a non-empty list of {name, algorithm, hex}"}
+            yield (
+                number,
+                {
+                    **_device_part(item),
+                    "_item": number,
+                    "_problem": "keys must be a non-empty list of {name, algorithm, hex}",
+                },
+            )
             continue
         for key in keys:
             key = key if isinstance(key, dict) else {}
-            yield number, {**_device_part(item), "_item": number, "key_name": key.get("name"),
-                           "algorithm": key.get("algorithm"), "key_hex": key.get("hex")}
+            yield (
+                number,
+                {
+                    **_device_part(item),
+                    "_item": number,
+                    "key_name": key.get("name"),
+                    "algorithm": key.get("algorithm"),
+                    "key_hex": key.get("hex"),
+                },
+            )
 
 
 def _device_part(item: Dict[str, Any]) -> Dict[str, Any]:

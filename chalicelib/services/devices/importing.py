@@ -1,4 +1,5 @@
 """Device import: validate every row, wrap each device's keys, write new devices and never overwrite one."""
+
 import csv
 import json
 import time
@@ -41,8 +42,13 @@ class StoreReport:
     existing: List[DeviceDraft] = field(default_factory=list)
 
 
-def import_devices(principal: Principal, *, csv_text: Optional[str] = None, items: Optional[List[Any]] = None,
-                   org_id: Optional[str] = None) -> Dict[str, Any]:
+def import_devices(
+    principal: Principal,
+    *,
+    csv_text: Optional[str] = None,
+    items: Optional[List[Any]] = None,
+    org_id: Optional[str] = None,
+) -> Dict[str, Any]:
     """Import a maker's devices (CSV text or JSON items) for its organization; answer counts and rejected rows."""
     maker = org_in_scope(principal, org_id or principal.org_id)
     require(principal, DEVICES_IMPORT)
@@ -52,17 +58,28 @@ def import_devices(principal: Principal, *, csv_text: Optional[str] = None, item
     report = store_devices(drafts, maker.org_id, principal.user_id, KeyWrapper(import_id))
     rejected += [Rejection(line, draft.serial, ALREADY_IN_CATALOG) for draft in report.existing for line in draft.lines]
     rejected.sort(key=lambda rejection: rejection.line)
-    record_event(principal.user_id, "devices_imported", maker.org_id, target=import_id,
-                 detail={"imported": len(report.imported), "rejected_rows": len(rejected)})
-    return {"import_id": import_id, "org_id": maker.org_id, "imported": len(report.imported),
-            "rejected": [rejection.view() for rejection in rejected]}
+    record_event(
+        principal.user_id,
+        "devices_imported",
+        maker.org_id,
+        target=import_id,
+        detail={"imported": len(report.imported), "rejected_rows": len(rejected)},
+    )
+    return {
+        "import_id": import_id,
+        "org_id": maker.org_id,
+        "imported": len(report.imported),
+        "rejected": [rejection.view() for rejection in rejected],
+    }
 
 
 def _capped(rows: Iterable[Tuple[int, Dict[str, Any]]], limit: int) -> Iterator[Tuple[int, Dict[str, Any]]]:
     for count, row in enumerate(rows, start=1):
         if count > limit:
-            raise TooManyRows(f"An import request takes at most {limit:,} rows; import bigger files with "
-                              "`python -m chalicelib.cli import-devices FILE --org ORG_ID`.")
+            raise TooManyRows(
+                f"An import request takes at most {limit:,} rows; import bigger files with "
+                "`python -m chalicelib.cli import-devices FILE --org ORG_ID`."
+            )
         yield row
 
 
@@ -128,15 +145,18 @@ def _write(group: List[Tuple[DeviceDraft, DeviceModel]]) -> Tuple[List[DeviceDra
                     serial_of_action += [device.serial] * (1 + len(device.labels))
             return [draft for draft, _ in group], lost
         except TransactWriteError as error:
-            codes = [(serial, reason.code) for serial, reason in zip(serial_of_action, error.cancellation_reasons or [])
-                     if reason is not None]
+            codes = [
+                (serial, reason.code)
+                for serial, reason in zip(serial_of_action, error.cancellation_reasons or [])
+                if reason is not None
+            ]
             taken = {serial for serial, code in codes if code == "ConditionalCheckFailed"}
             if taken:
                 lost += [draft for draft, _ in group if draft.serial in taken]
                 group = [(draft, device) for draft, device in group if draft.serial not in taken]
             elif codes and all(code == "TransactionConflict" for _, code in codes) and conflicts < CONFLICT_RETRIES:
                 conflicts += 1
-                time.sleep(0.05 * 2 ** conflicts)
+                time.sleep(0.05 * 2**conflicts)
             else:
                 raise
     return [], lost
@@ -146,25 +166,36 @@ def _read_back(pool: ThreadPoolExecutor, serials: List[str], attributes: List[st
     def read(chunk: List[str]) -> List[DeviceModel]:
         return list(DeviceModel.batch_get(chunk, consistent_read=True, attributes_to_get=attributes))
 
-    for found in pool.map(read, [serials[start:start + 100] for start in range(0, len(serials), 100)]):
+    for found in pool.map(read, [serials[start : start + 100] for start in range(0, len(serials), 100)]):
         yield from found
 
 
 def _device(draft: DeviceDraft, maker_org_id: str, actor_id: str, wrapper: KeyWrapper, now: datetime) -> DeviceModel:
     fields = draft.fields
     return DeviceModel(
-        draft.serial, product_type=fields["product_type"], mac=fields["mac"],
+        draft.serial,
+        product_type=fields["product_type"],
+        mac=fields["mac"],
         id_proof=id_proof(fields["id_code"], fields["mac"]) if fields["id_code"] else None,
         claim_code_hash=claim_code_digest(draft.serial, fields["claim_code"]) if fields["claim_code"] else None,
-        claim_valid_from=fields["claim_valid_from"], claim_valid_to=fields["claim_valid_to"],
-        labels=fields["labels"], maker_org_id=maker_org_id, claim_status="UNCLAIMED",
-        key_names=[key["name"] for key in draft.keys], key_algorithms=[key["algorithm"] for key in draft.keys],
-        wrapped_keys=wrapper.wrap(draft.serial, draft.keys), import_id=wrapper.import_id, imported_at=now,
-        imported_by=actor_id, **DeviceModel.index_keys(maker_org_id, None, "UNCLAIMED", fields["product_type"]))
+        claim_valid_from=fields["claim_valid_from"],
+        claim_valid_to=fields["claim_valid_to"],
+        labels=fields["labels"],
+        maker_org_id=maker_org_id,
+        claim_status="UNCLAIMED",
+        key_names=[key["name"] for key in draft.keys],
+        key_algorithms=[key["algorithm"] for key in draft.keys],
+        wrapped_keys=wrapper.wrap(draft.serial, draft.keys),
+        import_id=wrapper.import_id,
+        imported_at=now,
+        imported_by=actor_id,
+        **DeviceModel.index_keys(maker_org_id, None, "UNCLAIMED", fields["product_type"]),
+    )
 
 
-def import_file(path: str, maker_org_id: str, report_path: str, progress: Optional[Callable[[int], None]] = None,
-                chunk: int = 1000) -> Dict[str, Any]:
+def import_file(
+    path: str, maker_org_id: str, report_path: str, progress: Optional[Callable[[int], None]] = None, chunk: int = 1000
+) -> Dict[str, Any]:
     """The CLI's import of a file of any size (CSV streamed, or JSON items) for a maker, as the operator.
 
     Resumable: serials already in the catalog (an earlier, interrupted run) are skipped and reported as such.
@@ -200,6 +231,5 @@ def import_file(path: str, maker_org_id: str, report_path: str, progress: Option
                 totals["rejected"] += len(result)
                 report.writerows([r.line, r.serial, "rejected", r.error] for r in result)
         flush()
-    record_event(CLI_ACTOR, "devices_imported", maker.org_id, target=wrapper.import_id,
-                 detail={**totals, "via": "cli"})
+    record_event(CLI_ACTOR, "devices_imported", maker.org_id, target=wrapper.import_id, detail={**totals, "via": "cli"})
     return {"import_id": wrapper.import_id, "org_id": maker.org_id, **totals}

@@ -1,4 +1,5 @@
 """Self-registration of installers and system managers, and the operator's approval or rejection."""
+
 import functools
 from datetime import datetime
 from typing import Any, Dict, Optional
@@ -24,8 +25,10 @@ from chalicelib.services.throttle import hit
 KIND_ROLES = {"installer": INSTALLER, "system_manager": ORG_ADMIN}  # the first user's role per kind
 STATES = ("PENDING", "APPROVED", "REJECTED")
 PER_ADDRESS_PER_HOUR, PER_SOURCE_PER_HOUR = 3, 20
-RECEIVED = {"message": "Thank you. We sent a confirmation to the address you gave; an operator reviews your "
-                       "registration and answers by e-mail."}
+RECEIVED = {
+    "message": "Thank you. We sent a confirmation to the address you gave; an operator reviews your "
+    "registration and answers by e-mail."
+}
 
 
 class RegistrationNotFound(NotFound):
@@ -36,15 +39,25 @@ class RegistrationDecided(Conflict):
     code, message = "registration_decided", "The registration was approved or rejected already."
 
 
-
 def registration_view(registration: RegistrationModel) -> Dict[str, Any]:
     """A registration as the operator sees it."""
-    return {"id": registration.registration_id, "kind": registration.kind, "state": registration.state,
-            "name": registration.name, "email": registration.email, "phone": registration.phone,
-            "company_name": registration.company_name, "company_address": registration.company_address,
-            "language": registration.language, "created_at": iso_time(registration.created_at),
-            "decided_at": iso_time(registration.decided_at), "decided_by": registration.decided_by,
-            "reason": registration.reason, "org_id": registration.org_id, "user_id": registration.user_id}
+    return {
+        "id": registration.registration_id,
+        "kind": registration.kind,
+        "state": registration.state,
+        "name": registration.name,
+        "email": registration.email,
+        "phone": registration.phone,
+        "company_name": registration.company_name,
+        "company_address": registration.company_address,
+        "language": registration.language,
+        "created_at": iso_time(registration.created_at),
+        "decided_at": iso_time(registration.decided_at),
+        "decided_by": registration.decided_by,
+        "reason": registration.reason,
+        "org_id": registration.org_id,
+        "user_id": registration.user_id,
+    }
 
 
 def register(fields: Dict[str, Any], source_ip: Optional[str] = None) -> Dict[str, Any]:
@@ -56,8 +69,9 @@ def register(fields: Dict[str, Any], source_ip: Optional[str] = None) -> Dict[st
     hit("registration_source", source_ip or "unknown", limit=PER_SOURCE_PER_HOUR, window_seconds=3600)
     hit("registration_address", email, limit=PER_ADDRESS_PER_HOUR, window_seconds=3600)  # bounds mail to one inbox
     # The id is chosen now, so a message SQS delivers twice stores one registration.
-    enqueue_job("registration", {"registration_id": new_id("reg"), "fields": {**fields, "email": email},
-                                 "source_ip": source_ip})
+    enqueue_job(
+        "registration", {"registration_id": new_id("reg"), "fields": {**fields, "email": email}, "source_ip": source_ip}
+    )
     return RECEIVED
 
 
@@ -65,8 +79,11 @@ def take_registration(registration_id: str, fields: Dict[str, Any], source_ip: O
     """The worker's part: store the registration PENDING and confirm it by mail; a known address only gets a
     mail saying so, an address with an open registration a second confirmation. A failed mail is audited."""
     email, language = fields["email"], fields.get("language", "en")
-    variables = {"recipient_name": fields["name"], "company_name": fields["company_name"],
-                 "link": public_link("/login")}
+    variables = {
+        "recipient_name": fields["name"],
+        "company_name": fields["company_name"],
+        "link": public_link("/login"),
+    }
     mail = functools.partial(_mail_received, email, language, variables)
     if find_user_by_email(email) is not None:
         if mail(account_exists=True):
@@ -74,14 +91,25 @@ def take_registration(registration_id: str, fields: Dict[str, Any], source_ip: O
         return
     now = clock.now()
     registration = RegistrationModel(
-        registration_id, kind=fields["kind"], state="PENDING", name=fields["name"], email=email,
-        phone=fields.get("phone"), company_name=fields["company_name"],
-        company_address=fields.get("company_address"), language=language, created_at=now, source_ip=source_ip)
+        registration_id,
+        kind=fields["kind"],
+        state="PENDING",
+        name=fields["name"],
+        email=email,
+        phone=fields.get("phone"),
+        company_name=fields["company_name"],
+        company_address=fields.get("company_address"),
+        language=language,
+        created_at=now,
+        source_ip=source_ip,
+    )
     registration.created_key = time_ordered_key(now, registration.registration_id)
     try:
         with TransactWrite(connection=models.connection()) as transaction:
-            transaction.save(RegistrationEmailModel(email, registration_id=registration.registration_id),
-                             condition=RegistrationEmailModel.email.does_not_exist())
+            transaction.save(
+                RegistrationEmailModel(email, registration_id=registration.registration_id),
+                condition=RegistrationEmailModel.email.does_not_exist(),
+            )
             transaction.save(registration, condition=RegistrationModel.registration_id.does_not_exist())
     except TransactWriteError:
         if _claim_of(email) == registration_id:  # this message was delivered before and taken then
@@ -94,8 +122,13 @@ def take_registration(registration_id: str, fields: Dict[str, Any], source_ip: O
         _forget_address(registration)
         registration.delete()
         return
-    record_event("public", "registration_received", ROOT_ORG_ID, target=registration.registration_id,
-                 detail={"kind": registration.kind})
+    record_event(
+        "public",
+        "registration_received",
+        ROOT_ORG_ID,
+        target=registration.registration_id,
+        detail={"kind": registration.kind},
+    )
 
 
 def _mail_received(email: str, language: str, variables: Dict[str, Any], account_exists: bool) -> bool:
@@ -128,13 +161,15 @@ def _load(principal: Principal, registration_id: str) -> RegistrationModel:
         raise RegistrationNotFound() from None
 
 
-def list_registrations(principal: Principal, state: Optional[str] = None, limit: int = 50,
-                       cursor: Optional[str] = None) -> Dict[str, Any]:
+def list_registrations(
+    principal: Principal, state: Optional[str] = None, limit: int = 50, cursor: Optional[str] = None
+) -> Dict[str, Any]:
     """Registrations of one state (or all, PENDING first), oldest first: the operator's review queue."""
     _operator(principal)
     queries = [functools.partial(RegistrationModel.state_index.query, each) for each in ([state] if state else STATES)]
-    items, next_cursor = page_chain(queries, limit, cursor,
-                                    bound_to=binding(principal.user_id, "registrations", state=state))
+    items, next_cursor = page_chain(
+        queries, limit, cursor, bound_to=binding(principal.user_id, "registrations", state=state)
+    )
     return {"items": [registration_view(item) for item in items], "next_cursor": next_cursor}
 
 
@@ -151,37 +186,77 @@ def approve_registration(principal: Principal, registration_id: str, fields: Dic
         raise RegistrationDecided()
     parent = org_in_scope(principal, fields.get("parent_id") or ROOT_ORG_ID)
     now, org_id, temporary = clock.now(), new_id("org"), new_temporary_password()
-    org = OrganizationModel(org_id, name=registration.company_name, name_lower=registration.company_name.lower(),
-                            parent_id=parent.org_id, path=f"{parent.path}{org_id}/", can_create_orgs=False,
-                            created_at=now, created_by=principal.user_id, updated_at=now)
+    org = OrganizationModel(
+        org_id,
+        name=registration.company_name,
+        name_lower=registration.company_name.lower(),
+        parent_id=parent.org_id,
+        path=f"{parent.path}{org_id}/",
+        can_create_orgs=False,
+        created_at=now,
+        created_by=principal.user_id,
+        updated_at=now,
+    )
 
     def decide(transaction: TransactWrite) -> None:
         transaction.save(org, condition=OrganizationModel.org_id.does_not_exist())
-        transaction.update(registration, actions=_decision("APPROVED", principal, now) + [
-            RegistrationModel.org_id.set(org_id)], condition=RegistrationModel.state == "PENDING")
+        transaction.update(
+            registration,
+            actions=_decision("APPROVED", principal, now) + [RegistrationModel.org_id.set(org_id)],
+            condition=RegistrationModel.state == "PENDING",
+        )
 
     try:
-        user = insert_user(email=registration.email, name=registration.name, org_id=org_id, password=temporary,
-                           roles=[KIND_ROLES[registration.kind]], must_change_password=True,
-                           language=registration.language, phone=registration.phone,
-                           created_by=principal.user_id, also=decide)
+        user = insert_user(
+            email=registration.email,
+            name=registration.name,
+            org_id=org_id,
+            password=temporary,
+            roles=[KIND_ROLES[registration.kind]],
+            must_change_password=True,
+            language=registration.language,
+            phone=registration.phone,
+            created_by=principal.user_id,
+            also=decide,
+        )
     except TransactWriteError:
         raise RegistrationDecided() from None
     registration.update(actions=[RegistrationModel.user_id.set(user.user_id)])
     try:
-        send_mail("registration_approved", registration.email, registration.language, org_id, {
-            "recipient_name": registration.name, "company_name": registration.company_name,
-            "email": registration.email, "temporary_password": temporary, "link": public_link("/login")})
+        send_mail(
+            "registration_approved",
+            registration.email,
+            registration.language,
+            org_id,
+            {
+                "recipient_name": registration.name,
+                "company_name": registration.company_name,
+                "email": registration.email,
+                "temporary_password": temporary,
+                "link": public_link("/login"),
+            },
+        )
     except DomainError:  # an account nobody can log in to must not remain: back to PENDING
         delete_user_record(user)
         org.delete()
-        registration.update(actions=[RegistrationModel.state.set("PENDING"), RegistrationModel.org_id.remove(),
-                                     RegistrationModel.user_id.remove(), RegistrationModel.decided_at.remove(),
-                                     RegistrationModel.decided_by.remove()])
+        registration.update(
+            actions=[
+                RegistrationModel.state.set("PENDING"),
+                RegistrationModel.org_id.remove(),
+                RegistrationModel.user_id.remove(),
+                RegistrationModel.decided_at.remove(),
+                RegistrationModel.decided_by.remove(),
+            ]
+        )
         raise
     _forget_address(registration)  # the user's e-mail claim guards the address from now on
-    record_event(principal.user_id, "registration_approved", org_id, target=registration_id,
-                 detail={"kind": registration.kind, "user_id": user.user_id, "org_id": org_id})
+    record_event(
+        principal.user_id,
+        "registration_approved",
+        org_id,
+        target=registration_id,
+        detail={"kind": registration.kind, "user_id": user.user_id, "org_id": org_id},
+    )
     return registration_view(registration)
 
 
@@ -190,33 +265,59 @@ def reject_registration(principal: Principal, registration_id: str, reason: str)
     registration = _load(principal, registration_id)
     now = clock.now()
     try:
-        registration.update(actions=_decision("REJECTED", principal, now) + [RegistrationModel.reason.set(reason)],
-                            condition=RegistrationModel.state == "PENDING")
+        registration.update(
+            actions=_decision("REJECTED", principal, now) + [RegistrationModel.reason.set(reason)],
+            condition=RegistrationModel.state == "PENDING",
+        )
     except UpdateError:
         raise RegistrationDecided() from None
     try:
-        send_mail("registration_rejected", registration.email, registration.language, None, {
-            "recipient_name": registration.name, "company_name": registration.company_name, "reason": reason,
-            "link": public_link("/register")})
+        send_mail(
+            "registration_rejected",
+            registration.email,
+            registration.language,
+            None,
+            {
+                "recipient_name": registration.name,
+                "company_name": registration.company_name,
+                "reason": reason,
+                "link": public_link("/register"),
+            },
+        )
     except DomainError:  # the applicant would never learn of it: undecided again
-        registration.update(actions=[RegistrationModel.state.set("PENDING"), RegistrationModel.reason.remove(),
-                                     RegistrationModel.decided_at.remove(), RegistrationModel.decided_by.remove()])
+        registration.update(
+            actions=[
+                RegistrationModel.state.set("PENDING"),
+                RegistrationModel.reason.remove(),
+                RegistrationModel.decided_at.remove(),
+                RegistrationModel.decided_by.remove(),
+            ]
+        )
         raise
     _forget_address(registration)
-    record_event(principal.user_id, "registration_rejected", ROOT_ORG_ID, target=registration_id,
-                 detail={"kind": registration.kind})
+    record_event(
+        principal.user_id,
+        "registration_rejected",
+        ROOT_ORG_ID,
+        target=registration_id,
+        detail={"kind": registration.kind},
+    )
     return registration_view(registration)
 
 
 def _decision(state: str, principal: Principal, now: datetime) -> list:
-    return [RegistrationModel.state.set(state), RegistrationModel.decided_at.set(now),
-            RegistrationModel.decided_by.set(principal.user_id)]
+    return [
+        RegistrationModel.state.set(state),
+        RegistrationModel.decided_at.set(now),
+        RegistrationModel.decided_by.set(principal.user_id),
+    ]
 
 
 def _forget_address(registration: RegistrationModel) -> None:
     """Free the address for a later registration (only the claim this registration holds)."""
     try:
         RegistrationEmailModel(registration.email).delete(
-            condition=RegistrationEmailModel.registration_id == registration.registration_id)
+            condition=RegistrationEmailModel.registration_id == registration.registration_id
+        )
     except DeleteError:  # another registration's claim by now: leave it
         pass

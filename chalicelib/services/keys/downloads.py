@@ -2,6 +2,7 @@
 
 Plaintext keys exist only in the answer being built: never logged, cached or put into an error.
 """
+
 import contextlib
 import functools
 import itertools
@@ -53,21 +54,27 @@ def device_keys(principal: Principal, serial: str) -> Dict[str, Any]:
         if device.claim_status != "CLAIMED":
             raise DeviceUnclaimed()
     keys = crypto.unwrap(device.serial, device.import_id, device.wrapped_keys)
-    audit_download(principal, "keys_downloaded", device.owner_org_id,
-                   {"format": "json", "serial": serial, "count": 1})
+    audit_download(principal, "keys_downloaded", device.owner_org_id, {"format": "json", "serial": serial, "count": 1})
     return {"serial": device.serial, "product_type": device.product_type, "keys": keys}
 
 
-def download_keys(principal: Principal, file_format: str, filters: Dict[str, str], org_id: Optional[str] = None,
-                  recipient_jwk: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+def download_keys(
+    principal: Principal,
+    file_format: str,
+    filters: Dict[str, str],
+    org_id: Optional[str] = None,
+    recipient_jwk: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
     """Every CLAIMED device in scope matching the catalog filters, as a file: {file_name, media_type, body}."""
     detail = download_detail(file_format, filters, org_id)
     with refusals_audited(principal, org_id, detail):
         recipient, selection = check_download(principal, file_format, filters, org_id, recipient_jwk)
         found = list(itertools.islice(selection.candidates(), MAX_DOWNLOAD_DEVICES + 1))
         if len(found) > MAX_DOWNLOAD_DEVICES:
-            raise TooManyDevices(f"A download holds at most {MAX_DOWNLOAD_DEVICES:,} devices; ask for the file on "
-                                 "the download list instead (POST /exports), or narrow the filters.")
+            raise TooManyDevices(
+                f"A download holds at most {MAX_DOWNLOAD_DEVICES:,} devices; ask for the file on "
+                "the download list instead (POST /exports), or narrow the filters."
+            )
     rows = list(selection.with_keys(found))
     owner = org_id or principal.org_id
     audit_download(principal, "keys_downloaded", owner, {**detail, "count": len(rows)})
@@ -78,12 +85,20 @@ def download_keys(principal: Principal, file_format: str, filters: Dict[str, str
         body = key_files.render_keys(rows, "json")
     if recipient:
         body = key_files.seal(body.encode(), recipient, "application/json")
-    return {"file_name": download_name(owner, file_format), "media_type": key_files.MEDIA_TYPES[file_format],
-            "body": body}
+    return {
+        "file_name": download_name(owner, file_format),
+        "media_type": key_files.MEDIA_TYPES[file_format],
+        "body": body,
+    }
 
 
-def check_download(principal: Principal, file_format: str, filters: Dict[str, str], org_id: Optional[str],
-                   recipient_jwk: Optional[Dict[str, Any]]) -> Tuple[Optional[Dict[str, Any]], "Selection"]:
+def check_download(
+    principal: Principal,
+    file_format: str,
+    filters: Dict[str, str],
+    org_id: Optional[str],
+    recipient_jwk: Optional[Dict[str, Any]],
+) -> Tuple[Optional[Dict[str, Any]], "Selection"]:
     """Authorize a bulk download: (the recipient key of a jwe file or None, the Selection)."""
     org_ids = listed_org_ids(principal, org_id)
     if not principal.may(KEYS_DOWNLOAD):
@@ -126,8 +141,11 @@ class Selection:
 
     def keeps(self, device: DeviceModel) -> bool:
         """True for a CLAIMED device of the scope."""
-        return (device.claim_status == "CLAIMED" and device.owner_org_id in self.in_scope
-                and (not self.principal.site_limited or device.site_id in self.principal.site_ids))
+        return (
+            device.claim_status == "CLAIMED"
+            and device.owner_org_id in self.in_scope
+            and (not self.principal.site_limited or device.site_id in self.principal.site_ids)
+        )
 
     def candidates(self) -> Iterator[DeviceModel]:
         """Index items that match, read lazily from the one index serving the filter (never a scan)."""
@@ -166,21 +184,38 @@ def _matching(org_ids: List[str], name: Optional[str], filters: Dict[str, str]) 
     prefix = filters.get("serial")
     condition = DeviceModel.serial.startswith(prefix) if prefix else None
     if name == "label":
-        entries = DeviceLabelModel.query(filters["label"],
-                                         DeviceLabelModel.serial.startswith(prefix) if prefix else None)
+        entries = DeviceLabelModel.query(
+            filters["label"], DeviceLabelModel.serial.startswith(prefix) if prefix else None
+        )
         for chunk in _chunks(entries):
             yield from read_devices([entry.serial for entry in chunk], SCOPE_ATTRIBUTES)
         return
     if name == "batch_id":
-        queries = [functools.partial(DeviceModel.batch_index.query, filters["batch_id"], condition,
-                                     attributes_to_get=SCOPE_ATTRIBUTES)]
+        queries = [
+            functools.partial(
+                DeviceModel.batch_index.query, filters["batch_id"], condition, attributes_to_get=SCOPE_ATTRIBUTES
+            )
+        ]
     elif name == "product_type":
-        queries = [functools.partial(DeviceModel.owner_product_index.query,
-                                     DeviceModel.catalog_key(org, filters["product_type"]), condition,
-                                     attributes_to_get=SCOPE_ATTRIBUTES) for org in org_ids]
+        queries = [
+            functools.partial(
+                DeviceModel.owner_product_index.query,
+                DeviceModel.catalog_key(org, filters["product_type"]),
+                condition,
+                attributes_to_get=SCOPE_ATTRIBUTES,
+            )
+            for org in org_ids
+        ]
     else:
-        queries = [functools.partial(DeviceModel.owner_status_index.query, DeviceModel.catalog_key(org, "CLAIMED"),
-                                     condition, attributes_to_get=SCOPE_ATTRIBUTES) for org in org_ids]
+        queries = [
+            functools.partial(
+                DeviceModel.owner_status_index.query,
+                DeviceModel.catalog_key(org, "CLAIMED"),
+                condition,
+                attributes_to_get=SCOPE_ATTRIBUTES,
+            )
+            for org in org_ids
+        ]
     for query in queries:
         yield from query()
 

@@ -1,5 +1,6 @@
 """Where export jobs wait and their files live: SQS and S3 (SSE-KMS) on AWS; a queue folder and encrypted files
 under $KEYPORT_HOME on the local stack, where the local runner's worker takes the jobs."""
+
 import functools
 import json
 import os
@@ -54,7 +55,7 @@ def take_local_jobs() -> List[str]:
             os.remove(os.path.join(folder, name))
         except FileNotFoundError:  # another worker took it
             continue
-        taken.append(name[:-len(".json")].split("-", 1)[1])
+        taken.append(name[: -len(".json")].split("-", 1)[1])
     return taken
 
 
@@ -70,8 +71,11 @@ def store(export_id: str, path: str, media_type: str, file_name: str) -> None:
     """Keep a finished file: S3 with SSE-KMS, or sealed with the local wrapping key (written whole, then renamed)."""
     settings = get_settings()
     if settings.export_bucket:
-        extra = {"ServerSideEncryption": "aws:kms", "ContentType": media_type,
-                 "ContentDisposition": f'attachment; filename="{file_name}"'}
+        extra = {
+            "ServerSideEncryption": "aws:kms",
+            "ContentType": media_type,
+            "ContentDisposition": f'attachment; filename="{file_name}"',
+        }
         if settings.kms_key_arn:
             extra["SSEKMSKeyId"] = settings.kms_key_arn
         _s3().upload_file(path, settings.export_bucket, _object_key(export_id), ExtraArgs=extra)
@@ -90,9 +94,15 @@ def download_url(export_id: str, file_name: str) -> Optional[str]:
     settings = get_settings()
     if not settings.export_bucket:
         return None
-    return _s3().generate_presigned_url("get_object", ExpiresIn=URL_SECONDS, Params={
-        "Bucket": settings.export_bucket, "Key": _object_key(export_id),
-        "ResponseContentDisposition": f'attachment; filename="{file_name}"'})
+    return _s3().generate_presigned_url(
+        "get_object",
+        ExpiresIn=URL_SECONDS,
+        Params={
+            "Bucket": settings.export_bucket,
+            "Key": _object_key(export_id),
+            "ResponseContentDisposition": f'attachment; filename="{file_name}"',
+        },
+    )
 
 
 def read_local(export_id: str) -> bytes:

@@ -3,6 +3,7 @@
 A job is re-authorized when it runs (roles may have changed since it was queued), writes its file whole to a
 temporary folder, and only then stores it and turns READY; any failure leaves it FAILED with a reason and no file.
 """
+
 import logging
 import os
 import tempfile
@@ -53,24 +54,48 @@ class ExportExpired(Gone):
 def export_view(job: ExportModel) -> Dict[str, Any]:
     """A job as the download list shows it."""
     state = EXPIRED if job.state == READY and clock.now() >= job.expires_at else job.state
-    return {"id": job.export_id, "state": state, "format": job.format, "count": job.count,
-            "filters": job.filters, "org_id": job.org_id, "size_bytes": job.size_bytes, "reason": job.reason,
-            "file_name": job.file_name, "created_at": job.created_at.isoformat(),
-            "finished_at": iso_time(job.finished_at), "expires_at": iso_time(job.expires_at)}
+    return {
+        "id": job.export_id,
+        "state": state,
+        "format": job.format,
+        "count": job.count,
+        "filters": job.filters,
+        "org_id": job.org_id,
+        "size_bytes": job.size_bytes,
+        "reason": job.reason,
+        "file_name": job.file_name,
+        "created_at": job.created_at.isoformat(),
+        "finished_at": iso_time(job.finished_at),
+        "expires_at": iso_time(job.expires_at),
+    }
 
 
-def request_export(principal: Principal, file_format: str, filters: Dict[str, str], org_id: Optional[str] = None,
-                   recipient_jwk: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+def request_export(
+    principal: Principal,
+    file_format: str,
+    filters: Dict[str, str],
+    org_id: Optional[str] = None,
+    recipient_jwk: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
     """Queue an export of every CLAIMED device in scope that matches: checked now, and again when it runs."""
     detail = download_detail(file_format, filters, org_id)
     with refusals_audited(principal, org_id, detail):
         recipient, _selection = check_download(principal, file_format, filters, org_id, recipient_jwk)
     now = clock.now()
     export_id = new_id("exp")
-    job = ExportModel(export_id, user_id=principal.user_id, org_id=org_id or principal.org_id, format=file_format,
-                      filters=detail["filter"], recipient_jwk=recipient, state=QUEUED, created_at=now,
-                      created_key=time_ordered_key(now, export_id), due_at=now + QUEUE_DEADLINE,
-                      ttl=now + timedelta(days=LIST_DAYS + 2))
+    job = ExportModel(
+        export_id,
+        user_id=principal.user_id,
+        org_id=org_id or principal.org_id,
+        format=file_format,
+        filters=detail["filter"],
+        recipient_jwk=recipient,
+        state=QUEUED,
+        created_at=now,
+        created_key=time_ordered_key(now, export_id),
+        due_at=now + QUEUE_DEADLINE,
+        ttl=now + timedelta(days=LIST_DAYS + 2),
+    )
     job.save(condition=ExportModel.export_id.does_not_exist())
     export_storage.enqueue(export_id)
     audit_download(principal, "keys_export_requested", job.org_id, {**detail, "export_id": export_id})
@@ -79,9 +104,12 @@ def request_export(principal: Principal, file_format: str, filters: Dict[str, st
 
 def list_exports(principal: Principal, limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
     """The actor's own download list, newest first."""
-    items, next_cursor = page(lambda **kw: ExportModel.user_index.query(principal.user_id, scan_index_forward=False,
-                                                                        **kw), limit, cursor,
-                              bound_to=binding(principal.user_id, "exports"))
+    items, next_cursor = page(
+        lambda **kw: ExportModel.user_index.query(principal.user_id, scan_index_forward=False, **kw),
+        limit,
+        cursor,
+        bound_to=binding(principal.user_id, "exports"),
+    )
     return {"items": [export_view(job) for job in items], "next_cursor": next_cursor}
 
 
@@ -102,13 +130,20 @@ def export_file(principal: Principal, export_id: str) -> Dict[str, Any]:
         raise ExportNotReady(f"The export failed: {job.reason}", details={"state": FAILED})
     if state != READY:
         raise ExportNotReady("The export is not ready yet; its state is " + state + ".", details={"state": state})
-    audit_download(principal, "keys_export_fetched", job.org_id,
-                   {"format": job.format, "export_id": job.export_id, "count": job.count})
+    audit_download(
+        principal,
+        "keys_export_fetched",
+        job.org_id,
+        {"format": job.format, "export_id": job.export_id, "count": job.count},
+    )
     url = export_storage.download_url(job.export_id, job.file_name)
     if url:
         return {"url": url}
-    return {"body": export_storage.read_local(job.export_id), "media_type": key_files.MEDIA_TYPES[job.format],
-            "file_name": job.file_name}
+    return {
+        "body": export_storage.read_local(job.export_id),
+        "media_type": key_files.MEDIA_TYPES[job.format],
+        "file_name": job.file_name,
+    }
 
 
 def run_export(export_id: str) -> str:
@@ -116,9 +151,15 @@ def run_export(export_id: str) -> str:
     (SQS delivers at least once) changes nothing."""
     try:
         job = ExportModel.get(export_id, consistent_read=True)
-        job.update(actions=[ExportModel.state.set(RUNNING), ExportModel.started_at.set(clock.now()),
-                            ExportModel.attempts.add(1), ExportModel.due_at.set(clock.now() + QUEUE_DEADLINE)],
-                   condition=ExportModel.state.is_in(QUEUED, RUNNING))
+        job.update(
+            actions=[
+                ExportModel.state.set(RUNNING),
+                ExportModel.started_at.set(clock.now()),
+                ExportModel.attempts.add(1),
+                ExportModel.due_at.set(clock.now() + QUEUE_DEADLINE),
+            ],
+            condition=ExportModel.state.is_in(QUEUED, RUNNING),
+        )
     except DoesNotExist:
         log.warning("export %s: no such job", export_id)
         return "MISSING"
@@ -127,11 +168,18 @@ def run_export(export_id: str) -> str:
     try:
         principal, count, size, file_name = _write_and_store(job)
         now, hours = clock.now(), timedelta(hours=get_settings().export_hours)
-        job.update(actions=[ExportModel.state.set(READY), ExportModel.count.set(count),
-                            ExportModel.size_bytes.set(size), ExportModel.file_name.set(file_name),
-                            ExportModel.finished_at.set(now), ExportModel.expires_at.set(now + hours),
-                            ExportModel.due_at.set(now + hours)],
-                   condition=ExportModel.state == RUNNING)
+        job.update(
+            actions=[
+                ExportModel.state.set(READY),
+                ExportModel.count.set(count),
+                ExportModel.size_bytes.set(size),
+                ExportModel.file_name.set(file_name),
+                ExportModel.finished_at.set(now),
+                ExportModel.expires_at.set(now + hours),
+                ExportModel.due_at.set(now + hours),
+            ],
+            condition=ExportModel.state == RUNNING,
+        )
         audit_download(principal, "keys_downloaded", job.org_id, {**_job_detail(job), "count": count})
         count_metric("ExportsCompleted")
         return READY
@@ -156,8 +204,9 @@ def _write_and_store(job: ExportModel) -> Tuple[Principal, int, int, str]:
     with refusals_audited(principal, job.org_id, _job_detail(job)):
         if user is None or user.status != "ACTIVE":
             raise NotAuthenticated("The account that asked for the export is no longer active.")
-        recipient, selection = check_download(principal, job.format, filters, job.filters.get("org_id"),
-                                              job.recipient_jwk)
+        recipient, selection = check_download(
+            principal, job.format, filters, job.filters.get("org_id"), job.recipient_jwk
+        )
     file_name = download_name(job.org_id, job.format)
     with tempfile.TemporaryDirectory(prefix="keyport-export-") as folder:
         path = os.path.join(folder, file_name)
@@ -182,8 +231,13 @@ def _job_detail(job: ExportModel) -> Dict[str, Any]:
 
 def _fail(job: ExportModel, reason: str) -> None:
     export_storage.delete(job.export_id)  # whatever part of a file exists (deleting nothing is fine)
-    job.update(actions=[ExportModel.state.set(FAILED), ExportModel.reason.set(reason[:500]),
-                        ExportModel.finished_at.set(clock.now())])
+    job.update(
+        actions=[
+            ExportModel.state.set(FAILED),
+            ExportModel.reason.set(reason[:500]),
+            ExportModel.finished_at.set(clock.now()),
+        ]
+    )
 
 
 def expire_exports(now: Optional[datetime] = None) -> Dict[str, int]:
@@ -193,17 +247,24 @@ def expire_exports(now: Optional[datetime] = None) -> Dict[str, int]:
     for job in ExportModel.state_due_index.query(READY, ExportModel.due_at <= now):
         export_storage.delete(job.export_id)
         try:
-            job.update(actions=[ExportModel.state.set(EXPIRED), ExportModel.ttl.set(now + timedelta(days=LIST_DAYS))],
-                       condition=ExportModel.state == READY)
+            job.update(
+                actions=[ExportModel.state.set(EXPIRED), ExportModel.ttl.set(now + timedelta(days=LIST_DAYS))],
+                condition=ExportModel.state == READY,
+            )
             counts["expired"] += 1
         except UpdateError:  # it changed meanwhile
             continue
     for state in (QUEUED, RUNNING):
         for job in ExportModel.state_due_index.query(state, ExportModel.due_at <= now):
             try:
-                job.update(actions=[ExportModel.state.set(FAILED), ExportModel.finished_at.set(now),
-                                    ExportModel.reason.set("The export did not finish in time; ask for it again.")],
-                           condition=(ExportModel.state == state) & (ExportModel.due_at <= now))
+                job.update(
+                    actions=[
+                        ExportModel.state.set(FAILED),
+                        ExportModel.finished_at.set(now),
+                        ExportModel.reason.set("The export did not finish in time; ask for it again."),
+                    ],
+                    condition=(ExportModel.state == state) & (ExportModel.due_at <= now),
+                )
                 counts["failed"] += 1
             except UpdateError:  # it moved on meanwhile
                 continue
@@ -218,4 +279,3 @@ def _own_job(principal: Principal, export_id: str) -> ExportModel:
     if job.user_id != principal.user_id:
         raise ExportNotFound()
     return job
-

@@ -3,6 +3,7 @@
 A JWE recipient is a public JWK: RSA of at least 3,072 bits (RSA-OAEP-256) or EC P-256/P-384 (ECDH-ES+A256KW),
 content encrypted with A256GCM. jwcrypto is imported on first use only.
 """
+
 import csv
 import io
 import json
@@ -18,21 +19,23 @@ EXTENSIONS = {"csv": "csv", "json": "json", "jwe": "jwe"}
 MIN_RSA_BITS = 3072
 # Primes below 1,000: a modulus with one of them as a factor is broken by trial division (and an even one makes
 # OpenSSL fail at encryption time).
-SMALL_PRIMES = tuple(p for p in range(2, 1000) if all(p % q for q in range(2, int(p ** 0.5) + 1)))
+SMALL_PRIMES = tuple(p for p in range(2, 1000) if all(p % q for q in range(2, int(p**0.5) + 1)))
 EC_CURVES = ("P-256", "P-384")
 CONTENT_ENCRYPTION = "A256GCM"
 
 
 class RecipientKeyInvalid(Unprocessable):
     code = "recipient_key_invalid"
-    message = ("recipient_jwk must be a public JWK: RSA of at least 3,072 bits, or EC on P-256 or P-384, "
-               "meant for encryption.")
+    message = (
+        "recipient_jwk must be a public JWK: RSA of at least 3,072 bits, or EC on P-256 or P-384, meant for encryption."
+    )
 
 
 class RecipientKeyMissing(Unprocessable):
     code = "recipient_key_missing"
-    message = ("format jwe needs a recipient public key: send recipient_jwk, or register one on your profile "
-               "(PATCH /me).")
+    message = (
+        "format jwe needs a recipient public key: send recipient_jwk, or register one on your profile (PATCH /me)."
+    )
 
 
 class KeyFileWriter:
@@ -50,11 +53,14 @@ class KeyFileWriter:
         """One device with its keys."""
         if self.format == "csv":
             for key in keys:
-                self._csv.writerow([_cell(value) for value in (serial, product_type, key["name"], key["algorithm"],
-                                                              key["hex"])])
+                self._csv.writerow(
+                    [_cell(value) for value in (serial, product_type, key["name"], key["algorithm"], key["hex"])]
+                )
         else:
-            self.out.write(("," if self.count else "") + json.dumps(
-                {"serial": serial, "product_type": product_type, "keys": keys}, separators=(",", ":")))
+            self.out.write(
+                ("," if self.count else "")
+                + json.dumps({"serial": serial, "product_type": product_type, "keys": keys}, separators=(",", ":"))
+            )
         self.count += 1
 
     def close(self) -> None:
@@ -107,8 +113,9 @@ def _check_rsa_public(modulus: int, exponent: int) -> None:
     if modulus.bit_length() < MIN_RSA_BITS:
         raise RecipientKeyInvalid(f"The RSA key has {modulus.bit_length()} bits; at least {MIN_RSA_BITS:,} are needed.")
     if any(modulus % prime == 0 for prime in SMALL_PRIMES):
-        raise RecipientKeyInvalid("The RSA modulus has a small prime factor: it is not the product of two large "
-                                  "primes.")
+        raise RecipientKeyInvalid(
+            "The RSA modulus has a small prime factor: it is not the product of two large primes."
+        )
     if exponent < 3 or exponent % 2 == 0 or exponent >= modulus:
         raise RecipientKeyInvalid("The RSA public exponent must be odd, at least 3 and below the modulus.")
 
@@ -124,8 +131,12 @@ def seal(plaintext: bytes, jwk: Dict[str, Any], content_type: str) -> str:
     from jwcrypto.jwk import JWK
 
     key = JWK(**jwk)
-    header = {"alg": key_algorithm(jwk), "enc": CONTENT_ENCRYPTION, "cty": content_type,
-              "kid": jwk.get("kid") or key.thumbprint()}
+    header = {
+        "alg": key_algorithm(jwk),
+        "enc": CONTENT_ENCRYPTION,
+        "cty": content_type,
+        "kid": jwk.get("kid") or key.thumbprint(),
+    }
     token = JWE(plaintext, protected=json.dumps(header))
     token.add_recipient(key)
     return token.serialize(compact=True)

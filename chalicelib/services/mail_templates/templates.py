@@ -1,4 +1,5 @@
 """E-mail templates: read-only system defaults, editable organization copies, atomic activation."""
+
 import functools
 import os
 from typing import Any, Dict, Optional
@@ -95,9 +96,15 @@ def template_view(template: MailTemplateModel) -> Dict[str, Any]:
     }
 
 
-def list_templates(principal: Principal, owner: Optional[str] = None, mail_type: Optional[str] = None,
-                   language: Optional[str] = None, active: Optional[bool] = None, limit: int = 50,
-                   cursor: Optional[str] = None) -> Dict[str, Any]:
+def list_templates(
+    principal: Principal,
+    owner: Optional[str] = None,
+    mail_type: Optional[str] = None,
+    language: Optional[str] = None,
+    active: Optional[bool] = None,
+    limit: int = 50,
+    cursor: Optional[str] = None,
+) -> Dict[str, Any]:
     """One page of the templates of an owner (default: the actor's organization, "system" for operators)."""
     owner = owner or (SYSTEM if principal.is_operator else principal.org_id)
     if not _may_read(principal, owner):
@@ -112,8 +119,14 @@ def list_templates(principal: Principal, owner: Optional[str] = None, mail_type:
         wanted.append(MailTemplateModel.state == ("ACTIVE" if active else "INACTIVE"))
     filter_condition = functools.reduce(lambda a, b: a & b, wanted) if wanted else None
     query = functools.partial(MailTemplateModel.owner_index.query, owner, condition, filter_condition)
-    items, next_cursor = page(query, limit, cursor, bound_to=binding(
-        principal.user_id, "templates", owner=owner, mail_type=mail_type, language=language, active=active))
+    items, next_cursor = page(
+        query,
+        limit,
+        cursor,
+        bound_to=binding(
+            principal.user_id, "templates", owner=owner, mail_type=mail_type, language=language, active=active
+        ),
+    )
     return {"items": [template_view(item) for item in items], "next_cursor": next_cursor}
 
 
@@ -129,11 +142,17 @@ def update_template(principal: Principal, template_id: str, changes: Dict[str, s
     check_template(template.mail_type, proposed["subject"], proposed["html"], proposed["text"])
     now = clock.now()
     actions = [getattr(MailTemplateModel, field).set(value) for field, value in proposed.items()]
-    template.update(actions=actions + [MailTemplateModel.updated_at.set(now),
-                                       MailTemplateModel.updated_by.set(principal.user_id)],
-                    condition=MailTemplateModel.template_id.exists())
-    record_event(principal.user_id, "template_changed", _org_of(template), target=template.template_id,
-                 detail={"fields": sorted(field for field in changes if field in EDITABLE)})
+    template.update(
+        actions=actions + [MailTemplateModel.updated_at.set(now), MailTemplateModel.updated_by.set(principal.user_id)],
+        condition=MailTemplateModel.template_id.exists(),
+    )
+    record_event(
+        principal.user_id,
+        "template_changed",
+        _org_of(template),
+        target=template.template_id,
+        detail={"fields": sorted(field for field in changes if field in EDITABLE)},
+    )
     return template_view(template)
 
 
@@ -157,15 +176,26 @@ def copy_template(principal: Principal, template_id: str, org_id: Optional[str] 
         raise NotFound("No such organization.")
     now = clock.now()
     copy_id = new_id("tpl")
-    copy = MailTemplateModel(copy_id, owner=owner,
-                             sort_key=MailTemplateModel.sort_key_of(source.mail_type, source.language, copy_id),
-                             mail_type=source.mail_type, language=source.language,
-                             name=f"COPY OF {source.name}"[:200], subject=source.subject, html=source.html,
-                             text=source.text, state="INACTIVE", is_default=False, created_at=now, updated_at=now,
-                             updated_by=principal.user_id)
+    copy = MailTemplateModel(
+        copy_id,
+        owner=owner,
+        sort_key=MailTemplateModel.sort_key_of(source.mail_type, source.language, copy_id),
+        mail_type=source.mail_type,
+        language=source.language,
+        name=f"COPY OF {source.name}"[:200],
+        subject=source.subject,
+        html=source.html,
+        text=source.text,
+        state="INACTIVE",
+        is_default=False,
+        created_at=now,
+        updated_at=now,
+        updated_by=principal.user_id,
+    )
     copy.save(condition=MailTemplateModel.template_id.does_not_exist())
-    record_event(principal.user_id, "template_copied", _org_of(copy), target=copy_id,
-                 detail={"source": source.template_id})
+    record_event(
+        principal.user_id, "template_copied", _org_of(copy), target=copy_id, detail={"source": source.template_id}
+    )
     return template_view(copy)
 
 
@@ -186,16 +216,27 @@ def activate_template(principal: Principal, template_id: str) -> Dict[str, Any]:
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             transaction.save(slot, condition=slot_condition)
-            transaction.update(template, actions=[MailTemplateModel.state.set("ACTIVE")],
-                               condition=MailTemplateModel.template_id.exists())
+            transaction.update(
+                template,
+                actions=[MailTemplateModel.state.set("ACTIVE")],
+                condition=MailTemplateModel.template_id.exists(),
+            )
             if current and current != template.template_id:
-                transaction.update(MailTemplateModel(current), actions=[MailTemplateModel.state.set("INACTIVE")],
-                                   condition=MailTemplateModel.template_id.exists())
+                transaction.update(
+                    MailTemplateModel(current),
+                    actions=[MailTemplateModel.state.set("INACTIVE")],
+                    condition=MailTemplateModel.template_id.exists(),
+                )
     except TransactWriteError:
         raise ActivationRaced() from None
     template.state = "ACTIVE"
-    record_event(principal.user_id, "template_activated", _org_of(template), target=template.template_id,
-                 detail={"replaced": current})
+    record_event(
+        principal.user_id,
+        "template_activated",
+        _org_of(template),
+        target=template.template_id,
+        detail={"replaced": current},
+    )
     return template_view(template)
 
 
@@ -239,11 +280,23 @@ def sync_default_templates() -> Dict[str, int]:
                 active = True
             except PutError:  # the slot exists: keep whatever an operator chose
                 active = TemplateSlotModel.get(slot.slot, consistent_read=True).template_id == template_id
-            batch.save(MailTemplateModel(
-                template_id, owner=SYSTEM, sort_key=MailTemplateModel.sort_key_of(mail_type, language, template_id),
-                mail_type=mail_type, language=language, name=f"{mail_type} ({language}), system default",
-                state="ACTIVE" if active else "INACTIVE", is_default=True, created_at=now, updated_at=now,
-                subject=parts["subject"], html=parts["html"], text=parts["text"]))
+            batch.save(
+                MailTemplateModel(
+                    template_id,
+                    owner=SYSTEM,
+                    sort_key=MailTemplateModel.sort_key_of(mail_type, language, template_id),
+                    mail_type=mail_type,
+                    language=language,
+                    name=f"{mail_type} ({language}), system default",
+                    state="ACTIVE" if active else "INACTIVE",
+                    is_default=True,
+                    created_at=now,
+                    updated_at=now,
+                    subject=parts["subject"],
+                    html=parts["html"],
+                    text=parts["text"],
+                )
+            )
     return {"written": len(_checked_defaults()), "activated": activated}
 
 
@@ -254,8 +307,11 @@ def _checked_defaults() -> Dict[tuple, Dict[str, str]]:
     for mail_type in MAIL_TYPES:
         for language in LANGUAGES:
             base = os.path.join(DEFAULTS_DIR, mail_type, language)
-            with open(base + ".subject.txt", encoding="utf-8") as subject, \
-                    open(base + ".html", encoding="utf-8") as html, open(base + ".txt", encoding="utf-8") as text:
+            with (
+                open(base + ".subject.txt", encoding="utf-8") as subject,
+                open(base + ".html", encoding="utf-8") as html,
+                open(base + ".txt", encoding="utf-8") as text,
+            ):
                 parts = {"subject": subject.read().strip(), "html": html.read(), "text": text.read()}
             check_template(mail_type, parts["subject"], parts["html"], parts["text"])
             defaults[(mail_type, language)] = parts

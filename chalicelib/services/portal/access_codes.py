@@ -1,5 +1,6 @@
 """Customer-portal access codes at organization, site or installation level: enabled, read again, regenerated,
 revoked by the staff who manage the scope. Nothing is mailed: the supplier hands the code over."""
+
 import hashlib
 import secrets
 from typing import Any, Dict, Optional, Tuple, Type, TypeVar, cast
@@ -49,7 +50,7 @@ def access_id_of(scope_type: str, scope_id: str) -> str:
 def new_code() -> str:
     """A fresh access code in groups of four, e.g. 7K2M-..."""
     symbols = "".join(secrets.choice(ALPHABET) for _ in range(CODE_SYMBOLS))
-    return "-".join(symbols[i:i + GROUP] for i in range(0, CODE_SYMBOLS, GROUP))
+    return "-".join(symbols[i : i + GROUP] for i in range(0, CODE_SYMBOLS, GROUP))
 
 
 def normalize_code(raw: str) -> Optional[str]:
@@ -117,17 +118,24 @@ def _get(model: Type[_Item], key: str) -> Optional[_Item]:
         return None
 
 
-def access_view(access: Optional[PortalAccessModel], scope_type: str, scope_id: str,
-                token: Optional[str] = None) -> Dict[str, Any]:
+def access_view(
+    access: Optional[PortalAccessModel], scope_type: str, scope_id: str, token: Optional[str] = None
+) -> Dict[str, Any]:
     """An access as staff see it: the code readable again while enabled; an installation's token only once."""
     enabled = access is not None and access.state == "ACTIVE"
-    view = {"id": access.access_id if access else None, "scope": {"type": scope_type, "id": scope_id},
-            "enabled": enabled, "state": access.state if access else "DISABLED",
-            "code": crypto.unseal(access.code_wrapped, _context(access), "portal access " + access.access_id).decode()
-            if access is not None and enabled else None,
-            "link": public_link("/portal"), "needs_token": scope_type == "installation",
-            "created_at": iso_time(access.created_at) if access else None,
-            "changed_at": iso_time(access.changed_at) if access else None}
+    view = {
+        "id": access.access_id if access else None,
+        "scope": {"type": scope_type, "id": scope_id},
+        "enabled": enabled,
+        "state": access.state if access else "DISABLED",
+        "code": crypto.unseal(access.code_wrapped, _context(access), "portal access " + access.access_id).decode()
+        if access is not None and enabled
+        else None,
+        "link": public_link("/portal"),
+        "needs_token": scope_type == "installation",
+        "created_at": iso_time(access.created_at) if access else None,
+        "changed_at": iso_time(access.changed_at) if access else None,
+    }
     if token:
         view["token"] = token
     return view
@@ -137,9 +145,11 @@ def _secrets(access: PortalAccessModel) -> Tuple[str, Optional[str], Dict[str, A
     """A new code (and token, for an installation) for the access's current generation, and what to store."""
     code = new_code()
     token = new_token() if access.scope_type == "installation" else None
-    stored = {"code_wrapped": crypto.seal(code.encode(), _context(access)),
-              "code_hash": code_digest(cast(str, normalize_code(code))),  # new_code() makes valid codes
-              "token_hash": token_hash(token) if token else None}
+    stored = {
+        "code_wrapped": crypto.seal(code.encode(), _context(access)),
+        "code_hash": code_digest(cast(str, normalize_code(code))),  # new_code() makes valid codes
+        "token_hash": token_hash(token) if token else None,
+    }
     return code, token, stored
 
 
@@ -152,29 +162,47 @@ def enable_portal_access(principal: Principal, scope: Dict[str, str]) -> Dict[st
     if existing is not None and existing.state == "ACTIVE":
         raise PortalAccessExists()
     generation = int(existing.generation) + 1 if existing else 1
-    access = PortalAccessModel(access_id_of(scope_type, scope_id), scope_type=scope_type, scope_id=scope_id,
-                               scope_org_id=org_id, state="ACTIVE", generation=generation, created_at=now,
-                               created_by=principal.user_id, changed_at=now, changed_by=principal.user_id)
+    access = PortalAccessModel(
+        access_id_of(scope_type, scope_id),
+        scope_type=scope_type,
+        scope_id=scope_id,
+        scope_org_id=org_id,
+        state="ACTIVE",
+        generation=generation,
+        created_at=now,
+        created_by=principal.user_id,
+        changed_at=now,
+        changed_by=principal.user_id,
+    )
     code, token, stored = _secrets(access)
     for name, value in stored.items():
         setattr(access, name, value)
-    condition = PortalAccessModel.access_id.does_not_exist() if existing is None else (
-        (PortalAccessModel.state == "REVOKED") & (PortalAccessModel.generation == existing.generation))
+    condition = (
+        PortalAccessModel.access_id.does_not_exist()
+        if existing is None
+        else ((PortalAccessModel.state == "REVOKED") & (PortalAccessModel.generation == existing.generation))
+    )
     try:
         access.save(condition=condition)
     except PutError:
         raise PortalAccessExists() from None
-    record_event(principal.user_id, "portal_access_enabled", org_id, target=access.access_id,
-                 detail={"scope_type": scope_type, "scope_id": scope_id})
+    record_event(
+        principal.user_id,
+        "portal_access_enabled",
+        org_id,
+        target=access.access_id,
+        detail={"scope_type": scope_type, "scope_id": scope_id},
+    )
     return access_view(access, scope_type, scope_id, token)
 
 
 def read_portal_access(principal: Principal, scope_type: Optional[str], scope_id: Optional[str]) -> Dict[str, Any]:
     """The access of one scope: enabled or not, and its code while enabled."""
     if not scope_type or not scope_id:
-        raise ValidationFailed("scope_type and scope_id: name the scope.",
-                               details=[{"field": "scope_type" if not scope_type else "scope_id",
-                                         "problem": "is required"}])
+        raise ValidationFailed(
+            "scope_type and scope_id: name the scope.",
+            details=[{"field": "scope_type" if not scope_type else "scope_id", "problem": "is required"}],
+        )
     scope_of(principal, scope_type, scope_id)
     return access_view(_get(PortalAccessModel, access_id_of(scope_type, scope_id)), scope_type, scope_id)
 
@@ -201,14 +229,24 @@ def regenerate_portal_access(principal: Principal, access_id: str) -> Dict[str, 
     now = clock.now()
     actions = [getattr(PortalAccessModel, name).set(value) for name, value in stored.items() if value is not None]
     try:
-        access.update(actions=actions + [PortalAccessModel.generation.set(previous + 1),
-                                         PortalAccessModel.changed_at.set(now),
-                                         PortalAccessModel.changed_by.set(principal.user_id)],
-                      condition=(PortalAccessModel.generation == previous) & (PortalAccessModel.state == "ACTIVE"))
+        access.update(
+            actions=actions
+            + [
+                PortalAccessModel.generation.set(previous + 1),
+                PortalAccessModel.changed_at.set(now),
+                PortalAccessModel.changed_by.set(principal.user_id),
+            ],
+            condition=(PortalAccessModel.generation == previous) & (PortalAccessModel.state == "ACTIVE"),
+        )
     except UpdateError:
         raise Conflict("The access changed meanwhile; reload it.") from None
-    record_event(principal.user_id, "portal_access_regenerated", access.scope_org_id, target=access_id,
-                 detail={"scope_type": access.scope_type, "scope_id": access.scope_id})
+    record_event(
+        principal.user_id,
+        "portal_access_regenerated",
+        access.scope_org_id,
+        target=access_id,
+        detail={"scope_type": access.scope_type, "scope_id": access.scope_id},
+    )
     return access_view(access, access.scope_type, access.scope_id, token)
 
 
@@ -218,12 +256,21 @@ def revoke_portal_access(principal: Principal, access_id: str) -> None:
     if access.state != "ACTIVE":
         raise PortalAccessRevoked()
     try:
-        access.update(actions=[PortalAccessModel.state.set("REVOKED"), PortalAccessModel.generation.add(1),
-                               PortalAccessModel.changed_at.set(clock.now()),
-                               PortalAccessModel.changed_by.set(principal.user_id)],
-                      condition=PortalAccessModel.generation == access.generation)
+        access.update(
+            actions=[
+                PortalAccessModel.state.set("REVOKED"),
+                PortalAccessModel.generation.add(1),
+                PortalAccessModel.changed_at.set(clock.now()),
+                PortalAccessModel.changed_by.set(principal.user_id),
+            ],
+            condition=PortalAccessModel.generation == access.generation,
+        )
     except UpdateError:
         raise Conflict("The access changed meanwhile; reload it.") from None
-    record_event(principal.user_id, "portal_access_revoked", access.scope_org_id, target=access_id,
-                 detail={"scope_type": access.scope_type, "scope_id": access.scope_id})
-
+    record_event(
+        principal.user_id,
+        "portal_access_revoked",
+        access.scope_org_id,
+        target=access_id,
+        detail={"scope_type": access.scope_type, "scope_id": access.scope_id},
+    )

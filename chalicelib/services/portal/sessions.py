@@ -1,4 +1,5 @@
 """The customer portal: a login with an access code (and token) opens a read-only session limited to its scope."""
+
 import functools
 from dataclasses import dataclass
 from datetime import timedelta
@@ -45,8 +46,10 @@ def open_portal_session(fields: Dict[str, Any], source_ip: Optional[str] = None)
     """Log in with a code (and, for an installation, its token): a read-only session of that scope. Failures
     count per source address and per code: rate limited after 50 and 10 in 15 minutes (a sliding window)."""
     code = normalize_code(fields["code"])
-    subjects = [("portal_login_source", source_ip or "-", FAILURES_PER_SOURCE),
-                ("portal_login_code", code_digest(code) if code else "-", FAILURES_PER_CODE)]
+    subjects = [
+        ("portal_login_source", source_ip or "-", FAILURES_PER_SOURCE),
+        ("portal_login_code", code_digest(code) if code else "-", FAILURES_PER_CODE),
+    ]
     refuse_when_exhausted(subjects, FAILURES_WINDOW, "Too many failed portal logins; try again later.")
     access = _access_of(code, fields.get("token"))
     if access is None:
@@ -56,14 +59,31 @@ def open_portal_session(fields: Dict[str, Any], source_ip: Optional[str] = None)
         raise PortalLoginInvalid()
     now = clock.now()
     token, expires = new_token(), now + timedelta(hours=SESSION_HOURS)
-    PortalSessionModel(token_hash(token), access_id=access.access_id, generation=access.generation, created_at=now,
-                       expires_at=expires, ttl=expires).save(condition=PortalSessionModel.token_hash.does_not_exist())
-    record_event("portal", "portal_login", access.scope_org_id, target=access.access_id,
-                 detail={"scope_type": access.scope_type, "scope_id": access.scope_id, "source_ip": source_ip})
+    PortalSessionModel(
+        token_hash(token),
+        access_id=access.access_id,
+        generation=access.generation,
+        created_at=now,
+        expires_at=expires,
+        ttl=expires,
+    ).save(condition=PortalSessionModel.token_hash.does_not_exist())
+    record_event(
+        "portal",
+        "portal_login",
+        access.scope_org_id,
+        target=access.access_id,
+        detail={"scope_type": access.scope_type, "scope_id": access.scope_id, "source_ip": source_ip},
+    )
     count_metric("LoginSucceeded")
-    return {"token": token, "expires_at": expires.isoformat(),
-            "scope": {"type": access.scope_type, "id": access.scope_id,
-                      "name": scope_name(access.scope_type, access.scope_id)}}
+    return {
+        "token": token,
+        "expires_at": expires.isoformat(),
+        "scope": {
+            "type": access.scope_type,
+            "id": access.scope_id,
+            "name": scope_name(access.scope_type, access.scope_id),
+        },
+    }
 
 
 def _access_of(code: Optional[str], token: Optional[str]) -> Optional[PortalAccessModel]:
@@ -82,7 +102,8 @@ def _access_of(code: Optional[str], token: Optional[str]) -> Optional[PortalAcce
     if access.state != "ACTIVE" or not same_secret(access.code_hash, digest):
         return None
     if access.scope_type == "installation" and not (
-            token and access.token_hash and same_secret(token_hash(token), access.token_hash)):
+        token and access.token_hash and same_secret(token_hash(token), access.token_hash)
+    ):
         return None
     return access
 
@@ -97,24 +118,38 @@ def authenticate_portal(token: Optional[str]) -> PortalPrincipal:
     except DoesNotExist:
         raise NotAuthenticated("The portal session is unknown or has ended; log in again.") from None
     # A new code or a revocation raised the generation: sessions of the old code end at once.
-    if clock.now() >= session.expires_at or access.state != "ACTIVE" or \
-            int(access.generation) != int(session.generation):
+    if (
+        clock.now() >= session.expires_at
+        or access.state != "ACTIVE"
+        or int(access.generation) != int(session.generation)
+    ):
         session.delete()
         raise NotAuthenticated("The portal session has ended; log in again.")
     return PortalPrincipal(access.access_id, access.scope_type, access.scope_id, access.scope_org_id)
 
 
 def _device_view(device: DeviceModel) -> Dict[str, Any]:
-    return {"serial": device.serial, "product_type": device.product_type, "claim_status": device.claim_status,
-            "site_id": device.site_id, "labels": list(device.labels or []),
-            "claimed_at": iso_time(device.claimed_at)}
+    return {
+        "serial": device.serial,
+        "product_type": device.product_type,
+        "claim_status": device.claim_status,
+        "site_id": device.site_id,
+        "labels": list(device.labels or []),
+        "claimed_at": iso_time(device.claimed_at),
+    }
 
 
 def _installation_view(installation: InstallationModel) -> Dict[str, Any]:
-    return {"id": installation.installation_id, "state": installation.state, "serial": installation.serial,
-            "product_type": installation.product_type, "web_address": installation.web_address,
-            "site_id": installation.site_id, "created_at": installation.created_at.isoformat(),
-            "activated_at": iso_time(installation.activated_at)}
+    return {
+        "id": installation.installation_id,
+        "state": installation.state,
+        "serial": installation.serial,
+        "product_type": installation.product_type,
+        "web_address": installation.web_address,
+        "site_id": installation.site_id,
+        "created_at": installation.created_at.isoformat(),
+        "activated_at": iso_time(installation.activated_at),
+    }
 
 
 def portal_devices(portal: PortalPrincipal, limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
@@ -125,18 +160,27 @@ def portal_devices(portal: PortalPrincipal, limit: int = 50, cursor: Optional[st
         mine = device.owner_org_id == installation.customer_org_id and installation.state in ("PENDING", "ACTIVE")
         return {"items": [_device_view(device)] if mine else [], "next_cursor": None}
     only_site = DeviceModel.site_id == portal.scope_id if portal.scope_type == "site" else None
-    items, next_cursor = page(functools.partial(DeviceModel.owner_index.query, portal.org_id, None, only_site),
-                              limit, cursor, bound_to=binding(portal.access_id, "portal_devices"))
+    items, next_cursor = page(
+        functools.partial(DeviceModel.owner_index.query, portal.org_id, None, only_site),
+        limit,
+        cursor,
+        bound_to=binding(portal.access_id, "portal_devices"),
+    )
     return {"items": [_device_view(item) for item in items], "next_cursor": next_cursor}
 
 
 def portal_installations(portal: PortalPrincipal, limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
     """The installations of the portal's scope."""
     if portal.scope_type == "installation":
-        return {"items": [_installation_view(InstallationModel.get(portal.scope_id, consistent_read=True))],
-                "next_cursor": None}
+        return {
+            "items": [_installation_view(InstallationModel.get(portal.scope_id, consistent_read=True))],
+            "next_cursor": None,
+        }
     only_site = InstallationModel.site_id == portal.scope_id if portal.scope_type == "site" else None
-    items, next_cursor = page(functools.partial(InstallationModel.customer_index.query, portal.org_id, None,
-                                                only_site), limit, cursor,
-                              bound_to=binding(portal.access_id, "portal_installations"))
+    items, next_cursor = page(
+        functools.partial(InstallationModel.customer_index.query, portal.org_id, None, only_site),
+        limit,
+        cursor,
+        bound_to=binding(portal.access_id, "portal_installations"),
+    )
     return {"items": [_installation_view(item) for item in items], "next_cursor": next_cursor}

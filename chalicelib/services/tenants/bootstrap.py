@@ -1,4 +1,5 @@
 """First start of a stage: the root organization and an operator account."""
+
 from typing import Any, Dict, Optional
 
 from pynamodb.exceptions import PutError
@@ -16,9 +17,15 @@ ROOT_ORG_ID = "root"
 
 def ensure_root_org() -> OrganizationModel:
     """The operators' organization at the top of the tree (created once)."""
-    org = OrganizationModel(ROOT_ORG_ID, name="keyport operators", name_lower="keyport operators",
-                            reference="ROOT", path=OrganizationModel.path_of("/", ROOT_ORG_ID), can_create_orgs=True,
-                            created_at=clock.now())
+    org = OrganizationModel(
+        ROOT_ORG_ID,
+        name="keyport operators",
+        name_lower="keyport operators",
+        reference="ROOT",
+        path=OrganizationModel.path_of("/", ROOT_ORG_ID),
+        can_create_orgs=True,
+        created_at=clock.now(),
+    )
     try:
         org.save(condition=OrganizationModel.org_id.does_not_exist())
     except PutError:
@@ -52,8 +59,14 @@ def bootstrap_operator(email: str, password: Optional[str] = None) -> Dict[str, 
     chosen = new_temporary_password() if password is None else password
     temporary = chosen if password is None else None
     try:
-        user = insert_user(email=email, name="Operator", org_id=ROOT_ORG_ID, password=chosen,
-                           roles=[OPERATOR], must_change_password=password is None)
+        user = insert_user(
+            email=email,
+            name="Operator",
+            org_id=ROOT_ORG_ID,
+            password=chosen,
+            roles=[OPERATOR],
+            must_change_password=password is None,
+        )
     except EmailTaken:  # a concurrent bootstrap won
         winner = find_user_by_email(email)
         if winner is None:  # the address is claimed but its account is gone: nothing to answer with

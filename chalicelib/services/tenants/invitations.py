@@ -1,4 +1,5 @@
 """Invitations into an organization: prepared, sent and resent by mail, accepted once, revoked or expired."""
+
 import functools
 import secrets
 from concurrent.futures import ThreadPoolExecutor
@@ -52,7 +53,6 @@ class EmailNeeded(ValidationFailed):
     message = "email: the invitation has no e-mail address to send it to."
 
 
-
 def _token(invitation: InvitationModel) -> str:
     return f"{invitation.invitation_id}.{keyed_digest('invitation', invitation.invitation_id, invitation.nonce)}"
 
@@ -61,11 +61,17 @@ def invitation_view(invitation: InvitationModel, with_link: bool = True) -> Dict
     """An invitation as staff see it; the link while it can still be used (and `with_link`)."""
     open_ = invitation.state in OPEN_STATES
     return {
-        "id": invitation.invitation_id, "org_id": invitation.org_id, "state": invitation.state,
-        "name": invitation.name, "email": invitation.email, "roles": list(invitation.roles),
-        "site_ids": list(invitation.site_ids), "language": invitation.language,
+        "id": invitation.invitation_id,
+        "org_id": invitation.org_id,
+        "state": invitation.state,
+        "name": invitation.name,
+        "email": invitation.email,
+        "roles": list(invitation.roles),
+        "site_ids": list(invitation.site_ids),
+        "language": invitation.language,
         "link": public_link(f"/invite/{_token(invitation)}") if with_link and open_ else None,
-        "created_at": invitation.created_at.isoformat(), "expires_at": invitation.expires_at.isoformat(),
+        "created_at": invitation.created_at.isoformat(),
+        "expires_at": invitation.expires_at.isoformat(),
         "sent_at": iso_time(invitation.sent_at),
         "accepted_user_id": invitation.accepted_user_id,
     }
@@ -118,8 +124,7 @@ def invitation_targets(principal: Principal) -> Dict[str, Any]:
     require(principal, INVITATIONS_MANAGE)
     orgs = {org.org_id: org for org in OrganizationModel.batch_get(org_ids)}
     roles = [role for role in ROLES if may_grant(principal, [role], [], principal.site_ids)]
-    return {"orgs": [{"id": org_id, "name": orgs[org_id].name} for org_id in org_ids if org_id in orgs],
-            "roles": roles}
+    return {"orgs": [{"id": org_id, "name": orgs[org_id].name} for org_id in org_ids if org_id in orgs], "roles": roles}
 
 
 def create_invitation(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
@@ -129,15 +134,30 @@ def create_invitation(principal: Principal, fields: Dict[str, Any]) -> Dict[str,
     check_grant(principal, org.org_id, fields["roles"], [], fields.get("site_ids", []))
     now, days = clock.now(), fields.get("valid_days") or _default_days()
     invitation = InvitationModel(
-        new_id("inv"), org_id=org.org_id, state="CREATED", name=fields.get("name"),
-        email=normalize_email(fields["email"]) if fields.get("email") else None, roles=sorted(set(fields["roles"])),
-        site_ids=sorted(set(fields.get("site_ids", []))), language=fields.get("language", "en"),
-        nonce=secrets.token_urlsafe(16), created_by=principal.user_id, created_at=now,
-        expires_at=now + timedelta(days=days), lifetime_days=days, ttl=now + timedelta(days=days + 90))
+        new_id("inv"),
+        org_id=org.org_id,
+        state="CREATED",
+        name=fields.get("name"),
+        email=normalize_email(fields["email"]) if fields.get("email") else None,
+        roles=sorted(set(fields["roles"])),
+        site_ids=sorted(set(fields.get("site_ids", []))),
+        language=fields.get("language", "en"),
+        nonce=secrets.token_urlsafe(16),
+        created_by=principal.user_id,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+        lifetime_days=days,
+        ttl=now + timedelta(days=days + 90),
+    )
     invitation.state_key = invitation.state_key_in("CREATED")
     invitation.save(condition=InvitationModel.invitation_id.does_not_exist())
-    record_event(principal.user_id, "invitation_created", org.org_id, target=invitation.invitation_id,
-                 detail={"roles": invitation.roles, "valid_days": days})
+    record_event(
+        principal.user_id,
+        "invitation_created",
+        org.org_id,
+        target=invitation.invitation_id,
+        detail={"roles": invitation.roles, "valid_days": days},
+    )
     return invitation_view(invitation)
 
 
@@ -145,17 +165,30 @@ def _default_days() -> int:
     return min(get_settings().invitation_days, MAX_DAYS)
 
 
-def list_invitations(principal: Principal, org_id: Optional[str] = None, state: Optional[str] = None,
-                     limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
+def list_invitations(
+    principal: Principal,
+    org_id: Optional[str] = None,
+    state: Optional[str] = None,
+    limit: int = 50,
+    cursor: Optional[str] = None,
+) -> Dict[str, Any]:
     """Invitations of one organization in scope, or of the whole scope, optionally of one state."""
     org_ids = listed_org_ids(principal, org_id)
     require(principal, INVITATIONS_MANAGE)
     condition = InvitationModel.state_key.startswith(InvitationModel.state_key_prefix(state)) if state else None
     queries = [functools.partial(InvitationModel.org_state_index.query, each, condition) for each in org_ids]
-    select = (lambda found: [(item, item) for item in found if _within_sites(principal, item)]
-              ) if principal.site_limited else None
-    items, next_cursor = page_chain(queries, limit, cursor, select=select, bound_to=binding(
-        principal.user_id, "invitations", org_id=org_id, state=state))
+    select = (
+        (lambda found: [(item, item) for item in found if _within_sites(principal, item)])
+        if principal.site_limited
+        else None
+    )
+    items, next_cursor = page_chain(
+        queries,
+        limit,
+        cursor,
+        select=select,
+        bound_to=binding(principal.user_id, "invitations", org_id=org_id, state=state),
+    )
     return {"items": [_staff_view(principal, item) for item in items], "next_cursor": next_cursor}
 
 
@@ -170,20 +203,32 @@ def update_invitation(principal: Principal, invitation_id: str, changes: Dict[st
     if invitation.state not in OPEN_STATES:
         raise InvitationClosed()
     if "roles" in changes or "site_ids" in changes:
-        check_grant(principal, invitation.org_id, changes.get("roles", invitation.roles), [],
-                    changes.get("site_ids", invitation.site_ids))
+        check_grant(
+            principal,
+            invitation.org_id,
+            changes.get("roles", invitation.roles),
+            [],
+            changes.get("site_ids", invitation.site_ids),
+        )
     values = {key: value for key, value in changes.items() if key in EDITABLE}
     if values.get("email"):
         values["email"] = normalize_email(values["email"])
     if not values:
         return invitation_view(invitation)
     try:
-        invitation.update(actions=[getattr(InvitationModel, key).set(value) for key, value in values.items()],
-                          condition=InvitationModel.state == invitation.state)
+        invitation.update(
+            actions=[getattr(InvitationModel, key).set(value) for key, value in values.items()],
+            condition=InvitationModel.state == invitation.state,
+        )
     except UpdateError:
         raise InvitationClosed() from None
-    record_event(principal.user_id, "invitation_changed", invitation.org_id, target=invitation_id,
-                 detail={"fields": sorted(values)})
+    record_event(
+        principal.user_id,
+        "invitation_changed",
+        invitation.org_id,
+        target=invitation_id,
+        detail={"fields": sorted(values)},
+    )
     return invitation_view(invitation)
 
 
@@ -203,21 +248,36 @@ def send_invitation(principal: Principal, invitation_id: str, email: Optional[st
             raise TooManyResends() from None
     expires_at = now + timedelta(days=int(invitation.lifetime_days))
     org = get_org(invitation.org_id)
-    send_mail("invite", address, invitation.language, invitation.org_id, {
-        "recipient_name": invitation.name or address, "org_name": org.name if org else "",
-        "inviter_name": _inviter_name(principal), "link": public_link(f"/invite/{_token(invitation)}"),
-        "valid_days": int(invitation.lifetime_days)})
+    send_mail(
+        "invite",
+        address,
+        invitation.language,
+        invitation.org_id,
+        {
+            "recipient_name": invitation.name or address,
+            "org_name": org.name if org else "",
+            "inviter_name": _inviter_name(principal),
+            "link": public_link(f"/invite/{_token(invitation)}"),
+            "valid_days": int(invitation.lifetime_days),
+        },
+    )
     # Only after the mail went out: an invitation is never SENT without its mail.
     try:
-        invitation.update(actions=[
-            InvitationModel.state.set("SENT"), InvitationModel.state_key.set(invitation.state_key_in("SENT")),
-            InvitationModel.email.set(address), InvitationModel.sent_at.set(now),
-            InvitationModel.expires_at.set(expires_at),
-        ], condition=InvitationModel.state == invitation.state)
+        invitation.update(
+            actions=[
+                InvitationModel.state.set("SENT"),
+                InvitationModel.state_key.set(invitation.state_key_in("SENT")),
+                InvitationModel.email.set(address),
+                InvitationModel.sent_at.set(now),
+                InvitationModel.expires_at.set(expires_at),
+            ],
+            condition=InvitationModel.state == invitation.state,
+        )
     except UpdateError:
         raise InvitationClosed("The invitation changed while it was being sent; reload it.") from None
-    record_event(principal.user_id, "invitation_resent" if resend else "invitation_sent", invitation.org_id,
-                 target=invitation_id)
+    record_event(
+        principal.user_id, "invitation_resent" if resend else "invitation_sent", invitation.org_id, target=invitation_id
+    )
     return invitation_view(invitation)
 
 
@@ -232,9 +292,13 @@ def revoke_invitation(principal: Principal, invitation_id: str) -> Dict[str, Any
     if invitation.state not in OPEN_STATES:
         raise InvitationClosed()
     try:
-        invitation.update(actions=[InvitationModel.state.set("REVOKED"),
-                                   InvitationModel.state_key.set(invitation.state_key_in("REVOKED"))],
-                          condition=InvitationModel.state == invitation.state)
+        invitation.update(
+            actions=[
+                InvitationModel.state.set("REVOKED"),
+                InvitationModel.state_key.set(invitation.state_key_in("REVOKED")),
+            ],
+            condition=InvitationModel.state == invitation.state,
+        )
     except UpdateError:
         raise InvitationClosed() from None
     record_event(principal.user_id, "invitation_revoked", invitation.org_id, target=invitation_id)
@@ -262,9 +326,14 @@ def view_invitation(token: str) -> Dict[str, Any]:
     """What the invitee sees before accepting."""
     invitation = _by_token(token)
     org = get_org(invitation.org_id)
-    return {"name": invitation.name, "email": invitation.email, "org_name": org.name if org else "",
-            "roles": list(invitation.roles), "language": invitation.language,
-            "expires_at": invitation.expires_at.isoformat()}
+    return {
+        "name": invitation.name,
+        "email": invitation.email,
+        "org_name": org.name if org else "",
+        "roles": list(invitation.roles),
+        "language": invitation.language,
+        "expires_at": invitation.expires_at.isoformat(),
+    }
 
 
 def accept_invitation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
@@ -274,30 +343,52 @@ def accept_invitation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
     hit("invitation_accept", invitation.invitation_id, limit=ACCEPTS_PER_HOUR, window_seconds=3600)
     email = invitation.email or (normalize_email(fields["email"]) if fields.get("email") else None)
     if not email:
-        raise ValidationFailed("email: this invitation names no address; give yours.",
-                               details=[{"field": "email", "problem": "is required"}])
+        raise ValidationFailed(
+            "email: this invitation names no address; give yours.",
+            details=[{"field": "email", "problem": "is required"}],
+        )
     if invitation.email and fields.get("email") and normalize_email(fields["email"]) != invitation.email:
-        raise ValidationFailed("email: the invitation is for another address.",
-                               details=[{"field": "email", "problem": "differs from the invited address"}])
+        raise ValidationFailed(
+            "email: the invitation is for another address.",
+            details=[{"field": "email", "problem": "differs from the invited address"}],
+        )
     check_password_policy(fields["password"])
     name = fields.get("name") or invitation.name or email
     now = clock.now()
 
     def spend(transaction: TransactWrite) -> None:
-        transaction.update(invitation, actions=[
-            InvitationModel.state.set("ACCEPTED"), InvitationModel.state_key.set(invitation.state_key_in("ACCEPTED")),
-        ], condition=InvitationModel.state.is_in(*OPEN_STATES) & (InvitationModel.expires_at > now))
+        transaction.update(
+            invitation,
+            actions=[
+                InvitationModel.state.set("ACCEPTED"),
+                InvitationModel.state_key.set(invitation.state_key_in("ACCEPTED")),
+            ],
+            condition=InvitationModel.state.is_in(*OPEN_STATES) & (InvitationModel.expires_at > now),
+        )
 
     try:
-        user = insert_user(email=email, name=name, org_id=invitation.org_id, password=fields["password"],
-                           roles=invitation.roles, site_ids=invitation.site_ids, must_change_password=False,
-                           language=fields.get("language") or invitation.language,
-                           created_by=invitation.created_by, also=spend)
+        user = insert_user(
+            email=email,
+            name=name,
+            org_id=invitation.org_id,
+            password=fields["password"],
+            roles=invitation.roles,
+            site_ids=invitation.site_ids,
+            must_change_password=False,
+            language=fields.get("language") or invitation.language,
+            created_by=invitation.created_by,
+            also=spend,
+        )
     except TransactWriteError:
         raise TokenInvalid() from None
     invitation.update(actions=[InvitationModel.accepted_user_id.set(user.user_id)])
-    record_event(user.user_id, "invitation_accepted", invitation.org_id, target=invitation.invitation_id,
-                 detail={"user_id": user.user_id})
+    record_event(
+        user.user_id,
+        "invitation_accepted",
+        invitation.org_id,
+        target=invitation.invitation_id,
+        detail={"user_id": user.user_id},
+    )
     return user_view(user)
 
 
@@ -311,8 +402,7 @@ def expire_invitations(now: Optional[datetime] = None, page_size: int = 100) -> 
     read = expired = 0
     with ThreadPoolExecutor(EXPIRY_WRITERS, thread_name_prefix="expire") as pool:
         for state in OPEN_STATES:
-            due = InvitationModel.state_expiry_index.query(state, InvitationModel.expires_at < now,
-                                                           page_size=page_size)
+            due = InvitationModel.state_expiry_index.query(state, InvitationModel.expires_at < now, page_size=page_size)
             for done in pool.map(functools.partial(_expire_one, state=state, now=now), due):
                 read += 1
                 expired += done
@@ -322,11 +412,20 @@ def expire_invitations(now: Optional[datetime] = None, page_size: int = 100) -> 
 def _expire_one(invitation: InvitationModel, state: str, now: datetime) -> bool:
     try:
         # The index lags the table: only an invitation still in `state` and still due may expire.
-        invitation.update(actions=[InvitationModel.state.set(EXPIRED),
-                                   InvitationModel.state_key.set(invitation.state_key_in(EXPIRED))],
-                          condition=(InvitationModel.state == state) & (InvitationModel.expires_at < now))
+        invitation.update(
+            actions=[
+                InvitationModel.state.set(EXPIRED),
+                InvitationModel.state_key.set(invitation.state_key_in(EXPIRED)),
+            ],
+            condition=(InvitationModel.state == state) & (InvitationModel.expires_at < now),
+        )
     except UpdateError:
         return False
-    record_event("scheduler", "invitation_expired", invitation.org_id, target=invitation.invitation_id,
-                 detail={"previous_state": state})
+    record_event(
+        "scheduler",
+        "invitation_expired",
+        invitation.org_id,
+        target=invitation.invitation_id,
+        detail={"previous_state": state},
+    )
     return True

@@ -1,6 +1,7 @@
 """Organizations: the tenant tree, whether two are partners, and the scope rule every service asks.
 
 Partner links and the requests for them: chalicelib/services/tenants/partners.py."""
+
 import functools
 from typing import Any, Dict, List, Optional
 
@@ -73,9 +74,15 @@ def org_view(org: OrganizationModel, relation: str = "tree") -> Dict[str, Any]:
     view = {"id": org.org_id, "name": org.name, "relation": relation}
     if relation == "partner":
         return view
-    return {**view, "reference": org.reference, "parent_id": org.parent_id, "can_create_orgs": org.can_create_orgs,
-            "prefix": org.prefix, "path": [part for part in (org.path or "").split("/") if part],
-            "created_at": org.created_at.isoformat()}
+    return {
+        **view,
+        "reference": org.reference,
+        "parent_id": org.parent_id,
+        "can_create_orgs": org.can_create_orgs,
+        "prefix": org.prefix,
+        "path": [part for part in (org.path or "").split("/") if part],
+        "created_at": org.created_at.isoformat(),
+    }
 
 
 def read_org(principal: Principal, org_id: str) -> Dict[str, Any]:
@@ -90,8 +97,13 @@ def read_org(principal: Principal, org_id: str) -> Dict[str, Any]:
     raise OrgNotFound()
 
 
-def list_orgs(principal: Principal, name: Optional[str] = None, parent_id: Optional[str] = None,
-              limit: int = 50, cursor: Optional[str] = None) -> Dict[str, Any]:
+def list_orgs(
+    principal: Principal,
+    name: Optional[str] = None,
+    parent_id: Optional[str] = None,
+    limit: int = 50,
+    cursor: Optional[str] = None,
+) -> Dict[str, Any]:
     """The principal's organization, its descendants, then the partners of its organization (filtered, paged)."""
     own = org_in_scope(principal, principal.org_id)
     if parent_id:
@@ -101,11 +113,15 @@ def list_orgs(principal: Principal, name: Optional[str] = None, parent_id: Optio
     if parent_id:
         queries = [functools.partial(OrganizationModel.parent_index.query, parent_id, None, name_filter)]
     else:
-        queries = [functools.partial(OrganizationModel.tree_index.query, "orgs",
-                                     OrganizationModel.path.startswith(own.path), name_filter),
-                   functools.partial(PartnerModel.query, principal.org_id)]
-    items, next_cursor = page_chain(queries, limit, cursor, bound_to=binding(
-        principal.user_id, "orgs", name=name, parent_id=parent_id))
+        queries = [
+            functools.partial(
+                OrganizationModel.tree_index.query, "orgs", OrganizationModel.path.startswith(own.path), name_filter
+            ),
+            functools.partial(PartnerModel.query, principal.org_id),
+        ]
+    items, next_cursor = page_chain(
+        queries, limit, cursor, bound_to=binding(principal.user_id, "orgs", name=name, parent_id=parent_id)
+    )
     views = []
     partners = [item.partner_org_id for item in items if isinstance(item, PartnerModel)]
     found = {org.org_id: org for org in OrganizationModel.batch_get(partners)} if partners else {}
@@ -129,11 +145,19 @@ def create_org(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
         raise Forbidden("You cannot grant can_create_orgs.")
     now = clock.now()
     org_id = new_id("org")
-    org = OrganizationModel(org_id, name=fields["name"], name_lower=fields["name"].lower(),
-                            reference=fields.get("reference"), parent_id=parent.org_id,
-                            path=OrganizationModel.path_of(parent.path, org_id),
-                            can_create_orgs=bool(fields.get("can_create_orgs")), prefix=fields.get("prefix"),
-                            created_at=now, created_by=principal.user_id, updated_at=now)
+    org = OrganizationModel(
+        org_id,
+        name=fields["name"],
+        name_lower=fields["name"].lower(),
+        reference=fields.get("reference"),
+        parent_id=parent.org_id,
+        path=OrganizationModel.path_of(parent.path, org_id),
+        can_create_orgs=bool(fields.get("can_create_orgs")),
+        prefix=fields.get("prefix"),
+        created_at=now,
+        created_by=principal.user_id,
+        updated_at=now,
+    )
     org.save(condition=OrganizationModel.org_id.does_not_exist())
     record_event(principal.user_id, "org_created", org_id, target=org_id, detail={"parent_id": parent.org_id})
     return org_view(org)
@@ -143,16 +167,19 @@ def update_org(principal: Principal, org_id: str, changes: Dict[str, Any]) -> Di
     """Change name, reference, prefix, can_create_orgs, or move the organization to another parent."""
     org = org_in_scope(principal, org_id)
     require(principal, ORGS_MANAGE)
-    if org.org_id == principal.org_id and not principal.is_operator and (
-            "parent_id" in changes or changes.get("can_create_orgs") is not None):
+    if (
+        org.org_id == principal.org_id
+        and not principal.is_operator
+        and ("parent_id" in changes or changes.get("can_create_orgs") is not None)
+    ):
         raise Forbidden("Your own organization's place and rights are set from above.")
-    if changes.get("can_create_orgs") and not (principal.is_operator or org_in_scope(
-            principal, principal.org_id).can_create_orgs):
+    if changes.get("can_create_orgs") and not (
+        principal.is_operator or org_in_scope(principal, principal.org_id).can_create_orgs
+    ):
         raise Forbidden("You cannot grant can_create_orgs.")
     if "parent_id" in changes and changes["parent_id"] != org.parent_id:
         _move(principal, org, changes["parent_id"])
-    simple = {key: value for key, value in changes.items()
-              if key in ("name", "reference", "prefix", "can_create_orgs")}
+    simple = {key: value for key, value in changes.items() if key in ("name", "reference", "prefix", "can_create_orgs")}
     if simple:
         actions = [getattr(OrganizationModel, key).set(value) for key, value in simple.items()]
         if "name" in simple:
@@ -169,32 +196,40 @@ def _move(principal: Principal, org: OrganizationModel, new_parent_id: Optional[
     new_parent = org_in_scope(principal, new_parent_id)
     if new_parent.path.startswith(org.path):
         raise OrgCycle()
-    subtree = list(OrganizationModel.tree_index.query("orgs", OrganizationModel.path.startswith(org.path),
-                                                      limit=MAX_MOVE + 1))
+    subtree = list(
+        OrganizationModel.tree_index.query("orgs", OrganizationModel.path.startswith(org.path), limit=MAX_MOVE + 1)
+    )
     if len(subtree) > MAX_MOVE:
         raise Conflict(f"Moving more than {MAX_MOVE} organizations at once is not supported.")
     new_path = OrganizationModel.path_of(new_parent.path, org.org_id)
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             # The new parent must still sit where we saw it: a concurrent move could otherwise make a cycle.
-            transaction.condition_check(OrganizationModel, new_parent.org_id,
-                                        condition=OrganizationModel.path == new_parent.path)
+            transaction.condition_check(
+                OrganizationModel, new_parent.org_id, condition=OrganizationModel.path == new_parent.path
+            )
             for member in subtree:
-                actions: List[Action] = [OrganizationModel.path.set(new_path + member.path[len(org.path):])]
+                actions: List[Action] = [OrganizationModel.path.set(new_path + member.path[len(org.path) :])]
                 if member.org_id == org.org_id:
                     actions.append(OrganizationModel.parent_id.set(new_parent.org_id))
                 transaction.update(member, actions=actions, condition=OrganizationModel.path == member.path)
     except TransactWriteError:
         raise OrgChanged() from None
-    record_event(principal.user_id, "org_moved", org.org_id, target=org.org_id,
-                 detail={"from": org.parent_id, "to": new_parent.org_id, "subtree": len(subtree)})
+    record_event(
+        principal.user_id,
+        "org_moved",
+        org.org_id,
+        target=org.org_id,
+        detail={"from": org.parent_id, "to": new_parent.org_id, "subtree": len(subtree)},
+    )
 
 
 def descendant_org_ids(principal: Principal) -> List[str]:
     """Ids of the principal's organization and its descendants (for lists spanning the scope)."""
     own = org_in_scope(principal, principal.org_id)
-    return [org.org_id for org in
-            OrganizationModel.tree_index.query("orgs", OrganizationModel.path.startswith(own.path))]
+    return [
+        org.org_id for org in OrganizationModel.tree_index.query("orgs", OrganizationModel.path.startswith(own.path))
+    ]
 
 
 def listed_org_ids(principal: Principal, org_id: Optional[str]) -> List[str]:

@@ -6,6 +6,7 @@ sees accepted links only; pending requests live apart in PartnerRequestModel.
 A request is stored whether or not the asked id names an organization, and its answer never shows the asked
 organization's name: asking tells the asker nothing about which ids exist (requests to nobody just expire).
 """
+
 import functools
 from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, Iterable, Optional
@@ -38,8 +39,10 @@ class PartnerAlreadyLinked(Conflict):
 
 
 class PartnerRequestIncoming(Conflict):
-    code, message = ("partner_request_incoming",
-                     "That organization has asked yours to be partners already: accept its request instead.")
+    code, message = (
+        "partner_request_incoming",
+        "That organization has asked yours to be partners already: accept its request instead.",
+    )
 
 
 class PartnerRequestNotFound(NotFound):
@@ -54,12 +57,19 @@ def list_partners(principal: Principal, org_id: str, limit: int = 50, cursor: Op
     """The accepted partner links of an organization in scope."""
     org_in_scope(principal, org_id)
     require(principal, ORGS_READ)
-    items, next_cursor = page(functools.partial(PartnerModel.query, org_id), limit, cursor,
-                              bound_to=binding(principal.user_id, "partners", org_id=org_id))
+    items, next_cursor = page(
+        functools.partial(PartnerModel.query, org_id),
+        limit,
+        cursor,
+        bound_to=binding(principal.user_id, "partners", org_id=org_id),
+    )
     names = _names(item.partner_org_id for item in items)
-    return {"items": [_link_view(org_id, item.partner_org_id, names.get(item.partner_org_id), item.created_at)
-                      for item in items],
-            "next_cursor": next_cursor}
+    return {
+        "items": [
+            _link_view(org_id, item.partner_org_id, names.get(item.partner_org_id), item.created_at) for item in items
+        ],
+        "next_cursor": next_cursor,
+    }
 
 
 def add_partner(principal: Principal, org_id: str, partner_org_id: str) -> Dict[str, Any]:
@@ -75,9 +85,18 @@ def add_partner(principal: Principal, org_id: str, partner_org_id: str) -> Dict[
     hit("partner_request", org_id, limit=REQUESTS_PER_HOUR, window_seconds=3600)
     now = clock.now()
     expires = now + timedelta(days=REQUEST_DAYS)
-    rows = [PartnerRequestModel(source, target, direction=direction, created_at=now, created_by=principal.user_id,
-                                expires_at=expires, ttl=expires)
-            for source, target, direction in ((org_id, partner_org_id, OUTGOING), (partner_org_id, org_id, INCOMING))]
+    rows = [
+        PartnerRequestModel(
+            source,
+            target,
+            direction=direction,
+            created_at=now,
+            created_by=principal.user_id,
+            expires_at=expires,
+            ttl=expires,
+        )
+        for source, target, direction in ((org_id, partner_org_id, OUTGOING), (partner_org_id, org_id, INCOMING))
+    ]
     # No read of the asked organization: an unknown id takes the same path (and time) as a known one.
     free = PartnerRequestModel.org_id.does_not_exist() | (PartnerRequestModel.expires_at < now)
     try:
@@ -106,8 +125,9 @@ def remove_partner(principal: Principal, org_id: str, partner_org_id: str) -> No
     record_event(principal.user_id, "partner_removed", org_id, target=partner_org_id)
 
 
-def list_partner_requests(principal: Principal, org_id: str, direction: Optional[str] = None, limit: int = 50,
-                          cursor: Optional[str] = None) -> Dict[str, Any]:
+def list_partner_requests(
+    principal: Principal, org_id: str, direction: Optional[str] = None, limit: int = 50, cursor: Optional[str] = None
+) -> Dict[str, Any]:
     """The pending partner requests of an organization in scope: incoming ones name the asker, outgoing ones
     only the id asked (its name shows once it accepts)."""
     org_in_scope(principal, org_id)
@@ -115,13 +135,20 @@ def list_partner_requests(principal: Principal, org_id: str, direction: Optional
     live = PartnerRequestModel.expires_at > clock.now()
     if direction:
         live = live & (PartnerRequestModel.direction == direction)
-    items, next_cursor = page(functools.partial(PartnerRequestModel.query, org_id, filter_condition=live),
-                              limit, cursor, bound_to=binding(principal.user_id, "partner_requests", org_id=org_id,
-                                                              direction=direction))
+    items, next_cursor = page(
+        functools.partial(PartnerRequestModel.query, org_id, filter_condition=live),
+        limit,
+        cursor,
+        bound_to=binding(principal.user_id, "partner_requests", org_id=org_id, direction=direction),
+    )
     names = _names(item.partner_org_id for item in items if item.direction == INCOMING)
-    return {"items": [_request_view(item, names.get(item.partner_org_id) if item.direction == INCOMING else None)
-                      for item in items],
-            "next_cursor": next_cursor}
+    return {
+        "items": [
+            _request_view(item, names.get(item.partner_org_id) if item.direction == INCOMING else None)
+            for item in items
+        ],
+        "next_cursor": next_cursor,
+    }
 
 
 def accept_partner_request(principal: Principal, org_id: str, partner_org_id: str) -> Dict[str, Any]:
@@ -201,8 +228,13 @@ def _pending(org_id: str, partner_org_id: str, direction: str, now: datetime) ->
     return row
 
 
-def _close_request(org_id: str, partner_org_id: str, direction: str, now: datetime,
-                   also: Optional[Callable[[TransactWrite], None]] = None) -> None:
+def _close_request(
+    org_id: str,
+    partner_org_id: str,
+    direction: str,
+    now: datetime,
+    also: Optional[Callable[[TransactWrite], None]] = None,
+) -> None:
     """Delete both rows of a request (and write `also` in the same transaction) if it is still pending."""
     still_pending = (PartnerRequestModel.direction == direction) & (PartnerRequestModel.expires_at > now)
     try:
@@ -231,11 +263,22 @@ def _names(org_ids: Iterable[str]) -> Dict[str, str]:
 
 
 def _link_view(org_id: str, partner_org_id: str, name: Optional[str], created_at: datetime) -> Dict[str, Any]:
-    return {"org_id": org_id, "partner_org_id": partner_org_id, "partner_name": name, "status": "ACCEPTED",
-            "created_at": created_at.isoformat()}
+    return {
+        "org_id": org_id,
+        "partner_org_id": partner_org_id,
+        "partner_name": name,
+        "status": "ACCEPTED",
+        "created_at": created_at.isoformat(),
+    }
 
 
 def _request_view(row: PartnerRequestModel, name: Optional[str]) -> Dict[str, Any]:
-    return {"org_id": row.org_id, "partner_org_id": row.partner_org_id, "partner_name": name, "status": "PENDING",
-            "direction": row.direction, "created_at": row.created_at.isoformat(),
-            "expires_at": row.expires_at.isoformat()}
+    return {
+        "org_id": row.org_id,
+        "partner_org_id": row.partner_org_id,
+        "partner_name": name,
+        "status": "PENDING",
+        "direction": row.direction,
+        "created_at": row.created_at.isoformat(),
+        "expires_at": row.expires_at.isoformat(),
+    }

@@ -1,4 +1,5 @@
 """Sites: the locations of an organization (what SITE_ADMIN scope, devices and portal access refer to)."""
+
 import functools
 from typing import Any, Dict, Optional
 
@@ -20,8 +21,13 @@ class SiteNotFound(NotFound):
 
 def site_view(site: SiteModel) -> Dict[str, Any]:
     """A site as the API shows it."""
-    return {"id": site.site_id, "org_id": site.org_id, "name": site.name, "address": site.address,
-            "created_at": site.created_at.isoformat()}
+    return {
+        "id": site.site_id,
+        "org_id": site.org_id,
+        "name": site.name,
+        "address": site.address,
+        "created_at": site.created_at.isoformat(),
+    }
 
 
 def _visible(principal: Principal, site_id: str) -> SiteModel:
@@ -34,17 +40,22 @@ def _visible(principal: Principal, site_id: str) -> SiteModel:
     return site
 
 
-def list_sites(principal: Principal, org_id: Optional[str] = None, limit: int = 50,
-               cursor: Optional[str] = None) -> Dict[str, Any]:
+def list_sites(
+    principal: Principal, org_id: Optional[str] = None, limit: int = 50, cursor: Optional[str] = None
+) -> Dict[str, Any]:
     """Sites of one organization in scope, or of the whole scope; a SITE_ADMIN sees its own sites."""
     org_ids = listed_org_ids(principal, org_id)
     require(principal, SITES_READ)
     queries = [functools.partial(SiteModel.org_index.query, each) for each in org_ids]
     # A SITE_ADMIN's organization holds other sites: kept out of its pages and its cursors.
-    select = ((lambda sites: [(site, site) for site in sites if site.site_id in principal.site_ids])
-              if principal.site_limited else None)
-    items, next_cursor = page_chain(queries, limit, cursor, select=select,
-                                    bound_to=binding(principal.user_id, "sites", org_id=org_id))
+    select = (
+        (lambda sites: [(site, site) for site in sites if site.site_id in principal.site_ids])
+        if principal.site_limited
+        else None
+    )
+    items, next_cursor = page_chain(
+        queries, limit, cursor, select=select, bound_to=binding(principal.user_id, "sites", org_id=org_id)
+    )
     return {"items": [site_view(site) for site in items], "next_cursor": next_cursor}
 
 
@@ -61,8 +72,14 @@ def create_site(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
     require(principal, SITES_MANAGE)
     if principal.site_limited:
         raise Forbidden("A SITE_ADMIN manages the sites it was given and creates no new ones.")
-    site = SiteModel(new_id("site"), org_id=org.org_id, name=fields["name"], address=fields.get("address"),
-                     created_at=clock.now(), created_by=principal.user_id)
+    site = SiteModel(
+        new_id("site"),
+        org_id=org.org_id,
+        name=fields["name"],
+        address=fields.get("address"),
+        created_at=clock.now(),
+        created_by=principal.user_id,
+    )
     site.save(condition=SiteModel.site_id.does_not_exist())
     record_event(principal.user_id, "site_created", org.org_id, target=site.site_id)
     return site_view(site)

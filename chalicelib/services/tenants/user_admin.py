@@ -1,4 +1,5 @@
 """Managing other users: list, create (with e-mailed or split credentials), update, disable, set a password."""
+
 import functools
 from typing import Any, Dict, List, Optional
 
@@ -15,8 +16,18 @@ from chalicelib.services.audit.record import record_event
 from chalicelib.services.tenants.orgs import listed_org_ids, org_id_in_scope, org_in_scope
 from chalicelib.services.tenants.users import delete_user_record, get_user, insert_user, user_view
 
-UPDATABLE = ("name", "phone", "roles", "permissions", "site_ids", "language", "csv_delimiter",
-             "csv_thousands_separator", "status", "org_id")
+UPDATABLE = (
+    "name",
+    "phone",
+    "roles",
+    "permissions",
+    "site_ids",
+    "language",
+    "csv_delimiter",
+    "csv_thousands_separator",
+    "status",
+    "org_id",
+)
 SMS_TEXT = {
     "en": "keyport: your temporary password is {password}",
     "de": "keyport: Ihr vorläufiges Passwort lautet {password}",
@@ -58,26 +69,37 @@ def _manageable(principal: Principal, user: Optional[UserModel]) -> UserModel:
     return user
 
 
-def check_grant(principal: Principal, org_id: str, roles: List[str], permissions: List[str],
-                site_ids: List[str]) -> None:
+def check_grant(
+    principal: Principal, org_id: str, roles: List[str], permissions: List[str], site_ids: List[str]
+) -> None:
     """Refuse roles, permissions or sites the principal cannot give in that organization."""
     if principal.site_limited and not (site_ids and set(site_ids) <= principal.site_ids):
         raise SitesRefused()
     if not may_grant(principal, roles, permissions, site_ids):
         raise GrantRefused()
     if SITE_ADMIN in roles and not site_ids:
-        raise ValidationFailed("site_ids: a SITE_ADMIN needs at least one site.",
-                               details=[{"field": "site_ids", "problem": "is required for SITE_ADMIN"}])
+        raise ValidationFailed(
+            "site_ids: a SITE_ADMIN needs at least one site.",
+            details=[{"field": "site_ids", "problem": "is required for SITE_ADMIN"}],
+        )
     found = {site.site_id: site for site in SiteModel.batch_get(site_ids)} if site_ids else {}
     unknown = [site_id for site_id in site_ids if site_id not in found or found[site_id].org_id != org_id]
     if unknown:
-        raise ValidationFailed(f"site_ids: no site {unknown[0]} in that organization.",
-                               details=[{"field": "site_ids", "problem": "names a site outside the organization"}])
+        raise ValidationFailed(
+            f"site_ids: no site {unknown[0]} in that organization.",
+            details=[{"field": "site_ids", "problem": "names a site outside the organization"}],
+        )
 
 
-def list_users(principal: Principal, name: Optional[str] = None, email: Optional[str] = None,
-               org_id: Optional[str] = None, role: Optional[str] = None, limit: int = 50,
-               cursor: Optional[str] = None) -> Dict[str, Any]:
+def list_users(
+    principal: Principal,
+    name: Optional[str] = None,
+    email: Optional[str] = None,
+    org_id: Optional[str] = None,
+    role: Optional[str] = None,
+    limit: int = 50,
+    cursor: Optional[str] = None,
+) -> Dict[str, Any]:
     """Users of one organization in scope, or of the whole scope (filters name, e-mail prefix, role)."""
     org_ids = listed_org_ids(principal, org_id)
     require(principal, USERS_MANAGE)
@@ -88,13 +110,22 @@ def list_users(principal: Principal, name: Optional[str] = None, email: Optional
     if role:
         wanted.append(UserModel.roles.contains(role))
     filter_condition = functools.reduce(lambda a, b: a & b, wanted) if wanted else None
-    queries = [functools.partial(UserModel.org_index.query, each, email_condition, filter_condition)
-               for each in org_ids]
+    queries = [
+        functools.partial(UserModel.org_index.query, each, email_condition, filter_condition) for each in org_ids
+    ]
     # A SITE_ADMIN's organization holds users of other sites: kept out of its pages and its cursors.
-    select = (lambda users: [(user, user) for user in users if user.site_ids and
-                             set(user.site_ids) <= principal.site_ids]) if principal.site_limited else None
-    items, next_cursor = page_chain(queries, limit, cursor, select=select, bound_to=binding(
-        principal.user_id, "users", name=name, email=email, org_id=org_id, role=role))
+    select = (
+        (lambda users: [(user, user) for user in users if user.site_ids and set(user.site_ids) <= principal.site_ids])
+        if principal.site_limited
+        else None
+    )
+    items, next_cursor = page_chain(
+        queries,
+        limit,
+        cursor,
+        select=select,
+        bound_to=binding(principal.user_id, "users", name=name, email=email, org_id=org_id, role=role),
+    )
     return {"items": [user_view(user) for user in items], "next_cursor": next_cursor}
 
 
@@ -112,21 +143,32 @@ def create_user(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
     check_grant(principal, org.org_id, roles, permissions, site_ids)
     split = fields.get("delivery") == "split"
     if split and not fields.get("phone"):
-        raise ValidationFailed("phone: split delivery sends the password by SMS and needs a phone number.",
-                               details=[{"field": "phone", "problem": "is required for split delivery"}])
+        raise ValidationFailed(
+            "phone: split delivery sends the password by SMS and needs a phone number.",
+            details=[{"field": "phone", "problem": "is required for split delivery"}],
+        )
     if split and not org.reference:
         raise NoReference()
     if fields.get("password"):
         check_password_policy(fields["password"])
     temporary = None if fields.get("password") else new_temporary_password()
     language = fields.get("language", "en")
-    user = insert_user(email=fields["email"], name=fields["name"], org_id=org.org_id,
-                       password=fields["password"] if temporary is None else temporary,
-                       roles=roles, permissions=permissions,
-                       site_ids=site_ids, language=language, phone=fields.get("phone"), must_change_password=True,
-                       created_by=principal.user_id, login_needs_reference=split,
-                       csv_delimiter=fields.get("csv_delimiter", ";"),
-                       csv_thousands_separator=fields.get("csv_thousands_separator", ""))
+    user = insert_user(
+        email=fields["email"],
+        name=fields["name"],
+        org_id=org.org_id,
+        password=fields["password"] if temporary is None else temporary,
+        roles=roles,
+        permissions=permissions,
+        site_ids=site_ids,
+        language=language,
+        phone=fields.get("phone"),
+        must_change_password=True,
+        created_by=principal.user_id,
+        login_needs_reference=split,
+        csv_delimiter=fields.get("csv_delimiter", ";"),
+        csv_thousands_separator=fields.get("csv_thousands_separator", ""),
+    )
     sent = []
     if temporary:
         try:
@@ -134,20 +176,33 @@ def create_user(principal: Principal, fields: Dict[str, Any]) -> Dict[str, Any]:
         except DomainError:
             delete_user_record(user)  # a user nobody can log in as must not remain
             raise
-    record_event(principal.user_id, "user_created", org.org_id, target=user.user_id,
-                 detail={"roles": list(roles), "permissions": list(permissions), "delivery": fields.get("delivery",
-                                                                                                        "email")})
+    record_event(
+        principal.user_id,
+        "user_created",
+        org.org_id,
+        target=user.user_id,
+        detail={"roles": list(roles), "permissions": list(permissions), "delivery": fields.get("delivery", "email")},
+    )
     return {**user_view(user), "sent": sent}
 
 
 def _deliver_credentials(user: UserModel, org: OrganizationModel, temporary: str, split: bool) -> List[str]:
     if split:
         send_sms(user.phone, SMS_TEXT.get(user.language, SMS_TEXT["en"]).format(password=temporary))
-    send_mail("credentials", user.email, user.language, org.org_id, {
-        "recipient_name": user.name, "org_name": org.name, "email": user.email,
-        "temporary_password": None if split else temporary, "password_by_sms": split,
-        "link": public_link("/login"),
-    })
+    send_mail(
+        "credentials",
+        user.email,
+        user.language,
+        org.org_id,
+        {
+            "recipient_name": user.name,
+            "org_name": org.name,
+            "email": user.email,
+            "temporary_password": None if split else temporary,
+            "password_by_sms": split,
+            "link": public_link("/login"),
+        },
+    )
     return ["sms", "credentials"] if split else ["credentials"]
 
 
@@ -172,8 +227,7 @@ def update_user(principal: Principal, user_id: str, changes: Dict[str, Any]) -> 
     user.update(actions=actions, condition=UserModel.user_id.exists())
     if values.get("status") == "DISABLED":
         sessions.end_sessions_of_user(user.user_id)
-    record_event(principal.user_id, "user_changed", target_org, target=user.user_id,
-                 detail={"fields": sorted(changes)})
+    record_event(principal.user_id, "user_changed", target_org, target=user.user_id, detail={"fields": sorted(changes)})
     return user_view(user)
 
 
@@ -186,9 +240,13 @@ def set_user_password(principal: Principal, user_id: str, new_password: str) -> 
     """An administrator sets a password; the user must change it at the next login."""
     user = _manageable(principal, get_user(user_id))
     check_password_policy(new_password)
-    user.update(actions=[UserModel.password_hash.set(hash_password(new_password)),
-                         UserModel.must_change_password.set(True),
-                         UserModel.password_changed_at.set(clock.now())])
+    user.update(
+        actions=[
+            UserModel.password_hash.set(hash_password(new_password)),
+            UserModel.must_change_password.set(True),
+            UserModel.password_changed_at.set(clock.now()),
+        ]
+    )
     sessions.end_sessions_of_user(user.user_id)
     clear_login_failures(user.email)
     record_event(principal.user_id, "user_password_set", user.org_id, target=user.user_id)

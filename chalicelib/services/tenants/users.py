@@ -1,4 +1,5 @@
 """Users: storage with unique e-mails, and how a user is shown."""
+
 import functools
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
@@ -13,12 +14,25 @@ from chalicelib.paging import binding, page
 from chalicelib.security import hash_password, new_id
 
 
-def insert_user(*, email: str, name: str, org_id: str, password: str, roles: Iterable[str],
-                must_change_password: bool, permissions: Iterable[str] = (), site_ids: Iterable[str] = (),
-                language: str = "en", phone: Optional[str] = None, created_by: Optional[str] = None,
-                login_needs_reference: bool = False, csv_delimiter: str = ";",
-                csv_thousands_separator: str = "", user_id: Optional[str] = None,
-                also: Optional[Callable[[TransactWrite], None]] = None) -> UserModel:
+def insert_user(
+    *,
+    email: str,
+    name: str,
+    org_id: str,
+    password: str,
+    roles: Iterable[str],
+    must_change_password: bool,
+    permissions: Iterable[str] = (),
+    site_ids: Iterable[str] = (),
+    language: str = "en",
+    phone: Optional[str] = None,
+    created_by: Optional[str] = None,
+    login_needs_reference: bool = False,
+    csv_delimiter: str = ";",
+    csv_thousands_separator: str = "",
+    user_id: Optional[str] = None,
+    also: Optional[Callable[[TransactWrite], None]] = None,
+) -> UserModel:
     """Store a new user and claim its e-mail in one transaction; EmailTaken if the e-mail is in use.
 
     `also(transaction)` may add updates to the same transaction (e.g. spending an invitation); when one of
@@ -62,8 +76,9 @@ def insert_user(*, email: str, name: str, org_id: str, password: str, roles: Ite
 def failed_conditions(error: TransactWriteError) -> list:
     """Indexes of the transaction items whose condition failed (in the order they were added per kind)."""
     reasons = getattr(error, "cancellation_reasons", None) or []
-    return [index for index, reason in enumerate(reasons)
-            if reason is not None and reason.code == "ConditionalCheckFailed"]
+    return [
+        index for index, reason in enumerate(reasons) if reason is not None and reason.code == "ConditionalCheckFailed"
+    ]
 
 
 def delete_user_record(user: UserModel) -> None:
@@ -95,8 +110,12 @@ def get_user(user_id: str) -> Optional[UserModel]:
 
 def page_users_of_org(org_id: str, limit: int, cursor: Optional[str] = None) -> Tuple[List[UserModel], Optional[str]]:
     """One page of an organization's users, ordered by e-mail (an index query)."""
-    return page(functools.partial(UserModel.org_index.query, org_id), limit, cursor,
-                bound_to=binding("", "users_of_org", org_id=org_id))
+    return page(
+        functools.partial(UserModel.org_index.query, org_id),
+        limit,
+        cursor,
+        bound_to=binding("", "users_of_org", org_id=org_id),
+    )
 
 
 def user_view(user: UserModel) -> Dict[str, Any]:
