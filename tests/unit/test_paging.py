@@ -320,6 +320,15 @@ def test_a_start_key_dynamodb_refuses_is_a_bad_cursor_and_other_query_errors_sta
     with pytest.raises(QueryError):
         page(failing("ProvisionedThroughputExceededException"), 2, with_key, bound_to=BOUND)
 
+    # A filtered list (one that selects what its reader may see) reads its rows another way: the same rule.
+    def every_row(rows):
+        return [(row, row) for row in rows]
+
+    with pytest.raises(InvalidCursor):
+        page(failing("ValidationException"), 2, with_key, bound_to=BOUND, select=every_row)
+    with pytest.raises(QueryError):
+        page(failing("ValidationException"), 2, None, bound_to=BOUND, select=every_row)
+
 
 def test_a_cursor_defaults_to_the_first_query_holds_numbers_and_is_url_safe():
     numeric = {"org_id": {"S": "root"}, "n": {"N": "42"}}
