@@ -46,7 +46,10 @@ MODULES = {
     "chalicelib/crypto.py": (["tests/unit/test_crypto.py", "tests/unit/test_export_storage.py"], None),
     "chalicelib/paging.py": (["tests/unit/test_paging.py", "tests/api/test_cursors.py"], None),
     "chalicelib/services/devices/claims.py": (["tests/api/test_claims.py"], None),
-    "chalicelib/services/keys/downloads.py": (["tests/unit/test_key_downloads.py"], None),
+    "chalicelib/services/keys/downloads.py": (
+        ["tests/unit/test_key_downloads.py", "tests/unit/test_export_worker.py"],
+        None,
+    ),
     "chalicelib/services/keys/files.py": (["tests/unit/test_key_files.py", "tests/unit/test_key_downloads.py"], None),
     # the worker: it re-authorizes the requester before it writes a file of keys
     "chalicelib/services/keys/exports.py": (

@@ -387,3 +387,9 @@ def test_a_file_not_to_be_had_is_refused_with_what_became_of_it(world, clock, ho
         exports.export_file(principal_of(world.keys), export_id)
     assert refused.value.to_body() == {"error": error}
     assert events("customer", "keys_export_fetched") == []
+
+
+@pytest.mark.parametrize("file_format", ["csv", "json"])
+def test_a_job_without_a_recipient_key_stores_none(world, file_format):
+    # Only a jwe job is sealed for someone: any other stores no recipient at all (not an empty one).
+    assert ExportModel.get(queue(world.keys, file_format)).recipient_jwk is None
