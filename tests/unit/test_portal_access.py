@@ -406,3 +406,19 @@ def test_new_codes_are_grouped_and_differ():
 )
 def test_a_scope_is_named_for_the_portal(world, scope_type, scope_id, name):
     assert portal_access.scope_name(scope_type, scope_id) == name
+
+
+@pytest.mark.parametrize("scope_type, scope_id", [("org", "cust"), ("site", "site_a"), ("installation", "ins_a")])
+def test_the_scope_of_an_access_is_read_strongly_consistently(world, scope_type, scope_id):
+    # A site or installation made a moment ago must be found when its portal access is enabled right after.
+    from tests.aws_calls import record_aws_calls
+
+    scope_tables = ("test-organizations", "test-sites", "test-installations")
+    with record_aws_calls() as calls:
+        enable(world["admin"], scope_type, scope_id)
+    reads = [
+        params.get("ConsistentRead")
+        for _tag, _service, operation, params in calls
+        if operation == "GetItem" and params["TableName"] in scope_tables
+    ]
+    assert reads and all(read is True for read in reads)
