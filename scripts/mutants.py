@@ -197,7 +197,7 @@ def main() -> int:
     for module, (tests, functions) in modules.items():
         began = time.monotonic()
         result = run_module(module, tests, functions, args.children)
-        counts = {"killed": 0, "survived": 0, "no tests": 0, "timeout": 0, "equivalent": 0, "other": 0}
+        counts = {"killed": 0, "survived": 0, "no tests": 0, "equivalent": 0, "other": 0}
         for name, status in sorted(result["statuses"].items()):
             seen.add(name)
             # A timeout is a mutant the tests stopped (an endless loop): killed, as mutmut counts it.
@@ -206,7 +206,7 @@ def main() -> int:
                 continue
             diff = diff_of(result["target"], name)
             listing = listing_of(name, diff)
-            seen.update((name, listing))
+            seen.add(listing)
             if name in equivalent or listing in equivalent:
                 counts["equivalent"] += 1
                 judged.append((listing, equivalent.get(listing) or equivalent[name], diff))
