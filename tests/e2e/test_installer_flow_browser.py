@@ -6,7 +6,8 @@ import time
 
 import requests
 
-from tests.e2e.conftest import SHOTS, mailed_link, outbox_texts
+from tests.e2e.browser_checks import check_page
+from tests.e2e.conftest import mailed_link, outbox_texts
 
 OPERATOR = {"email": "ops@example.com", "password": "Installer-Operat0r-Pass"}
 INSTALLER_PASSWORD = "Installer-Passw0rd-88"
@@ -79,24 +80,24 @@ def test_an_installer_registers_a_customers_device_and_the_customer_activates_it
     )
     assert created.status_code == 201 and created.json()["mails_sent"] == ["credentials", "activation"], created.text
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page()
     link = mailed_link(stack, "activation", "/activate/")
     page.goto(link)
     assert "Schmidt Haustechnik" in page.inner_text("#intro") and "ALARM-0042" in page.inner_text("#intro")
     assert page.input_value("#address") == "Lindenweg 3"
-    page.screenshot(path=str(SHOTS / "activation-1-form.png"))
+    check_page(page, "activation-1-form")
     page.fill("#phone", "+4943112345")
     page.fill("#password", "weakpassword")
     page.fill("#password_repeat", "weakpassword")
     page.click("#submit")
     page.wait_for_selector("#error")
     assert "too weak" in page.inner_text("#error") and page.input_value("#phone") == "+4943112345"
+    check_page(page, "activation-2-weak-password")
     page.fill("#password", CUSTOMER_PASSWORD)
     page.fill("#password_repeat", CUSTOMER_PASSWORD)
     page.click("#submit")
     page.wait_for_selector("#success")
-    page.screenshot(path=str(SHOTS / "activation-2-done.png"))
+    check_page(page, "activation-3-done")
 
     customer = call(stack, "POST", "/auth/login", email="erika@example.com", password=CUSTOMER_PASSWORD).json()
     assert customer["must_change_password"] is False and customer["user"]["phone"] == "+4943112345"
@@ -106,4 +107,4 @@ def test_an_installer_registers_a_customers_device_and_the_customer_activates_it
     assert call(stack, "GET", "/installations", installer).json()["items"][0]["state"] == "ACTIVE"
     page.goto(link)
     page.wait_for_selector("#dead")
-    page.screenshot(path=str(SHOTS / "activation-3-dead-link.png"))
+    check_page(page, "activation-4-dead-link")
