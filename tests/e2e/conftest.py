@@ -119,9 +119,10 @@ def local_stack(tmp_path):
             stack.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def browser():
-    """Headless Chromium (Debian's package) driven by playwright."""
+    """Headless Chromium (Debian's package) driven by playwright, one per test process: each test opens its own
+    pages (a new page is a new context: no cookie crosses tests)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
