@@ -6,7 +6,7 @@ import re
 import pytest
 
 from chalicelib.config import get_settings
-from chalicelib.services.accounts.sessions import open_session
+from chalicelib.services.accounts.sessions import end_sessions_of_user, open_session
 from tests.console_browser import Browser, text_of
 from tests.helpers import STRONG_PASSWORD, make_org, make_user
 
@@ -115,8 +115,18 @@ def test_signing_out_ends_the_session_at_once(api, browser):
     assert "kp_session" not in browser.cookies
     thief = Browser(api.client)
     thief.cookies["kp_session"] = token
-    assert thief.get("/console/", follow=False).headers["Location"] == "/console/login?next=/console/"
+    answer = thief.get("/console/", follow=False)
+    assert answer.headers["Location"] == "/console/login?next=/console/&done=expired"
     assert api.call("GET", "/me", token=token).status_code == 401
+
+
+def test_an_ended_session_leads_to_the_sign_in_page_saying_so_and_the_cookie_is_dropped(api):
+    user = make_user(email="ada@example.com")
+    browser = signed_in(api, user)
+    end_sessions_of_user(user.user_id)  # e.g. the password was changed elsewhere
+    page = browser.get("/console/")
+    assert page.path == "/console/login?next=/console/&done=expired"
+    assert "Your session has ended. Please sign in again." in page.text and "kp_session" not in browser.cookies
 
 
 def test_a_page_asked_for_before_signing_in_opens_after_it(browser):
