@@ -328,3 +328,33 @@ def test_the_profile_pages_need_a_session(api):
     for path in ("/console/profile", "/console/profile/key/remove"):
         page = browser.get(path, follow=False)
         assert (page.status_code, page.headers["Location"]) == (303, f"/console/login?next={path}")
+
+
+def test_an_uploaded_key_wins_over_a_pasted_one(api):
+    browser = signed_in(api)
+    pasted, uploaded = public_jwk("EC", "P-256"), public_jwk("EC", "P-384")
+    browser.get("/console/profile")
+    browser.post_files(
+        "/console/profile/key",
+        {"recipient_jwk": json.dumps(pasted)},
+        {"recipient_jwk_file": ("me.jwk", json.dumps(uploaded).encode())},
+    )
+    assert me(api)["recipient_jwk"]["x"] == uploaded["x"]
+
+
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("multipart/form-data", b"no boundary, no parts"),
+        (
+            "multipart/form-data; boundary=b",
+            b'--b\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n\xff\xfe\r\n--b--',
+        ),
+    ],
+)
+def test_a_multipart_body_that_is_no_form_is_refused_like_a_form_without_its_token(api, content_type, body):
+    browser = signed_in(api)
+    browser.get("/console/profile")
+    headers = {"Content-Type": content_type, "Origin": get_settings().public_base_url}
+    refused = browser._send("POST", "/console/profile/key", body, headers, True)
+    assert refused.status_code == 403
