@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from email import policy as mime_policy
 from email.parser import BytesParser
 from http.cookies import CookieError, SimpleCookie
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple, Union
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from chalice import Blueprint, Response
@@ -236,7 +236,15 @@ def _visit(request, public: bool, pending_password_ok: bool, path_params: Dict[s
             visitor = None
     path = _path_of(request, path_params)
     if visitor is None and not public:
-        return Response(body="", status_code=303, headers={"Location": f"{LOGIN}?next={quote(path, safe='/')}"})
+        location = f"{LOGIN}?next={quote(path, safe='/')}"
+        if not token:
+            return Response(body="", status_code=303, headers={"Location": location})
+        # A cookie whose session ended (idle, sign-out elsewhere, password changed): say so, and forget it.
+        headers: Dict[str, Union[str, List[str]]] = {
+            "Location": location + "&done=expired",
+            "Set-Cookie": f"{SESSION_COOKIE}=; Path=/console; Max-Age=0",
+        }
+        return Response(body="", status_code=303, headers=headers)
     if visitor is not None and visitor.principal.must_change_password and not (public or pending_password_ok):
         return Response(body="", status_code=303, headers={"Location": PASSWORD_CHANGE})
     language = spoken(visitor.language) if visitor else _anonymous_language(request, cookies)
