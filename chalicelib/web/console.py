@@ -8,6 +8,8 @@ the synchronizer CSRF token of every form plus the Origin check, sign-in redirec
 import functools
 import logging
 from dataclasses import dataclass, field
+from email import policy as mime_policy
+from email.parser import BytesParser
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple, Union
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -62,6 +64,7 @@ class Visit:
     visitor: Optional[Visitor]
     language: str
     form: Dict[str, str] = field(default_factory=dict)
+    files: Dict[str, bytes] = field(default_factory=dict)  # a multipart form's uploads by field name (not checked)
     query: Dict[str, str] = field(default_factory=dict)
     csrf: str = ""
     source_ip: Optional[str] = None
@@ -273,7 +276,7 @@ def _visit(request, public: bool, pending_password_ok: bool, path_params: Dict[s
         visit.set_cookie(FORM_COOKIE, secret)
     visit.csrf = form_token(secret)
     if request.method == "POST":
-        visit.form = _checked_form(request, visit.csrf, public)
+        visit.form, visit.files = _checked_form(request, visit.csrf, public)
     return visit
 
 
@@ -283,12 +286,18 @@ def _path_of(request, path_params: Dict[str, str]) -> str:
     return HOME if path + "/" == HOME else path
 
 
-def _checked_form(request, expected_csrf: str, public: bool) -> Dict[str, str]:
+def _checked_form(request, expected_csrf: str, public: bool) -> Tuple[Dict[str, str], Dict[str, bytes]]:
     if not _same_origin(request, public):
         raise FormRefused()
+    content_type = request.headers.get("content-type") or ""
+    body = request.raw_body or b""
+    files: Dict[str, bytes] = {}
     try:
-        pairs = parse_qsl((request.raw_body or b"").decode("utf-8"), keep_blank_values=True)
-    except UnicodeDecodeError:
+        if content_type.lower().startswith("multipart/form-data"):
+            pairs, files = _multipart(content_type, body)
+        else:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+    except (UnicodeError, ValueError):
         raise FormRefused() from None
     form = {name: value for name, value in pairs}
     if not same_secret(form.pop("csrf", ""), expected_csrf):
@@ -297,7 +306,29 @@ def _checked_form(request, expected_csrf: str, public: bool) -> Dict[str, str]:
     bad = [name for name, value in form.items() if len(value) > MAX_FIELD or text_problem(value, multiline=True)]
     if bad:
         raise ValidationFailed(details=[{"field": name, "problem": "is not valid"} for name in bad])
-    return form
+    return form, files
+
+
+def _multipart(content_type: str, body: bytes) -> Tuple[List[Tuple[str, str]], Dict[str, bytes]]:
+    """A multipart/form-data body (a form with a file upload): its text fields, and its files' bytes by field name
+    (an empty file field, as browsers send one nobody chose, is there with no bytes)."""
+    header = b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n"
+    message = BytesParser(policy=mime_policy.HTTP).parsebytes(header + body)
+    if not message.is_multipart():
+        raise ValueError("not a multipart body")
+    pairs: List[Tuple[str, str]] = []
+    files: Dict[str, bytes] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        if part.get_filename() is not None:
+            files[name] = data
+        else:
+            pairs.append((name, data.decode("utf-8")))
+    return pairs, files
 
 
 class FormRefused(Forbidden):
