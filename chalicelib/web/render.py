@@ -58,8 +58,8 @@ def render_page(template: str, context: Dict[str, Any], status: int = 200, polic
                 f"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'self'; "
                 "frame-ancestors 'none'; base-uri 'none'"
             ),
-            # A console form's POST must carry its Origin (console.py checks it): under no-referrer browsers send
-            # "Origin: null". same-origin still tells no other site where a reader came from.
+            # A console form must carry its origin (Chromium sends "Origin: null" under no-referrer); a link page's
+            # token-bearing address must never leave in a Referer.
             "Referrer-Policy": "same-origin" if policy == "console" else "no-referrer",
         },
     )
