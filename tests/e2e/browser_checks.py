@@ -71,6 +71,17 @@ def screenshots(page, name):
     return paths
 
 
+def width_at(page, selector, viewport_width):
+    """The CSS width of an element when the viewport is that wide (the viewport is put back as it was)."""
+    before = page.viewport_size
+    try:
+        page.set_viewport_size({"width": viewport_width, "height": HEIGHT})
+        return page.locator(selector).bounding_box()["width"]
+    finally:
+        if before:
+            page.set_viewport_size(before)
+
+
 def check_page(page, name, visited=None):
     """axe-core and both screenshots for the page shown now; its path is added to `visited` when given."""
     assert_accessible(page)
