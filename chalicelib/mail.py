@@ -16,6 +16,7 @@ from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.errors import Unprocessable, UpstreamFailed
 from chalicelib.mail_types import FALLBACK_LANGUAGE, MAIL_TYPES
+from chalicelib.mail_words import phrases
 from chalicelib.models import MailTemplateModel, OrganizationModel, TemplateSlotModel
 from chalicelib.observability import count_metric
 
@@ -102,6 +103,18 @@ def render(subject: str, html: str, text: str, variables: Dict[str, Any]) -> Ren
     return RenderedMail(" ".join(rendered_subject.split())[:300], rendered_html, rendered_text)
 
 
+def mail_values(language: str, variables: Dict[str, Any]) -> Dict[str, Any]:
+    """A mail's variables as its template sees them: the product's name, the given values, and the phrases of
+    their numbers and moments in the language of the template (`device_count_text`: "1 Gerät", "250 Geräte")."""
+    values = {"product_name": "keyport", **variables}
+    return {**values, **phrases(language, values)}
+
+
+def sample_values(mail_type: str, language: str) -> Dict[str, Any]:
+    """The sample data of a mail type with its phrases in the language (what a preview and a test mail show)."""
+    return mail_values(language, MAIL_TYPES[mail_type].sample)
+
+
 def owner_chain(org_id: Optional[str]) -> List[str]:
     """The organization, its parents up to the root, then "system": where templates are looked up."""
     chain: List[str] = []
@@ -146,9 +159,9 @@ def send_mail(mail_type: str, to: str, language: str, org_id: Optional[str], var
     except MailNotSent:  # no template at all (templates never synced): every mail of the type fails, say so
         count_metric("MailsFailed")
         raise
-    values = {"product_name": "keyport", **variables}
     try:
-        mail = render(template.subject, template.html, template.text, values)
+        # The template's language: a recipient whose language has no template reads English, phrases included.
+        mail = render(template.subject, template.html, template.text, mail_values(template.language, variables))
     except TemplateInvalid as error:  # cannot happen for checked templates; never leak the variables
         log.error("mail %s: template %s does not render: %s", mail_type, template.template_id, error.message)
         count_metric("MailsFailed")
