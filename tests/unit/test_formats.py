@@ -93,3 +93,13 @@ def test_every_language_of_keyport_has_its_formats(language):
 def test_a_language_keyport_does_not_speak_reads_english():
     assert format_number(1234.5, "xx") == "1,234.5"
     assert format_datetime(WINTER, "pt").startswith("Dec 3, 2026")
+
+
+def test_a_page_template_formats_dates_and_numbers_in_its_language_through_filters():
+    from chalicelib.web.render import _environment
+
+    source = '{{ moment|datetime }} | {{ moment|date }} | {{ count|number }} | {{ count|number("\'") }}'
+    shown = _environment("fr").from_string(source).render(moment=WINTER, count=1250)
+    assert (
+        shown == f"3 déc. 2026, 19:05 (heure normale d’Europe centrale) | 3 déc. 2026 | 1{NNBSP}250 | 1&#39;250"
+    )  # escaped as any value
