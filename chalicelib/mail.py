@@ -27,6 +27,7 @@ log = logging.getLogger("keyport.mail")
 SYSTEM = "system"
 _MAX_ORG_DEPTH = 50  # a guard: the tree has no cycles, but a lookup must end regardless
 _LINK = re.compile(r"https?://[^\s<>\"']+")
+_SPACES = re.compile(r"[^\S\u00a0\u202f\u2007]+")  # white space but the no-break spaces
 
 
 class TemplateInvalid(Unprocessable):
@@ -99,8 +100,10 @@ def render(subject: str, html: str, text: str, variables: Dict[str, Any]) -> Ren
         raise TemplateInvalid(f"The template is too costly to render: {error}"[:500]) from None
     except Exception as error:  # SecurityError, UndefinedError, TypeError, MemoryError ...: all mean "unusable"
         raise TemplateInvalid(f"The template fails to render: {type(error).__name__}: {error}"[:500]) from None
-    # A subject is one header line: no line breaks may reach the MIME headers.
-    return RenderedMail(" ".join(rendered_subject.split())[:300], rendered_html, rendered_text)
+    # A subject is one header line: no line breaks may reach the MIME headers. Runs of any other white space
+    # become one space, but a no-break space stays (French puts one before : ; ! ?).
+    subject = _SPACES.sub(" ", rendered_subject).strip(" ")
+    return RenderedMail(subject[:300], rendered_html, rendered_text)
 
 
 def mail_values(language: str, variables: Dict[str, Any]) -> Dict[str, Any]:

@@ -119,3 +119,11 @@ def test_a_recipient_whose_language_has_no_template_reads_the_english_one_with_e
     send_mail("invite", "ada@example.com", "sv", None, {**MAIL_TYPES["invite"].sample, "valid_days": 1})
     [message] = mailbox.messages(to="ada@example.com")
     assert "The link is valid for 1 day." in mailbox.text(message)
+
+
+def test_a_french_subject_keeps_its_no_break_space_and_still_loses_every_line_break():
+    parts = _checked_defaults()[("new_batch", "fr")]
+    subject = render(parts["subject"], parts["html"], parts["text"], sample_values("new_batch", "fr")).subject
+    assert subject == "Nouveaux appareils pour Stadtwerke Musterstadt\u00a0: lot PO-2026-0042"
+    broken = render("a\u00a0:\u2028b\u0085c\u202f!\r\nd  e", "x", "x", {}).subject
+    assert broken == "a\u00a0: b c\u202f! d e"
