@@ -106,11 +106,11 @@ def render(subject: str, html: str, text: str, variables: Dict[str, Any]) -> Ren
     return RenderedMail(subject[:300], rendered_html, rendered_text)
 
 
-def mail_values(language: str, variables: Dict[str, Any]) -> Dict[str, Any]:
+def mail_values(language: str, variables: Dict[str, Any], thousands_separator: Optional[str] = None) -> Dict[str, Any]:
     """A mail's variables as its template sees them: the product's name, the given values, and the phrases of
     their numbers and moments in the language of the template (`device_count_text`: "1 Gerät", "250 Geräte")."""
     values = {"product_name": "keyport", **variables}
-    return {**values, **phrases(language, values)}
+    return {**values, **phrases(language, values, thousands_separator)}
 
 
 def sample_values(mail_type: str, language: str) -> Dict[str, Any]:
@@ -152,8 +152,16 @@ def public_link(path: str) -> str:
     return get_settings().public_base_url + "/" + path.lstrip("/")
 
 
-def send_mail(mail_type: str, to: str, language: str, org_id: Optional[str], variables: Dict[str, Any]) -> str:
-    """Render the most specific template of the type and send it; answer the message id.
+def send_mail(
+    mail_type: str,
+    to: str,
+    language: str,
+    org_id: Optional[str],
+    variables: Dict[str, Any],
+    thousands_separator: Optional[str] = None,
+) -> str:
+    """Render the most specific template of the type and send it; answer the message id. A caller that knows the
+    recipient's profile passes its csv_thousands_separator: the mail's numbers are then grouped by it.
 
     Raises MailNotSent (the caller then leaves its own state unchanged) when it cannot be sent.
     """
@@ -164,7 +172,12 @@ def send_mail(mail_type: str, to: str, language: str, org_id: Optional[str], var
         raise
     try:
         # The template's language: a recipient whose language has no template reads English, phrases included.
-        mail = render(template.subject, template.html, template.text, mail_values(template.language, variables))
+        mail = render(
+            template.subject,
+            template.html,
+            template.text,
+            mail_values(template.language, variables, thousands_separator),
+        )
     except TemplateInvalid as error:  # cannot happen for checked templates; never leak the variables
         log.error("mail %s: template %s does not render: %s", mail_type, template.template_id, error.message)
         count_metric("MailsFailed")

@@ -9,7 +9,7 @@ import functools
 import io
 import os
 from datetime import datetime
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Optional
 
 from chalicelib.fields import LANGUAGES
 from chalicelib.formats import format_datetime, format_number
@@ -39,14 +39,17 @@ def translations(language: str) -> Any:
     return _compiled(language if language in LANGUAGES else FALLBACK)
 
 
-def phrases(language: str, variables: Dict[str, Any]) -> Dict[str, str]:
-    """`<name>_text` for every counted number and every moment among the variables, in the language."""
+def phrases(language: str, variables: Dict[str, Any], thousands_separator: Optional[str] = None) -> Dict[str, str]:
+    """`<name>_text` for every counted number and every moment among the variables, in the language (numbers
+    grouped by the recipient's thousands separator where the caller knows it)."""
     words = None
     said: Dict[str, str] = {}
     for name, value in variables.items():
         if name in COUNTED and isinstance(value, (int, float)) and not isinstance(value, bool):
             words = words or translations(language)
-            said[name + SUFFIX] = COUNTED[name](words, value) % {"count": format_number(value, language)}
+            said[name + SUFFIX] = COUNTED[name](words, value) % {
+                "count": format_number(value, language, thousands_separator)
+            }
         elif isinstance(value, datetime):
             said[name + SUFFIX] = format_datetime(value, language)
     return said

@@ -127,3 +127,11 @@ def test_a_french_subject_keeps_its_no_break_space_and_still_loses_every_line_br
     assert subject == "Nouveaux appareils pour Stadtwerke Musterstadt\u00a0: lot PO-2026-0042"
     broken = render("a\u00a0:\u2028b\u0085c\u202f!\r\nd  e", "x", "x", {}).subject
     assert broken == "a\u00a0: b c\u202f! d e"
+
+
+def test_a_mail_groups_its_numbers_by_the_recipients_thousands_separator_when_the_caller_gives_it(mailbox):
+    variables = {**MAIL_TYPES["new_batch"].sample, "device_count": 1250}
+    send_mail("new_batch", "ada@example.com", "de", None, variables, thousands_separator="'")
+    send_mail("new_batch", "bob@example.com", "de", None, variables)
+    assert "1'250 Geräte" in mailbox.text(mailbox.messages(to="ada@example.com")[0])
+    assert "1.250 Geräte" in mailbox.text(mailbox.messages(to="bob@example.com")[0])
