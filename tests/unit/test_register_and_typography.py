@@ -35,6 +35,7 @@ def prose(text, html=False):
     text = re.sub(r"\{\{.*?\}\}", "X", text)  # a value: a word
     text = re.sub(r"\{%.*?%\}", "", text)
     text = re.sub(r"%\([a-z_]+\)s", "X", text)
+    text = re.sub(r"\{[^{}]*\}", "X", text)  # code quoted in a message (a JSON example) is no prose
     if html:
         text = re.sub(r"<!DOCTYPE[^>]*>|<[^>]+>", "\n", text)  # an element's text starts a line
     return re.sub(r"https?://\S+", "X", text)
@@ -103,6 +104,7 @@ def test_the_typography_check_sees_a_missing_or_breaking_space_and_passes_links_
     link = "https://k.test/a?b=c"
     page = f'<p style="margin:0;color:#fff;">Ouvrir\u00a0: <a href="{link}">{link}</a> à 19:05</p>'
     assert french_typography(prose(page, html=True)) == []
+    assert french_typography(prose('Pas une JWK\u00a0: {"kty": "EC", "x": "…"}.')) == []
 
 
 def test_every_language_but_english_is_checked_for_its_register():
