@@ -20,6 +20,7 @@ from chalicelib.api.statuses import status_of
 from chalicelib.config import get_settings
 from chalicelib.errors import DomainError, Forbidden, InternalError, NotAuthenticated, NotFound, ValidationFailed
 from chalicelib.fields import LANGUAGES, text_problem
+from chalicelib.formats import format_datetime, format_number
 from chalicelib.security import form_token, new_token, same_secret
 from chalicelib.services.accounts.console_visits import Visitor, visitor_of
 from chalicelib.web.catalogs import N_, pick_language, spoken, translations
@@ -83,8 +84,17 @@ class Visit:
         return text % values if values else text
 
     def ngettext(self, singular: str, plural: str, count: int, **values: Any) -> str:
-        """A counted message in the visit's language (the count is %(num)s)."""
-        return translations(self.language).ngettext(singular, plural, count) % {"num": count, **values}
+        """A counted message in the visit's language; %(num)s is the count as the person writes numbers."""
+        text = translations(self.language).ngettext(singular, plural, count)
+        return text % {"num": self.number(count), **values}
+
+    def number(self, value: Union[int, float]) -> str:
+        """A number in the visit's language, grouped with the person's thousands separator (else the language's)."""
+        return format_number(value, self.language, self.visitor.thousands_separator if self.visitor else None)
+
+    def when(self, moment: Any) -> str:
+        """A date and time in the visit's language, its time zone named."""
+        return format_datetime(moment, self.language)
 
     def show(self, template: str, status: int = 200, **context: Any) -> Response:
         """The page from templates/pages/console/<template>, inside the console layout."""
