@@ -28,6 +28,7 @@ JOURNEY_PAGES = {
     "invitation": {"/console/login", "/console/"},
     "language": {"/console/login", "/console/forgot"},
     "registration": {"/console/register", "/console/register/sent"},
+    "batch": {"/console/login", "/console/batches/{batch_id}", "/console/batches/{batch_id}/reject"},
 }
 # Console pages no journey reaches yet, each checked by a direct visit elsewhere (test module named).
 DIRECT_VISITS: dict = {}
@@ -224,7 +225,7 @@ def test_a_person_who_forgot_the_password_gets_back_in_through_the_mailed_link(s
     page, address = journey, "fred.forgetful@example.com"
     create_person(stack, operator, address, password="Forgotten-Passw0rd-13")
     page.goto(stack.url + "/console/login")
-    press_enter_on(page, "a[href='/console/forgot']")
+    press_enter_on(page, "a[href^='/console/forgot']")
     assert path_of(page) == "/console/forgot"
     check(page, "forgot-1-ask")
     type_into(page, "#email", address)
@@ -268,6 +269,57 @@ def test_an_installer_registers_the_company_on_the_public_page_and_reads_what_ha
     assert_checked(page, "registration")
 
 
+def test_an_admin_follows_the_new_batch_mail_through_sign_in_and_rejects_the_batch_after_the_question(
+    stack, operator, journey
+):
+    page, address = journey, "bea.batch@example.com"
+    person = create_person(stack, operator, address, password="Batch-Temporary-Passw0rd")
+    session = requests.post(
+        stack.url + "/auth/login", json={"email": address, "password": "Batch-Temporary-Passw0rd"}, timeout=10
+    ).json()["token"]
+    changed = requests.post(
+        stack.url + "/me/password",
+        headers={"Authorization": f"Bearer {session}"},
+        json={"current_password": "Batch-Temporary-Passw0rd", "new_password": NEW_PASSWORD},
+        timeout=10,
+    )
+    assert changed.status_code == 204, changed.text
+    device = {
+        "serial": "BATCH-0001",
+        "product_type": "alarm-server",
+        "mac": "00:1a:2b:3c:4d:01",
+        "id_code": "BA7C0001",
+        "keys": [{"name": "web", "algorithm": "AES256", "hex": "cd" * 32}],
+    }
+    imported = requests.post(stack.url + "/devices/import", headers=operator, json={"items": [device]}, timeout=10)
+    assert imported.status_code == 200 and imported.json()["imported"] == 1, imported.text
+    batch = requests.post(
+        stack.url + "/batches",
+        headers=operator,
+        timeout=10,
+        json={
+            "reference": "B-2026-117",
+            "serials": ["BATCH-0001"],
+            "org_id": person["org_id"],
+            "requires_confirmation": True,
+        },
+    )
+    assert batch.status_code == 201, batch.text
+
+    page.goto(link_in(mail_to(stack, "new_batch", address), "/console/batches/"))
+    assert path_of(page) == "/console/login"
+    check(page, "batch-1-sign-in-first")
+    sign_in_by_keyboard(page, address, NEW_PASSWORD)
+    assert path_of(page) == f"/console/batches/{batch.json()['id']}" and "B-2026-117" in page.inner_text("h1")
+    check(page, "batch-2-batch")
+    press_enter_on(page, "a#reject")
+    check(page, "batch-3-reject-question")
+    press_enter_on(page, "button#reject")
+    assert path_of(page) == f"/console/batches/{batch.json()['id']}" and page.locator("[role=status]").count() == 1
+    check(page, "batch-4-rejected")
+    assert_checked(page, "batch")
+
+
 def test_the_language_links_of_the_sign_in_page_switch_the_console_and_html_lang_follows(stack, journey):
     page = journey
     page.goto(stack.url + "/console/login")
@@ -281,7 +333,7 @@ def test_the_language_links_of_the_sign_in_page_switch_the_console_and_html_lang
         check(page, f"language-{step}-sign-in-{language}")
     page.goto(stack.url + "/console/login")  # the choice stays for the next visit
     assert page.get_attribute("html", "lang") == "it"
-    press_enter_on(page, "a[href='/console/forgot']")
+    press_enter_on(page, "a[href^='/console/forgot']")
     assert page.get_attribute("html", "lang") == "it" and path_of(page) == "/console/forgot"
     check(page, "language-5-forgot-it")
     assert_checked(page, "language")
