@@ -29,6 +29,7 @@ JOURNEY_PAGES = {
     "language": {"/console/login", "/console/forgot"},
     "registration": {"/console/register", "/console/register/sent"},
     "batch": {"/console/login", "/console/batches/{batch_id}", "/console/batches/{batch_id}/reject"},
+    "portal": {"/console/portal"},
 }
 # Console pages no journey reaches yet, each checked by a direct visit elsewhere (test module named).
 DIRECT_VISITS: dict = {}
@@ -143,6 +144,32 @@ def create_person(stack, operator, address, **fields):
     )
     assert created.status_code == 201, created.text
     return created.json()
+
+
+def send_batch(stack, operator, serial, org_id, requires_confirmation):
+    """A device the operator imports and sends to the organization as batch B-<serial> (a new_batch mail goes out)."""
+    device = {
+        "serial": serial,
+        "product_type": "alarm-server",
+        "mac": "00:1a:2b:3c:4d:" + serial[-2:],
+        "id_code": "BA7C" + serial[-4:],
+        "keys": [{"name": "web", "algorithm": "AES256", "hex": "cd" * 32}],
+    }
+    imported = requests.post(stack.url + "/devices/import", headers=operator, json={"items": [device]}, timeout=10)
+    assert imported.status_code == 200 and imported.json()["imported"] == 1, imported.text
+    batch = requests.post(
+        stack.url + "/batches",
+        headers=operator,
+        timeout=10,
+        json={
+            "reference": f"B-{serial}",
+            "serials": [serial],
+            "org_id": org_id,
+            "requires_confirmation": requires_confirmation,
+        },
+    )
+    assert batch.status_code == 201, batch.text
+    return batch.json()
 
 
 def mail_to(stack, mail_type, address, deadline=10):
@@ -284,40 +311,47 @@ def test_an_admin_follows_the_new_batch_mail_through_sign_in_and_rejects_the_bat
         timeout=10,
     )
     assert changed.status_code == 204, changed.text
-    device = {
-        "serial": "BATCH-0001",
-        "product_type": "alarm-server",
-        "mac": "00:1a:2b:3c:4d:01",
-        "id_code": "BA7C0001",
-        "keys": [{"name": "web", "algorithm": "AES256", "hex": "cd" * 32}],
-    }
-    imported = requests.post(stack.url + "/devices/import", headers=operator, json={"items": [device]}, timeout=10)
-    assert imported.status_code == 200 and imported.json()["imported"] == 1, imported.text
-    batch = requests.post(
-        stack.url + "/batches",
-        headers=operator,
-        timeout=10,
-        json={
-            "reference": "B-2026-117",
-            "serials": ["BATCH-0001"],
-            "org_id": person["org_id"],
-            "requires_confirmation": True,
-        },
-    )
-    assert batch.status_code == 201, batch.text
+    batch = send_batch(stack, operator, "BATCH-0001", person["org_id"], requires_confirmation=True)
 
     page.goto(link_in(mail_to(stack, "new_batch", address), "/console/batches/"))
     assert path_of(page) == "/console/login"
     check(page, "batch-1-sign-in-first")
     sign_in_by_keyboard(page, address, NEW_PASSWORD)
-    assert path_of(page) == f"/console/batches/{batch.json()['id']}" and "B-2026-117" in page.inner_text("h1")
+    assert path_of(page) == f"/console/batches/{batch['id']}" and "B-BATCH-0001" in page.inner_text("h1")
     check(page, "batch-2-batch")
     press_enter_on(page, "a#reject")
     check(page, "batch-3-reject-question")
     press_enter_on(page, "button#reject")
-    assert path_of(page) == f"/console/batches/{batch.json()['id']}" and page.locator("[role=status]").count() == 1
+    assert path_of(page) == f"/console/batches/{batch['id']}" and page.locator("[role=status]").count() == 1
     check(page, "batch-4-rejected")
     assert_checked(page, "batch")
+
+
+def test_a_customer_opens_the_portal_link_with_the_access_code_sees_the_devices_and_leaves(stack, operator, journey):
+    page = journey
+    org = requests.post(stack.url + "/orgs", json={"name": "Familie Berg"}, headers=operator, timeout=10).json()
+    send_batch(stack, operator, "PORTAL-0002", org["id"], requires_confirmation=False)
+    access = requests.post(
+        stack.url + "/portal-access", json={"scope": {"type": "org", "id": org["id"]}}, headers=operator, timeout=10
+    )
+    assert access.status_code == 201, access.text
+
+    page.goto(access.json()["link"])
+    assert path_of(page) == "/console/portal"
+    check(page, "portal-1-code")
+    type_into(page, "#code", "WRONG-CODE")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_attribute("#code", "aria-invalid") == "true"
+    check(page, "portal-2-wrong-code")
+    type_into(page, "#code", access.json()["code"])
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "PORTAL-0002" in page.inner_text("main table")
+    check(page, "portal-3-overview")
+    press_enter_on(page, "button#leave")
+    assert page.locator("#code").count() == 1
+    assert_checked(page, "portal")
 
 
 def test_the_language_links_of_the_sign_in_page_switch_the_console_and_html_lang_follows(stack, journey):
