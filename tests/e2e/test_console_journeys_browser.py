@@ -324,6 +324,9 @@ def test_an_admin_follows_the_new_batch_mail_through_sign_in_and_rejects_the_bat
     press_enter_on(page, "button#reject")
     assert path_of(page) == f"/console/batches/{batch['id']}" and page.locator("[role=status]").count() == 1
     check(page, "batch-4-rejected")
+    missing = page.goto(stack.url + "/console/batches/bat_nobody_sent_this")
+    assert missing.status == 404
+    check(page, "batch-5-not-found")
     assert_checked(page, "batch")
 
 
