@@ -8,6 +8,7 @@ import os
 import re
 import statistics
 import time
+from collections import Counter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGES = (("home", "/console/"), ("profile", "/console/profile"))
@@ -46,7 +47,9 @@ def console_pages(requests: int = 200) -> dict:
                 results[name] = {"path": path, "built": False}
                 continue
             results[name] = {"path": path, "built": True, **_timed(client, path, cookie, requests)}
-            results[name].update(_bytes_sent(client, client.http.get(path, headers=cookie).body))
+            with _dynamodb_calls() as calls:
+                html = client.http.get(path, headers=cookie).body
+            results[name].update(_bytes_sent(client, html), dynamodb_calls=dict(sorted(calls.items())))
     return results
 
 
@@ -64,6 +67,25 @@ def _timed(client, path: str, headers: dict, requests: int) -> dict:
         "p50_ms": round(statistics.median(timed) * 1000, 1),
         "p95_ms": round(statistics.quantiles(timed, n=20)[-1] * 1000, 1),
     }
+
+
+@contextlib.contextmanager
+def _dynamodb_calls():
+    """Count the DynamoDB operations pynamodb sends meanwhile (every model and transaction goes through here)."""
+    from pynamodb.connection.base import Connection
+
+    calls: Counter = Counter()
+    original = Connection._make_api_call
+
+    def counting(self, operation_name, operation_kwargs):
+        calls[operation_name] += 1
+        return original(self, operation_name, operation_kwargs)
+
+    Connection._make_api_call = counting  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        Connection._make_api_call = original  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
@@ -104,7 +126,7 @@ def print_console(results: dict) -> None:
             continue
         print(
             f"{label:<44}p50 {page['p50_ms']} ms, p95 {page['p95_ms']} ms (first {page['first_ms']} ms; "
-            f"target p50 <= {figures['target_p50_ms']} ms)"
+            f"target p50 <= {figures['target_p50_ms']} ms), DynamoDB calls of one load {page['dynamodb_calls']}"
         )
         print(
             f"{'':<44}{page['total_gzip_bytes'] / 1024:.1f} KB gzip, {page['total_bytes'] / 1024:.1f} KB raw "
