@@ -38,6 +38,9 @@ LOGIN = "/console/login"
 PASSWORD_CHANGE = "/console/password"
 MAX_FIELD = 10_000  # no console field is longer; a longer one is refused beside its field
 
+UNREADABLE_FORM = N_(
+    "A field holds characters that cannot be taken (such as control characters). Go back and correct it."
+)
 EXPIRED_FORM = N_("This form has expired or was sent from another site. Please open the page again and resend it.")
 
 
@@ -201,11 +204,13 @@ def error_page(error: DomainError, language: str, status: Optional[int] = None) 
         403: N_("This form has expired"),
         404: N_("Page not found"),
         409: N_("This changed meanwhile"),
+        422: N_("Please check your entries"),
         429: N_("Too many attempts"),
     }
     words = translations(language)
     title = words.gettext(titles.get(code, N_("Something went wrong")))
-    message = words.gettext(EXPIRED_FORM) if code == 403 else ""
+    messages = {403: EXPIRED_FORM, 422: UNREADABLE_FORM}
+    message = words.gettext(messages[code]) if code in messages else ""
     visit = Visit(path="", method="GET", visitor=None, language=language)
     return render_page(
         "console/error.html",

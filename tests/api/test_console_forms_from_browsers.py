@@ -109,3 +109,9 @@ def test_an_organization_acted_for_is_forgotten_once_out_of_reach(api):
 def test_a_huge_organization_id_is_not_found(api, browser):
     browser.sign_in("ada@example.com")
     assert browser.post("/console/org", {"org_id": "o" * 5000}).status_code == 404
+
+
+def test_a_field_with_control_characters_gets_a_page_that_says_what_to_correct(browser):
+    page = browser.post("/console/login", {**SIGN_IN, "email": "ada\x00@example.com"})
+    assert page.status_code == 422 and "Please check your entries" in page.text
+    assert "control characters" in text_of(page.text) and "kp_session" not in browser.cookies
