@@ -56,7 +56,7 @@ MAIL_TYPES: Dict[str, MailType] = {
                 "batch_reference": "PO-2026-0042",
                 "device_count": 250,
                 "requires_confirmation": True,
-                "link": "https://keyport.example/batches/bat_sample",
+                "link": "https://keyport.example/console/batches/bat_sample",
             },
         ),
         _type(
@@ -67,7 +67,7 @@ MAIL_TYPES: Dict[str, MailType] = {
                 "email": "ada@example.com",
                 "temporary_password": "Xq7-sample-Pw!",
                 "password_by_sms": False,
-                "link": "https://keyport.example/login",
+                "link": "https://keyport.example/console/login?email=ada%40example.com",
             },
         ),
         _type(
@@ -83,7 +83,11 @@ MAIL_TYPES: Dict[str, MailType] = {
         _type(
             "registration_received",
             (),
-            {"company_name": "Schmidt Haustechnik", "account_exists": False, "link": "https://keyport.example/login"},
+            {
+                "company_name": "Schmidt Haustechnik",
+                "account_exists": False,
+                "link": "https://keyport.example/console/login?email=ada%40example.com",
+            },
         ),
         _type(
             "registration_approved",
@@ -92,7 +96,7 @@ MAIL_TYPES: Dict[str, MailType] = {
                 "company_name": "Schmidt Haustechnik",
                 "email": "ada@example.com",
                 "temporary_password": "Xq7-sample-Pw!",
-                "link": "https://keyport.example/login",
+                "link": "https://keyport.example/console/login?email=ada%40example.com",
             },
         ),
         _type(
@@ -101,7 +105,7 @@ MAIL_TYPES: Dict[str, MailType] = {
             {
                 "company_name": "Schmidt Haustechnik",
                 "reason": "We could not verify the company address.",
-                "link": "https://keyport.example/register",
+                "link": "https://keyport.example/console/register",
             },
         ),
     )

@@ -11,6 +11,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, models
+from chalicelib.console_paths import batch_path
 from chalicelib.errors import BodyTooLarge, Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.fields import iso_time
 from chalicelib.mail import MailNotSent, public_link, send_mail
@@ -381,7 +382,7 @@ def _mail_target_admins(batch: BatchModel, maker_name: str, target: Organization
                     "batch_reference": batch.reference,
                     "device_count": batch.count,
                     "requires_confirmation": batch.requires_confirmation,
-                    "link": public_link(f"/batches/{batch.batch_id}"),
+                    "link": public_link(batch_path(batch.batch_id)),
                 },
             )
         except MailNotSent:
