@@ -14,6 +14,7 @@ from chalicelib.web import activation_page
 from chalicelib.api import invitations
 from chalicelib.web import invitation_page
 from chalicelib.api import orgs, portal, registrations, sites, system, templates, users
+from chalicelib.web import console, console_assets, home_page, sign_in_pages  # noqa: F401  (console pages)
 
 # isort: on
 from chalicelib.api.edge import http_edge
@@ -49,6 +50,8 @@ app.register_blueprint(registrations.bp)
 app.register_blueprint(installations.bp)
 app.register_blueprint(activation_page.bp)
 app.register_blueprint(portal.bp)
+app.register_blueprint(console.bp)
+app.register_blueprint(console_assets.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="expire-invitations")

@@ -110,6 +110,13 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def form_token(secret: str) -> str:
+    """The synchronizer token of a console form, derived from the secret behind its cookie (the session token, or
+    the pre-session token of a public form): a page from another origin can neither read the cookie nor compute it."""
+    digest = hmac.new(secret.encode("utf-8"), b"keyport console form", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
 def keyed_digest(purpose: str, *parts: str) -> str:
     """HMAC-SHA256 under the server secret, URL-safe (256 bits): derives links and lookup hashes that a copy
     of the database alone cannot forge or reverse."""

@@ -93,6 +93,8 @@ class SessionModel(Model):
     last_seen_at = UTCDateTimeAttribute()
     absolute_expires_at = UTCDateTimeAttribute()
     idle_expires_at = UTCDateTimeAttribute()
+    # The organization a console session acts for, when its user switched to one below its own (None: its own).
+    acting_org_id = UnicodeAttribute(null=True)
     # DynamoDB deletes late (up to days): the code checks the two expiries above itself.
     ttl = TTLAttribute()
     user_index = SessionUserIndex()

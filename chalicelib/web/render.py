@@ -34,9 +34,17 @@ def _environment(language: str):
     return environment
 
 
-def render_page(template: str, context: Dict[str, Any], status: int = 200) -> Response:
-    """An HTML response in the context's language ("lang"): no external assets, inline style allowed only by a
-    per-response nonce."""
+# The console's pages load their stylesheet and script from /console/assets (content-hashed, same origin) and
+# never inline either; the e-mailed-link pages are self-contained (inline style under a per-response nonce).
+CONSOLE_POLICY = (
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def render_page(template: str, context: Dict[str, Any], status: int = 200, policy: str = "link") -> Response:
+    """An HTML response in the context's language ("lang") under a strict CSP: a link page's inline style only by
+    a per-response nonce, a console page's assets only from our origin."""
     nonce = secrets.token_urlsafe(16)
     html = _environment(spoken(context["lang"])).get_template(template).render(**context, nonce=nonce)
     return Response(
@@ -44,7 +52,9 @@ def render_page(template: str, context: Dict[str, Any], status: int = 200) -> Re
         status_code=status,
         headers={
             "Content-Type": "text/html; charset=utf-8",
-            "Content-Security-Policy": (
+            "Content-Security-Policy": CONSOLE_POLICY
+            if policy == "console"
+            else (
                 f"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'self'; "
                 "frame-ancestors 'none'; base-uri 'none'"
             ),

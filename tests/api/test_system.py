@@ -17,7 +17,13 @@ def test_the_openapi_document_lists_exactly_the_routes_of_the_app(api):
 
     document = api.call("GET", "/openapi.json").data
     documented = {(path, method.upper()) for path, operations in document["paths"].items() for method in operations}
-    served = {(path, method) for path, methods in app.app.routes.items() for method in methods}
+    # The console's pages and assets are keyport's own client, not the API: they have a page matrix of their own.
+    served = {
+        (path, method)
+        for path, methods in app.app.routes.items()
+        for method in methods
+        if path != "/console" and not path.startswith("/console/")
+    }
     assert document["openapi"].startswith("3.1")
     assert documented == served
 

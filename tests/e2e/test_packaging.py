@@ -102,6 +102,13 @@ def test_the_export_worker_reads_the_declared_queue_and_may_run_fifteen_minutes(
     assert variables["KEYPORT_EXPORT_BUCKET"] == {"Ref": "ExportBucket"}
 
 
+def test_api_gateway_compresses_answers_over_a_kilobyte_for_browsers_that_accept_it(package):
+    # The console's pages and stylesheet travel gzipped (issue 21: at most 60 KB per page, compressed where the
+    # client accepts it); API Gateway does it, so the function answers plain text.
+    template, _, _ = package
+    assert template["Resources"]["RestAPI"]["Properties"]["MinimumCompressionSize"] == 1024
+
+
 def test_the_template_takes_only_the_stage_it_was_packaged_for(package):
     template, *_ = package
     stage = template["Parameters"]["Stage"]

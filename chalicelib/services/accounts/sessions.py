@@ -48,6 +48,15 @@ def session_view(token: str, session: SessionModel) -> Dict[str, str]:
 
 def authenticate(token: Optional[str], *, allow_pending_password_change: bool = False) -> Principal:
     """The principal behind a bearer token; NotAuthenticated when missing, unknown, expired or disabled."""
+    session, user = live_session(token)
+    principal = principal_of(user, session.token_hash)
+    if principal.must_change_password and not allow_pending_password_change:
+        raise PasswordChangeRequired()
+    return principal
+
+
+def live_session(token: Optional[str]) -> Tuple[SessionModel, UserModel]:
+    """The live session of a token and its active user (the idle expiry moved on); NotAuthenticated otherwise."""
     if not token or len(token) > 200:
         raise NotAuthenticated()
     hashed = token_hash(token)
@@ -66,10 +75,7 @@ def authenticate(token: Optional[str], *, allow_pending_password_change: bool = 
         raise NotAuthenticated("The session has ended; log in again.")
     if now - session.last_seen_at >= _TOUCH_AFTER:
         _touch(session, now)
-    principal = principal_of(user, hashed)
-    if principal.must_change_password and not allow_pending_password_change:
-        raise PasswordChangeRequired()
-    return principal
+    return session, user
 
 
 def principal_of(user: UserModel, session_hash: str = "") -> Principal:
@@ -94,6 +100,15 @@ def _touch(session: SessionModel, now: datetime) -> None:
             condition=SessionModel.token_hash.exists(),
         )
     except UpdateError:  # ended (logout, password change) while this request was in flight
+        raise NotAuthenticated("The session has ended; log in again.") from None
+
+
+def set_acting_org(session_hash: str, org_id: Optional[str]) -> None:
+    """Remember the organization a console session acts for (None: the user's own)."""
+    action = SessionModel.acting_org_id.set(org_id) if org_id else SessionModel.acting_org_id.remove()
+    try:
+        SessionModel(session_hash).update(actions=[action], condition=SessionModel.token_hash.exists())
+    except UpdateError:  # ended meanwhile
         raise NotAuthenticated("The session has ended; log in again.") from None
 
 

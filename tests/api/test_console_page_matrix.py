@@ -1,0 +1,100 @@
+"""Every console page x every role: who gets the page, who gets 404 (a page outside one's roles does not exist for
+them), that nobody signed out gets past the sign-in page, and that every form refuses a post without its token.
+
+The table must name every page of chalicelib/web/console.PAGES: a new page without an entry fails the first test."""
+
+from dataclasses import dataclass
+from typing import FrozenSet, Optional
+
+import pytest
+
+import app  # noqa: F401  (registers the pages)
+from chalicelib.permissions import ROLES
+from chalicelib.services.accounts.sessions import open_session
+from chalicelib.web.console import PAGES
+from tests.console_browser import Browser
+from tests.helpers import make_user
+
+
+@dataclass(frozen=True)
+class PageCase:
+    """Who may open a page (None: every signed-in person), and the path to open (for pages with parameters)."""
+
+    roles: Optional[FrozenSet[str]] = None
+    public: bool = False
+    opened_at: Optional[str] = None  # a concrete path when the page's path has parameters
+    form: Optional[dict] = None  # a valid-looking form for the CSRF test of a POST page
+
+
+EVERYONE = None
+ADMINS = frozenset({"OPERATOR", "ORG_ADMIN"})
+
+PAGE_MATRIX = {
+    ("/console/login", "GET"): PageCase(public=True),
+    ("/console/login", "POST"): PageCase(public=True, form={"email": "a@example.com", "password": "x"}),
+    ("/console/logout", "POST"): PageCase(EVERYONE, form={}),
+    ("/console/", "GET"): PageCase(EVERYONE),
+    ("/console/org", "POST"): PageCase(EVERYONE, form={"org_id": "root"}),
+}
+
+
+def browser_of(api, role=None):
+    """A browser signed in with one role (or anonymous)."""
+    browser = Browser(api.client)
+    if role:
+        token, _ = open_session(make_user(email=f"{role.lower()}@example.com", roles=(role,)))
+        browser.cookies["kp_session"] = token
+    return browser
+
+
+def path_of(spec):
+    return PAGE_MATRIX[(spec.path, spec.method)].opened_at or spec.path
+
+
+def test_every_console_page_has_an_entry_and_every_entry_a_page():
+    pages = {(spec.path, spec.method) for spec in PAGES}
+    assert sorted(pages - set(PAGE_MATRIX)) == [], "add the new pages to PAGE_MATRIX"
+    assert sorted(set(PAGE_MATRIX) - pages) == []
+    for spec in PAGES:
+        case = PAGE_MATRIX[(spec.path, spec.method)]
+        assert spec.public == case.public, spec.path
+        assert spec.roles == case.roles, spec.path
+
+
+GETS = [spec for spec in PAGES if spec.method == "GET"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("spec", [spec for spec in GETS if not spec.public], ids=lambda spec: spec.path)
+def test_a_page_opens_for_the_roles_it_serves_and_is_not_found_for_the_others(api, spec, role):
+    case = PAGE_MATRIX[(spec.path, spec.method)]
+    page = browser_of(api, role).get(path_of(spec))
+    allowed = case.roles is None or role in case.roles or role == "OPERATOR"
+    assert page.status_code == (200 if allowed else 404), page.text[:300]
+    assert page.headers["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("spec", [spec for spec in GETS if spec.public], ids=lambda spec: spec.path)
+def test_a_public_page_opens_for_anybody(api, spec):
+    assert browser_of(api).get(path_of(spec)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "spec", [spec for spec in PAGES if not spec.public], ids=lambda spec: f"{spec.method} {spec.path}"
+)
+def test_nobody_signed_out_gets_past_the_sign_in_page(api, spec):
+    browser = browser_of(api)
+    answer = (
+        browser.get(path_of(spec), follow=False)
+        if spec.method == "GET"
+        else browser.post(path_of(spec), PAGE_MATRIX[(spec.path, spec.method)].form or {}, csrf="x", follow=False)
+    )
+    assert answer.status_code == 303 and answer.headers["Location"].startswith("/console/login?next=")
+
+
+@pytest.mark.parametrize("spec", [spec for spec in PAGES if spec.method == "POST"], ids=lambda spec: spec.path)
+def test_every_form_refuses_a_post_without_its_token(api, spec):
+    case = PAGE_MATRIX[(spec.path, spec.method)]
+    browser = browser_of(api, None if case.public else "OPERATOR")
+    answer = browser.post(path_of(spec), case.form or {}, csrf=None, follow=False)
+    assert answer.status_code == 403 and "This form has expired" in answer.body.decode()
