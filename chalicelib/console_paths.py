@@ -8,9 +8,11 @@ REGISTER = "/console/register"
 PORTAL = "/console/portal"
 
 
-def sign_in_path(email: str = "") -> str:
-    """The sign-in page, with the address filled in when it is known."""
-    return f"{SIGN_IN}?{urlencode({'email': email})}" if email else SIGN_IN
+def sign_in_path(email: str = "", language: str = "", done: str = "") -> str:
+    """The sign-in page: the address filled in when it is known, in the reader's language (a mail's link is opened
+    on whatever browser is at hand), with the notice of what was just done (see chalicelib/web/sign_in_pages.py)."""
+    query = {name: value for name, value in (("email", email), ("lang", language), ("done", done)) if value}
+    return f"{SIGN_IN}?{urlencode(query)}" if query else SIGN_IN
 
 
 def batch_path(batch_id: str) -> str:

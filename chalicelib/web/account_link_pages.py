@@ -20,7 +20,7 @@ def _reset(token: str, link: Link, form: Form) -> Context:
     email = password_reset.reset_password(token, form.get("password") or "")
     return {
         "outcome": "done",
-        "sign_in": sign_in_path(email),
+        "sign_in": sign_in_path(email, link["language"], "password_reset"),
         "message": translations(link["language"]).gettext(
             "Your password has been changed. All your sessions have ended: log in with the new password."
         ),
@@ -42,7 +42,7 @@ def _confirm(token: str, pending: Link, form: Form) -> Context:
     email_change.confirm_email_change(token)
     return {
         "outcome": "done",
-        "sign_in": sign_in_path(pending["new_email"]),
+        "sign_in": sign_in_path(pending["new_email"], pending["language"]),
         "message": translations(pending["language"]).gettext("Done: your account now uses %(email)s.")
         % {"email": pending["new_email"]},
     }
@@ -50,7 +50,11 @@ def _confirm(token: str, pending: Link, form: Form) -> Context:
 
 def _taken(error: EmailTaken, pending: Link) -> Context:
     # The account keeps its old address, which this link does not know: sign-in with the field empty.
-    return {"outcome": "done", "sign_in": sign_in_path(), "message": translations(pending["language"]).gettext(TAKEN)}
+    return {
+        "outcome": "done",
+        "sign_in": sign_in_path(language=pending["language"]),
+        "message": translations(pending["language"]).gettext(TAKEN),
+    }
 
 
 TAKEN = N_("This address belongs to another account by now; your address was not changed.")

@@ -30,7 +30,7 @@ def _activate(token: str, activation: Link, form: Form) -> Context:
         fields["password"] = form.get("password") or ""
     result = activations.activate_installation(token, fields)
     email = result["user"]["email"]
-    return {"outcome": "activated", "email": email, "sign_in": sign_in_path(email)}
+    return {"outcome": "activated", "email": email, "sign_in": sign_in_path(email, activation["language"])}
 
 
 def _invalid(error: ValidationFailed, activation: Link) -> Context:

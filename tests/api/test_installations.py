@@ -403,7 +403,7 @@ def test_the_activation_page_shows_the_form_and_activates(api, installers, mailb
         f"/activate/{token}", body=good, headers={"Content-Type": "application/x-www-form-urlencoded"}
     ).body.decode()
     assert 'id="success"' in done and "erika@example.com" in done
-    assert 'href="/console/login?email=erika%40example.com"' in done  # sign-in, the address filled
+    assert 'href="/console/login?email=erika%40example.com&amp;lang=fr"' in done  # sign-in, the address filled
     assert find_user_by_email("erika@example.com").name == "Erika M."
     dead = api.client.http.get(f"/activate/{token}", headers={"Accept-Language": "de"}).body.decode()
     assert 'id="dead"' in dead and "Installateur" in dead

@@ -83,7 +83,7 @@ def take_registration(registration_id: str, fields: Dict[str, Any], source_ip: O
     variables = {
         "recipient_name": fields["name"],
         "company_name": fields["company_name"],
-        "link": public_link(sign_in_path(email)),
+        "link": public_link(sign_in_path(email, language)),
     }
     mail = functools.partial(_mail_received, email, language, variables)
     if find_user_by_email(email) is not None:
@@ -234,7 +234,7 @@ def approve_registration(principal: Principal, registration_id: str, fields: Dic
                 "company_name": registration.company_name,
                 "email": registration.email,
                 "temporary_password": temporary,
-                "link": public_link(sign_in_path(registration.email)),
+                "link": public_link(sign_in_path(registration.email, registration.language)),
             },
         )
     except DomainError:  # an account nobody can log in to must not remain: back to PENDING

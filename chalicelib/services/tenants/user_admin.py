@@ -201,7 +201,7 @@ def _deliver_credentials(user: UserModel, org: OrganizationModel, temporary: str
             "email": user.email,
             "temporary_password": None if split else temporary,
             "password_by_sms": split,
-            "link": public_link(sign_in_path(user.email)),
+            "link": public_link(sign_in_path(user.email, user.language)),
         },
     )
     return ["sms", "credentials"] if split else ["credentials"]
