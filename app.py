@@ -16,6 +16,7 @@ from chalicelib.web import invitation_page
 from chalicelib.api import orgs, portal, registrations, sites, system, templates, users
 from chalicelib.web import console, console_assets, home_page, sign_in_pages  # noqa: F401  (console pages)
 from chalicelib.web import batch_pages  # noqa: F401  (console pages)
+from chalicelib.web import account_pages, profile_pages  # noqa: F401  (console pages: own account)
 
 # isort: on
 from chalicelib.api.edge import http_edge

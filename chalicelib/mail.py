@@ -16,6 +16,7 @@ from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.errors import Unprocessable, UpstreamFailed
 from chalicelib.mail_types import FALLBACK_LANGUAGE, MAIL_TYPES
+from chalicelib.mail_words import phrases
 from chalicelib.models import MailTemplateModel, OrganizationModel, TemplateSlotModel
 from chalicelib.observability import count_metric
 
@@ -26,6 +27,7 @@ log = logging.getLogger("keyport.mail")
 SYSTEM = "system"
 _MAX_ORG_DEPTH = 50  # a guard: the tree has no cycles, but a lookup must end regardless
 _LINK = re.compile(r"https?://[^\s<>\"']+")
+_SPACES = re.compile(r"[^\S\u00a0\u202f\u2007]+")  # white space but the no-break spaces
 
 
 class TemplateInvalid(Unprocessable):
@@ -98,8 +100,22 @@ def render(subject: str, html: str, text: str, variables: Dict[str, Any]) -> Ren
         raise TemplateInvalid(f"The template is too costly to render: {error}"[:500]) from None
     except Exception as error:  # SecurityError, UndefinedError, TypeError, MemoryError ...: all mean "unusable"
         raise TemplateInvalid(f"The template fails to render: {type(error).__name__}: {error}"[:500]) from None
-    # A subject is one header line: no line breaks may reach the MIME headers.
-    return RenderedMail(" ".join(rendered_subject.split())[:300], rendered_html, rendered_text)
+    # A subject is one header line: no line breaks may reach the MIME headers. Runs of any other white space
+    # become one space, but a no-break space stays (French puts one before : ; ! ?).
+    subject = _SPACES.sub(" ", rendered_subject).strip(" ")
+    return RenderedMail(subject[:300], rendered_html, rendered_text)
+
+
+def mail_values(language: str, variables: Dict[str, Any], thousands_separator: Optional[str] = None) -> Dict[str, Any]:
+    """A mail's variables as its template sees them: the product's name, the given values, and the phrases of
+    their numbers and moments in the language of the template (`device_count_text`: "1 Gerät", "250 Geräte")."""
+    values = {"product_name": "keyport", **variables}
+    return {**values, **phrases(language, values, thousands_separator)}
+
+
+def sample_values(mail_type: str, language: str) -> Dict[str, Any]:
+    """The sample data of a mail type with its phrases in the language (what a preview and a test mail show)."""
+    return mail_values(language, MAIL_TYPES[mail_type].sample)
 
 
 def owner_chain(org_id: Optional[str]) -> List[str]:
@@ -136,8 +152,16 @@ def public_link(path: str) -> str:
     return get_settings().public_base_url + "/" + path.lstrip("/")
 
 
-def send_mail(mail_type: str, to: str, language: str, org_id: Optional[str], variables: Dict[str, Any]) -> str:
-    """Render the most specific template of the type and send it; answer the message id.
+def send_mail(
+    mail_type: str,
+    to: str,
+    language: str,
+    org_id: Optional[str],
+    variables: Dict[str, Any],
+    thousands_separator: Optional[str] = None,
+) -> str:
+    """Render the most specific template of the type and send it; answer the message id. A caller that knows the
+    recipient's profile passes its csv_thousands_separator: the mail's numbers are then grouped by it.
 
     Raises MailNotSent (the caller then leaves its own state unchanged) when it cannot be sent.
     """
@@ -146,9 +170,14 @@ def send_mail(mail_type: str, to: str, language: str, org_id: Optional[str], var
     except MailNotSent:  # no template at all (templates never synced): every mail of the type fails, say so
         count_metric("MailsFailed")
         raise
-    values = {"product_name": "keyport", **variables}
     try:
-        mail = render(template.subject, template.html, template.text, values)
+        # The template's language: a recipient whose language has no template reads English, phrases included.
+        mail = render(
+            template.subject,
+            template.html,
+            template.text,
+            mail_values(template.language, variables, thousands_separator),
+        )
     except TemplateInvalid as error:  # cannot happen for checked templates; never leak the variables
         log.error("mail %s: template %s does not render: %s", mail_type, template.template_id, error.message)
         count_metric("MailsFailed")

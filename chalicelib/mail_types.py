@@ -1,4 +1,7 @@
-"""The kinds of mail keyport sends: the variables each may use, must use, and sample data for previews."""
+"""The kinds of mail keyport sends: the variables each may use, must use, and sample data for previews.
+
+A counted number comes with its phrase in the mail's language as `<name>_text` (chalicelib/mail_words.py makes it
+when the mail is sent or previewed; the English sample here declares it)."""
 
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Tuple
@@ -33,6 +36,7 @@ MAIL_TYPES: Dict[str, MailType] = {
                 "inviter_name": "Grace Hopper",
                 "link": "https://keyport.example/invite/SAMPLE-TOKEN",
                 "valid_days": 7,
+                "valid_days_text": "7 days",
             },
         ),
         _type(
@@ -42,10 +46,17 @@ MAIL_TYPES: Dict[str, MailType] = {
                 "new_email": "ada.new@example.com",
                 "link": "https://keyport.example/confirm-email/SAMPLE-TOKEN",
                 "valid_hours": 24,
+                "valid_hours_text": "24 hours",
             },
         ),
         _type(
-            "password_reset", (), {"link": "https://keyport.example/reset-password/SAMPLE-TOKEN", "valid_minutes": 60}
+            "password_reset",
+            (),
+            {
+                "link": "https://keyport.example/reset-password/SAMPLE-TOKEN",
+                "valid_minutes": 60,
+                "valid_minutes_text": "60 minutes",
+            },
         ),
         _type(
             "new_batch",
@@ -55,6 +66,7 @@ MAIL_TYPES: Dict[str, MailType] = {
                 "sender_org_name": "Meter Works GmbH",
                 "batch_reference": "PO-2026-0042",
                 "device_count": 250,
+                "device_count_text": "250 devices",
                 "requires_confirmation": True,
                 "link": "https://keyport.example/console/batches/bat_sample",
             },
@@ -78,6 +90,7 @@ MAIL_TYPES: Dict[str, MailType] = {
                 "device_serial": "WM-00012345",
                 "link": "https://keyport.example/activate/SAMPLE-TOKEN",
                 "valid_days": 14,
+                "valid_days_text": "14 days",
             },
         ),
         _type(

@@ -32,8 +32,13 @@ class Browser:
             csrf = self.csrf()
         if csrf is not None:
             fields["csrf"] = csrf
-        sent = {"Content-Type": FORM, "Origin": self.origin or get_settings().public_base_url, **(headers or {})}
+        sent = {"Content-Type": FORM, "Origin": self.origin_of(), **(headers or {})}
+        sent = {name: value for name, value in sent.items() if value != ""}  # "" leaves a header out
         return self._send("POST", path, urlencode(fields), sent, follow)
+
+    def origin_of(self) -> str:
+        """The Origin this browser's forms carry."""
+        return self.origin or get_settings().public_base_url
 
     def csrf(self) -> str:
         """The CSRF token of the last page's forms."""

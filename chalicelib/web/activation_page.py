@@ -20,7 +20,7 @@ def _context(activation: Link, form: Form) -> Context:
         "title": words.gettext("Activate your device %(serial)s") % {"serial": activation["serial"]},
         "activation": activation,
         "values": {**activation["customer"], **entered},
-        "valid_until": valid_until(activation["expires_at"]),
+        "valid_until": valid_until(activation["expires_at"], activation["language"]),
     }
 
 

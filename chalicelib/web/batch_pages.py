@@ -1,7 +1,6 @@
 """The page of one batch (the `new_batch` mail links to it): what the maker sent, and for the target's people who
 decide, Confirm, or Reject after a second page that says what follows. Each calls the JSON routes' service."""
 
-from datetime import datetime
 from typing import Any, Dict
 
 from chalice import Response
@@ -16,7 +15,6 @@ PATH = "/console/batches/{batch_id}"
 # organizations; an operator opens every page.
 READERS = frozenset({ORG_ADMIN, KEY_MANAGER, VIEWER})
 DECIDERS = frozenset({ORG_ADMIN, KEY_MANAGER})
-TIME_ZONE = "Europe/Berlin"  # nobody records a zone yet: one for everybody, always named
 STATES = {
     "CREATING": N_("Being created"),
     "MOVING": N_("Being created"),
@@ -74,15 +72,5 @@ def _shown(visit: Visit, batch: Dict[str, Any]) -> Dict[str, Any]:
         "path": _path(batch["id"]),
         "state": visit.gettext(STATES.get(batch["state"], batch["state"])),
         "devices": visit.ngettext("%(num)s device", "%(num)s devices", batch["count"]),
-        "created": _moment(batch["created_at"], visit.language),
+        "created": visit.when(batch["created_at"]),
     }
-
-
-def _moment(iso_time: str, language: str) -> str:
-    """A stored UTC time in the reader's language, in Central European time, the zone named (as the link pages'
-    expiry; chalicelib/formats.py of the language work does the same for every page once it lands)."""
-    from babel.dates import format_datetime, get_timezone
-
-    moment, zone = datetime.fromisoformat(iso_time), get_timezone(TIME_ZONE)
-    shown = format_datetime(moment, "medium", tzinfo=zone, locale=language)
-    return f"{shown} ({format_datetime(moment, 'zzzz', tzinfo=zone, locale=language)})"

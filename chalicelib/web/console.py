@@ -8,7 +8,8 @@ the synchronizer CSRF token of every form plus the Origin check, sign-in redirec
 import functools
 import logging
 from dataclasses import dataclass, field
-from http.cookies import CookieError, SimpleCookie
+from email import policy as mime_policy
+from email.parser import BytesParser
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple, Union
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -19,6 +20,7 @@ from chalicelib.api.statuses import status_of
 from chalicelib.config import get_settings
 from chalicelib.errors import DomainError, Forbidden, InternalError, NotAuthenticated, NotFound, ValidationFailed
 from chalicelib.fields import LANGUAGES, text_problem
+from chalicelib.formats import format_datetime, format_number
 from chalicelib.security import form_token, new_token, same_secret
 from chalicelib.services.accounts.console_visits import Visitor, visitor_of
 from chalicelib.web.catalogs import N_, pick_language, spoken, translations
@@ -63,6 +65,7 @@ class Visit:
     visitor: Optional[Visitor]
     language: str
     form: Dict[str, str] = field(default_factory=dict)
+    files: Dict[str, bytes] = field(default_factory=dict)  # a multipart form's uploads by field name (not checked)
     query: Dict[str, str] = field(default_factory=dict)
     csrf: str = ""
     source_ip: Optional[str] = None
@@ -81,8 +84,17 @@ class Visit:
         return text % values if values else text
 
     def ngettext(self, singular: str, plural: str, count: int, **values: Any) -> str:
-        """A counted message in the visit's language (the count is %(num)s)."""
-        return translations(self.language).ngettext(singular, plural, count) % {"num": count, **values}
+        """A counted message in the visit's language; %(num)s is the count as the person writes numbers."""
+        text = translations(self.language).ngettext(singular, plural, count)
+        return text % {"num": self.number(count), **values}
+
+    def number(self, value: Union[int, float]) -> str:
+        """A number in the visit's language, grouped with the person's thousands separator (else the language's)."""
+        return format_number(value, self.language, self.visitor.thousands_separator if self.visitor else None)
+
+    def when(self, moment: Any) -> str:
+        """A date and time in the visit's language, its time zone named."""
+        return format_datetime(moment, self.language)
 
     def show(self, template: str, status: int = 200, **context: Any) -> Response:
         """The page from templates/pages/console/<template>, inside the console layout."""
@@ -99,13 +111,8 @@ class Visit:
         return self._with_cookies(Response(body="", status_code=303, headers={"Location": location}))
 
     def set_cookie(self, name: str, value: str, max_age: Optional[int] = None) -> None:
-        """Send a console cookie with the answer (HttpOnly, SameSite=Lax, path /console; Secure off the laptop)."""
-        parts = [f"{name}={value}", "Path=/console", "HttpOnly", "SameSite=Lax"]
-        if max_age is not None:
-            parts.append(f"Max-Age={max_age}")
-        if not get_settings().is_local:
-            parts.append("Secure")
-        self.cookies.append("; ".join(parts))
+        """Send a console cookie with the answer."""
+        self.cookies.append(cookie(name, value, max_age))
 
     def layout(self) -> Dict[str, Any]:
         """What the layout shows around every page: the person, the areas they may open, the language links."""
@@ -124,6 +131,16 @@ class Visit:
         if self.cookies:
             response.headers["Set-Cookie"] = self.cookies if len(self.cookies) > 1 else self.cookies[0]
         return response
+
+
+def cookie(name: str, value: str, max_age: Optional[int] = None) -> str:
+    """A console cookie's Set-Cookie value: HttpOnly, SameSite=Lax, path /console, Secure except on the laptop."""
+    parts = [f"{name}={value}", "Path=/console", "HttpOnly", "SameSite=Lax"]
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    if not get_settings().is_local:
+        parts.append("Secure")
+    return "; ".join(parts)
 
 
 def page(
@@ -216,8 +233,15 @@ def field_errors(error: ValidationFailed, language: str) -> Dict[str, str]:
 
 
 def safe_next(target: Optional[str]) -> str:
-    """Where to go after signing in: a console path of ours, never another site (an open redirect)."""
-    if target and target.startswith("/console/") and not target.startswith("//") and "\\" not in target:
+    """Where to go after signing in: a console path of ours, never another site (an open redirect) nor a header
+    broken by control characters."""
+    if (
+        target
+        and target.startswith("/console/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and all(" " < character < "\x7f" for character in target)
+    ):
         return target
     return HOME
 
@@ -239,7 +263,7 @@ def _visit(request, public: bool, pending_password_ok: bool, path_params: Dict[s
         # A cookie whose session ended (idle, sign-out elsewhere, password changed): say so, and forget it.
         headers: Dict[str, Union[str, List[str]]] = {
             "Location": location + "&done=expired",
-            "Set-Cookie": f"{SESSION_COOKIE}=; Path=/console; Max-Age=0",
+            "Set-Cookie": cookie(SESSION_COOKIE, "", max_age=0),
         }
         return Response(body="", status_code=303, headers=headers)
     if visitor is not None and visitor.principal.must_change_password and not (public or pending_password_ok):
@@ -262,7 +286,7 @@ def _visit(request, public: bool, pending_password_ok: bool, path_params: Dict[s
         visit.set_cookie(FORM_COOKIE, secret)
     visit.csrf = form_token(secret)
     if request.method == "POST":
-        visit.form = _checked_form(request, visit.csrf)
+        visit.form, visit.files = _checked_form(request, visit.csrf, public)
     return visit
 
 
@@ -272,12 +296,18 @@ def _path_of(request, path_params: Dict[str, str]) -> str:
     return HOME if path + "/" == HOME else path
 
 
-def _checked_form(request, expected_csrf: str) -> Dict[str, str]:
-    if not _same_origin(request):
+def _checked_form(request, expected_csrf: str, public: bool) -> Tuple[Dict[str, str], Dict[str, bytes]]:
+    if not _same_origin(request, public):
         raise FormRefused()
+    content_type = request.headers.get("content-type") or ""
+    body = request.raw_body or b""
+    files: Dict[str, bytes] = {}
     try:
-        pairs = parse_qsl((request.raw_body or b"").decode("utf-8"), keep_blank_values=True)
-    except UnicodeDecodeError:
+        if content_type.lower().startswith("multipart/form-data"):
+            pairs, files = _multipart(content_type, body)
+        else:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+    except (UnicodeError, ValueError):
         raise FormRefused() from None
     form = {name: value for name, value in pairs}
     if not same_secret(form.pop("csrf", ""), expected_csrf):
@@ -286,7 +316,29 @@ def _checked_form(request, expected_csrf: str) -> Dict[str, str]:
     bad = [name for name, value in form.items() if len(value) > MAX_FIELD or text_problem(value, multiline=True)]
     if bad:
         raise ValidationFailed(details=[{"field": name, "problem": "is not valid"} for name in bad])
-    return form
+    return form, files
+
+
+def _multipart(content_type: str, body: bytes) -> Tuple[List[Tuple[str, str]], Dict[str, bytes]]:
+    """A multipart/form-data body (a form with a file upload): its text fields, and its files' bytes by field name
+    (an empty file field, as browsers send one nobody chose, is there with no bytes)."""
+    header = b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n"
+    message = BytesParser(policy=mime_policy.HTTP).parsebytes(header + body)
+    if not message.is_multipart():
+        raise ValueError("not a multipart body")
+    pairs: List[Tuple[str, str]] = []
+    files: Dict[str, bytes] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        if part.get_filename() is not None:
+            files[name] = data
+        else:
+            pairs.append((name, data.decode("utf-8")))
+    return pairs, files
 
 
 class FormRefused(Forbidden):
@@ -295,16 +347,25 @@ class FormRefused(Forbidden):
     code, message = "form_refused", "The form has expired or was sent from another site."
 
 
-def _same_origin(request) -> bool:
+def _same_origin(request, public: bool) -> bool:
+    """The form was sent by a page of ours: Fetch metadata where the browser sends it, else Origin, else Referer.
+    A public form (sign-in, register) needs one of them: its token is derived from a cookie that a sibling host
+    could plant, so the origin is what stops a login CSRF there."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site:
+        return fetch_site == "same-origin"
     claimed = request.headers.get("origin") or request.headers.get("referer")
     if not claimed:
-        return True  # neither header (old browsers, privacy tools): the token alone guards the form
+        return not public  # old browsers and tools: on a signed-in page the session's token alone guards the form
     if claimed == "null":
         return False  # an opaque origin (a sandboxed frame, a data: page) is never ours
-    parts = urlsplit(claimed)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    public = urlsplit(get_settings().public_base_url)
-    allowed = {f"{public.scheme}://{public.netloc}"}
+    try:
+        parts = urlsplit(claimed)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        public_url = urlsplit(get_settings().public_base_url)
+    except ValueError:  # e.g. "http://[::1": no origin of ours
+        return False
+    allowed = {f"{public_url.scheme}://{public_url.netloc}"}
     host = request.headers.get("host")
     if host:  # the address the browser used to reach us (behind API Gateway: its domain)
         allowed |= {f"https://{host}", f"http://{host}"} if get_settings().is_local else {f"https://{host}"}
@@ -312,12 +373,18 @@ def _same_origin(request) -> bool:
 
 
 def _cookies(request) -> Dict[str, str]:
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(request.headers.get("cookie") or "")
-    except CookieError:
-        return {}
-    return {name: morsel.value for name, morsel in jar.items()}
+    """The request's cookies, parsed leniently (one malformed cookie of another app must not hide ours); a name
+    sent twice counts as absent: a sibling host tossing in its own session or form secret gains nothing."""
+    found: Dict[str, str] = {}
+    repeated = set()
+    for pair in (request.headers.get("cookie") or "").split(";"):
+        name, separator, value = pair.strip().partition("=")
+        if not separator or not name:
+            continue
+        if name in found:
+            repeated.add(name)
+        found[name] = value.strip().strip('"')
+    return {name: value for name, value in found.items() if name not in repeated}
 
 
 def _anonymous_language(request, cookies: Dict[str, str]) -> str:

@@ -2,13 +2,13 @@
 checks the repeated password, calls the service, and shows the outcome or what to correct."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Callable, Dict, Tuple, Type
 
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import Call, endpoint
 from chalicelib.errors import WeakPassword
+from chalicelib.formats import format_datetime
 from chalicelib.services.accounts.mailed_tokens import TokenInvalid
 from chalicelib.web.catalogs import N_, password_rules, pick_language, translations
 from chalicelib.web.render import render_page
@@ -92,9 +92,9 @@ def add_routes(
     endpoint(bp, page.path, "POST", summary=summaries[1], public=True, media_type="text/html", form=form)(submit_view)
 
 
-def valid_until(expires_at: str) -> str:
-    """A link's expiry as the pages show it (UTC, to the minute)."""
-    return datetime.fromisoformat(expires_at).strftime("%Y-%m-%d %H:%M")
+def valid_until(expires_at: str, language: str) -> str:
+    """A link's expiry as the pages show it: in the link's language, to the minute, the time zone named."""
+    return format_datetime(expires_at, language)
 
 
 def _form(page: FormPage, token: str, link: Link, form: Form) -> Context:

@@ -21,7 +21,7 @@ def _context(invitation: Link, form: Form) -> Context:
         "title": words.gettext("Invitation to %(org)s") % {"org": invitation["org_name"]},
         "invitation": invitation,
         "roles": role_names(invitation["roles"], invitation["language"]),
-        "valid_until": valid_until(invitation["expires_at"]),
+        "valid_until": valid_until(invitation["expires_at"], invitation["language"]),
         "form": {key: value for key, value in form.items() if key in ("name", "email")},
     }
 

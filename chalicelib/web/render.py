@@ -8,6 +8,7 @@ from typing import Any, Dict
 
 from chalice import Response
 
+from chalicelib.formats import format_date, format_datetime, format_number
 from chalicelib.web.catalogs import spoken, translations
 
 # templates/ stays at the top level (next to app.py in the Lambda zip too): DESIGN.md's layout.
@@ -31,6 +32,13 @@ def _environment(language: str):
     # Old-style gettext: a translation is text, escaped like any value (newstyle would take it as markup).
     # The i18n extension adds this method at run time; jinja2's types do not declare it.
     environment.install_gettext_translations(translations(language), newstyle=False)  # type: ignore[attr-defined]
+    # Dates and numbers as the page's language writes them: {{ expires_at|datetime }} names the time zone,
+    # {{ count|number(person.csv_thousands_separator) }} honours a person's separator.
+    environment.filters.update(
+        datetime=lambda value, time_zone=None: format_datetime(value, language, time_zone),
+        date=lambda value, time_zone=None: format_date(value, language, time_zone),
+        number=lambda value, thousands_separator=None: format_number(value, language, thousands_separator),
+    )
     return environment
 
 
@@ -58,6 +66,8 @@ def render_page(template: str, context: Dict[str, Any], status: int = 200, polic
                 f"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'self'; "
                 "frame-ancestors 'none'; base-uri 'none'"
             ),
-            "Referrer-Policy": "no-referrer",
+            # A console form must carry its origin (Chromium sends "Origin: null" under no-referrer); a link page's
+            # token-bearing address must never leave in a Referer.
+            "Referrer-Policy": "same-origin" if policy == "console" else "no-referrer",
         },
     )

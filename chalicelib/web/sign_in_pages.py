@@ -67,7 +67,9 @@ def login_form(visit: Visit) -> Response:
         return _form(visit, email, reference, errors, status=422)
     try:
         validate(schemas.LOGIN, {name: value for name, value in form.items() if value})
-        signed_in = console_visits.sign_in(email, form["password"], reference, visit.source_ip)
+        signed_in = console_visits.sign_in(
+            email, form["password"], reference, visit.source_ip, replacing=visit.principal if visit.visitor else None
+        )
     except ValidationFailed as error:
         return _form(visit, email, reference, field_errors(error, visit.language), status=422)
     except InvalidCredentials:

@@ -72,6 +72,20 @@ PAGE_MATRIX = {
     ("/console/batches/{batch_id}/reject", "POST"): PageCase(
         BATCH_DECIDERS, opened_at="/console/batches/bat_matrix/reject", form={}
     ),
+    ("/console/password", "GET"): PageCase(EVERYONE),
+    ("/console/password", "POST"): PageCase(
+        EVERYONE, form={"current_password": "x", "new_password": "y", "password_repeat": "y"}
+    ),
+    ("/console/forgot", "GET"): PageCase(public=True),
+    ("/console/forgot", "POST"): PageCase(public=True, form={"email": "a@example.com"}),
+    ("/console/profile", "GET"): PageCase(EVERYONE),
+    ("/console/profile", "POST"): PageCase(EVERYONE, form={"name": "A", "language": "en"}),
+    ("/console/profile/email", "POST"): PageCase(
+        EVERYONE, form={"new_email": "b@example.com", "current_password": "x"}
+    ),
+    ("/console/profile/key", "POST"): PageCase(EVERYONE, form={"recipient_jwk": "{}"}),
+    ("/console/profile/key/remove", "GET"): PageCase(EVERYONE),
+    ("/console/profile/key/remove", "POST"): PageCase(EVERYONE, form={}),
 }
 
 

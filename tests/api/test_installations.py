@@ -1,6 +1,7 @@
 """Installers register customers' devices by ID code + MAC; customers activate them from the mailed link."""
 
 import re
+from datetime import datetime
 
 import pytest
 
@@ -532,3 +533,16 @@ def test_an_installer_cannot_rewrite_the_profile_of_somebody_elses_customer(api,
     assert api.call("POST", f"/public/activations/{token}", {}).status_code == 200
     stored = UserModel.get(victim.user_id)
     assert (stored.name, stored.phone) == ("Victor Real", "+4917011111111")
+
+
+def test_the_activation_page_states_the_expiry_in_the_links_language_and_names_the_time_zone(api, installers, mailbox):
+    from zoneinfo import ZoneInfo
+
+    install(api, installers["schmidt"], language="fr")
+    token = activation_token(mailbox)
+    expires_at = api.call("GET", f"/public/activations/{token}").data["expires_at"]
+    html = api.client.http.get(f"/activate/{token}").body.decode()
+    local = datetime.fromisoformat(expires_at).astimezone(ZoneInfo("Europe/Berlin"))
+    zone = "heure d’été d’Europe centrale" if local.dst() else "heure normale d’Europe centrale"
+    assert re.search(rf"Ce lien est valable jusqu&#39;au \d+ [^ ]+ {local:%Y}, {local:%H:%M} \({zone}\)\.", html)
+    assert "UTC" not in html

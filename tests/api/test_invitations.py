@@ -289,3 +289,13 @@ def test_one_link_may_probe_addresses_only_ten_times_an_hour(api, admin, login_a
         for _ in range(11)
     ]
     assert statuses == [409] * 10 + [429]
+
+
+def test_the_page_states_the_expiry_in_the_invitations_language_and_names_the_time_zone(api, admin):
+    from zoneinfo import ZoneInfo
+
+    invitation = invite(api, admin)
+    html = api.call("GET", f"/invite/{token_of(invitation)}").body.decode()
+    local = datetime.fromisoformat(invitation["expires_at"]).astimezone(ZoneInfo("Europe/Berlin"))
+    zone = "Mitteleuropäische Sommerzeit" if local.dst() else "Mitteleuropäische Normalzeit"
+    assert f"Die Einladung gilt bis {local:%d.%m.%Y, %H:%M} ({zone})." in html and "UTC" not in html

@@ -167,3 +167,22 @@ def test_a_sealed_file_names_its_content_type_and_the_recipient_key():
         token = JWE()
         token.deserialize(key_files.seal(b"{}", jwk, "application/json"), key=private)
         assert (token.jose_header["cty"], token.jose_header["kid"]) == ("application/json", kid)
+
+
+def test_a_recipient_key_is_named_by_its_rfc_7638_thumbprint():
+    # The example of RFC 7638, section 3.1: the thumbprint ignores the members outside the key (alg, kid).
+    rfc_key = {
+        "kty": "RSA",
+        "n": (
+            "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3o"
+            "knjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdA"
+            "ZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-k"
+            "EgU8awapJzKnqDKgw"
+        ),
+        "e": "AQAB",
+        "alg": "RS256",
+        "kid": "2011-04-29",
+    }
+    assert key_files.recipient_key_thumbprint(rfc_key) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+    _, public = private_and_public("EC", "P-256")
+    assert key_files.recipient_key_thumbprint(public) == key_files.recipient_key_thumbprint({**public, "kid": "other"})

@@ -8,7 +8,16 @@ import pytest
 
 from chalicelib import mail
 from chalicelib.fields import LANGUAGES
-from chalicelib.mail import MailNotSent, TemplateInvalid, check_template, find_template, render, send_mail
+from chalicelib.mail import (
+    MailNotSent,
+    TemplateInvalid,
+    check_template,
+    find_template,
+    mail_values,
+    render,
+    sample_values,
+    send_mail,
+)
 from chalicelib.mail_types import MAIL_TYPES
 from chalicelib.models import TemplateSlotModel
 from chalicelib.services.mail_templates.templates import _checked_defaults, sync_default_templates
@@ -35,7 +44,7 @@ def words(text):
 @pytest.mark.parametrize("mail_type, language", ALL, ids=lambda v: v)
 def test_every_default_renders_its_sample_in_text_and_html_with_the_link(mail_type, language):
     parts = _checked_defaults()[(mail_type, language)]
-    sample = MAIL_TYPES[mail_type].sample
+    sample = sample_values(mail_type, language)
     rendered = render(parts["subject"], parts["html"], parts["text"], sample)
     for part in (rendered.subject, rendered.html, rendered.text):
         assert "{{" not in part and "{%" not in part and "}}" not in part
@@ -49,7 +58,7 @@ def test_every_default_renders_its_sample_in_text_and_html_with_the_link(mail_ty
 def test_every_default_is_written_in_the_language_it_claims(mail_type, language):
     parts = _checked_defaults()[(mail_type, language)]
     sample = {
-        **MAIL_TYPES[mail_type].sample,
+        **sample_values(mail_type, language),
         "recipient_name": "X",
         "org_name": "X",
         "company_name": "X",
@@ -76,13 +85,13 @@ def test_every_default_is_written_in_the_language_it_claims(mail_type, language)
 )
 def test_link_lifetimes_are_stated_in_human_units(mail_type, language, expected):
     parts = _checked_defaults()[(mail_type, language)]
-    assert expected in render(parts["subject"], parts["html"], parts["text"], MAIL_TYPES[mail_type].sample).text
+    assert expected in render(parts["subject"], parts["html"], parts["text"], sample_values(mail_type, language)).text
 
 
 def test_a_lifetime_of_one_is_singular():
     parts = _checked_defaults()[("invite", "en")]
-    text = render(parts["subject"], parts["html"], parts["text"], {**MAIL_TYPES["invite"].sample, "valid_days": 1}).text
-    assert "valid for 1 day." in text
+    values = mail_values("en", {**MAIL_TYPES["invite"].sample, "valid_days": 1})
+    assert "valid for 1 day." in render(parts["subject"], parts["html"], parts["text"], values).text
 
 
 VALID_TEXT = "Hello {{ recipient_name }}: {{ link }}"

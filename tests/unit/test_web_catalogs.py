@@ -1,5 +1,6 @@
-"""The web pages' words: one gettext catalog per language, each translating exactly the messages that the
-templates and presenters use (found as `pybabel extract` finds them, through babel.cfg)."""
+"""The web pages' words and the mails' phrases: one gettext catalog per language and domain, each translating exactly
+the messages that the templates, presenters and mail code use (found as `pybabel extract` finds them, through
+babel.cfg for the pages and babel-mail.cfg for the mails)."""
 
 import functools
 import os
@@ -9,6 +10,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
+from chalicelib import mail_words
 from chalicelib.fields import LANGUAGES
 from chalicelib.local import PROJECT_DIR
 from chalicelib.security import password_problems
@@ -16,22 +18,22 @@ from chalicelib.web import catalogs
 from tests.unit.test_cold_start import PROBE, probe
 
 
-@functools.lru_cache(maxsize=1)
-def used_messages():
-    """(context, msgid) of every message the pages use."""
-    with open(os.path.join(PROJECT_DIR, "babel.cfg")) as config:
+@functools.lru_cache(maxsize=None)
+def used_messages(config_file="babel.cfg"):
+    """(context, msgid) of every message the pages use (or the mails, with babel-mail.cfg)."""
+    with open(os.path.join(PROJECT_DIR, config_file)) as config:
         method_map, options_map = parse_mapping_cfg(config)
     found = extract_from_dir(PROJECT_DIR, method_map, options_map)
     return frozenset((context, message) for _, _, message, _, context in found)
 
 
-def catalog(language):
-    with open(catalogs.catalog_path(language), "rb") as source:
+def catalog(language, path=catalogs.catalog_path):
+    with open(path(language), "rb") as source:
         return read_po(source, locale=language)
 
 
-def entries(language):
-    return {(message.context, message.id): message for message in catalog(language) if message.id}
+def entries(language, path=catalogs.catalog_path):
+    return {(message.context, message.id): message for message in catalog(language, path) if message.id}
 
 
 def test_every_language_of_keyport_has_a_catalog_and_no_other_does():
@@ -74,3 +76,31 @@ def test_an_unknown_language_reads_english():
 
 def test_babel_loads_with_the_first_page_not_at_import():
     assert "babel" not in probe(PROBE)["loaded"]
+
+
+def test_every_language_of_keyport_has_a_mail_catalog_and_no_other_does():
+    assert sorted(os.listdir(mail_words.LOCALE_DIR)) == sorted(LANGUAGES + ("README.md",))
+    assert len(used_messages("babel-mail.cfg")) == len(mail_words.COUNTED)  # one phrase per counted number
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_mail_catalog_translates_every_phrase_the_mails_use_and_holds_no_stale_one(language):
+    found, used = entries(language, mail_words.catalog_path), used_messages("babel-mail.cfg")
+    assert sorted(used - set(found), key=str) == [], "missing: refresh the catalogs (chalicelib/locale/README.md)"
+    assert sorted(set(found) - used, key=str) == [], "stale: no mail code uses these"
+    incomplete = [key for key, message in found.items() if not all(message.string) or message.fuzzy]
+    assert incomplete == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_mail_translation_keeps_the_placeholders_and_the_plural_rule_of_its_language(language):
+    from babel.messages.plurals import get_plural
+
+    mails = catalog(language, mail_words.catalog_path)
+    assert [(message.id, [str(error) for error in errors]) for message, errors in mails.check()] == []
+    assert mails.plural_expr == get_plural(language).plural_expr
+
+
+def test_english_mails_say_their_phrases_as_written():
+    found = entries("en", mail_words.catalog_path)
+    assert [key for key, message in found.items() if tuple(message.string) != message.id] == []

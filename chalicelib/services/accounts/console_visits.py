@@ -35,10 +35,19 @@ class Visitor:
         return self.principal.has_role(ORG_ADMIN, OPERATOR)
 
 
-def sign_in(email: str, password: str, org_reference: Optional[str], source_ip: Optional[str]) -> Dict[str, Any]:
+def sign_in(
+    email: str,
+    password: str,
+    org_reference: Optional[str],
+    source_ip: Optional[str],
+    replacing: Optional[Principal] = None,
+) -> Dict[str, Any]:
     """Sign a browser in: the session token (for its cookie), whether the password must change first, the
-    person's language. Unknown address, wrong password and wrong reference fail alike (InvalidCredentials)."""
+    person's language. Unknown address, wrong password and wrong reference fail alike (InvalidCredentials).
+    A session the browser held before (`replacing`) ends: a cookie replaced is a session nobody can end."""
     result = own_account.log_in(email, password, org_reference or None, source_ip=source_ip)
+    if replacing is not None:
+        sessions.end_session(replacing.session_hash)
     return {
         "token": result["token"],
         "must_change_password": result["must_change_password"],
@@ -54,7 +63,9 @@ def visitor_of(token: Optional[str]) -> Visitor:
     own = get_org(user.org_id)
     acting = get_org(session.acting_org_id) if session.acting_org_id else None
     if acting is None or not _may_act_for(principal, acting):
-        acting = own  # switched to an organization since moved out of reach: back to the own one
+        if session.acting_org_id:  # switched to one since moved out of reach (or the role is gone): forget it
+            sessions.set_acting_org(session.token_hash, None)
+        acting = own
     return Visitor(
         principal=principal,
         name=user.name,

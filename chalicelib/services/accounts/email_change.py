@@ -6,11 +6,12 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import models
-from chalicelib.errors import EmailTaken, NotAuthenticated, ValidationFailed
+from chalicelib.errors import EmailTaken, NotAuthenticated, ValidationFailed, WrongPassword
 from chalicelib.fields import normalize_email
 from chalicelib.mail import public_link, send_mail
 from chalicelib.models import UserEmailModel, UserModel
 from chalicelib.permissions import Principal
+from chalicelib.security import verify_password
 from chalicelib.services.accounts.mailed_tokens import TokenInvalid, issue_token, live_token, spend_in
 from chalicelib.services.audit.record import record_event
 from chalicelib.services.tenants.users import failed_conditions, find_user_by_email, get_user
@@ -50,6 +51,18 @@ def request_email_change(principal: Principal, new_email: str) -> None:
         },
     )
     record_event(principal.user_id, "email_change_requested", principal.org_id, target=principal.user_id)
+
+
+def request_email_change_with_password(principal: Principal, current_password: str, new_email: str) -> None:
+    """As request_email_change, once the current password is given (the console asks for it: a session left open on
+    a shared computer must not be enough to move the account to another address); WrongPassword otherwise."""
+    user = get_user(principal.user_id)
+    if user is None:
+        raise NotAuthenticated()
+    if not verify_password(user.password_hash, current_password):
+        record_event(principal.user_id, "email_change_refused_password", principal.org_id, target=principal.user_id)
+        raise WrongPassword()
+    request_email_change(principal, new_email)
 
 
 def confirm_email_change(token: str) -> None:

@@ -107,6 +107,13 @@ def recipient_key(jwk: Any) -> Dict[str, Any]:
     return {name: public[name] for name in ("kty", "n", "e", "crv", "x", "y", "kid") if name in public}
 
 
+def recipient_key_thumbprint(jwk: Dict[str, Any]) -> str:
+    """The RFC 7638 thumbprint (SHA-256, base64url) a person recognizes their recipient key by."""
+    from jwcrypto.jwk import JWK
+
+    return JWK(**jwk).thumbprint()
+
+
 def _check_rsa_public(modulus: int, exponent: int) -> None:
     """RecipientKeyInvalid for an RSA public key nobody could hold safely: too short, a modulus with a small
     factor (even, divisible by 3, ...), or an exponent that is even, below 3 or not below the modulus."""

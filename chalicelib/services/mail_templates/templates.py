@@ -10,7 +10,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import clock, models
 from chalicelib.errors import Conflict, Forbidden, NotFound
 from chalicelib.fields import LANGUAGES
-from chalicelib.mail import SYSTEM, check_template, deliver, render
+from chalicelib.mail import SYSTEM, check_template, deliver, render, sample_values
 from chalicelib.mail_types import MAIL_TYPES
 from chalicelib.models import MailTemplateModel, OrganizationModel, TemplateSlotModel
 from chalicelib.paging import binding, page
@@ -243,7 +243,7 @@ def activate_template(principal: Principal, template_id: str) -> Dict[str, Any]:
 def preview_template(principal: Principal, template_id: str) -> Dict[str, str]:
     """The template rendered with its type's sample data."""
     template = _load(principal, template_id)
-    mail = render(template.subject, template.html, template.text, MAIL_TYPES[template.mail_type].sample)
+    mail = render(template.subject, template.html, template.text, sample_values(template.mail_type, template.language))
     return {"subject": mail.subject, "html": mail.html, "text": mail.text}
 
 
@@ -251,7 +251,7 @@ def send_test_mail(principal: Principal, template_id: str, email: str) -> Dict[s
     """Send the template, rendered with sample data, to the given address."""
     template = _load(principal, template_id)
     hit("template_test_mail", principal.user_id, limit=TEST_MAILS_PER_HOUR, window_seconds=3600)
-    mail = render(template.subject, template.html, template.text, MAIL_TYPES[template.mail_type].sample)
+    mail = render(template.subject, template.html, template.text, sample_values(template.mail_type, template.language))
     message_id = deliver(email, mail, template.mail_type)
     record_event(principal.user_id, "template_test_sent", _org_of(template), target=template.template_id)
     return {"message_id": message_id}

@@ -32,8 +32,14 @@ class OrgChanged(Conflict):
     code, message = "org_changed", "The organization tree changed meanwhile; reload and try again."
 
 
+# No id of ours is longer (paths refuse longer ones too); DynamoDB refuses a key over 2 KB with an error, not None.
+MAX_ORG_ID = 200
+
+
 def get_org(org_id: str) -> Optional[OrganizationModel]:
     """The organization with this id, or None."""
+    if len(org_id) > MAX_ORG_ID:
+        return None
     try:
         return OrganizationModel.get(org_id, consistent_read=True)
     except DoesNotExist:
