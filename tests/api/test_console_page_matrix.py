@@ -60,6 +60,9 @@ PAGE_MATRIX = {
     ("/console/logout", "POST"): PageCase(EVERYONE, form={}),
     ("/console/", "GET"): PageCase(EVERYONE),
     ("/console/org", "POST"): PageCase(EVERYONE, form={"org_id": "root"}),
+    ("/console/portal", "GET"): PageCase(public=True),
+    ("/console/portal", "POST"): PageCase(public=True, form={"code": "ABCD-EFGH"}),
+    ("/console/portal/leave", "POST"): PageCase(public=True, form={}),
     ("/console/batches/{batch_id}", "GET"): PageCase(
         BATCH_READERS, opened_at="/console/batches/bat_matrix", given=a_pending_batch
     ),
