@@ -5,10 +5,12 @@ returns opens a page too."""
 
 import html
 import re
+import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from chalicelib import clock
 from chalicelib.mail_types import MAIL_TYPES
 from tests.conftest import run_queued_jobs
 from tests.helpers import make_device, make_org, make_user
@@ -215,6 +217,17 @@ def test_a_finished_link_leads_to_sign_in_with_the_address_filled_and_is_dead_af
     dead = api.client.http.get(path, headers={"Accept-Language": language})
     assert dead.status_code == 200 and 'id="dead"' in dead.body.decode()
     assert dead.headers["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("mail_type", sorted(TOKEN_LINKS))
+def test_an_expired_link_opens_the_dead_link_page(api, world, mailbox, monkeypatch, mail_type):
+    links, language = sent_links(api, world, mailbox, mail_type)
+    [url] = links
+    later = time.time() + 31 * 24 * 3600  # past every link's lifetime (30 days at most: an invitation's)
+    monkeypatch.setattr(clock, "seconds", lambda: later)
+    dead = api.client.http.get(url[len(BASE) :], headers={"Accept-Language": language})
+    assert dead.status_code == 200 and 'id="dead"' in dead.body.decode()
+    assert dead.headers["Content-Type"].startswith("text/html") and f'<html lang="{language}">' in dead.body.decode()
 
 
 @pytest.mark.parametrize("mail_type", ["credentials", "registration_approved", "registration_received"])
