@@ -214,3 +214,9 @@ def test_the_stylesheet_is_served_under_its_hash_for_a_year_and_nothing_else_is(
     assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
     assert "immutable" in css.headers["Cache-Control"]
     assert browser.get("/console/assets/console.css").status_code == 404
+
+
+def test_after_a_failed_sign_in_forgot_password_carries_the_address_typed(browser):
+    browser.get("/console/login")
+    page = browser.post("/console/login", {"email": "ada+x@example.com", "password": "Not-the-Passw0rd!"})
+    assert 'href="/console/forgot?email=ada%2Bx%40example.com"' in page.text
