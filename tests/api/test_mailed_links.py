@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from chalicelib import clock
+from chalicelib import clock, console_paths
 from chalicelib.mail_types import MAIL_TYPES
 from tests.conftest import run_queued_jobs
 from tests.helpers import make_device, make_org, make_user
@@ -191,6 +191,16 @@ def assert_the_address_is_filled(page, path):
 
 def test_every_mail_type_is_sent_here():
     assert set(SENDS) == set(MAIL_TYPES)
+
+
+def test_every_console_path_a_link_is_built_from_is_a_console_page():
+    import app  # noqa: F401  (registers the pages)
+    from chalicelib.web.console import PAGES
+
+    pages = {spec.path for spec in PAGES if spec.method == "GET"}
+    named = {console_paths.SIGN_IN, console_paths.REGISTER, console_paths.PORTAL}
+    assert sorted(named - pages) == []
+    assert "/console/batches/{batch_id}" in pages and console_paths.batch_path("bat_x") == "/console/batches/bat_x"
 
 
 @pytest.mark.parametrize("mail_type", sorted(SENDS))
