@@ -139,3 +139,20 @@ def test_a_batch_outside_the_scope_is_the_not_found_page_without_its_data(api, w
     browser.get("/console/")  # a page with a form: its token is a valid one
     refused = browser.post(f"/console/batches/{batch_id}/confirm", {}, follow=False)
     assert refused.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "interrupted, action, state, status",
+    [("CONFIRMING", "confirm", "CONFIRMED", "CLAIMED"), ("REJECTING", "reject", "REJECTED", "UNCLAIMED")],
+)
+def test_an_interrupted_decision_is_finished_from_the_page(api, world, mailbox, interrupted, action, state, status):
+    batch_id = send_batch(api, world, serials=("M-01", "M-02"))
+    BatchModel.get(batch_id).update(actions=[BatchModel.state.set(interrupted)])  # as a failure part-way leaves it
+    assert 'id="finish"' not in signed_in(api, "view@target.example").get(f"/console/batches/{batch_id}").text
+    browser = signed_in(api, "boss@target.example")
+    page = browser.get(f"/console/batches/{batch_id}")
+    assert 'id="finish"' in page.text and 'id="confirm"' not in page.text
+    assert f'action="/console/batches/{batch_id}/{action}"' in page.text
+    finished = browser.post(f"/console/batches/{batch_id}/{action}", {})
+    assert finished.status_code == 200 and BatchModel.get(batch_id).state == state
+    assert {DeviceModel.get(serial).claim_status for serial in ("M-01", "M-02")} == {status}

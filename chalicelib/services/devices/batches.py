@@ -428,17 +428,20 @@ def read_batch(principal: Principal, batch_id: str, limit: int = 50, cursor: Opt
 
 
 def batch_overview(principal: Principal, batch_id: str) -> Dict[str, Any]:
-    """A batch as its console page shows it: the batch, the names of its maker and target, and whether the actor
-    may confirm or reject it now (the target's side, allowed to confirm, while it awaits confirmation)."""
+    """A batch as its console page shows it: the batch, the names of its maker and target, whether the actor may
+    confirm or reject it now (the target's side, allowed to confirm, while it awaits confirmation), and whether
+    it may finish a confirmation or rejection a failure interrupted (the same calls resume it)."""
     batch, _maker_side, target_side = _batch_for(principal, batch_id)
     if not (principal.may(BATCHES_MANAGE) or principal.may(BATCHES_CONFIRM) or principal.may(CATALOG_READ)):
         raise _forbidden()
     maker, target = get_org(batch.org_id), get_org(batch.target_org_id)
+    deciding = target_side and principal.may(BATCHES_CONFIRM)
     return {
         **batch_view(batch),
         "org_name": maker.name if maker else None,
         "target_org_name": target.name if target else None,
-        "may_decide": target_side and principal.may(BATCHES_CONFIRM) and batch.state == "PENDING",
+        "may_decide": deciding and batch.state == "PENDING",
+        "may_finish": deciding and batch.state in ("CONFIRMING", "REJECTING"),
     }
 
 
