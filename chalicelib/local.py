@@ -328,6 +328,8 @@ def run(port: int, home: str) -> int:
         env = local_environment(home, database.endpoint, port)
         os.environ.update(env)
         print(f"DynamoDB Local on {database.endpoint} (data in {os.path.join(home, 'dynamodb')})", flush=True)
+        # The console first: it is where a person starts; the operator lines that follow say who signs in.
+        print(f"Console: http://127.0.0.1:{port}/console/ (sign in with the operator printed below)", flush=True)
         ensure_wrapping_key(home)
         for line in prepare_data(
             os.environ.get("KEYPORT_OPERATOR_EMAIL") or DEFAULT_OPERATOR_EMAIL,

@@ -31,7 +31,8 @@ os.environ.pop("KEYPORT_KMS_KEY_ARN", None)
 
 DEVICES = 10_000
 
-import bench_service  # noqa: E402  (after the environment above)
+import bench_console  # noqa: E402  (after the environment above)
+import bench_service  # noqa: E402
 
 
 def csv_file(count: int, prefix: str) -> str:
@@ -347,6 +348,7 @@ def main() -> int:
         results["login"] = bench_service.login_latency()
         results["invitation_expiry"] = bench_service.invitation_expiry()
         results["catalog_pages"] = bench_service.catalog_pages(int(os.environ.get("KEYPORT_BENCH_CATALOG", "100000")))
+        results["console"] = bench_console.console_pages()
     results["wrap"] = wrap_only(DEVICES)
     _print(results)
     os.makedirs(os.path.join(ROOT, "bench"), exist_ok=True)
@@ -391,6 +393,7 @@ def _print(results: dict) -> None:
         f"{unwrap['kms_calls']}; plain AES-GCM {unwrap['aes_gcm_keys_per_s']:,}/s ({unwrap['ratio']}x)"
     )
     bench_service.print_service(results)
+    bench_console.print_console(results)
     wrap = results["wrap"]
     print(
         f"{'wrapping alone':<44}{wrap['esdk_messages_per_s']:>9,} ESDK messages/s; plain AES-GCM "

@@ -89,6 +89,11 @@ PAGE_MATRIX = {
     ("/console/profile/key", "POST"): PageCase(EVERYONE, form={"recipient_jwk": "{}"}),
     ("/console/profile/key/remove", "GET"): PageCase(EVERYONE),
     ("/console/profile/key/remove", "POST"): PageCase(EVERYONE, form={}),
+    ("/console/register", "GET"): PageCase(public=True),
+    ("/console/register", "POST"): PageCase(
+        public=True, form={"kind": "installer", "name": "A", "email": "a@example.com", "company_name": "B"}
+    ),
+    ("/console/register/sent", "GET"): PageCase(public=True),
 }
 
 

@@ -2,6 +2,7 @@
 
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
@@ -20,6 +21,11 @@ def test_make_run_serves_logs_in_the_printed_operator_and_stops_cleanly_keeping_
     email = stack.printed(r"Operator created: (\S+)")
     password = stack.printed(r"One-time password: (\S+)")
     assert email == "operator@keyport.local" and password, stack.output()
+    console = stack.printed(r"Console: (\S+) \(sign in with the operator printed below\)")
+    assert console == stack.url + "/console/", stack.output()
+    sign_in = requests.get(console, timeout=10)  # not signed in yet: the console leads to its sign-in page
+    assert sign_in.status_code == 200 and urlsplit(sign_in.url).path == "/console/login", sign_in.url
+    assert "text/html" in sign_in.headers["Content-Type"] and 'name="password"' in sign_in.text
 
     login = requests.post(stack.url + "/auth/login", json={"email": email, "password": password}, timeout=10)
     assert login.status_code == 200 and login.json()["must_change_password"] is True
