@@ -74,6 +74,7 @@ class Visit:
     source_ip: Optional[str] = None
     accept_language: str = ""
     cookies: List[str] = field(default_factory=list)  # Set-Cookie values the answer carries
+    sent_cookies: Dict[str, str] = field(default_factory=dict)  # the request's cookies (a name sent twice: absent)
 
     @property
     def principal(self):
@@ -112,6 +113,10 @@ class Visit:
     def redirect(self, location: str) -> Response:
         """POST-redirect-GET (303) to a console path."""
         return self._with_cookies(Response(body="", status_code=303, headers={"Location": location}))
+
+    def cookie(self, name: str) -> Optional[str]:
+        """A cookie the browser sent (None when absent or empty)."""
+        return self.sent_cookies.get(name) or None
 
     def set_cookie(self, name: str, value: str, max_age: Optional[int] = None) -> None:
         """Send a console cookie with the answer."""
@@ -282,6 +287,7 @@ def _visit(request, public: bool, pending_password_ok: bool, path_params: Dict[s
         query={name: value[:MAX_FIELD] for name, value in (request.query_params or {}).items()},
         source_ip=((request.context or {}).get("identity") or {}).get("sourceIp"),
         accept_language=(request.headers.get("accept-language") or "")[:200],
+        sent_cookies=cookies,
     )
     # Signed-in pages' forms carry a token derived from the session; public forms one derived from a pre-session
     # cookie this answer sets when missing (so the sign-in form itself cannot be posted from another site).

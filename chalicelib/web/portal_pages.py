@@ -16,7 +16,7 @@ from chalicelib.errors import NotAuthenticated, ValidationFailed
 from chalicelib.services.portal import sessions as portal
 from chalicelib.services.throttle import TooManyRequests
 from chalicelib.web.catalogs import N_
-from chalicelib.web.console import Visit, _cookies, bp, page
+from chalicelib.web.console import Visit, page
 
 PORTAL_COOKIE = "kp_portal"
 SESSION_SECONDS = portal.SESSION_HOURS * 3600
@@ -39,7 +39,7 @@ INSTALLATION_STATES = {
 @page(PORTAL, ("GET",), public=True)
 def portal_page(visit: Visit) -> Response:
     """The scope of the browser's portal session, or the form that opens one."""
-    token = _portal_token()
+    token = visit.cookie(PORTAL_COOKIE)
     if not token:
         return _form(visit, {}, {})
     try:
@@ -75,13 +75,9 @@ def portal_form(visit: Visit) -> Response:
 @page(PORTAL + "/leave", ("POST",), public=True)
 def leave_form(visit: Visit) -> Response:
     """Leave the portal: the session ends at once and the cookie is forgotten."""
-    portal.end_portal_session(_portal_token())
+    portal.end_portal_session(visit.cookie(PORTAL_COOKIE))
     visit.set_cookie(PORTAL_COOKIE, "", max_age=0)
     return visit.redirect(PORTAL)
-
-
-def _portal_token() -> Optional[str]:
-    return _cookies(bp.current_request).get(PORTAL_COOKIE) or None
 
 
 def _form(

@@ -384,6 +384,7 @@ def _mail_target_admins(batch: BatchModel, maker_name: str, target: Organization
                     "requires_confirmation": batch.requires_confirmation,
                     "link": public_link(batch_path(batch.batch_id)),
                 },
+                thousands_separator=user.csv_thousands_separator,
             )
         except MailNotSent:
             pass  # the batch stands; GET /batches shows it to the target all the same (logged by the mailer)
