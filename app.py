@@ -15,6 +15,7 @@ from chalicelib.api import invitations
 from chalicelib.web import invitation_page
 from chalicelib.api import orgs, portal, registrations, sites, system, templates, users
 from chalicelib.web import console, console_assets, home_page, sign_in_pages  # noqa: F401  (console pages)
+from chalicelib.web import batch_pages, portal_pages  # noqa: F401  (console pages)
 from chalicelib.web import account_pages, profile_pages  # noqa: F401  (console pages: own account)
 from chalicelib.web import register_page  # noqa: F401  (console: installer self-registration)
 

@@ -68,7 +68,7 @@ MAIL_TYPES: Dict[str, MailType] = {
                 "device_count": 250,
                 "device_count_text": "250 devices",
                 "requires_confirmation": True,
-                "link": "https://keyport.example/batches/bat_sample",
+                "link": "https://keyport.example/console/batches/bat_sample",
             },
         ),
         _type(
@@ -79,7 +79,7 @@ MAIL_TYPES: Dict[str, MailType] = {
                 "email": "ada@example.com",
                 "temporary_password": "Xq7-sample-Pw!",
                 "password_by_sms": False,
-                "link": "https://keyport.example/login",
+                "link": "https://keyport.example/console/login?email=ada%40example.com",
             },
         ),
         _type(
@@ -96,7 +96,11 @@ MAIL_TYPES: Dict[str, MailType] = {
         _type(
             "registration_received",
             (),
-            {"company_name": "Schmidt Haustechnik", "account_exists": False, "link": "https://keyport.example/login"},
+            {
+                "company_name": "Schmidt Haustechnik",
+                "account_exists": False,
+                "link": "https://keyport.example/console/login?email=ada%40example.com",
+            },
         ),
         _type(
             "registration_approved",
@@ -105,7 +109,7 @@ MAIL_TYPES: Dict[str, MailType] = {
                 "company_name": "Schmidt Haustechnik",
                 "email": "ada@example.com",
                 "temporary_password": "Xq7-sample-Pw!",
-                "link": "https://keyport.example/login",
+                "link": "https://keyport.example/console/login?email=ada%40example.com",
             },
         ),
         _type(
@@ -114,7 +118,7 @@ MAIL_TYPES: Dict[str, MailType] = {
             {
                 "company_name": "Schmidt Haustechnik",
                 "reason": "We could not verify the company address.",
-                "link": "https://keyport.example/register",
+                "link": "https://keyport.example/console/register",
             },
         ),
     )

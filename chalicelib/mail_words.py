@@ -6,13 +6,13 @@ says how to refresh it), apart from the pages' catalogs: a mail is sent by servi
 A template keeps the raw values too (`device_count`), so an organization's older copy still renders."""
 
 import functools
-import io
 import os
 from datetime import datetime
 from typing import Any, Callable, Dict, Optional
 
 from chalicelib.fields import LANGUAGES
 from chalicelib.formats import format_datetime, format_number
+from chalicelib.gettext_catalogs import compile_catalog
 
 LOCALE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
 DOMAIN = "mail"
@@ -57,14 +57,5 @@ def phrases(language: str, variables: Dict[str, Any], thousands_separator: Optio
 
 @functools.lru_cache(maxsize=None)
 def _compiled(language: str) -> Any:
-    # Compiled in memory once per language (no .mo files in the repository); babel loads with the first mail.
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-    from babel.support import Translations
-
-    with open(catalog_path(language), "rb") as source:
-        catalog = read_po(source, locale=language, domain=DOMAIN)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    # Compiled once per language, in memory.
+    return compile_catalog(catalog_path(language), language, DOMAIN)

@@ -3,6 +3,7 @@
 from chalice import Blueprint
 
 from chalicelib.api import schemas
+from chalicelib.console_paths import sign_in_path
 from chalicelib.errors import EmailTaken
 from chalicelib.services.accounts import email_change, password_reset
 from chalicelib.web.catalogs import N_, translations
@@ -16,9 +17,10 @@ def _reset_context(link: Link, form: Form) -> Context:
 
 
 def _reset(token: str, link: Link, form: Form) -> Context:
-    password_reset.reset_password(token, form.get("password") or "")
+    email = password_reset.reset_password(token, form.get("password") or "")
     return {
         "outcome": "done",
+        "sign_in": sign_in_path(email, link["language"], "password_reset"),
         "message": translations(link["language"]).gettext(
             "Your password has been changed. All your sessions have ended: log in with the new password."
         ),
@@ -40,13 +42,19 @@ def _confirm(token: str, pending: Link, form: Form) -> Context:
     email_change.confirm_email_change(token)
     return {
         "outcome": "done",
+        "sign_in": sign_in_path(pending["new_email"], pending["language"]),
         "message": translations(pending["language"]).gettext("Done: your account now uses %(email)s.")
         % {"email": pending["new_email"]},
     }
 
 
 def _taken(error: EmailTaken, pending: Link) -> Context:
-    return {"outcome": "done", "message": translations(pending["language"]).gettext(TAKEN)}
+    # The account keeps its old address, which this link does not know: sign-in with the field empty.
+    return {
+        "outcome": "done",
+        "sign_in": sign_in_path(language=pending["language"]),
+        "message": translations(pending["language"]).gettext(TAKEN),
+    }
 
 
 TAKEN = N_("This address belongs to another account by now; your address was not changed.")

@@ -3,6 +3,7 @@
 from chalice import Blueprint
 
 from chalicelib.api import installer_schemas
+from chalicelib.console_paths import sign_in_path
 from chalicelib.errors import ValidationFailed
 from chalicelib.services.installers import activations
 from chalicelib.web.catalogs import translations
@@ -28,7 +29,8 @@ def _activate(token: str, activation: Link, form: Form) -> Context:
     if activation["password_required"]:
         fields["password"] = form.get("password") or ""
     result = activations.activate_installation(token, fields)
-    return {"outcome": "activated", "email": result["user"]["email"]}
+    email = result["user"]["email"]
+    return {"outcome": "activated", "email": email, "sign_in": sign_in_path(email, activation["language"])}
 
 
 def _invalid(error: ValidationFailed, activation: Link) -> Context:

@@ -6,11 +6,11 @@ After changing a message in a template or presenter, refresh the catalogs (see l
 tests/unit/test_web_catalogs.py fails on a message missing or empty in any catalog and on a stale one."""
 
 import functools
-import io
 import os
 from typing import List
 
 from chalicelib.fields import LANGUAGES
+from chalicelib.gettext_catalogs import compile_catalog
 
 LOCALE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
 DOMAIN = "messages"
@@ -51,17 +51,8 @@ def translations(language: str):
 
 @functools.lru_cache(maxsize=None)
 def _compiled(language: str):
-    # babel loads on the first page, not at `import app`; compiling in memory keeps binaries out of the repository.
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-    from babel.support import Translations
-
-    with open(catalog_path(language), "rb") as source:
-        catalog = read_po(source, locale=language, domain=DOMAIN)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    # Compiled once per language, in memory.
+    return compile_catalog(catalog_path(language), language, DOMAIN)
 
 
 def pick_language(accept_language: str) -> str:

@@ -8,23 +8,22 @@ the synchronizer CSRF token of every form plus the Origin check, sign-in redirec
 import functools
 import logging
 from dataclasses import dataclass, field
-from email import policy as mime_policy
-from email.parser import BytesParser
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple, Union
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import ACCEPTED_CONTENT_TYPES
 from chalicelib.api.statuses import status_of
 from chalicelib.config import get_settings
-from chalicelib.errors import DomainError, Forbidden, InternalError, NotAuthenticated, NotFound, ValidationFailed
-from chalicelib.fields import LANGUAGES, text_problem
+from chalicelib.errors import DomainError, InternalError, NotAuthenticated, NotFound, ValidationFailed
+from chalicelib.fields import LANGUAGES
 from chalicelib.formats import format_datetime, format_number
-from chalicelib.security import form_token, new_token, same_secret
+from chalicelib.security import form_token, new_token
 from chalicelib.services.accounts.console_visits import Visitor, visitor_of
 from chalicelib.web.catalogs import N_, pick_language, spoken, translations
 from chalicelib.web.console_assets import asset_url
+from chalicelib.web.console_requests import MAX_FIELD, checked_form, request_cookies
 from chalicelib.web.render import render_page
 
 log = logging.getLogger("keyport.console")
@@ -36,7 +35,6 @@ LANGUAGE_COOKIE = "kp_lang"  # the language chosen on the sign-in page, for visi
 HOME = "/console/"
 LOGIN = "/console/login"
 PASSWORD_CHANGE = "/console/password"
-MAX_FIELD = 10_000  # no console field is longer; a longer one is refused beside its field
 
 UNREADABLE_FORM = N_(
     "A field holds characters that cannot be taken (such as control characters). Go back and correct it."
@@ -74,6 +72,7 @@ class Visit:
     source_ip: Optional[str] = None
     accept_language: str = ""
     cookies: List[str] = field(default_factory=list)  # Set-Cookie values the answer carries
+    sent_cookies: Dict[str, str] = field(default_factory=dict)  # the request's cookies (a name sent twice: absent)
 
     @property
     def principal(self):
@@ -112,6 +111,10 @@ class Visit:
     def redirect(self, location: str) -> Response:
         """POST-redirect-GET (303) to a console path."""
         return self._with_cookies(Response(body="", status_code=303, headers={"Location": location}))
+
+    def cookie(self, name: str) -> Optional[str]:
+        """A cookie the browser sent (None when absent or empty)."""
+        return self.sent_cookies.get(name) or None
 
     def set_cookie(self, name: str, value: str, max_age: Optional[int] = None) -> None:
         """Send a console cookie with the answer."""
@@ -252,7 +255,7 @@ def safe_next(target: Optional[str]) -> str:
 
 
 def _visit(request, public: bool, pending_password_ok: bool, path_params: Dict[str, str]) -> Any:
-    cookies = _cookies(request)
+    cookies = request_cookies(request)
     visitor = None
     token = cookies.get(SESSION_COOKIE)
     if token:
@@ -282,6 +285,7 @@ def _visit(request, public: bool, pending_password_ok: bool, path_params: Dict[s
         query={name: value[:MAX_FIELD] for name, value in (request.query_params or {}).items()},
         source_ip=((request.context or {}).get("identity") or {}).get("sourceIp"),
         accept_language=(request.headers.get("accept-language") or "")[:200],
+        sent_cookies=cookies,
     )
     # Signed-in pages' forms carry a token derived from the session; public forms one derived from a pre-session
     # cookie this answer sets when missing (so the sign-in form itself cannot be posted from another site).
@@ -291,7 +295,7 @@ def _visit(request, public: bool, pending_password_ok: bool, path_params: Dict[s
         visit.set_cookie(FORM_COOKIE, secret)
     visit.csrf = form_token(secret)
     if request.method == "POST":
-        visit.form, visit.files = _checked_form(request, visit.csrf, public)
+        visit.form, visit.files = checked_form(request, visit.csrf, public)
     return visit
 
 
@@ -299,97 +303,6 @@ def _path_of(request, path_params: Dict[str, str]) -> str:
     template = (request.context or {}).get("resourcePath") or ""
     path = template.format(**path_params) if path_params else template
     return HOME if path + "/" == HOME else path
-
-
-def _checked_form(request, expected_csrf: str, public: bool) -> Tuple[Dict[str, str], Dict[str, bytes]]:
-    if not _same_origin(request, public):
-        raise FormRefused()
-    content_type = request.headers.get("content-type") or ""
-    body = request.raw_body or b""
-    files: Dict[str, bytes] = {}
-    try:
-        if content_type.lower().startswith("multipart/form-data"):
-            pairs, files = _multipart(content_type, body)
-        else:
-            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
-    except (UnicodeError, ValueError):
-        raise FormRefused() from None
-    form = {name: value for name, value in pairs}
-    if not same_secret(form.pop("csrf", ""), expected_csrf):
-        raise FormRefused()
-    # Every value is text (no control characters); a page validates its fields by its JSON twin's schema.
-    bad = [name for name, value in form.items() if len(value) > MAX_FIELD or text_problem(value, multiline=True)]
-    if bad:
-        raise ValidationFailed(details=[{"field": name, "problem": "is not valid"} for name in bad])
-    return form, files
-
-
-def _multipart(content_type: str, body: bytes) -> Tuple[List[Tuple[str, str]], Dict[str, bytes]]:
-    """A multipart/form-data body (a form with a file upload): its text fields, and its files' bytes by field name
-    (an empty file field, as browsers send one nobody chose, is there with no bytes)."""
-    header = b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n"
-    message = BytesParser(policy=mime_policy.HTTP).parsebytes(header + body)
-    if not message.is_multipart():
-        raise ValueError("not a multipart body")
-    pairs: List[Tuple[str, str]] = []
-    files: Dict[str, bytes] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str):
-            continue
-        payload = part.get_payload(decode=True)
-        data = payload if isinstance(payload, bytes) else b""
-        if part.get_filename() is not None:
-            files[name] = data
-        else:
-            pairs.append((name, data.decode("utf-8")))
-    return pairs, files
-
-
-class FormRefused(Forbidden):
-    """A console form without its valid CSRF token, or posted from another origin."""
-
-    code, message = "form_refused", "The form has expired or was sent from another site."
-
-
-def _same_origin(request, public: bool) -> bool:
-    """The form was sent by a page of ours: Fetch metadata where the browser sends it, else Origin, else Referer.
-    A public form (sign-in, register) needs one of them: its token is derived from a cookie that a sibling host
-    could plant, so the origin is what stops a login CSRF there."""
-    fetch_site = request.headers.get("sec-fetch-site")
-    if fetch_site:
-        return fetch_site == "same-origin"
-    claimed = request.headers.get("origin") or request.headers.get("referer")
-    if not claimed:
-        return not public  # old browsers and tools: on a signed-in page the session's token alone guards the form
-    if claimed == "null":
-        return False  # an opaque origin (a sandboxed frame, a data: page) is never ours
-    try:
-        parts = urlsplit(claimed)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        public_url = urlsplit(get_settings().public_base_url)
-    except ValueError:  # e.g. "http://[::1": no origin of ours
-        return False
-    allowed = {f"{public_url.scheme}://{public_url.netloc}"}
-    host = request.headers.get("host")
-    if host:  # the address the browser used to reach us (behind API Gateway: its domain)
-        allowed |= {f"https://{host}", f"http://{host}"} if get_settings().is_local else {f"https://{host}"}
-    return origin in allowed
-
-
-def _cookies(request) -> Dict[str, str]:
-    """The request's cookies, parsed leniently (one malformed cookie of another app must not hide ours); a name
-    sent twice counts as absent: a sibling host tossing in its own session or form secret gains nothing."""
-    found: Dict[str, str] = {}
-    repeated = set()
-    for pair in (request.headers.get("cookie") or "").split(";"):
-        name, separator, value = pair.strip().partition("=")
-        if not separator or not name:
-            continue
-        if name in found:
-            repeated.add(name)
-        found[name] = value.strip().strip('"')
-    return {name: value for name, value in found.items() if name not in repeated}
 
 
 def _anonymous_language(request, cookies: Dict[str, str]) -> str:
@@ -401,6 +314,6 @@ def _anonymous_language(request, cookies: Dict[str, str]) -> str:
 
 def _language_of(request) -> str:
     try:
-        return _anonymous_language(request, _cookies(request))
+        return _anonymous_language(request, request_cookies(request))
     except Exception:  # an error page must render whatever the request
         return "en"

@@ -5,6 +5,7 @@ from typing import Callable
 from chalice import Blueprint
 
 from chalicelib.api import schemas
+from chalicelib.console_paths import sign_in_path
 from chalicelib.errors import EmailTaken, ValidationFailed
 from chalicelib.services.tenants import invitations
 from chalicelib.services.throttle import TooManyRequests
@@ -29,7 +30,11 @@ def _accept(token: str, invitation: Link, form: Form) -> Context:
     user = invitations.accept_invitation(
         token, {"name": form.get("name"), "email": form.get("email"), "password": form.get("password") or ""}
     )
-    return {"outcome": "accepted", "email": user["email"]}
+    return {
+        "outcome": "accepted",
+        "email": user["email"],
+        "sign_in": sign_in_path(user["email"], invitation["language"], "accepted"),
+    }
 
 
 def _says(message: str) -> Callable[[Exception, Link], Context]:

@@ -4,16 +4,18 @@ them), that nobody signed out gets past the sign-in page, and that every form re
 The table must name every page of chalicelib/web/console.PAGES: a new page without an entry fails the first test."""
 
 from dataclasses import dataclass
-from typing import FrozenSet, Optional
+from datetime import datetime, timezone
+from typing import Callable, FrozenSet, Optional
 
 import pytest
 
 import app  # noqa: F401  (registers the pages)
+from chalicelib.models import BatchModel
 from chalicelib.permissions import ROLES
 from chalicelib.services.accounts.sessions import open_session
 from chalicelib.web.console import PAGES
 from tests.console_browser import Browser
-from tests.helpers import make_user
+from tests.helpers import make_org, make_user
 
 
 @dataclass(frozen=True)
@@ -24,10 +26,33 @@ class PageCase:
     public: bool = False
     opened_at: Optional[str] = None  # a concrete path when the page's path has parameters
     form: Optional[dict] = None  # a valid-looking form for the CSRF test of a POST page
+    given: Optional[Callable[[], None]] = None  # stores what the page at opened_at shows (it is 404 without)
 
 
 EVERYONE = None
 ADMINS = frozenset({"OPERATOR", "ORG_ADMIN"})
+BATCH_READERS = frozenset({"ORG_ADMIN", "KEY_MANAGER", "VIEWER"})
+BATCH_DECIDERS = frozenset({"ORG_ADMIN", "KEY_MANAGER"})
+
+
+def a_pending_batch():
+    """bat_matrix: a batch a maker sent to a partner, awaiting confirmation (both below the root)."""
+    make_org("maker")
+    make_org("partner")
+    now = datetime.now(timezone.utc)
+    BatchModel(
+        "bat_matrix",
+        org_id="maker",
+        target_org_id="partner",
+        reference="PO-1",
+        requires_confirmation=True,
+        state="PENDING",
+        count=1,
+        created_key=f"{now.isoformat()}#bat_matrix",
+        created_at=now,
+        created_by="usr_x",
+    ).save()
+
 
 PAGE_MATRIX = {
     ("/console/login", "GET"): PageCase(public=True),
@@ -35,6 +60,21 @@ PAGE_MATRIX = {
     ("/console/logout", "POST"): PageCase(EVERYONE, form={}),
     ("/console/", "GET"): PageCase(EVERYONE),
     ("/console/org", "POST"): PageCase(EVERYONE, form={"org_id": "root"}),
+    ("/console/portal", "GET"): PageCase(public=True),
+    ("/console/portal", "POST"): PageCase(public=True, form={"code": "ABCD-EFGH"}),
+    ("/console/portal/leave", "POST"): PageCase(public=True, form={}),
+    ("/console/batches/{batch_id}", "GET"): PageCase(
+        BATCH_READERS, opened_at="/console/batches/bat_matrix", given=a_pending_batch
+    ),
+    ("/console/batches/{batch_id}/confirm", "POST"): PageCase(
+        BATCH_DECIDERS, opened_at="/console/batches/bat_matrix/confirm", form={}
+    ),
+    ("/console/batches/{batch_id}/reject", "GET"): PageCase(
+        BATCH_DECIDERS, opened_at="/console/batches/bat_matrix/reject", given=a_pending_batch
+    ),
+    ("/console/batches/{batch_id}/reject", "POST"): PageCase(
+        BATCH_DECIDERS, opened_at="/console/batches/bat_matrix/reject", form={}
+    ),
     ("/console/password", "GET"): PageCase(EVERYONE),
     ("/console/password", "POST"): PageCase(
         EVERYONE, form={"current_password": "x", "new_password": "y", "password_repeat": "y"}
@@ -87,6 +127,8 @@ GETS = [spec for spec in PAGES if spec.method == "GET"]
 @pytest.mark.parametrize("spec", [spec for spec in GETS if not spec.public], ids=lambda spec: spec.path)
 def test_a_page_opens_for_the_roles_it_serves_and_is_not_found_for_the_others(api, spec, role):
     case = PAGE_MATRIX[(spec.path, spec.method)]
+    if case.given:
+        case.given()
     page = browser_of(api, role).get(path_of(spec))
     allowed = case.roles is None or role in case.roles or role == "OPERATOR"
     assert page.status_code == (200 if allowed else 404), page.text[:300]

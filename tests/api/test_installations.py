@@ -130,10 +130,14 @@ def test_a_locked_check_names_the_seconds_until_the_failures_leave_the_window(ap
     assert locked.status_code == 429 and locked.headers["Retry-After"] == "871"  # counted in minute slots
 
 
-def test_a_new_customer_gets_an_account_and_exactly_the_credentials_and_activation_mails(api, installers, mailbox):
+def test_a_new_customer_gets_an_account_and_only_the_activation_mail_whose_page_sets_the_password(
+    api, installers, mailbox
+):
     created = install(api, installers["schmidt"], language="de")
-    assert created["mails_sent"] == ["credentials", "activation"]
-    assert [m["X-Keyport-Mail-Type"] for m in mailbox.messages(to="erika@example.com")] == created["mails_sent"]
+    # one password path: no temporary password is mailed, the activation page asks the customer to choose one
+    assert created["mails_sent"] == ["activation"]
+    assert [m["X-Keyport-Mail-Type"] for m in mailbox.messages(to="erika@example.com")] == ["activation"]
+    assert api.call("GET", f"/public/activations/{activation_token(mailbox)}").data["password_required"] is True
     customer = find_user_by_email("erika@example.com")
     assert customer.user_id == created["customer_user_id"] and customer.roles == ["CUSTOMER"]
     assert customer.must_change_password and customer.language == "de" and customer.name == "Erika Mustermann"
@@ -144,9 +148,18 @@ def test_a_new_customer_gets_an_account_and_exactly_the_credentials_and_activati
     assert (
         created["installation"]["state"] == "PENDING" and created["installation"]["device"]["claim_status"] == "PENDING"
     )
-    activation = mailbox.text(mailbox.messages(to="erika@example.com")[1])
+    activation = mailbox.text(mailbox.messages(to="erika@example.com")[0])
     assert "Schmidt Haustechnik" in activation and "WM-1" in activation and "14 Tage" in activation
     assert "installation_created" in actions()
+    assert (
+        api.call("POST", f"/public/activations/{activation_token(mailbox)}", {"password": PASSWORD}).status_code == 200
+    )
+    assert (
+        api.call("POST", "/auth/login", {"email": "erika@example.com", "password": PASSWORD}).data[
+            "must_change_password"
+        ]
+        is False
+    )
 
 
 def test_a_customer_registered_by_two_installers_has_one_account_and_two_installations(api, installers, mailbox):
@@ -159,14 +172,10 @@ def test_a_customer_registered_by_two_installers_has_one_account_and_two_install
         customer={**CUSTOMER, "email": "Erika@Example.com"},
     )
     # meyer learns nothing of schmidt's customer: the answer is a new customer's, its ids are not hers
-    assert second["mails_sent"] == ["credentials", "activation"]
+    assert second["mails_sent"] == first["mails_sent"] == ["activation"]
     assert second["customer_user_id"] != first["customer_user_id"]
     assert second["customer_org_id"] != first["customer_org_id"]
-    assert [m["X-Keyport-Mail-Type"] for m in mailbox.messages(to="erika@example.com")] == [
-        "credentials",
-        "activation",
-        "activation",
-    ]
+    assert [m["X-Keyport-Mail-Type"] for m in mailbox.messages(to="erika@example.com")] == ["activation"] * 2
     assert UserModel.count() == 3  # two installers and one customer
     customer = api.login("erika@example.com", password=_set_password(api, mailbox))
     assert api.call("POST", f"/public/activations/{activation_token(mailbox)}", {}).status_code == 200
@@ -395,6 +404,7 @@ def test_the_activation_page_shows_the_form_and_activates(api, installers, mailb
         f"/activate/{token}", body=good, headers={"Content-Type": "application/x-www-form-urlencoded"}
     ).body.decode()
     assert 'id="success"' in done and "erika@example.com" in done
+    assert 'href="/console/login?email=erika%40example.com&amp;lang=fr"' in done  # sign-in, the address filled
     assert find_user_by_email("erika@example.com").name == "Erika M."
     dead = api.client.http.get(f"/activate/{token}", headers={"Accept-Language": "de"}).body.decode()
     assert 'id="dead"' in dead and "Installateur" in dead
@@ -471,11 +481,10 @@ def test_a_resent_link_replaces_the_old_one_and_resends_are_limited(api, install
     resent = api.call("POST", path, token=installers["schmidt"])
     assert resent.status_code == 200 and resent.data["state"] == "PENDING"
     new = activation_token(mailbox)
-    assert new != old and [m["X-Keyport-Mail-Type"] for m in mailbox.messages(to="erika@example.com")] == [
-        "credentials",
-        "activation",
-        "activation",
-    ]
+    assert (
+        new != old
+        and [m["X-Keyport-Mail-Type"] for m in mailbox.messages(to="erika@example.com")] == ["activation"] * 2
+    )
     assert api.call("GET", f"/public/activations/{old}").status_code == 410
     for _ in range(4):
         assert api.call("POST", path, token=installers["schmidt"]).status_code == 200
@@ -499,9 +508,9 @@ def test_a_second_installation_for_an_address_answers_the_same_whoever_holds_it(
     cancelled = api.call("POST", f"/installations/{first['installation_id']}/cancel", token=installers["meyer"])
     assert cancelled.status_code == 200
     again = install(api, installers["meyer"], customer={**CUSTOMER, "email": "probe@example.com"})
-    # a new address's customer exists after the first installation: the second is told `activation` alone and
-    # names the same ids, and so must somebody else's address be answered (an attack told them apart this way)
-    assert first["mails_sent"] == ["credentials", "activation"] and again["mails_sent"] == ["activation"]
+    # a new address's customer exists after the first installation: the second names the same ids, and so must
+    # somebody else's address be answered (an attack told them apart this way); every answer mails `activation`
+    assert first["mails_sent"] == again["mails_sent"] == ["activation"]
     assert (again["customer_org_id"], again["customer_user_id"]) == (
         first["customer_org_id"],
         first["customer_user_id"],

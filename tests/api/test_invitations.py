@@ -255,6 +255,9 @@ def test_the_page_form_names_the_broken_rules_then_accepts(api, admin):
     assert "stimmen nicht überein" in mismatch
     done = post_form(api, token, name="Ivy", password=PASSWORD, password_repeat=PASSWORD).body.decode()
     assert 'id="success"' in done and find_user_by_email("ivy@example.com").name == "Ivy"
+    assert (
+        'href="/console/login?email=ivy%40example.com&amp;lang=de&amp;done=accepted"' in done
+    )  # sign-in, the address filled
 
 
 def test_the_page_of_a_dead_link_says_so_in_the_browsers_language(api, admin):

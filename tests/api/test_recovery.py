@@ -163,6 +163,9 @@ def test_the_reset_page_sets_the_password_in_the_users_language(api, mailbox):
     assert "för svagt" in weak and "minst 12 tecken" in weak
     done = post_form(api, f"/reset-password/{token}", password=NEW_PASSWORD, password_repeat=NEW_PASSWORD)
     assert 'id="success"' in done.body.decode()
+    assert (
+        'href="/console/login?email=ada%40example.com&amp;lang=sv&amp;done=password_reset"' in done.body.decode()
+    )  # sign-in, the address filled
     api.login("ada@example.com", NEW_PASSWORD)
     assert 'id="dead"' in api.call("GET", f"/reset-password/{token}").body.decode()
 
@@ -175,6 +178,7 @@ def test_the_confirmation_page_confirms_only_when_its_button_is_pressed(api, mai
     assert "ada.new@example.com" in page and api.call("GET", "/me", token=token).data["email"] == "ada@example.com"
     done = post_form(api, f"/confirm-email/{confirm}").body.decode()
     assert 'id="success"' in done and api.call("GET", "/me", token=token).data["email"] == "ada.new@example.com"
+    assert 'href="/console/login?email=ada.new%40example.com&amp;lang=en"' in done
     assert 'id="dead"' in post_form(api, f"/confirm-email/{confirm}").body.decode()
 
 

@@ -79,7 +79,7 @@ def test_a_scope_reads_as_disabled_until_enabled(world, scope_type, scope_id):
         "enabled": False,
         "state": "DISABLED",
         "code": None,
-        "link": "https://keyport.test/portal",
+        "link": "https://keyport.test/console/portal",
         "needs_token": scope_type == "installation",
         "created_at": None,
         "changed_at": None,
@@ -94,7 +94,10 @@ def test_enabling_answers_a_grouped_code_once_readable_again_and_a_token_only_fo
     assert ACCESS_ID.match(access["id"]) and CODE.match(access["code"])
     assert (access["enabled"], access["state"], access["needs_token"]) == (True, "ACTIVE", scope_type == "installation")
     assert ISO_UTC.match(access["created_at"]) and access["changed_at"] == access["created_at"]
-    assert access["scope"] == {"type": scope_type, "id": scope_id} and access["link"] == "https://keyport.test/portal"
+    assert (
+        access["scope"] == {"type": scope_type, "id": scope_id}
+        and access["link"] == "https://keyport.test/console/portal"
+    )
     stored = PortalAccessModel.get(access["id"])
     assert (stored.scope_org_id, stored.generation, stored.created_by, stored.changed_by) == (
         "cust",

@@ -60,8 +60,9 @@ def mail_password_reset(email: str) -> None:
     record_event(user.user_id, "password_reset_requested", user.org_id, target=user.user_id)
 
 
-def reset_password(token: str, new_password: str) -> None:
-    """Set a new password with a reset token: spent in the same transaction; every session of the user ends."""
+def reset_password(token: str, new_password: str) -> str:
+    """Set a new password with a reset token: spent in the same transaction; every session of the user ends.
+    Answers the account's address (the page after it leads to sign-in with it filled in)."""
     item = live_token(PURPOSE, token)
     check_password_policy(new_password)
     user = get_user(item.user_id)
@@ -85,6 +86,7 @@ def reset_password(token: str, new_password: str) -> None:
     sessions.end_sessions_of_user(user.user_id)
     clear_login_failures(user.email)
     record_event(user.user_id, "password_reset", user.org_id, target=user.user_id)
+    return user.email
 
 
 def reset_link_language(token: str) -> str:

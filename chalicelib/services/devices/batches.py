@@ -11,6 +11,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, models
+from chalicelib.console_paths import batch_path
 from chalicelib.errors import BodyTooLarge, Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.fields import iso_time
 from chalicelib.mail import MailNotSent, public_link, send_mail
@@ -381,8 +382,9 @@ def _mail_target_admins(batch: BatchModel, maker_name: str, target: Organization
                     "batch_reference": batch.reference,
                     "device_count": batch.count,
                     "requires_confirmation": batch.requires_confirmation,
-                    "link": public_link(f"/batches/{batch.batch_id}"),
+                    "link": public_link(batch_path(batch.batch_id)),
                 },
+                thousands_separator=user.csv_thousands_separator,
             )
         except MailNotSent:
             pass  # the batch stands; GET /batches shows it to the target all the same (logged by the mailer)
@@ -424,6 +426,24 @@ def read_batch(principal: Principal, batch_id: str, limit: int = 50, cursor: Opt
         for entry in entries
     ]
     return {**batch_view(batch), "serials": {"items": serials, "next_cursor": next_cursor}}
+
+
+def batch_overview(principal: Principal, batch_id: str) -> Dict[str, Any]:
+    """A batch as its console page shows it: the batch, the names of its maker and target, whether the actor may
+    confirm or reject it now (the target's side, allowed to confirm, while it awaits confirmation), and whether
+    it may finish a confirmation or rejection a failure interrupted (the same calls resume it)."""
+    batch, _maker_side, target_side = _batch_for(principal, batch_id)
+    if not (principal.may(BATCHES_MANAGE) or principal.may(BATCHES_CONFIRM) or principal.may(CATALOG_READ)):
+        raise _forbidden()
+    maker, target = get_org(batch.org_id), get_org(batch.target_org_id)
+    deciding = target_side and principal.may(BATCHES_CONFIRM)
+    return {
+        **batch_view(batch),
+        "org_name": maker.name if maker else None,
+        "target_org_name": target.name if target else None,
+        "may_decide": deciding and batch.state == "PENDING",
+        "may_finish": deciding and batch.state in ("CONFIRMING", "REJECTING"),
+    }
 
 
 def _forbidden() -> Forbidden:

@@ -163,13 +163,15 @@ def create_installation(
 ) -> Dict[str, Any]:
     """Reserve an UNCLAIMED device (PENDING) for a customer and mail the customer; 30 an hour per installer.
 
+    Every customer gets one mail, `activation`: a new account has a password nobody knows until its owner
+    chooses one on the activation page (one password path, no temporary password mailed beside the link).
     The answer tells nothing about who else holds the address: the installer's own customer (one its organization
-    registered a device for before) gets the installation bound to its account and `activation` alone; every
-    other address answers as a new one (a new customer organization and user id, `credentials` and
-    `activation`). For an unknown address that is what happens. An address of somebody else's account (another
-    installer's customer, staff, an operator) gets the activation mail only: the installation stays open, and
-    only if that account is an active customer does its owner's activation bind it to their account (see
-    activations); otherwise the link is dead and the installation expires, the device freed."""
+    registered a device for before) gets the installation bound to its account; every other address answers as a
+    new one (a new customer organization and user id). For an unknown address that is what happens. An address of
+    somebody else's account (another installer's customer, staff, an operator) gets the activation mail too: the
+    installation stays open, and only if that account is an active customer does its owner's activation bind it
+    to their account (see activations); otherwise the link is dead and the installation expires, the device
+    freed."""
     require(principal, DEVICES_REGISTER)
     installer = org_in_scope(principal, principal.org_id)
     hit("installation_created", principal.user_id, limit=CREATIONS_PER_HOUR, window_seconds=3600)
@@ -182,7 +184,7 @@ def create_installation(
     taken = holder is not None and known is None  # someone else's address: answered as a new one
     now = clock.now()
     # For somebody else's address the ids are derived from installer and address, so a second installation for
-    # it answers as a second one for a new customer does: the same organization and user ids, `activation` alone.
+    # it answers as a second one for a new customer does: the same organization and user ids.
     org_id, user_id = _provisional_ids(installer.org_id, customer["email"]) if taken else (new_id("org"), new_id("usr"))
     provisional = get_org(org_id) if taken else None
     customer_org = (
@@ -226,15 +228,15 @@ def create_installation(
             condition=(DeviceModel.claim_status == "UNCLAIMED") & (DeviceModel.id_proof == device.id_proof),
         )
 
-    temporary, user = None, known or holder
+    user = known or holder
     try:
         if known is None and not taken:
-            temporary = new_temporary_password()
             user = insert_user(
                 email=customer["email"],
                 name=customer["name"],
                 org_id=customer_org.org_id,
-                password=temporary,
+                # Told to nobody: the owner chooses the password on the activation page (must_change_password).
+                password=new_temporary_password(),
                 roles=[CUSTOMER],
                 must_change_password=True,
                 language=fields.get("language", "en"),
@@ -252,13 +254,12 @@ def create_installation(
         raise DeviceUnavailable() from None
     assert user is not None  # the known customer, the address's holder, or the account just made
     try:
-        mails = _mail_customer(installation, installer, user, temporary, token)
+        mails = _mail_customer(installation, installer, user, token)
     except DomainError:  # a customer who never hears of it could not activate: take it all back
         _undo(installation, None if known or taken else user, None if known or provisional else customer_org, site)
         raise
-    if taken:  # what a new address is told (first time, then again); the holder has a password already
+    if taken:
         assert holder is not None  # taken: the address has an account
-        mails = ["activation"] if provisional else ["credentials", "activation"]
         record_event(
             principal.user_id,
             "installation_for_foreign_address",
@@ -388,26 +389,9 @@ def _mail_customer(
     installation: InstallationModel,
     installer: OrganizationModel,
     user: Union[UserModel, SimpleNamespace],
-    temporary: Optional[str],
     token: str,
 ) -> List[str]:
-    mails = []
-    if temporary:
-        send_mail(
-            "credentials",
-            user.email,
-            user.language,
-            installation.customer_org_id,
-            {
-                "recipient_name": user.name,
-                "org_name": installer.name,
-                "email": user.email,
-                "temporary_password": temporary,
-                "password_by_sms": False,
-                "link": public_link("/login"),
-            },
-        )
-        mails.append("credentials")
+    """The customer's one mail: the activation link (where a new account's owner chooses the password)."""
     send_mail(
         "activation",
         user.email,
@@ -421,8 +405,7 @@ def _mail_customer(
             "valid_days": ACTIVATION_DAYS,
         },
     )
-    mails.append("activation")
-    return mails
+    return ["activation"]
 
 
 def _freeing(device: DeviceModel, now: datetime) -> List[Action]:
@@ -587,7 +570,7 @@ def resend_activation(principal: Principal, installation_id: str) -> Dict[str, A
         raise InstallationClosed("The installation changed meanwhile; reload it.") from None
     installer = OrganizationModel.get(installation.installer_org_id, consistent_read=True)
     try:
-        _mail_customer(installation, installer, recipient, None, token)
+        _mail_customer(installation, installer, recipient, token)
     except DomainError:  # the customer never got the new link: the old one stays the live one
         installation.update(
             actions=[

@@ -8,6 +8,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, U
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, models
+from chalicelib.console_paths import REGISTER, sign_in_path
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound
 from chalicelib.fields import iso_time, normalize_email
 from chalicelib.job_queue import enqueue_job
@@ -82,7 +83,7 @@ def take_registration(registration_id: str, fields: Dict[str, Any], source_ip: O
     variables = {
         "recipient_name": fields["name"],
         "company_name": fields["company_name"],
-        "link": public_link("/login"),
+        "link": public_link(sign_in_path(email, language)),
     }
     mail = functools.partial(_mail_received, email, language, variables)
     if find_user_by_email(email) is not None:
@@ -233,7 +234,7 @@ def approve_registration(principal: Principal, registration_id: str, fields: Dic
                 "company_name": registration.company_name,
                 "email": registration.email,
                 "temporary_password": temporary,
-                "link": public_link("/login"),
+                "link": public_link(sign_in_path(registration.email, registration.language)),
             },
         )
     except DomainError:  # an account nobody can log in to must not remain: back to PENDING
@@ -281,7 +282,7 @@ def reject_registration(principal: Principal, registration_id: str, reason: str)
                 "recipient_name": registration.name,
                 "company_name": registration.company_name,
                 "reason": reason,
-                "link": public_link("/register"),
+                "link": public_link(REGISTER),
             },
         )
     except DomainError:  # the applicant would never learn of it: undecided again

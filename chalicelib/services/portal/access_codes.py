@@ -9,6 +9,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.models import Model
 
 from chalicelib import clock, crypto
+from chalicelib.console_paths import PORTAL
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.fields import iso_time
 from chalicelib.mail import public_link
@@ -131,7 +132,7 @@ def access_view(
         "code": crypto.unseal(access.code_wrapped, _context(access), "portal access " + access.access_id).decode()
         if access is not None and enabled
         else None,
-        "link": public_link("/portal"),
+        "link": public_link(PORTAL),
         "needs_token": scope_type == "installation",
         "created_at": iso_time(access.created_at) if access else None,
         "changed_at": iso_time(access.changed_at) if access else None,

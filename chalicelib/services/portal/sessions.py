@@ -184,3 +184,26 @@ def portal_installations(portal: PortalPrincipal, limit: int = 50, cursor: Optio
         bound_to=binding(portal.access_id, "portal_installations"),
     )
     return {"items": [_installation_view(item) for item in items], "next_cursor": next_cursor}
+
+
+def portal_overview(
+    token: Optional[str], devices_cursor: Optional[str] = None, installations_cursor: Optional[str] = None
+) -> Dict[str, Any]:
+    """What the console's portal page shows a session: its scope by name, a page of its devices and one of its
+    installations (each with its own cursor); NotAuthenticated once the session has ended."""
+    portal = authenticate_portal(token)
+    return {
+        "scope": {
+            "type": portal.scope_type,
+            "id": portal.scope_id,
+            "name": scope_name(portal.scope_type, portal.scope_id),
+        },
+        "devices": portal_devices(portal, cursor=devices_cursor),
+        "installations": portal_installations(portal, cursor=installations_cursor),
+    }
+
+
+def end_portal_session(token: Optional[str]) -> None:
+    """Leave the portal: the session ends at once (nothing happens for an unknown or ended one)."""
+    if token and len(token) <= 200:
+        PortalSessionModel(token_hash(token)).delete()

@@ -4,6 +4,7 @@ import functools
 from typing import Any, Dict, List, Optional
 
 from chalicelib import clock
+from chalicelib.console_paths import sign_in_path
 from chalicelib.errors import DomainError, Forbidden, NotFound, Unprocessable, ValidationFailed
 from chalicelib.mail import public_link, send_mail, send_sms
 from chalicelib.models import OrganizationModel, SiteModel, UserModel
@@ -200,7 +201,7 @@ def _deliver_credentials(user: UserModel, org: OrganizationModel, temporary: str
             "email": user.email,
             "temporary_password": None if split else temporary,
             "password_by_sms": split,
-            "link": public_link("/login"),
+            "link": public_link(sign_in_path(user.email, user.language)),
         },
     )
     return ["sms", "credentials"] if split else ["credentials"]
