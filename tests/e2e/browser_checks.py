@@ -50,15 +50,18 @@ def overflow(page):
     return page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
 
 
-def screenshots(page, name):
+def screenshots(page, name, at_each_width=None):
     """Full-page screenshots at 360 and 1280 px wide as test-output/browser/<name>-<width>.png; fail on a page
-    wider than the screen (it would scroll sideways). The viewport is put back as it was."""
+    wider than the screen (it would scroll sideways). `at_each_width(page)` runs at each width before its shot.
+    The viewport is put back as it was."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     before = page.viewport_size
     paths, too_wide = [], {}
     try:
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": HEIGHT})
+            if at_each_width:
+                at_each_width(page)
             path = SHOTS / f"{name}-{width}.png"
             page.screenshot(path=str(path), full_page=True)
             paths.append(path)
@@ -83,8 +86,8 @@ def width_at(page, selector, viewport_width):
 
 
 def check_page(page, name, visited=None):
-    """axe-core and both screenshots for the page shown now; its path is added to `visited` when given."""
-    assert_accessible(page)
-    screenshots(page, name)
+    """axe-core at both widths (a region may scroll only on a phone) and both screenshots for the page shown now;
+    its path is added to `visited` when given."""
+    screenshots(page, name, at_each_width=assert_accessible)
     if visited is not None:
         visited.append(urlsplit(page.url).path)

@@ -3,7 +3,7 @@ than a phone."""
 
 import pytest
 
-from tests.e2e.browser_checks import SHOTS, assert_accessible, screenshots
+from tests.e2e.browser_checks import SHOTS, assert_accessible, check_page, screenshots
 
 STRICT_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'"
 URL = "http://keyport.test/page"
@@ -58,3 +58,15 @@ def test_a_page_wider_than_a_phone_fails_after_both_screenshots_are_taken(browse
         "checks-too-wide-360.png",
     ]
     assert page.viewport_size == {"width": 1280, "height": 720}
+
+
+def test_axe_also_runs_at_the_phone_width_where_a_wide_table_scrolls_in_its_box(browser):
+    page = served(
+        browser,
+        '<!DOCTYPE html><html lang="en"><title>t</title><main><h1>Devices</h1>'
+        '<div style="overflow-x:auto"><table><tr><td style="min-width:600px">Serial</td><td>Since</td></tr></table>'
+        "</div></main></html>",
+    )
+    assert_accessible(page)  # at 1280 px nothing scrolls: "Since" is in view
+    with pytest.raises(AssertionError, match=r"scrollable-region-focusable \(serious\)"):
+        check_page(page, "checks-scrolling-table")
