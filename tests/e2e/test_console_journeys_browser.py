@@ -200,7 +200,11 @@ def press_enter_on(page, selector):
 
 def test_a_new_user_signs_in_from_the_mail_changes_the_password_keeps_a_profile_and_signs_out(stack, operator, journey):
     page, address = journey, "nora.new@example.com"
-    create_person(stack, operator, address)
+    person = create_person(stack, operator, address)
+    branch = requests.post(
+        stack.url + "/orgs", json={"name": "Neumann Nord", "parent_id": person["org_id"]}, headers=operator, timeout=10
+    )
+    assert branch.status_code == 201, branch.text
     welcome = mail_to(stack, "credentials", address)
     temporary = re.search(r"Temporary password: (\S+)", welcome).group(1)
 
@@ -227,18 +231,23 @@ def test_a_new_user_signs_in_from_the_mail_changes_the_password_keeps_a_profile_
         page.keyboard.press("Enter")
     assert path_of(page) == "/console/" and page.locator("[role=status]").count() == 1
     check(page, "new-user-5-home")
+    focus_by_tab(page, "#org_id")
+    page.keyboard.press("ArrowDown")  # the branch, listed below the own organization
+    press_enter_on(page, "form[action='/console/org'] button")
+    assert page.locator("[role=status]").inner_text() == "You now act for Neumann Nord."
+    check(page, "new-user-6-home-acting-for-the-branch")
 
     press_enter_on(page, "nav.areas a[href='/console/profile']")
-    check(page, "new-user-6-profile")
+    check(page, "new-user-7-profile")
     page.fill("#recipient_jwk", json.dumps(private_and_public("EC", "P-256")[1]))
     with page.expect_navigation():
         page.click("form[action='/console/profile/key'] button[type=submit]")
     assert page.locator("#thumbprint").count() == 1
     # 43 characters of base64url: on a phone they need most of the line, not a column one letter wide.
     assert width_at(page, "#thumbprint", 360) > 200
-    check(page, "new-user-7-profile-with-key")
+    check(page, "new-user-8-profile-with-key")
     press_enter_on(page, "a[href='/console/profile/key/remove']")
-    check(page, "new-user-8-remove-key")
+    check(page, "new-user-9-remove-key")
     with page.expect_navigation():
         page.click("main form button[type=submit]")
     assert path_of(page) == "/console/profile" and page.locator("#thumbprint").count() == 0
