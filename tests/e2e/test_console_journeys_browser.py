@@ -371,6 +371,9 @@ def test_the_language_links_of_the_sign_in_page_switch_the_console_and_html_lang
     page.goto(stack.url + "/console/login")
     assert page.get_attribute("html", "lang") == "en"
     check(page, "language-1-sign-in-en")
+    page.keyboard.press("Tab")  # the first stop is the skip link, shown while it has the focus
+    assert page.evaluate("() => document.activeElement.matches('a.skip')")
+    assert page.locator("a.skip").bounding_box()["x"] >= 0
     for step, (language, name) in enumerate((("de", "Deutsch"), ("fr", "Français"), ("it", "Italiano")), start=2):
         press_enter_on(page, f"a[hreflang={language}]")
         assert page.get_attribute("html", "lang") == language
