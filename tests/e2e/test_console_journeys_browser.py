@@ -17,6 +17,7 @@ import requests
 from chalicelib.web.catalogs import translations
 from tests.e2e.browser_checks import check_page, width_at
 from tests.e2e.conftest import LocalStack, mailed_link
+from tests.e2e.keyboard import focus_by_tab, press_enter_on, type_into
 from tests.jose_keys import private_and_public
 
 OPERATOR = {"email": "ops@example.com", "password": "Journey-Operat0r-Pass"}
@@ -85,30 +86,6 @@ def assert_checked(page, journey_name):
 def words(language, message):
     """A console message as its catalog says it in the language."""
     return translations(language).gettext(message)
-
-
-def focus_by_tab(page, selector, presses=40):
-    """Press Tab until the element has the keyboard focus; fail if the keyboard cannot reach it or it shows no focus."""
-    assert page.locator(selector).count(), f"no {selector} on {page.url}"
-    for _ in range(presses):
-        if page.evaluate("selector => document.activeElement === document.querySelector(selector)", selector):
-            break
-        page.keyboard.press("Tab")
-    else:
-        raise AssertionError(f"{selector} on {page.url} is not reachable with Tab")
-    shown = page.evaluate(
-        "() => { const style = getComputedStyle(document.activeElement);"
-        " return style.outlineStyle !== 'none' || style.boxShadow !== 'none'; }"
-    )
-    assert shown, f"{selector} on {page.url} shows no focus (outline or shadow) when reached by keyboard"
-
-
-def type_into(page, selector, text):
-    """Reach a field with Tab, empty it and type, as a keyboard-only person does."""
-    focus_by_tab(page, selector)
-    page.keyboard.press("Control+A")
-    page.keyboard.press("Delete")
-    page.keyboard.type(text)
 
 
 def sign_in_by_keyboard(page, address, password):
@@ -187,13 +164,6 @@ def link_in(text, path):
     found = re.search(rf"(http://[^/\s]+{re.escape(path)}\S*)", text)
     assert found, f"no link to {path} in:\n{text}"
     return found.group(1)
-
-
-def press_enter_on(page, selector):
-    """Reach a link or button with Tab and press Enter; wait for the page it leads to."""
-    focus_by_tab(page, selector)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
 
 
 def test_a_new_user_signs_in_from_the_mail_changes_the_password_keeps_a_profile_and_signs_out(stack, operator, journey):
