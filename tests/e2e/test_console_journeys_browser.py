@@ -147,7 +147,7 @@ def send_batch(stack, operator, serial, org_id, requires_confirmation):
     return batch.json()
 
 
-def mail_to(stack, mail_type, address, deadline=10):
+def mail_to(stack, mail_type, address, deadline=30):
     """The plain text of the newest outbox mail of the type sent to the address."""
     end = time.monotonic() + deadline
     while time.monotonic() < end:
