@@ -2,14 +2,14 @@
 
 import functools
 from datetime import datetime, timezone
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Set
 
 from chalicelib.errors import Forbidden, ValidationFailed
-from chalicelib.models import AuditEventModel
+from chalicelib.models import AuditEventModel, UserModel
 from chalicelib.paging import binding, page, page_chain
-from chalicelib.permissions import AUDIT_READ, Principal
+from chalicelib.permissions import AUDIT_READ, OPERATOR, Principal
 from chalicelib.services.tenants.orgs import get_org, in_scope, listed_org_ids
-from chalicelib.services.tenants.users import get_user
+from chalicelib.services.tenants.users import find_user_by_email, get_user
 
 
 def event_view(event: AuditEventModel) -> Dict[str, Any]:
@@ -24,11 +24,11 @@ def event_view(event: AuditEventModel) -> Dict[str, Any]:
     }
 
 
-def _instant(raw: str) -> datetime:
+def _instant(raw: str, name: str = "since") -> datetime:
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise ValidationFailed("since must be an ISO 8601 time such as 2026-11-01T00:00:00Z.") from None
+        raise ValidationFailed(f"{name} must be an ISO 8601 time such as 2026-11-01T00:00:00Z.") from None
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
@@ -40,15 +40,19 @@ def list_events(
     since: Optional[str] = None,
     limit: int = 50,
     cursor: Optional[str] = None,
+    until: Optional[str] = None,
 ) -> Dict[str, Any]:
     """Events newest first: one query per organization in scope (by actor: the actor index, kept to the scope).
-    `action` is applied while DynamoDB reads the partition, so a page may hold fewer than `limit` events."""
+    `since` and `until` bound the time (`until` excluded). `action` is applied while DynamoDB reads the
+    partition, so a page may hold fewer than `limit` events."""
     org_ids = listed_org_ids(principal, org_id)
     if not principal.may(AUDIT_READ):
         raise Forbidden("Your roles do not allow reading the audit trail.")
-    key_condition = AuditEventModel.event_key >= _instant(since).isoformat() if since else None
+    key_condition = _time_condition(since, until)
     condition = AuditEventModel.action == action if action else None
-    bound_to = binding(principal.user_id, "audit", org_id=org_id, action=action, actor_id=actor_id, since=since)
+    bound_to = binding(
+        principal.user_id, "audit", org_id=org_id, action=action, actor_id=actor_id, since=since, until=until
+    )
     if actor_id:
         if not _actor_in_scope(principal, actor_id):
             return {"items": [], "next_cursor": None}  # no query, so no cursor to tell anything by
@@ -79,6 +83,20 @@ def list_events(
     return {"items": [event_view(event) for event in items], "next_cursor": next_cursor}
 
 
+def _time_condition(since: Optional[str], until: Optional[str]) -> Any:
+    """The key condition of a time range: an event key starts with its ISO time, and a bare ISO time sorts before
+    every key of its instant, so `until` is excluded."""
+    start = _instant(since).isoformat() if since else None
+    end = _instant(until, "until").isoformat() if until else None
+    if start and end:
+        return AuditEventModel.event_key.between(start, end)
+    if start:
+        return AuditEventModel.event_key >= start
+    if end:
+        return AuditEventModel.event_key < end
+    return None
+
+
 def _actor_in_scope(principal: Principal, actor_id: str) -> bool:
     """An operator filters by any actor (users, "scheduler", "public", ...); anyone else only by a user of an
     organization in its scope, so the actor index is never read for another tenant's user."""
@@ -86,3 +104,58 @@ def _actor_in_scope(principal: Principal, actor_id: str) -> bool:
         return True
     user = get_user(actor_id)
     return user is not None and in_scope(principal, get_org(user.org_id))
+
+
+NOBODY = "-"  # an actor id no event has: a person filter naming nobody in scope shows no events
+
+
+def read_trail(
+    principal: Principal,
+    org_id: Optional[str] = None,
+    action: Optional[str] = None,
+    person: Optional[str] = None,
+    since: Optional[str] = None,
+    until: Optional[str] = None,
+    limit: int = 50,
+    cursor: Optional[str] = None,
+) -> Dict[str, Any]:
+    """The console's audit page: list_events with the person named by e-mail address (or id), and each event's
+    actor and target named when they are people of the reader's scope (a stranger's name is never shown)."""
+    actor_id = _person_id(person) if person else None
+    listed = list_events(principal, org_id, action, actor_id, since, limit, cursor, until)
+    wanted = {
+        value
+        for event in listed["items"]
+        for value in (event["actor_id"], event["target"])
+        if isinstance(value, str) and value.startswith("usr_")
+    }
+    people = _people(principal, wanted)
+    for event in listed["items"]:
+        event["actor"] = people.get(event["actor_id"])
+        event["target_person"] = people.get(event["target"] or "")
+    return listed
+
+
+def _person_id(person: str) -> str:
+    """A person filter's actor id: the user holding an e-mail address, else the text itself (an id, or an
+    operator's "scheduler", "public", ...)."""
+    if "@" not in person:
+        return person
+    user = find_user_by_email(person)
+    return user.user_id if user is not None else NOBODY
+
+
+def _people(principal: Principal, user_ids: Set[str]) -> Dict[str, Dict[str, Any]]:
+    """Name and address of the people in scope among these users; for others only whether an operator acted."""
+    if not user_ids:
+        return {}
+    orgs: Dict[str, bool] = {}
+    people: Dict[str, Dict[str, Any]] = {}
+    for user in UserModel.batch_get(list(user_ids)):
+        if user.org_id not in orgs:
+            orgs[user.org_id] = in_scope(principal, get_org(user.org_id))
+        if orgs[user.org_id]:
+            people[user.user_id] = {"name": user.name, "email": user.email}
+        else:
+            people[user.user_id] = {"outside": True, "operator": OPERATOR in (user.roles or [])}
+    return people
