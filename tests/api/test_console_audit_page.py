@@ -163,3 +163,19 @@ def test_the_json_route_bounds_the_time_with_until(api, world):
     listed = api.call("GET", "/audit?until=2026-11-30T00:00:00Z&since=2026-11-01T00:00:00Z", token=token)
     assert listed.status_code == 200 and [item["action"] for item in listed.data["items"]] == ["login"]
     assert api.call("GET", "/audit?until=yesterday", token=token).status_code in (400, 422)
+
+
+def test_the_events_of_several_organizations_are_merged_newest_first_across_pages(api, world):
+    for hour, org in enumerate(["acme", "branch", "acme", "branch", "branch", "acme"]):
+        event(org, world["admin"], "org_changed", NOON + timedelta(hours=hour), target=f"{org}-{hour}")
+    token = api.login("admin@acme.example")
+    seen, path = [], "/audit?action=org_changed&limit=2"
+    while path:
+        listed = api.call("GET", path, token=token)
+        assert listed.status_code == 200, listed.body
+        seen += [item["target"] for item in listed.data["items"]]
+        cursor = listed.data["next_cursor"]
+        path = f"/audit?action=org_changed&limit=2&cursor={cursor}" if cursor else None
+    assert seen == ["acme-5", "branch-4", "branch-3", "acme-2", "branch-1", "acme-0"]
+    page = signed_in(api, "admin@acme.example").get("/console/audit?action=org_changed")
+    assert [row[3] for row in rows(page)] == seen

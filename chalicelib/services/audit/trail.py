@@ -1,12 +1,14 @@
 """Reading the audit trail: events of the organizations in scope, newest first."""
 
 import functools
+import heapq
+import itertools
 from datetime import datetime, timezone
-from typing import Any, Dict, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from chalicelib.errors import Forbidden, ValidationFailed
 from chalicelib.models import AuditEventModel, UserModel
-from chalicelib.paging import binding, page, page_chain
+from chalicelib.paging import InvalidCursor, binding, decode_cursor, encode_cursor, page, page_chain
 from chalicelib.permissions import AUDIT_READ, OPERATOR, Principal
 from chalicelib.services.tenants.orgs import get_org, in_scope, listed_org_ids
 from chalicelib.services.tenants.users import find_user_by_email, get_user
@@ -32,6 +34,11 @@ def _instant(raw: str, name: str = "since") -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
+# Organizations whose events a page merges by time (one query each per page); a larger scope (an operator's) is
+# read one organization after another, each newest first, to keep a page's reads bounded.
+MERGED_SCOPE = 50
+
+
 def list_events(
     principal: Principal,
     org_id: Optional[str] = None,
@@ -42,7 +49,8 @@ def list_events(
     cursor: Optional[str] = None,
     until: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """Events newest first: one query per organization in scope (by actor: the actor index, kept to the scope).
+    """Events newest first: one query per organization in scope, merged by time for up to MERGED_SCOPE
+    organizations (by actor: the actor index, kept to the scope).
     `since` and `until` bound the time (`until` excluded). `action` is applied while DynamoDB reads the
     partition, so a page may hold fewer than `limit` events."""
     org_ids = listed_org_ids(principal, org_id)
@@ -72,6 +80,9 @@ def list_events(
             bound_to=bound_to,
             select=lambda events: [(event, event) for event in events if event.org_id in listed],
         )
+    elif len(org_ids) <= MERGED_SCOPE:
+        merged_to = binding(principal.user_id, "audit-by-time", org_id=org_id, action=action, since=since, until=until)
+        items, next_cursor = _merged_page(org_ids, since, until, condition, limit, cursor, merged_to)
     else:
         queries = [
             functools.partial(
@@ -81,6 +92,56 @@ def list_events(
         ]
         items, next_cursor = page_chain(queries, limit, cursor, bound_to=bound_to)
     return {"items": [event_view(event) for event in items], "next_cursor": next_cursor}
+
+
+def _merged_page(
+    org_ids: List[str],
+    since: Optional[str],
+    until: Optional[str],
+    condition: Any,
+    limit: int,
+    cursor: Optional[str],
+    bound_to: str,
+) -> Tuple[List[AuditEventModel], Optional[str]]:
+    """One page of the organizations' events merged newest first: one lazy query per organization, merged by
+    event key; the cursor is the last event shown, and the next page reads each organization from there."""
+    index, key = decode_cursor(cursor, bound_to=bound_to)
+    if index != 0 or (key is not None and set(key) != {"org_id", "event_key"}):
+        raise InvalidCursor()
+    last = (key["org_id"]["S"], key["event_key"]["S"]) if key else None
+    start = _instant(since).isoformat() if since else None
+    end = _instant(until, "until").isoformat() if until else None
+    # The last event shown is the inclusive upper bound (the one bound a key condition takes besides `since`) and
+    # is skipped below; a bare `until` time never equals a key, so it stays excluded.
+    upper = min(bound for bound in (end, last and last[1]) if bound) if end or last else None
+    key_condition: Any
+    if start and upper:
+        key_condition = AuditEventModel.event_key.between(start, upper)
+    elif start:
+        key_condition = AuditEventModel.event_key >= start
+    elif upper:
+        key_condition = AuditEventModel.event_key <= upper
+    else:
+        key_condition = None
+    streams = [
+        AuditEventModel.query(
+            org,
+            key_condition,
+            filter_condition=condition,
+            scan_index_forward=False,
+            limit=limit + 2,
+            page_size=limit + 2,
+        )
+        for org in org_ids
+    ]
+    merged = heapq.merge(*streams, key=lambda event: event.event_key, reverse=True)
+    wanted = (event for event in merged if (event.org_id, event.event_key) != last)
+    items = list(itertools.islice(wanted, limit + 1))
+    if len(items) <= limit:
+        return items, None
+    shown = items[:limit]
+    after = {"org_id": {"S": shown[-1].org_id}, "event_key": {"S": shown[-1].event_key}}
+    return shown, encode_cursor(after, 0, bound_to=bound_to)
 
 
 def _time_condition(since: Optional[str], until: Optional[str]) -> Any:
