@@ -139,3 +139,16 @@ def test_an_unknown_registration_is_the_not_found_page(api, operator):
         assert operator.get(path).status_code == 404
     operator.get("/console/")
     assert operator.post("/console/registrations/reg_nothing/reject", {"reason": "x"}, follow=False).status_code == 404
+
+
+def test_the_approved_installer_signs_in_with_the_mailed_password_and_must_choose_a_new_one(api, operator, mailbox):
+    registration_id = register(api)
+    operator.get(f"/console/registrations/{registration_id}/approve")
+    operator.post(f"/console/registrations/{registration_id}/approve", {"parent_id": "dealers"})
+    [mail] = decision_mails(mailbox, "registration_approved")
+    temporary = re.search(r"Vorläufiges Passwort: (\S+)", mailbox.text(mail)).group(1)
+    link = re.search(r"https://keyport\.test(/console/login\S*)", mailbox.text(mail)).group(1)
+    installer = Browser(api.client)
+    assert installer.get(link).status_code == 200
+    page = installer.post("/console/login", {"email": APPLICANT["email"], "password": temporary})
+    assert page.status_code == 200 and page.path == "/console/password" and '<html lang="de">' in page.text
