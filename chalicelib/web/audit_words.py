@@ -112,6 +112,7 @@ DETAILS = {
     "to": N_("To"),
 }
 NO_FILTER = N_("none (every claimed device)")
+LABELLED = N_("%(label)s: %(detail)s")  # a detail's name and value (French puts a no-break space before the colon)
 
 
 def detail_lines(words: Any, detail: Any, number: Any) -> List[Tuple[str, str]]:
@@ -136,7 +137,10 @@ def _value(words: Any, name: str, value: Any, number: Any) -> str:
     if isinstance(value, (int, float)):
         return str(number(value))
     if isinstance(value, dict):
-        return ", ".join(f"{key}: {_value(words, key, item, number)}" for key, item in sorted(value.items()))
+        return ", ".join(
+            words.gettext(LABELLED) % {"label": key, "detail": _value(words, key, item, number)}
+            for key, item in sorted(value.items())
+        )
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     return str(value)
