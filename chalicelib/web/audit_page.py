@@ -2,7 +2,7 @@
 paged by the JSON route's cursor (the service of GET /audit), each said in words."""
 
 from datetime import date, datetime, timedelta
-from typing import Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlencode
 
 from chalice import Response
@@ -17,7 +17,7 @@ from chalicelib.web.console import Visit, page
 PATH = "/console/audit"
 READERS = frozenset({ORG_ADMIN})  # who holds audit.read (operators hold every role)
 PAGE_SIZE = 50
-FILTERS = ("action", "person", "from", "to")
+FILTERS = ("org", "action", "person", "from", "to")
 MAX_PERSON = 254  # an e-mail address at most
 
 
@@ -26,10 +26,13 @@ def audit_page(visit: Visit) -> Response:
     """The filter form and one page of events; a filter that cannot be read is said beside its field."""
     values = {name: visit.query.get(name, "").strip() for name in FILTERS}
     errors, since, until = _checked(visit, values)
-    events, next_cursor = [], None
+    events: List[Dict[str, Any]] = []
+    orgs: List[Dict[str, Any]] = []
+    next_cursor = None
     if not errors:
         listed = trail.read_trail(
             visit.principal,
+            org_id=values["org"] or None,
             action=values["action"] or None,
             person=values["person"] or None,
             since=since,
@@ -37,7 +40,7 @@ def audit_page(visit: Visit) -> Response:
             limit=PAGE_SIZE,
             cursor=visit.query.get("cursor") or None,
         )
-        events, next_cursor = listed["items"], listed["next_cursor"]
+        events, next_cursor, orgs = listed["items"], listed["next_cursor"], listed["orgs"]
     words = translations(visit.language)
     shown = [
         {**event, "when": visit.when(event["at"]), "lines": detail_lines(words, event["detail"], visit.number)}
@@ -53,6 +56,7 @@ def audit_page(visit: Visit) -> Response:
         values=values,
         errors=errors,
         actions=action_choices(words),
+        orgs=orgs,
         events=shown,
         showing=visit.ngettext("Showing %(num)s event", "Showing %(num)s events", len(shown)),
         next_path=f"{PATH}?{urlencode({**kept, 'cursor': next_cursor})}" if next_cursor else "",

@@ -179,3 +179,16 @@ def test_the_events_of_several_organizations_are_merged_newest_first_across_page
     assert seen == ["acme-5", "branch-4", "branch-3", "acme-2", "branch-1", "acme-0"]
     page = signed_in(api, "admin@acme.example").get("/console/audit?action=org_changed")
     assert [row[3] for row in rows(page)] == seen
+
+
+def test_the_organization_filter_offers_the_tree_and_a_foreign_one_is_not_found(api, world):
+    event("acme", world["admin"], "org_changed", NOON, target="acme-event")
+    event("branch", world["keys"], "org_changed", NOON, target="branch-event")
+    event("rival", world["rival"], "org_changed", NOON, target="rival-event")
+    browser = signed_in(api, "admin@acme.example")
+    page = browser.get("/console/audit?org=branch&action=org_changed")
+    assert [row[3] for row in rows(page)] == ["branch-event"]
+    assert '<option value="branch" selected>· Acme North</option>' in page.text
+    assert 'value="rival"' not in page.text
+    foreign = browser.get("/console/audit?org=rival")
+    assert foreign.status_code == 404 and "rival-event" not in foreign.text and "Rival Corp" not in foreign.text

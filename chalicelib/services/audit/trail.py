@@ -10,6 +10,7 @@ from chalicelib.errors import Forbidden, ValidationFailed
 from chalicelib.models import AuditEventModel, UserModel
 from chalicelib.paging import InvalidCursor, binding, decode_cursor, encode_cursor, page, page_chain
 from chalicelib.permissions import AUDIT_READ, OPERATOR, Principal
+from chalicelib.services.accounts.console_visits import orgs_to_act_for
 from chalicelib.services.tenants.orgs import get_org, in_scope, listed_org_ids
 from chalicelib.services.tenants.users import find_user_by_email, get_user
 
@@ -180,10 +181,12 @@ def read_trail(
     limit: int = 50,
     cursor: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """The console's audit page: list_events with the person named by e-mail address (or id), and each event's
-    actor and target named when they are people of the reader's scope (a stranger's name is never shown)."""
+    """The console's audit page: list_events with the person named by e-mail address (or id), each event's actor
+    and target named when they are people of the reader's scope (a stranger's name is never shown), and the
+    organizations the reader may filter by (its own and those below, tree order)."""
     actor_id = _person_id(person) if person else None
     listed = list_events(principal, org_id, action, actor_id, since, limit, cursor, until)
+    listed["orgs"] = orgs_to_act_for(principal)
     wanted = {
         value
         for event in listed["items"]
