@@ -152,3 +152,19 @@ def test_the_approved_installer_signs_in_with_the_mailed_password_and_must_choos
     assert installer.get(link).status_code == 200
     page = installer.post("/console/login", {"email": APPLICANT["email"], "password": temporary})
     assert page.status_code == 200 and page.path == "/console/password" and '<html lang="de">' in page.text
+
+
+def test_an_approval_whose_mail_fails_says_nothing_was_done(api, operator, mailbox, monkeypatch):
+    from chalicelib.mail import MailNotSent
+    from chalicelib.services.installers import registrations
+
+    registration_id = register(api)
+    operator.get(f"/console/registrations/{registration_id}/approve")
+
+    def broken(*args, **kwargs):
+        raise MailNotSent()
+
+    monkeypatch.setattr(registrations, "send_mail", broken)
+    page = operator.post(f"/console/registrations/{registration_id}/approve", {"parent_id": "north"})
+    assert page.status_code == 502 and "Nothing was done. Please try again in a moment." in text_of(page.text)
+    assert RegistrationModel.get(registration_id).state == "PENDING"

@@ -11,20 +11,9 @@ from chalicelib.models import AuditEventModel, UserModel
 from chalicelib.paging import InvalidCursor, binding, decode_cursor, encode_cursor, page, page_chain
 from chalicelib.permissions import AUDIT_READ, OPERATOR, Principal
 from chalicelib.services.accounts.console_visits import orgs_to_act_for
+from chalicelib.services.audit.record import event_view
 from chalicelib.services.tenants.orgs import get_org, in_scope, listed_org_ids
 from chalicelib.services.tenants.users import find_user_by_email, get_user
-
-
-def event_view(event: AuditEventModel) -> Dict[str, Any]:
-    """An audit event as the API shows it."""
-    return {
-        "at": event.at.isoformat(),
-        "actor_id": event.actor_id,
-        "org_id": event.org_id,
-        "action": event.action,
-        "target": event.target,
-        "detail": event.detail,
-    }
 
 
 def _instant(raw: str, name: str = "since") -> datetime:
