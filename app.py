@@ -18,6 +18,7 @@ from chalicelib.web import console, console_assets, home_page, sign_in_pages  # 
 from chalicelib.web import batch_pages, portal_pages  # noqa: F401  (console pages)
 from chalicelib.web import account_pages, profile_pages  # noqa: F401  (console pages: own account)
 from chalicelib.web import register_page  # noqa: F401  (console: installer self-registration)
+from chalicelib.web import audit_page, registration_pages  # noqa: F401  (console: audit, operator review)
 
 # isort: on
 from chalicelib.api.edge import http_edge

@@ -26,6 +26,7 @@ def list_events(call):
         action=call.query.get("action"),
         actor_id=call.query.get("actor_id"),
         since=call.query.get("since"),
+        until=call.query.get("until"),
         limit=parse_limit(call.query.get("limit")),
         cursor=call.query.get("cursor"),
     )

@@ -254,6 +254,7 @@ AUDIT_QUERY = {
     "action": {"type": "string", "minLength": 1, "maxLength": 64},
     "actor_id": fields.ID,
     "since": fields.INSTANT,
+    "until": {**fields.INSTANT, "description": "ISO 8601 time; events before it (excluded)"},
     **PAGING_QUERY,
 }
 

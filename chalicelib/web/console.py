@@ -36,6 +36,7 @@ HOME = "/console/"
 LOGIN = "/console/login"
 PASSWORD_CHANGE = "/console/password"
 
+TRY_AGAIN = N_("Nothing was done. Please try again in a moment.")
 UNREADABLE_FORM = N_(
     "A field holds characters that cannot be taken (such as control characters). Go back and correct it."
 )
@@ -209,10 +210,11 @@ def error_page(error: DomainError, language: str, status: Optional[int] = None) 
         409: N_("This changed meanwhile"),
         422: N_("Please check your entries"),
         429: N_("Too many attempts"),
+        502: N_("A service keyport relies on did not answer"),
     }
     words = translations(language)
     title = words.gettext(titles.get(code, N_("Something went wrong")))
-    messages = {403: EXPIRED_FORM, 422: UNREADABLE_FORM}
+    messages = {403: EXPIRED_FORM, 422: UNREADABLE_FORM, 502: TRY_AGAIN}
     message = words.gettext(messages[code]) if code in messages else ""
     visit = Visit(path="", method="GET", visitor=None, language=language)
     return render_page(

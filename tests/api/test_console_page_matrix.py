@@ -10,7 +10,7 @@ from typing import Callable, FrozenSet, Optional
 import pytest
 
 import app  # noqa: F401  (registers the pages)
-from chalicelib.models import BatchModel
+from chalicelib.models import BatchModel, RegistrationModel
 from chalicelib.permissions import ROLES
 from chalicelib.services.accounts.sessions import open_session
 from chalicelib.web.console import PAGES
@@ -33,6 +33,8 @@ EVERYONE = None
 ADMINS = frozenset({"OPERATOR", "ORG_ADMIN"})
 BATCH_READERS = frozenset({"ORG_ADMIN", "KEY_MANAGER", "VIEWER"})
 BATCH_DECIDERS = frozenset({"ORG_ADMIN", "KEY_MANAGER"})
+AUDIT_READERS = frozenset({"ORG_ADMIN"})
+OPERATORS = frozenset({"OPERATOR"})
 
 
 def a_pending_batch():
@@ -51,6 +53,21 @@ def a_pending_batch():
         created_key=f"{now.isoformat()}#bat_matrix",
         created_at=now,
         created_by="usr_x",
+    ).save()
+
+
+def a_pending_registration():
+    """reg_matrix: a company's registration awaiting the operator's review."""
+    now = datetime.now(timezone.utc)
+    RegistrationModel(
+        "reg_matrix",
+        kind="installer",
+        state="PENDING",
+        name="Ines",
+        email="ines@example.com",
+        company_name="Schmidt",
+        created_key=f"{now.isoformat()}#reg_matrix",
+        created_at=now,
     ).save()
 
 
@@ -94,6 +111,23 @@ PAGE_MATRIX = {
         public=True, form={"kind": "installer", "name": "A", "email": "a@example.com", "company_name": "B"}
     ),
     ("/console/register/sent", "GET"): PageCase(public=True),
+    ("/console/audit", "GET"): PageCase(AUDIT_READERS),
+    ("/console/registrations", "GET"): PageCase(OPERATORS),
+    ("/console/registrations/{registration_id}", "GET"): PageCase(
+        OPERATORS, opened_at="/console/registrations/reg_matrix", given=a_pending_registration
+    ),
+    ("/console/registrations/{registration_id}/approve", "GET"): PageCase(
+        OPERATORS, opened_at="/console/registrations/reg_matrix/approve", given=a_pending_registration
+    ),
+    ("/console/registrations/{registration_id}/approve", "POST"): PageCase(
+        OPERATORS, opened_at="/console/registrations/reg_matrix/approve", form={"parent_id": "root"}
+    ),
+    ("/console/registrations/{registration_id}/reject", "GET"): PageCase(
+        OPERATORS, opened_at="/console/registrations/reg_matrix/reject", given=a_pending_registration
+    ),
+    ("/console/registrations/{registration_id}/reject", "POST"): PageCase(
+        OPERATORS, opened_at="/console/registrations/reg_matrix/reject", form={"reason": "No."}
+    ),
 }
 
 

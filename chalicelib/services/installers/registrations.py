@@ -19,13 +19,14 @@ from chalicelib.permissions import INSTALLER, ORG_ADMIN, Principal
 from chalicelib.security import new_id, new_temporary_password
 from chalicelib.services.audit.record import record_event
 from chalicelib.services.tenants.bootstrap import ROOT_ORG_ID
-from chalicelib.services.tenants.orgs import org_in_scope
+from chalicelib.services.tenants.orgs import list_orgs, org_in_scope
 from chalicelib.services.tenants.users import delete_user_record, find_user_by_email, insert_user
 from chalicelib.services.throttle import hit
 
 KIND_ROLES = {"installer": INSTALLER, "system_manager": ORG_ADMIN}  # the first user's role per kind
 STATES = ("PENDING", "APPROVED", "REJECTED")
 PER_ADDRESS_PER_HOUR, PER_SOURCE_PER_HOUR = 3, 20
+MAX_PARENTS = 200  # organizations a parent choice lists at once; a name narrows a longer list
 RECEIVED = {
     "message": "Thank you. We sent a confirmation to the address you gave; an operator reviews your "
     "registration and answers by e-mail."
@@ -177,6 +178,20 @@ def list_registrations(
 def read_registration(principal: Principal, registration_id: str) -> Dict[str, Any]:
     """One registration."""
     return registration_view(_load(principal, registration_id))
+
+
+def approval_choices(principal: Principal, registration_id: str, parent_name: Optional[str] = None) -> Dict[str, Any]:
+    """A registration and the organizations its company may be placed below: the operator's tree in tree order
+    (depth counted from the shallowest listed), narrowed by a part of the name; `more` when MAX_PARENTS cut it."""
+    registration = read_registration(principal, registration_id)
+    listed = list_orgs(principal, name=parent_name or None, limit=MAX_PARENTS)
+    tree = [org for org in listed["items"] if org["relation"] == "tree"]
+    base = min((len(org["path"]) for org in tree), default=0)
+    parents = [
+        {"id": org["id"], "name": org["name"], "reference": org["reference"], "depth": len(org["path"]) - base}
+        for org in tree
+    ]
+    return {"registration": registration, "parents": parents, "more": listed["next_cursor"] is not None}
 
 
 def approve_registration(principal: Principal, registration_id: str, fields: Dict[str, Any]) -> Dict[str, Any]:
