@@ -28,7 +28,16 @@ JOURNEY_PAGES = {
     "forgot_password": {"/console/login", "/console/forgot", "/console/"},
     "invitation": {"/console/login", "/console/"},
     "language": {"/console/login", "/console/forgot"},
-    "registration": {"/console/register", "/console/register/sent"},
+    "registration": {
+        "/console/register",
+        "/console/register/sent",
+        "/console/",
+        "/console/registrations",
+        "/console/registrations/{registration_id}",
+        "/console/registrations/{registration_id}/reject",
+        "/console/registrations/{registration_id}/approve",
+        "/console/audit",
+    },
     "batch": {"/console/login", "/console/batches/{batch_id}", "/console/batches/{batch_id}/reject"},
     "portal": {"/console/portal"},
 }
@@ -254,7 +263,9 @@ def test_a_person_who_forgot_the_password_gets_back_in_through_the_mailed_link(s
     assert_checked(page, "forgot_password")
 
 
-def test_an_installer_registers_the_company_on_the_public_page_and_reads_what_happens_next(stack, journey):
+def test_an_installer_registers_the_company_and_the_operator_reviews_and_approves_it_then_reads_the_audit(
+    stack, journey
+):
     page = journey
     page.goto(stack.url + "/console/register")
     check(page, "register-1-form")
@@ -270,6 +281,26 @@ def test_an_installer_registers_the_company_on_the_public_page_and_reads_what_ha
         page.click("form[action='/console/register'] button[type=submit]")
     assert path_of(page) == "/console/register/sent"
     check(page, "register-3-sent")
+
+    page.goto(stack.url + "/console/login")
+    sign_in_by_keyboard(page, OPERATOR["email"], OPERATOR["password"])
+    assert path_of(page) == "/console/"
+    check(page, "register-4-operator-home")
+    press_enter_on(page, "nav.areas a[href='/console/registrations']")
+    check(page, "register-5-registrations")
+    press_enter_on(page, "#registrations a")
+    assert "Schmidt Haustechnik" in page.inner_text("main")
+    check(page, "register-6-registration")
+    press_enter_on(page, "a#reject")
+    check(page, "register-7-reject-question")
+    press_enter_on(page, "main form a.secondary")  # no, go back
+    press_enter_on(page, "a#approve")
+    check(page, "register-8-approve-question")
+    press_enter_on(page, "button#approve")
+    assert page.locator("[role=status]").count() == 1
+    check(page, "register-9-approved")
+    press_enter_on(page, "nav.areas a[href='/console/audit']")
+    check(page, "register-10-audit")
     assert_checked(page, "registration")
 
 
