@@ -22,8 +22,9 @@ _OTHER_DECIMAL = {",": ".", ".": ","}
 Moment = Union[datetime, str]
 
 
-def format_datetime(value: Moment, language: str, time_zone: Optional[str] = None) -> str:
-    """A moment as "3 déc. 2026, 19:05 (heure normale d’Europe centrale)": medium date, short time, zone named."""
+def format_datetime(value: Moment, language: str, time_zone: Optional[str] = None, name_zone: bool = True) -> str:
+    """A moment as "3 déc. 2026, 19:05 (heure normale d’Europe centrale)": medium date, short time, zone named
+    (unless the page names it once for a whole table)."""
     from babel import Locale
     from babel.dates import format_date as babel_date
     from babel.dates import format_time as babel_time
@@ -34,7 +35,7 @@ def format_datetime(value: Moment, language: str, time_zone: Optional[str] = Non
     pattern = locale.datetime_formats["medium"]  # how the language joins a date and a time, e.g. "{1}, {0}"
     moment = str(pattern).replace("{1}", babel_date(local, "medium", locale=locale))
     moment = moment.replace("{0}", babel_time(local, "short", locale=locale))
-    return f"{moment} ({babel_time(local, 'zzzz', locale=locale)})"
+    return f"{moment} ({babel_time(local, 'zzzz', locale=locale)})" if name_zone else moment
 
 
 def format_date(value: Union[Moment, date], language: str, time_zone: Optional[str] = None) -> str:

@@ -102,6 +102,11 @@ def _password_form(visit: Visit, errors: Dict[str, str], broken_rules: List[str]
         forced=forced,
         errors=errors,
         broken_rules=broken_rules,
+        # The summary at the top names the broken rules too: "It needs:" must not end there.
+        summary={
+            name: f"{message} {', '.join(broken_rules)}" if name == "new_password" and broken_rules else message
+            for name, message in errors.items()
+        },
     )
 
 

@@ -43,7 +43,11 @@ def audit_page(visit: Visit) -> Response:
         events, next_cursor, orgs = listed["items"], listed["next_cursor"], listed["orgs"]
     words = translations(visit.language)
     shown = [
-        {**event, "when": visit.when(event["at"]), "lines": detail_lines(words, event["detail"], visit.number)}
+        {
+            **event,
+            "when": visit.when(event["at"], name_zone=False),
+            "lines": detail_lines(words, event["detail"], visit.number),
+        }
         for event in with_words(words, events)
     ]
     kept = {name: value for name, value in values.items() if value}

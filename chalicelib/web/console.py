@@ -95,9 +95,9 @@ class Visit:
         """A number in the visit's language, grouped with the person's thousands separator (else the language's)."""
         return format_number(value, self.language, self.visitor.thousands_separator if self.visitor else None)
 
-    def when(self, moment: Any) -> str:
-        """A date and time in the visit's language, its time zone named."""
-        return format_datetime(moment, self.language)
+    def when(self, moment: Any, name_zone: bool = True) -> str:
+        """A date and time in the visit's language, its time zone named (unless the page names it once)."""
+        return format_datetime(moment, self.language, name_zone=name_zone)
 
     def show(self, template: str, status: int = 200, **context: Any) -> Response:
         """The page from templates/pages/console/<template>, inside the console layout."""

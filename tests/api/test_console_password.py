@@ -77,6 +77,8 @@ def test_a_weak_password_lists_the_broken_rules_beside_the_field_in_the_persons_
         "eine Ziffer",
         "ein Sonderzeichen",
     ]
+    summary = re.search(r'class="error-summary".*?</div>', refused.text, re.S).group(0)
+    assert "Es braucht: mindestens 12 Zeichen, einen Großbuchstaben, eine Ziffer, ein Sonderzeichen" in summary
     api.login("ada@example.com", STRONG_PASSWORD)
 
 

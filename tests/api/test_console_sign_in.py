@@ -198,6 +198,13 @@ def test_an_administrator_switches_to_an_organization_below_its_own(api):
     assert "You act for Child GmbH." in text_of(browser.get("/console/").text)
 
 
+def test_an_administrator_of_a_single_organization_is_offered_no_switch(api):
+    make_org("org_leaf", name="Leaf KG")
+    browser = signed_in(api, make_user(email="admin@example.com", org_id="org_leaf", roles=("ORG_ADMIN",)))
+    home = browser.get("/console/")
+    assert "You act for Leaf KG." in text_of(home.text) and 'name="org_id"' not in home.text
+
+
 def test_a_person_who_is_no_administrator_cannot_switch(api):
     make_org("org_parent")
     make_org("org_child", parent_id="org_parent")
