@@ -21,7 +21,7 @@ from chalicelib.permissions import INVITATIONS_MANAGE, ROLES, Principal, may_gra
 from chalicelib.security import check_password_policy, keyed_digest, new_id, same_secret
 from chalicelib.services.accounts.mailed_tokens import TokenInvalid
 from chalicelib.services.audit.record import record_event
-from chalicelib.services.tenants.counts import add_counts, invitation_changes
+from chalicelib.services.tenants.counts import add_counts, invitation_changes, invitations_total
 from chalicelib.services.tenants.orgs import descendant_org_ids, get_org, listed_org_ids, org_in_scope
 from chalicelib.services.tenants.user_admin import check_grant
 from chalicelib.services.tenants.users import failed_conditions, get_user, insert_user, user_view
@@ -176,7 +176,8 @@ def list_invitations(
     limit: int = 50,
     cursor: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """Invitations of one organization in scope, or of the whole scope, optionally of one state."""
+    """Invitations of one organization in scope, or of the whole scope, optionally of one state, and their total
+    over every page (None for a site-limited reader)."""
     org_ids = listed_org_ids(principal, org_id)
     require(principal, INVITATIONS_MANAGE)
     condition = InvitationModel.state_key.startswith(InvitationModel.state_key_prefix(state)) if state else None
@@ -193,7 +194,11 @@ def list_invitations(
         select=select,
         bound_to=binding(principal.user_id, "invitations", org_id=org_id, state=state),
     )
-    return {"items": [_staff_view(principal, item) for item in items], "next_cursor": next_cursor}
+    return {
+        "items": [_staff_view(principal, item) for item in items],
+        "next_cursor": next_cursor,
+        "total": invitations_total(principal, org_ids, state),
+    }
 
 
 def read_invitation(principal: Principal, invitation_id: str) -> Dict[str, Any]:

@@ -17,7 +17,7 @@ from chalicelib.security import check_password_policy, hash_password, new_tempor
 from chalicelib.services.accounts import sessions
 from chalicelib.services.accounts.own_account import clear_login_failures
 from chalicelib.services.audit.record import record_event
-from chalicelib.services.tenants.counts import Changes, add_counts, user_changes
+from chalicelib.services.tenants.counts import Changes, add_counts, user_changes, users_total
 from chalicelib.services.tenants.orgs import listed_org_ids, org_id_in_scope, org_in_scope
 from chalicelib.services.tenants.users import (
     UserChanged,
@@ -113,7 +113,8 @@ def list_users(
     limit: int = 50,
     cursor: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """Users of one organization in scope, or of the whole scope (filters name, e-mail prefix, role)."""
+    """Users of one organization in scope, or of the whole scope (filters name, e-mail prefix, role), and their
+    total over every page (None with a name or e-mail filter, or for a site-limited reader)."""
     org_ids = listed_org_ids(principal, org_id)
     require(principal, USERS_MANAGE)
     email_condition = UserModel.email.startswith(email.strip().lower()) if email else None
@@ -139,7 +140,9 @@ def list_users(
         select=select,
         bound_to=binding(principal.user_id, "users", name=name, email=email, org_id=org_id, role=role),
     )
-    return {"items": [user_view(user) for user in items], "next_cursor": next_cursor}
+    # The total answers the organization and role filters from counters; name and e-mail filters have none.
+    total = None if name or email else users_total(principal, org_ids, role)
+    return {"items": [user_view(user) for user in items], "next_cursor": next_cursor, "total": total}
 
 
 def read_user(principal: Principal, user_id: str) -> Dict[str, Any]:
