@@ -290,3 +290,45 @@ def test_a_counter_below_zero_from_items_older_than_counters_reads_as_zero(admin
     invitations.expire_invitations()
     assert CounterModel.get("org_a", "invitations#SENT").total == -1
     assert count_invitations(admin, "org_a", "SENT") == 0
+
+
+def test_closed_invitations_are_deleted_with_their_count_a_day_before_their_ttl_and_open_ones_stay(admin):
+    from chalicelib.services.tenants.invitation_retention import purge_closed_invitations
+
+    revoked = invitations.create_invitation(admin, {"roles": ["VIEWER"], "valid_days": 7})
+    invitations.revoke_invitation(admin, revoked["id"])
+    kept_open = invitations.create_invitation(admin, {"roles": ["VIEWER"], "valid_days": 7})
+    stored = InvitationModel.get(revoked["id"])
+    assert stored.ttl == (stored.expires_at + timedelta(days=90)).replace(microsecond=0)  # TTL keeps seconds
+    assert purge_closed_invitations(stored.ttl - timedelta(days=2)) == {"purged": 0}
+    assert purge_closed_invitations(stored.ttl - timedelta(hours=12)) == {"purged": 1}
+    assert purge_closed_invitations(stored.ttl - timedelta(hours=12)) == {"purged": 0}  # idempotent
+    assert InvitationModel.count(revoked["id"]) == 0 and InvitationModel.count(kept_open["id"]) == 1
+    assert counters("org_a") == recounted("org_a")
+    assert count_invitations(admin, "org_a") == 1
+
+
+def test_a_sent_invitation_keeps_its_ttl_as_far_after_its_renewed_expiry_as_a_new_one(admin, mailbox):
+    made = invitations.create_invitation(admin, {"roles": ["VIEWER"], "email": "ttl@example.com", "valid_days": 3})
+    later = clock.now() + timedelta(days=2)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clock, "now", lambda: later)
+        invitations.send_invitation(admin, made["id"])
+    stored = InvitationModel.get(made["id"])
+    assert stored.expires_at == later + timedelta(days=3)
+    assert stored.ttl == (stored.expires_at + timedelta(days=90)).replace(microsecond=0)  # TTL keeps seconds
+
+
+def test_the_hourly_job_deletes_a_closed_invitation_past_its_retention_with_its_count(admin):
+    import app
+    from chalicelib.local import run_scheduled_jobs
+
+    made = invitations.create_invitation(admin, {"roles": ["VIEWER"], "valid_days": 1})
+    invitations.revoke_invitation(admin, made["id"])
+    InvitationModel(made["id"]).update(
+        actions=[InvitationModel.expires_at.set(clock.now() - timedelta(days=100))]  # revoked long ago
+    )
+    run_scheduled_jobs(app)
+    assert InvitationModel.count(made["id"]) == 0
+    assert counters("org_a") == recounted("org_a")
+    assert "invitations#REVOKED" not in counters("org_a")

@@ -22,6 +22,7 @@ from chalicelib.security import check_password_policy, keyed_digest, new_id, sam
 from chalicelib.services.accounts.mailed_tokens import TokenInvalid
 from chalicelib.services.audit.record import record_event
 from chalicelib.services.tenants.counts import add_counts, invitation_changes, invitations_total
+from chalicelib.services.tenants.invitation_retention import retention_end
 from chalicelib.services.tenants.orgs import descendant_org_ids, get_org, listed_org_ids, org_in_scope
 from chalicelib.services.tenants.user_admin import check_grant
 from chalicelib.services.tenants.users import failed_conditions, get_user, insert_user, user_view
@@ -149,7 +150,7 @@ def create_invitation(principal: Principal, fields: Dict[str, Any]) -> Dict[str,
         created_at=now,
         expires_at=now + timedelta(days=days),
         lifetime_days=days,
-        ttl=now + timedelta(days=days + 90),
+        ttl=retention_end(now + timedelta(days=days)),
     )
     invitation.state_key = invitation.state_key_in("CREATED")
     with TransactWrite(connection=models.connection()) as transaction:
@@ -274,7 +275,8 @@ def send_invitation(principal: Principal, invitation_id: str, email: Optional[st
     sent = move_invitation(
         invitation,
         "SENT",
-        {"email": address, "sent_at": now, "expires_at": expires_at},
+        # The ttl follows the renewed expiry: a resent invitation is kept as long after it as a new one.
+        {"email": address, "sent_at": now, "expires_at": expires_at, "ttl": retention_end(expires_at)},
         InvitationModel.state == invitation.state,
     )
     if not sent:
