@@ -27,6 +27,7 @@ from chalicelib.observability import observe_invocation, start_function
 from chalicelib.services import queued_jobs
 from chalicelib.services.installers import installations as installation_service
 from chalicelib.services.keys import exports as export_service
+from chalicelib.services.tenants import invitation_retention
 from chalicelib.services.tenants import invitations as invitation_service
 
 start_function()  # JSON logs; a Lambda cold start of a deployed stage without its settings ends here, in one line
@@ -60,8 +61,10 @@ app.register_blueprint(console_assets.bp)
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="expire-invitations")
 def expire_invitations(event):
-    """Hourly: invitations past their expiry become EXPIRED."""
-    return invitation_service.expire_invitations()
+    """Hourly: closed invitations are deleted a day before their TTL; then those past their expiry become EXPIRED
+    (deleted by a later run, once their own retention ends)."""
+    purged = invitation_retention.purge_closed_invitations()
+    return {**invitation_service.expire_invitations(), **purged}
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="expire-exports")

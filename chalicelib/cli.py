@@ -1,4 +1,4 @@
-"""Operator CLI: bootstrap-operator, create-tables, sync-templates, import-devices, export-keys
+"""Operator CLI: bootstrap-operator, create-tables, sync-templates, import-devices, export-keys, recount
 (`python -m chalicelib.cli --help`).
 
 On the local stack it needs nothing but KEYPORT_HOME (the port and server secret `make run` left there); on a
@@ -149,6 +149,19 @@ def _import_devices(args: argparse.Namespace) -> int:
     return EXIT_DONE if result["rejected"] == 0 else EXIT_REJECTED
 
 
+def _recount(args: argparse.Namespace) -> int:
+    from chalicelib.services.tenants.counts import recount_orgs
+
+    done = 0
+    for org_id, counts in recount_orgs(args.after):
+        done += 1
+        # One line per organization, flushed: after a stop, the last line names what --after resumes from.
+        invited = sum(total for kind, total in counts.items() if kind.startswith("invitations#"))
+        print(f"recounted {org_id}: {counts.get('users', 0)} users, {invited} invitations", flush=True)
+    print(f"Recounted {done} organization(s).")
+    return EXIT_DONE
+
+
 def _count_rows(path: str) -> int:
     """The data rows of a CSV file, checked to be UTF-8 line by line first (so a wrong file stops before the
     import begins, naming the line)."""
@@ -275,6 +288,14 @@ def build_parser() -> argparse.ArgumentParser:
     devices.add_argument("--org", required=True, help="the maker organization's id")
     devices.add_argument("--report", help="where to write the per-row report (default: FILE.report.csv)")
     devices.set_defaults(run=_import_devices)
+    recount = commands.add_parser(
+        "recount",
+        help="rebuild the list totals' counters from the items (users, invitations by state); resumable",
+    )
+    recount.add_argument(
+        "--after", metavar="ORG_ID", help="resume after this organization (the last one a stopped run printed)"
+    )
+    recount.set_defaults(run=_recount)
     export = commands.add_parser(
         "export-keys",
         help="the keys of the CLAIMED devices an account may download, as a file (what GET /devices/keys answers)",

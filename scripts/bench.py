@@ -33,6 +33,7 @@ DEVICES = 10_000
 
 import bench_console  # noqa: E402  (after the environment above)
 import bench_service  # noqa: E402
+import bench_totals  # noqa: E402
 
 
 def csv_file(count: int, prefix: str) -> str:
@@ -349,6 +350,7 @@ def main() -> int:
         results["invitation_expiry"] = bench_service.invitation_expiry()
         results["catalog_pages"] = bench_service.catalog_pages(int(os.environ.get("KEYPORT_BENCH_CATALOG", "100000")))
         results["console"] = bench_console.console_pages()
+        results["list_totals"] = bench_totals.list_totals()
     results["wrap"] = wrap_only(DEVICES)
     _print(results)
     os.makedirs(os.path.join(ROOT, "bench"), exist_ok=True)
@@ -394,6 +396,7 @@ def _print(results: dict) -> None:
     )
     bench_service.print_service(results)
     bench_console.print_console(results)
+    bench_totals.print_totals(results)
     wrap = results["wrap"]
     print(
         f"{'wrapping alone':<44}{wrap['esdk_messages_per_s']:>9,} ESDK messages/s; plain AES-GCM "

@@ -39,6 +39,9 @@ COMPONENTS: Dict[str, Dict[str, Any]] = {
         PortalDevice=installers.PORTAL_DEVICE,
         PortalInstallation=installers.PORTAL_INSTALLATION,
     ),
+    # pages that also answer the list's total (from counters)
+    "UserPage": schemas.paged_with_total(schemas.USER),
+    "InvitationPage": schemas.paged_with_total(schemas.INVITATION),
     "CreatedUser": schemas.USER_CREATED,
     "Session": schemas.SESSION,
     "Health": schemas.HEALTH,

@@ -17,7 +17,7 @@ ONE = "/invitations/{invitation_id}"
     "GET",
     summary="Invitations in scope (filters org_id, state)",
     query=schemas.INVITATION_QUERY,
-    response=schemas.paged(schemas.INVITATION),
+    response=schemas.paged_with_total(schemas.INVITATION),
     errors=(400, 404),
 )
 def list_invitations(call):

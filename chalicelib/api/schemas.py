@@ -152,6 +152,13 @@ def paged(item_schema):
     )
 
 
+def paged_with_total(item_schema):
+    """A list route's answer with the list's total over every page (null where no counter answers the filters)."""
+    schema = paged(item_schema)
+    schema["properties"]["total"] = nullable({"type": "integer", "minimum": 0})
+    return schema
+
+
 # parse_limit refuses 0 and anything past MAX_LIMIT (422 invalid_limit); the pattern refuses the rest (422).
 LIMIT = query_as(
     {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},

@@ -17,7 +17,7 @@ ONE = "/users/{user_id}"
     "GET",
     summary="Users in scope (filters name, e-mail prefix, org_id, role)",
     query=schemas.USER_QUERY,
-    response=schemas.paged(schemas.USER),
+    response=schemas.paged_with_total(schemas.USER),
     errors=(400, 404),
 )
 def list_users(call):

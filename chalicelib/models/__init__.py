@@ -15,6 +15,7 @@ from chalicelib.models.accounts import (
 )
 from chalicelib.models.audit import AuditEventModel
 from chalicelib.models.batches import BatchModel, BatchReferenceModel, BatchSerialModel
+from chalicelib.models.counters import CounterModel
 from chalicelib.models.devices import DEVICE_VIEW_ATTRIBUTES, DeviceLabelModel, DeviceModel
 from chalicelib.models.exports import ExportModel
 from chalicelib.models.installations import InstallationModel
@@ -32,6 +33,7 @@ __all__ = [
     "BatchModel",
     "BatchReferenceModel",
     "BatchSerialModel",
+    "CounterModel",
     "DeviceLabelModel",
     "DeviceModel",
     "ExportModel",
@@ -111,6 +113,7 @@ ALL_MODELS: List[Type[Model]] = [
     InstallationModel,
     PortalAccessModel,
     PortalSessionModel,
+    CounterModel,
 ]
 
 _KEEP: Any = object()  # Any: the "leave as is" default of bind's typed parameters

@@ -346,6 +346,7 @@ def test_the_export_worker_may_make_exactly_the_calls_of_its_jobs(api, functions
 
 
 def test_the_hourly_invitation_expiry_may_make_exactly_its_calls(api, functions, login_as):
+    from chalicelib.services.tenants.invitation_retention import purge_closed_invitations
     from chalicelib.services.tenants.invitations import expire_invitations
 
     make_org("customer")
@@ -362,6 +363,7 @@ def test_the_hourly_invitation_expiry_may_make_exactly_its_calls(api, functions,
         )
     with functions.acting("expire-invitations"):
         assert expire_invitations(datetime.now(timezone.utc) + timedelta(days=8))["expired"] == 2
+        assert purge_closed_invitations(datetime.now(timezone.utc) + timedelta(days=8 + 90)) == {"purged": 2}
 
     assert_job_policy_is_exactly(functions, "expire-invitations")
 

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, Optional
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock
+from chalicelib import clock, models
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from chalicelib.fields import iso_time, normalize_email
@@ -20,9 +21,11 @@ from chalicelib.permissions import INVITATIONS_MANAGE, ROLES, Principal, may_gra
 from chalicelib.security import check_password_policy, keyed_digest, new_id, same_secret
 from chalicelib.services.accounts.mailed_tokens import TokenInvalid
 from chalicelib.services.audit.record import record_event
+from chalicelib.services.tenants.counts import add_counts, invitation_changes, invitations_total
+from chalicelib.services.tenants.invitation_retention import retention_end
 from chalicelib.services.tenants.orgs import descendant_org_ids, get_org, listed_org_ids, org_in_scope
 from chalicelib.services.tenants.user_admin import check_grant
-from chalicelib.services.tenants.users import get_user, insert_user, user_view
+from chalicelib.services.tenants.users import failed_conditions, get_user, insert_user, user_view
 from chalicelib.services.throttle import TooManyRequests, hit
 
 EXPIRY_WRITERS = 8
@@ -147,10 +150,12 @@ def create_invitation(principal: Principal, fields: Dict[str, Any]) -> Dict[str,
         created_at=now,
         expires_at=now + timedelta(days=days),
         lifetime_days=days,
-        ttl=now + timedelta(days=days + 90),
+        ttl=retention_end(now + timedelta(days=days)),
     )
     invitation.state_key = invitation.state_key_in("CREATED")
-    invitation.save(condition=InvitationModel.invitation_id.does_not_exist())
+    with TransactWrite(connection=models.connection()) as transaction:
+        transaction.save(invitation, condition=InvitationModel.invitation_id.does_not_exist())
+        add_counts(transaction, invitation_changes(org.org_id, None, "CREATED"))
     record_event(
         principal.user_id,
         "invitation_created",
@@ -172,7 +177,8 @@ def list_invitations(
     limit: int = 50,
     cursor: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """Invitations of one organization in scope, or of the whole scope, optionally of one state."""
+    """Invitations of one organization in scope, or of the whole scope, optionally of one state, and their total
+    over every page (None for a site-limited reader)."""
     org_ids = listed_org_ids(principal, org_id)
     require(principal, INVITATIONS_MANAGE)
     condition = InvitationModel.state_key.startswith(InvitationModel.state_key_prefix(state)) if state else None
@@ -189,7 +195,11 @@ def list_invitations(
         select=select,
         bound_to=binding(principal.user_id, "invitations", org_id=org_id, state=state),
     )
-    return {"items": [_staff_view(principal, item) for item in items], "next_cursor": next_cursor}
+    return {
+        "items": [_staff_view(principal, item) for item in items],
+        "next_cursor": next_cursor,
+        "total": invitations_total(principal, org_ids, state),
+    }
 
 
 def read_invitation(principal: Principal, invitation_id: str) -> Dict[str, Any]:
@@ -262,19 +272,15 @@ def send_invitation(principal: Principal, invitation_id: str, email: Optional[st
         },
     )
     # Only after the mail went out: an invitation is never SENT without its mail.
-    try:
-        invitation.update(
-            actions=[
-                InvitationModel.state.set("SENT"),
-                InvitationModel.state_key.set(invitation.state_key_in("SENT")),
-                InvitationModel.email.set(address),
-                InvitationModel.sent_at.set(now),
-                InvitationModel.expires_at.set(expires_at),
-            ],
-            condition=InvitationModel.state == invitation.state,
-        )
-    except UpdateError:
-        raise InvitationClosed("The invitation changed while it was being sent; reload it.") from None
+    sent = move_invitation(
+        invitation,
+        "SENT",
+        # The ttl follows the renewed expiry: a resent invitation is kept as long after it as a new one.
+        {"email": address, "sent_at": now, "expires_at": expires_at, "ttl": retention_end(expires_at)},
+        InvitationModel.state == invitation.state,
+    )
+    if not sent:
+        raise InvitationClosed("The invitation changed while it was being sent; reload it.")
     record_event(
         principal.user_id, "invitation_resent" if resend else "invitation_sent", invitation.org_id, target=invitation_id
     )
@@ -291,18 +297,43 @@ def revoke_invitation(principal: Principal, invitation_id: str) -> Dict[str, Any
     invitation = _load(principal, invitation_id)
     if invitation.state not in OPEN_STATES:
         raise InvitationClosed()
-    try:
-        invitation.update(
-            actions=[
-                InvitationModel.state.set("REVOKED"),
-                InvitationModel.state_key.set(invitation.state_key_in("REVOKED")),
-            ],
-            condition=InvitationModel.state == invitation.state,
-        )
-    except UpdateError:
-        raise InvitationClosed() from None
+    if not move_invitation(invitation, "REVOKED", {}, InvitationModel.state == invitation.state):
+        raise InvitationClosed()
     record_event(principal.user_id, "invitation_revoked", invitation.org_id, target=invitation_id)
     return invitation_view(invitation)
+
+
+def move_invitation(
+    invitation: InvitationModel,
+    state: str,
+    values: Dict[str, Any],
+    condition: Condition,
+    counted_state: Optional[str] = None,
+) -> bool:
+    """Move an invitation to `state` (and set `values`) under a condition that pins its current state, with the
+    count changes in the same transaction; False when the condition failed (nothing changed, no count either).
+
+    `counted_state`: the state the condition pins (default: the state read). A move within a state (a resend)
+    changes no count and stays one plain update."""
+    values = {**values, "state": state, "state_key": invitation.state_key_in(state)}
+    actions = [getattr(InvitationModel, key).set(value) for key, value in values.items()]
+    changes = invitation_changes(invitation.org_id, counted_state or invitation.state, state)
+    try:
+        if not changes:
+            invitation.update(actions=actions, condition=condition)
+            return True
+        with TransactWrite(connection=models.connection()) as transaction:
+            transaction.update(invitation, actions=actions, condition=condition)
+            add_counts(transaction, changes)
+    except UpdateError:
+        return False
+    except TransactWriteError as error:
+        if 0 in failed_conditions(error):  # the invitation's own update (the counters carry no condition)
+            return False
+        raise
+    for key, value in values.items():  # a transaction does not refresh the object as update() does
+        setattr(invitation, key, value)
+    return True
 
 
 def _by_token(token: str) -> InvitationModel:
@@ -357,14 +388,16 @@ def accept_invitation(token: str, fields: Dict[str, Any]) -> Dict[str, Any]:
     now = clock.now()
 
     def spend(transaction: TransactWrite) -> None:
+        # Counted from the state read: the condition holds it (an invitation SENT meanwhile is refused as closed).
         transaction.update(
             invitation,
             actions=[
                 InvitationModel.state.set("ACCEPTED"),
                 InvitationModel.state_key.set(invitation.state_key_in("ACCEPTED")),
             ],
-            condition=InvitationModel.state.is_in(*OPEN_STATES) & (InvitationModel.expires_at > now),
+            condition=(InvitationModel.state == invitation.state) & (InvitationModel.expires_at > now),
         )
+        add_counts(transaction, invitation_changes(invitation.org_id, invitation.state, "ACCEPTED"))
 
     try:
         user = insert_user(
@@ -410,16 +443,10 @@ def expire_invitations(now: Optional[datetime] = None, page_size: int = 100) -> 
 
 
 def _expire_one(invitation: InvitationModel, state: str, now: datetime) -> bool:
-    try:
-        # The index lags the table: only an invitation still in `state` and still due may expire.
-        invitation.update(
-            actions=[
-                InvitationModel.state.set(EXPIRED),
-                InvitationModel.state_key.set(invitation.state_key_in(EXPIRED)),
-            ],
-            condition=(InvitationModel.state == state) & (InvitationModel.expires_at < now),
-        )
-    except UpdateError:
+    # The index lags the table: only an invitation still in `state` and still due may expire.
+    if not move_invitation(
+        invitation, EXPIRED, {}, (InvitationModel.state == state) & (InvitationModel.expires_at < now), state
+    ):
         return False
     record_event(
         "scheduler",

@@ -3,7 +3,10 @@
 import functools
 from typing import Any, Dict, List, Optional
 
-from chalicelib import clock
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import clock, models
 from chalicelib.console_paths import sign_in_path
 from chalicelib.errors import DomainError, Forbidden, NotFound, Unprocessable, ValidationFailed
 from chalicelib.mail import public_link, send_mail, send_sms
@@ -14,8 +17,17 @@ from chalicelib.security import check_password_policy, hash_password, new_tempor
 from chalicelib.services.accounts import sessions
 from chalicelib.services.accounts.own_account import clear_login_failures
 from chalicelib.services.audit.record import record_event
+from chalicelib.services.tenants.counts import Changes, add_counts, user_changes, users_total
 from chalicelib.services.tenants.orgs import listed_org_ids, org_id_in_scope, org_in_scope
-from chalicelib.services.tenants.users import delete_user_record, get_user, insert_user, user_view
+from chalicelib.services.tenants.users import (
+    UserChanged,
+    counted_as,
+    delete_user_record,
+    failed_conditions,
+    get_user,
+    insert_user,
+    user_view,
+)
 
 UPDATABLE = (
     "name",
@@ -101,7 +113,8 @@ def list_users(
     limit: int = 50,
     cursor: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """Users of one organization in scope, or of the whole scope (filters name, e-mail prefix, role)."""
+    """Users of one organization in scope, or of the whole scope (filters name, e-mail prefix, role), and their
+    total over every page (None with a name or e-mail filter, or for a site-limited reader)."""
     org_ids = listed_org_ids(principal, org_id)
     require(principal, USERS_MANAGE)
     email_condition = UserModel.email.startswith(email.strip().lower()) if email else None
@@ -127,7 +140,9 @@ def list_users(
         select=select,
         bound_to=binding(principal.user_id, "users", name=name, email=email, org_id=org_id, role=role),
     )
-    return {"items": [user_view(user) for user in items], "next_cursor": next_cursor}
+    # The total answers the organization and role filters from counters; name and e-mail filters have none.
+    total = None if name or email else users_total(principal, org_ids, role)
+    return {"items": [user_view(user) for user in items], "next_cursor": next_cursor, "total": total}
 
 
 def read_user(principal: Principal, user_id: str) -> Dict[str, Any]:
@@ -225,11 +240,30 @@ def update_user(principal: Principal, user_id: str, changes: Dict[str, Any]) -> 
     actions = [getattr(UserModel, key).set(value) for key, value in values.items()]
     if "name" in values:
         actions.append(UserModel.name_lower.set(values["name"].lower()))
-    user.update(actions=actions, condition=UserModel.user_id.exists())
+    changes_counted = user_changes(user, target_org, roles)
+    if changes_counted:
+        _update_counted(user, actions, changes_counted)
+        for key, value in values.items():  # the transaction does not refresh the object as update() does
+            setattr(user, key, value)
+    else:
+        user.update(actions=actions, condition=UserModel.user_id.exists())
     if values.get("status") == "DISABLED":
         sessions.end_sessions_of_user(user.user_id)
     record_event(principal.user_id, "user_changed", target_org, target=user.user_id, detail={"fields": sorted(changes)})
     return user_view(user)
+
+
+def _update_counted(user: UserModel, actions: List[Any], changes: Changes) -> None:
+    """A change of organization or roles, with its count changes in one transaction; it holds only while the
+    user still counts where it was read (a concurrent change of either makes it UserChanged)."""
+    try:
+        with TransactWrite(connection=models.connection()) as transaction:
+            transaction.update(user, actions=actions, condition=counted_as(user))
+            add_counts(transaction, changes)
+    except TransactWriteError as error:
+        if 0 in failed_conditions(error):  # the user's own update: puts and deletes come before it, none here
+            raise UserChanged() from None
+        raise
 
 
 def disable_user(principal: Principal, user_id: str) -> None:

@@ -4,14 +4,22 @@ import functools
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, models
-from chalicelib.errors import EmailTaken
+from chalicelib.errors import Conflict, EmailTaken
 from chalicelib.fields import normalize_email
 from chalicelib.models import UserEmailModel, UserModel
 from chalicelib.paging import binding, page
 from chalicelib.security import hash_password, new_id
+from chalicelib.services.tenants.counts import add_counts, user_changes
+
+RETRIES = 3  # conditional count changes retried on a fresh read: more than this is a conflict to report
+
+
+class UserChanged(Conflict):
+    code, message = "user_changed", "The user changed meanwhile; reload and try again."
 
 
 def insert_user(
@@ -64,6 +72,7 @@ def insert_user(
         with TransactWrite(connection=models.connection()) as transaction:
             transaction.save(claim, condition=UserEmailModel.email.does_not_exist())
             transaction.save(user, condition=UserModel.user_id.does_not_exist())
+            add_counts(transaction, user_changes(None, user.org_id, user.roles))
             if also:
                 also(transaction)
     except TransactWriteError as error:
@@ -82,10 +91,31 @@ def failed_conditions(error: TransactWriteError) -> list:
 
 
 def delete_user_record(user: UserModel) -> None:
-    """Remove a user and its e-mail claim (undoing a creation whose credentials could not be delivered)."""
-    with TransactWrite(connection=models.connection()) as transaction:
-        transaction.delete(user)
-        transaction.delete(UserEmailModel(user.email), condition=UserEmailModel.user_id == user.user_id)
+    """Remove a user and its e-mail claim (undoing a creation whose credentials could not be delivered).
+
+    The user's counts go down in the same transaction, which holds only while the user is still in the
+    organization and roles it counted in; if it changed meanwhile the delete is retried on what it is now, and a
+    user already gone is left gone (deleting twice counts once)."""
+    current: Optional[UserModel] = user
+    for _ in range(RETRIES):
+        if current is None:
+            return
+        try:
+            with TransactWrite(connection=models.connection()) as transaction:
+                transaction.delete(current, condition=counted_as(current))
+                transaction.delete(UserEmailModel(current.email), condition=UserEmailModel.user_id == current.user_id)
+                add_counts(transaction, user_changes(current, None))
+            return
+        except TransactWriteError as error:
+            if 0 not in failed_conditions(error):  # not the user's own condition: a real failure
+                raise
+        current = get_user(user.user_id)
+    raise UserChanged()
+
+
+def counted_as(user: UserModel) -> Condition:
+    """The condition that the stored user still counts where `user` says: same organization, same roles."""
+    return (UserModel.org_id == user.org_id) & (UserModel.roles == list(user.roles))
 
 
 def find_user_by_email(email: str) -> Optional[UserModel]:
